@@ -26,6 +26,6 @@ run_case() {  # name, expected (pass|fail), file body
 run_case clean pass ""
 run_case double fail 'unsigned long scale(unsigned long v) { double d = v * 0.7; return (unsigned long)d; }'
 run_case plain_new fail 'struct X { int a; }; X* make_x() { return new X{1}; }'
-run_case static_ctor fail 'struct C { C(); int v; }; C global_c;'
+run_case static_ctor fail 'volatile int seed = 3; struct C { C() { v = seed * 2; } int v; }; C global_c;'
 run_case int128_div fail 'unsigned long div(unsigned __int128 a, unsigned long b) { return (unsigned long)(a / b); }'
 echo "kernel_legality_selftest: all cases behaved"
