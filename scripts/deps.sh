@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build and the tests need (only the
+# missing ones, so a second run costs nothing). Sourced by demo.sh/test.sh.
+set -euo pipefail
+
+QUICBED_PACKAGES=(
+  g++ cmake make pkg-config binutils        # toolchain; nm/objdump/ld for the legality check
+  libgnutls28-dev                           # crypto backend (and TLS, later)
+  libgtest-dev libgmock-dev googletest      # unit tests
+)
+
+quicbed_install_deps() {
+  local missing=()
+  for p in "${QUICBED_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "[deps] all ${#QUICBED_PACKAGES[@]} packages present"
+    return
+  fi
+  echo "[deps] installing: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -q
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
+}

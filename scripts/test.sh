@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the unit tests and
+# the kernel-legality check, once in a normal build and once under
+# AddressSanitizer + UBSan. Prints ctest's summary for each and a total line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+quicbed_install_deps
+
+jobs=$(nproc)
+passed=0
+failed=0
+run_suite() {  # name, cmake args...
+  local name=$1
+  shift
+  local dir="build/$name"
+  echo "[test] configure $dir"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; exit 1; }
+  echo "[test] build $dir"
+  cmake --build "$dir" -j"$jobs" 2>&1 | grep -Ev '^\[ *[0-9]+%\] (Building|Linking)' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "[test] build failed: $dir"; exit 1; }
+  echo "[test] ctest $dir"
+  local log="$dir.ctest.log"
+  set +e
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) 2>&1 | tee "$log" | grep -Ev '^ *(Start|[0-9]+/[0-9]+ Test) ' 
+  set -e
+  local total fails
+  total=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/p' "$log" | tail -1)
+  fails=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
+  if [ -z "$total" ]; then
+    echo "[test] $name: ctest printed no summary"
+    failed=$((failed + 1))
+    return
+  fi
+  passed=$((passed + total - fails))
+  failed=$((failed + fails))
+}
+
+mkdir -p build
+run_suite default
+run_suite asan -DQUICBED_SANITIZE=ON
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
