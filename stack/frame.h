@@ -14,6 +14,7 @@
 #include "base/bytes.h"
 #include "base/range.h"
 #include "base/status.h"
+#include "cid.h"
 #include "packet_type.h"
 
 namespace quicbed {
@@ -53,9 +54,6 @@ enum class FrameType : uint8_t {
 // RFC 9000 §19.11, §19.14: stream counts cannot exceed 2^60, since a stream
 // ID (count << 2 | type bits) must remain a varint.
 inline constexpr uint64_t kMaxStreamCount = uint64_t{1} << 60;
-// RFC 9000 §19.15.
-inline constexpr size_t kMaxCidLen = 20;
-inline constexpr size_t kStatelessResetTokenLen = 16;
 // RFC 9000 §19.17.
 inline constexpr size_t kPathDataLen = 8;
 

@@ -12,6 +12,7 @@
 #include <span>
 
 #include "base/bytes.h"
+#include "cid.h"
 #include "packet_type.h"
 
 namespace quicbed {
@@ -31,7 +32,6 @@ constexpr bool is_supported_version(uint32_t v) { return v == kVersion1 || v == 
 
 // --- Header layout constants ------------------------------------------------
 
-inline constexpr size_t kMaxCidLen = 20;             // RFC 9000 §17.2 (v1 and v2)
 inline constexpr size_t kMaxInvariantCidLen = 255;   // RFC 8999 §5.1
 inline constexpr size_t kRetryIntegrityTagLen = 16;  // RFC 9001 §5.8
 inline constexpr size_t kMaxPnLen = 4;               // RFC 9000 §17.1

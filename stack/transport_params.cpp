@@ -17,7 +17,7 @@ constexpr uint64_t kMaxAckDelayLimit = 1u << 14;  // exclusive
 constexpr uint64_t kMinActiveCidLimit = 2;
 constexpr uint64_t kMaxStreamsLimit = uint64_t{1} << 60;
 // RFC 9000 §18.2, Figure 22: the fixed part of preferred_address.
-constexpr size_t kPreferredAddressFixedLen = 4 + 2 + 16 + 2 + 1 + TP::kStatelessResetTokenLen;
+constexpr size_t kPreferredAddressFixedLen = 4 + 2 + 16 + 2 + 1 + kStatelessResetTokenLen;
 
 // RFC 9368 §3 / RFC 9000 §15: versions 0x?a?a?a?a exercise negotiation.
 constexpr bool is_reserved_version(uint32_t v) { return (v & 0x0f0f0f0fu) == 0x0a0a0a0au; }
@@ -38,7 +38,7 @@ Result<uint64_t> varint_value(Bytes value) {
   return v;
 }
 
-Status cid_value(Bytes value, TP::Cid& out) {
+Status cid_value(Bytes value, ConnectionId& out) {
   if (!out.assign(value)) return Status(kTpError, "connection ID over 20 bytes");
   return Status::ok();
 }
@@ -174,13 +174,6 @@ Status write_version_information(Writer& w, const TP::VersionInformation& vi) {
 }
 
 }  // namespace
-
-bool TransportParameters::Cid::assign(Bytes b) {
-  if (b.size() > kMaxLen) return false;
-  len = static_cast<uint8_t>(b.size());
-  copy_bytes(bytes, b.data(), b.size());
-  return true;
-}
 
 bool TransportParameters::VersionInformation::operator==(const VersionInformation& o) const {
   if (chosen_version != o.chosen_version || available_truncated != o.available_truncated ||

@@ -13,6 +13,7 @@
 
 #include "base/bounded.h"
 #include "base/bytes.h"
+#include "cid.h"
 
 namespace quicbed {
 
@@ -57,7 +58,6 @@ struct GreaseTransportParameter {
 };
 
 struct TransportParameters {
-  static constexpr size_t kStatelessResetTokenLen = 16;  // RFC 9000 §10.3
   // RFC 9000 §18.2 defaults that are not 0.
   static constexpr uint64_t kDefaultMaxUdpPayloadSize = 65527;
   static constexpr uint64_t kDefaultAckDelayExponent = 3;
@@ -65,19 +65,6 @@ struct TransportParameters {
   static constexpr uint64_t kDefaultActiveConnectionIdLimit = 2;
 
   // A connection ID of 0..20 bytes (RFC 9000 §17.2: v1 caps them at 20).
-  struct Cid {
-    static constexpr size_t kMaxLen = 20;
-    uint8_t len = 0;
-    uint8_t bytes[kMaxLen] = {};
-
-    Bytes view() const {
-      QB_ASSERT(len <= kMaxLen);
-      return Bytes(bytes, len);
-    }
-    // False (and unchanged) if b is longer than kMaxLen.
-    [[nodiscard]] bool assign(Bytes b);
-    bool operator==(const Cid& o) const { return bytes_equal(view(), o.view()); }
-  };
 
   // RFC 9000 §18.2, Figure 22.
   struct PreferredAddress {
@@ -85,7 +72,7 @@ struct TransportParameters {
     uint16_t ipv4_port = 0;
     uint8_t ipv6_address[16] = {};
     uint16_t ipv6_port = 0;
-    Cid connection_id;  // never empty on the wire
+    ConnectionId connection_id;  // never empty on the wire
     uint8_t stateless_reset_token[kStatelessResetTokenLen] = {};
     bool operator==(const PreferredAddress&) const = default;
   };
@@ -111,7 +98,7 @@ struct TransportParameters {
   // Presence flags mark the parameters whose absence means something other
   // than a value; every other field holds its RFC default when absent.
   bool has_original_destination_connection_id = false;  // server only
-  Cid original_destination_connection_id;
+  ConnectionId original_destination_connection_id;
   uint64_t max_idle_timeout = 0;  // ms; 0 disables (RFC 9000 §10.1)
   bool has_stateless_reset_token = false;  // server only
   uint8_t stateless_reset_token[kStatelessResetTokenLen] = {};
@@ -129,9 +116,9 @@ struct TransportParameters {
   PreferredAddress preferred_address;
   uint64_t active_connection_id_limit = kDefaultActiveConnectionIdLimit;  // >= 2
   bool has_initial_source_connection_id = false;  // required from both
-  Cid initial_source_connection_id;
+  ConnectionId initial_source_connection_id;
   bool has_retry_source_connection_id = false;  // server only
-  Cid retry_source_connection_id;
+  ConnectionId retry_source_connection_id;
   uint64_t max_datagram_frame_size = 0;  // 0: DATAGRAM not supported (RFC 9221 §3)
   bool grease_quic_bit = false;          // RFC 9287 §3
   bool has_version_information = false;

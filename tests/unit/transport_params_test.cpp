@@ -20,9 +20,9 @@ constexpr ErrorCode kTpe = ErrorCode::kTransportParameterError;
 
 using Buf = std::vector<uint8_t>;
 
-TP::Cid cid(const char* hex) {
+ConnectionId cid(const char* hex) {
   Buf b = from_hex(hex);
-  TP::Cid c;
+  ConnectionId c;
   EXPECT_TRUE(c.assign(as_bytes(b)));
   return c;
 }
