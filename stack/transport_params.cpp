@@ -1,5 +1,6 @@
 #include "transport_params.h"
 
+#include "frame.h"  // kMaxStreamCount
 #include "varint.h"
 
 namespace quicbed {
@@ -15,7 +16,6 @@ constexpr uint64_t kMinUdpPayloadSize = 1200;
 constexpr uint64_t kMaxAckDelayExponent = 20;
 constexpr uint64_t kMaxAckDelayLimit = 1u << 14;  // exclusive
 constexpr uint64_t kMinActiveCidLimit = 2;
-constexpr uint64_t kMaxStreamsLimit = uint64_t{1} << 60;
 // RFC 9000 §18.2, Figure 22: the fixed part of preferred_address.
 constexpr size_t kPreferredAddressFixedLen = 4 + 2 + 16 + 2 + 1 + kStatelessResetTokenLen;
 
@@ -221,7 +221,7 @@ Status TransportParameters::validate(Role sender) const {
   if (max_ack_delay >= kMaxAckDelayLimit) return Status(kTpError, "max_ack_delay of 2^14 or more");
   if (active_connection_id_limit < kMinActiveCidLimit) return Status(kTpError, "active_connection_id_limit below 2");
   // RFC 9000 §4.6: a stream count above 2^60 cannot be expressed as stream IDs.
-  if (initial_max_streams_bidi > kMaxStreamsLimit || initial_max_streams_uni > kMaxStreamsLimit)
+  if (initial_max_streams_bidi > kMaxStreamCount || initial_max_streams_uni > kMaxStreamCount)
     return Status(kTpError, "initial_max_streams above 2^60");
   // RFC 9000 §18.2: a server using a zero-length connection ID must not send
   // preferred_address, whose own connection ID must not be empty.
