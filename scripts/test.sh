@@ -15,7 +15,7 @@ run_suite() {  # name, cmake args...
   shift
   local dir="build/$name"
   echo "[test] configure $dir"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$dir.configure.log" 2>&1 ||
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUICBED_TESTS=ON "$@" >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; exit 1; }
   echo "[test] build $dir"
   cmake --build "$dir" -j"$jobs" 2>&1 | grep -Ev '^\[ *[0-9]+%\] (Building|Linking)' || true
@@ -38,7 +38,7 @@ run_suite() {  # name, cmake args...
 }
 
 mkdir -p build
-run_suite default
+run_suite default -DQUICBED_SANITIZE=OFF
 run_suite asan -DQUICBED_SANITIZE=ON
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
