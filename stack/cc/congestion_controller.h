@@ -1,0 +1,48 @@
+// The one small interface every congestion controller implements (RFC 9002
+// §7, Appendix B's hooks). Loss detection (recovery) calls it; the
+// controller only decides how much may be in flight and how fast to pace.
+// Integer-only: windows in bytes, times in microseconds, rates in bytes/s.
+#pragma once
+
+#include <cstdint>
+
+#include "rtt.h"
+
+namespace quicbed {
+
+enum class CcAlgorithm : uint8_t { kNewReno, kCubic };
+
+// ns-3's TcpSocketState names, for the CongState trace (design: ns-3 idioms).
+enum class CcState : uint8_t { kSlowStart, kCongestionAvoidance, kRecovery };
+
+struct CcAck {
+  uint64_t now = 0;
+  uint64_t bytes_acked = 0;              // in-flight bytes newly acknowledged
+  uint64_t largest_acked_sent_time = 0;  // send time of the largest newly acked packet
+  uint64_t bytes_in_flight = 0;          // after removing the acked packets
+  bool app_limited = false;              // RFC 9002 §7.8: sender was not cwnd-limited
+};
+
+class CongestionController {
+ public:
+  virtual const char* name() const = 0;
+  virtual void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t bytes_in_flight) = 0;
+  virtual void on_ack(const CcAck& ack, const RttEstimator& rtt) = 0;
+  // RFC 9002 §7.3.2 / B.6: a loss, or an increase of the peer's ECN-CE count
+  // (§7.1, `ecn`), for a packet sent at `sent_time`. Events for packets sent
+  // before the current recovery period started do not reduce again.
+  virtual void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) = 0;
+  // RFC 9002 §7.6.2: the window collapses to the minimum.
+  virtual void on_persistent_congestion(uint64_t now) = 0;
+
+  virtual uint64_t cwnd() const = 0;
+  virtual uint64_t ssthresh() const = 0;
+  virtual CcState state() const = 0;
+  // Bytes per second the pacer releases (RFC 9002 §7.7).
+  virtual uint64_t pacing_rate(const RttEstimator& rtt) const = 0;
+
+ protected:
+  ~CongestionController() = default;
+};
+
+}  // namespace quicbed
