@@ -34,6 +34,10 @@ AckRanges::Received AckRanges::add(uint64_t pn) {
     ranges_[i - 1].lo = pn;
   } else if (joins_below) {
     ranges_[i].hi = pn;
+  } else if (ranges_.full() && i == n) {
+    // Older than every tracked range with no room left: it could never be
+    // acknowledged, so it is dropped like a duplicate (see insert_range).
+    return Received::kDuplicate;
   } else {
     insert_range(i, pn);
   }
@@ -44,13 +48,11 @@ AckRanges::Received AckRanges::add(uint64_t pn) {
 void AckRanges::insert_range(size_t i, uint64_t pn) {
   if (ranges_.full()) {
     // §13.2.3: forget the oldest range and raise the floor over it so its
-    // packets are never accepted again. If pn itself would be the oldest
-    // range, it is the one forgotten: it is processed now, and the floor
-    // makes any copy of it a duplicate.
-    if (i == ranges_.size()) {
-      floor_ = pn + 1;
-      return;
-    }
+    // packets are never accepted again. pn older than every tracked range is
+    // never inserted (add() reports it as a duplicate): a packet we process
+    // must be acknowledged (§13.2.1), and dropping it only costs the peer a
+    // retransmission.
+    QB_ASSERT(i < ranges_.size());
     floor_ = ranges_.back().hi + 1;
     ranges_.pop_back();
   }

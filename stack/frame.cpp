@@ -466,7 +466,8 @@ AckRangeView AckFrame::ranges() const {
 }
 
 Result<Frame> parse_frame(Reader& r) {
-  if (r.empty()) return encoding_error("no frame");
+  // §12.4: a packet without frames is a PROTOCOL_VIOLATION.
+  if (r.empty()) return Status(ErrorCode::kProtocolViolation, "no frame");
   size_t encoded_len = varint_len_from_first(r.peek());
   QB_ASSIGN_OR_RETURN(uint64_t type, read_varint(r));
   // §12.4: the frame type must use its shortest encoding.

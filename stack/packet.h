@@ -3,7 +3,7 @@
 // RFC 8999 for versions we do not speak), serializing headers, and packet
 // number encoding (RFC 9000 §17.1, Appendix A).
 //
-// Packet protection is not here (keys.{h,cpp}): it takes pn_offset and
+// Packet protection is not here (protection.{h,cpp}): it takes pn_offset and
 // packet_length from a parsed PacketHeader, or from the writers' layouts.
 #pragma once
 
@@ -98,7 +98,7 @@ class VersionList {
 
 // One packet's header as received, header protection still applied: the
 // reserved bits, packet number length and packet number are unreadable
-// until keys.{h,cpp} removes it. Spans point into the parsed input.
+// until protection.{h,cpp} removes it. Spans point into the parsed input.
 struct PacketHeader {
   HeaderForm form = HeaderForm::kShort;
   // Meaningful unless has_invariants_only().

@@ -24,8 +24,6 @@ T* first_not_below(const IntrusiveList<T>& list, bool from_front, Below below) {
   return e;
 }
 
-constexpr uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
-constexpr uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
 }  // namespace
 
@@ -86,7 +84,7 @@ Status ReassemblyBuffer::store(uint64_t start, Bytes data) {
   for (Segment* s = first; s && s->bytes.lo <= end; s = segments_.next(s)) last_seg = s;
   Segment* fresh = nullptr;
   if (!last_seg) {
-    if (segments_.size() >= limits_.max_segments) return Status(limits_.error, "too many gaps");
+    if (segments_.size() >= limits_.max_segments) return Status(ErrorCode::kLimitExceeded, "too many gaps");
     fresh = make<Segment>(alloc_);
     if (!fresh) return ErrorCode::kNoMemory;
   }

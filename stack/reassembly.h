@@ -50,7 +50,11 @@ class ReassemblyBuffer {
   static constexpr uint64_t kPageData = kPageSize - sizeof(Page);
 
   struct Limits {
-    uint64_t window;      // bytes accepted beyond read_offset()
+    // Bytes accepted beyond read_offset(): the memory bound. The credit the
+    // receiver advertised (MAX_STREAM_DATA, RFC 9000 §4.1) is an absolute
+    // limit checked by flow control before insert(); it never exceeds this
+    // window, so for a compliant peer only that check can fire.
+    uint64_t window;
     size_t max_segments;  // disjoint runs of held data, at least 1
     ErrorCode error;      // kFlowControlError or kCryptoBufferExceeded
   };

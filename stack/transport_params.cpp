@@ -1,6 +1,7 @@
 #include "transport_params.h"
 
-#include "frame.h"  // kMaxStreamCount
+#include "frame.h"   // kMaxStreamCount
+#include "packet.h"  // is_reserved_version
 #include "varint.h"
 
 namespace quicbed {
@@ -18,9 +19,6 @@ constexpr uint64_t kMaxAckDelayLimit = 1u << 14;  // exclusive
 constexpr uint64_t kMinActiveCidLimit = 2;
 // RFC 9000 §18.2, Figure 22: the fixed part of preferred_address.
 constexpr size_t kPreferredAddressFixedLen = 4 + 2 + 16 + 2 + 1 + kStatelessResetTokenLen;
-
-// RFC 9368 §3 / RFC 9000 §15: versions 0x?a?a?a?a exercise negotiation.
-constexpr bool is_reserved_version(uint32_t v) { return (v & 0x0f0f0f0fu) == 0x0a0a0a0au; }
 
 // A bit per known parameter, to catch duplicates (RFC 9000 §7.4).
 int known_index(uint64_t id) {

@@ -64,8 +64,6 @@ struct TransportParameters {
   static constexpr uint64_t kDefaultMaxAckDelay = 25;  // ms
   static constexpr uint64_t kDefaultActiveConnectionIdLimit = 2;
 
-  // A connection ID of 0..20 bytes (RFC 9000 §17.2: v1 caps them at 20).
-
   // RFC 9000 §18.2, Figure 22.
   struct PreferredAddress {
     uint8_t ipv4_address[4] = {};

@@ -62,7 +62,7 @@ class BoundedVec {
   void pop_back() {
     QB_ASSERT(size_ > 0);
     --size_;
-    slot(size_)->~T();
+    live(size_)->~T();
   }
   void clear() {
     while (size_) pop_back();
@@ -70,11 +70,11 @@ class BoundedVec {
 
   T& operator[](size_t i) {
     QB_ASSERT(i < size_);
-    return *slot(i);
+    return *live(i);
   }
   const T& operator[](size_t i) const {
     QB_ASSERT(i < size_);
-    return *slot(i);
+    return *live(i);
   }
   T& back() { return (*this)[size_ - 1]; }
   const T& back() const { return (*this)[size_ - 1]; }
@@ -84,8 +84,12 @@ class BoundedVec {
   const T* end() const { return slot(size_); }
 
  private:
-  T* slot(size_t i) { return std::launder(reinterpret_cast<T*>(storage_) + i); }
-  const T* slot(size_t i) const { return std::launder(reinterpret_cast<const T*>(storage_) + i); }
+  // Raw slot address: also used for not-yet-constructed slots (placement
+  // new, end()), so no std::launder here; live() is for existing elements.
+  T* slot(size_t i) { return reinterpret_cast<T*>(storage_) + i; }
+  const T* slot(size_t i) const { return reinterpret_cast<const T*>(storage_) + i; }
+  T* live(size_t i) { return std::launder(slot(i)); }
+  const T* live(size_t i) const { return std::launder(slot(i)); }
 
   alignas(T) unsigned char storage_[sizeof(T) * N];
   size_t size_ = 0;

@@ -39,15 +39,17 @@ class Reader {
   }
   Result<uint16_t> u16(ErrorCode err = ErrorCode::kFrameEncodingError) { return be<uint16_t>(2, err); }
   Result<uint32_t> u32(ErrorCode err = ErrorCode::kFrameEncodingError) { return be<uint32_t>(4, err); }
-  Result<Bytes> bytes(size_t n, ErrorCode err = ErrorCode::kFrameEncodingError) {
+  // Lengths are 64-bit because they come from varints: on a 32-bit host a
+  // size_t parameter would silently truncate a hostile 2^32+k to k.
+  Result<Bytes> bytes(uint64_t n, ErrorCode err = ErrorCode::kFrameEncodingError) {
     if (remaining() < n) return Status(err, "truncated");
-    Bytes b = data_.subspan(pos_, n);
-    pos_ += n;
+    Bytes b = data_.subspan(pos_, static_cast<size_t>(n));
+    pos_ += static_cast<size_t>(n);
     return b;
   }
-  Status skip(size_t n, ErrorCode err = ErrorCode::kFrameEncodingError) {
+  Status skip(uint64_t n, ErrorCode err = ErrorCode::kFrameEncodingError) {
     if (remaining() < n) return Status(err, "truncated");
-    pos_ += n;
+    pos_ += static_cast<size_t>(n);
     return Status::ok();
   }
   // Peek without consuming; 0 if empty (callers check remaining()).

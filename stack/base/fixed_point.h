@@ -23,6 +23,8 @@ constexpr unsigned popcount64(uint64_t v) {
 // Index of the highest set bit plus one (0 for 0).
 constexpr unsigned bit_width64(uint64_t v) { return v ? 64u - static_cast<unsigned>(__builtin_clzll(v)) : 0u; }
 
+constexpr uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+constexpr uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 constexpr uint64_t sat_add(uint64_t a, uint64_t b) { return a > kU64Max - b ? kU64Max : a + b; }
 constexpr uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 

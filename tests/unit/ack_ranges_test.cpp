@@ -137,7 +137,9 @@ TEST(AckRanges, BoundWithNewRangeInTheMiddle) {
   EXPECT_EQ(a.ranges().back(), (Range{20, 20}));
   EXPECT_EQ(a.ranges()[n - 2], (Range{25, 25}));
   EXPECT_EQ(a.add(10), Received::kDuplicate);
-  EXPECT_EQ(a.add(11), Received::kNew);  // not a gap: 11 is at the floor
+  // 11 is at the floor but older than every range, with no room: dropped.
+  EXPECT_EQ(a.add(11), Received::kDuplicate);
+  EXPECT_EQ(a.add(21), Received::kNew);  // joins {20}
 }
 
 TEST(AckRanges, BoundWithNewPacketOlderThanAllRanges) {
@@ -145,13 +147,12 @@ TEST(AckRanges, BoundWithNewPacketOlderThanAllRanges) {
   const uint64_t n = AckRanges::kMaxRanges;
   for (uint64_t i = 1; i <= n; ++i) ASSERT_EQ(a.add(10 * i), Received::kNew);
   const std::vector<Range> before = ranges_of(a);
-  // The new packet would be the oldest range: it is processed once and
-  // covered by the floor instead of displacing a newer range.
-  ASSERT_EQ(a.add(5), Received::kNew);
-  EXPECT_EQ(ranges_of(a), before);
-  EXPECT_EQ(a.floor(), 6u);
+  // The new packet would be the oldest range and could never be
+  // acknowledged (§13.2.1): it is dropped and nothing changes.
   EXPECT_EQ(a.add(5), Received::kDuplicate);
-  EXPECT_EQ(a.add(6), Received::kNew);
+  EXPECT_EQ(ranges_of(a), before);
+  EXPECT_EQ(a.floor(), 0u);
+  EXPECT_FALSE(a.contains(5));
 }
 
 TEST(AckRanges, RangesStaySortedAndDisjointUnderChurn) {

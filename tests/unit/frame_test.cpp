@@ -324,7 +324,10 @@ TEST(Frame, EveryTruncatedPrefixIsFrameEncodingError) {
     ASSERT_TRUE(parse_copy_status(full).is_ok()) << name;
     for (size_t n = 0; n < full.size(); ++n) {
       std::vector<uint8_t> prefix(full.begin(), full.begin() + n);
-      EXPECT_EQ(parse_copy_status(prefix).code(), ErrorCode::kFrameEncodingError) << name << " prefix " << n;
+      // The empty prefix is a payload without frames (§12.4).
+      EXPECT_EQ(parse_copy_status(prefix).code(),
+                n == 0 ? ErrorCode::kProtocolViolation : ErrorCode::kFrameEncodingError)
+          << name << " prefix " << n;
       ++checked;
     }
   }
@@ -332,11 +335,11 @@ TEST(Frame, EveryTruncatedPrefixIsFrameEncodingError) {
 
   // Length-less frames: the fields before the data cannot be cut short.
   auto full = from_hex("0d ffffffffffffffff 43e8 68656c6c6f");
-  for (size_t n = 0; n < 11; ++n) {
+  for (size_t n = 1; n < 11; ++n) {
     std::vector<uint8_t> prefix(full.begin(), full.begin() + n);
     EXPECT_EQ(parse_copy_status(prefix).code(), ErrorCode::kFrameEncodingError) << n;
   }
-  EXPECT_EQ(parse_error(""), ErrorCode::kFrameEncodingError);
+  EXPECT_EQ(parse_error(""), ErrorCode::kProtocolViolation);  // §12.4: no frames
 }
 
 TEST(Frame, UnknownTypeIsFrameEncodingError) {
