@@ -52,7 +52,7 @@ if [ $fail -eq 0 ]; then
   bad=$(nm -u --format=just-symbols "$work/core.o" | grep -Ev "$allowed" || true)
   for s in $bad; do
     users=$(cd "$work" && for o in *.o; do
-      [ "$o" = core.o ] || { nm -u --format=just-symbols "$o" | grep -qx -- "$s" && echo -n "${o%.o} "; }
+      if [ "$o" != core.o ] && nm -u --format=just-symbols "$o" | grep -qx -- "$s"; then echo -n "${o%.o} "; fi
     done)
     echo "FAIL undefined symbol outside the host interface: $s ($(echo "$s" | c++filt)) used by: $users"
     fail=1

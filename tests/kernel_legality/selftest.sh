@@ -13,14 +13,20 @@ trap 'rm -rf "$work"' EXIT
 run_case() {  # name, expected (pass|fail), file body
   local name=$1 expect=$2 body=$3
   rm -rf "$work/stack" && cp -r "$stack" "$work/stack"
-  [ -n "$body" ] && printf '%s\n' "$body" >"$work/stack/zz_illegal.cpp"
+  # Named to sort first: the check must report it wherever it stands.
+  [ -n "$body" ] && printf '%s\n' "$body" >"$work/stack/aa_illegal.cpp"
   if bash "$here/check.sh" "$cxx" "$work/stack" >"$work/out" 2>&1; then got=pass; else got=fail; fi
   if [ "$got" != "$expect" ]; then
     echo "selftest $name: expected the check to $expect, it did $got"
     cat "$work/out"
     exit 1
   fi
-  echo "selftest $name: check did $got as expected ($(grep -m1 -E 'FAIL|legal' "$work/out"))"
+  if [ "$expect" = fail ] && ! grep -q 'FAIL.*aa_illegal' "$work/out"; then
+    echo "selftest $name: the check failed without naming the illegal file:"
+    cat "$work/out"
+    exit 1
+  fi
+  echo "selftest $name: check did $got as expected ($(grep -m1 -E 'FAIL|legal' "$work/out" || echo 'NO MESSAGE'))"
 }
 
 run_case clean pass ""
