@@ -1,0 +1,26 @@
+#include "cc/cc_holder.h"
+
+#include <new>
+#include <type_traits>
+
+namespace quicbed {
+
+static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_destructible_v<Cubic>,
+              "CcHolder never runs a controller's destructor");
+
+CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size) : algorithm_(algorithm) {
+  switch (algorithm) {
+    case CcAlgorithm::kCubic:
+      cc_ = new (storage_) Cubic(max_datagram_size);
+      return;
+    case CcAlgorithm::kNewReno:
+      break;
+  }
+  cc_ = new (storage_) NewReno(max_datagram_size);
+}
+
+Cubic* CcHolder::cubic() {
+  return algorithm_ == CcAlgorithm::kCubic ? static_cast<Cubic*>(cc_) : nullptr;
+}
+
+}  // namespace quicbed

@@ -1,0 +1,42 @@
+// One congestion controller of a chosen algorithm, held in place: the
+// connection owns a CcHolder by value and never asks the allocator for its
+// controller. The controllers are trivially destructible (the interface
+// has no virtual destructor, see base/allocator.h), so nothing runs when
+// the holder goes away.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cc/congestion_controller.h"
+#include "cc/cubic.h"
+#include "cc/newreno.h"
+
+namespace quicbed {
+
+class CcHolder {
+ public:
+  // max_datagram_size: 1..kMaxCcDatagramSize.
+  CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size);
+  // The controller lives inside the holder, so the holder stays put.
+  CcHolder(const CcHolder&) = delete;
+  CcHolder& operator=(const CcHolder&) = delete;
+
+  CcAlgorithm algorithm() const { return algorithm_; }
+  CongestionController& get() { return *cc_; }
+  const CongestionController& get() const { return *cc_; }
+  CongestionController* operator->() { return cc_; }
+  const CongestionController* operator->() const { return cc_; }
+  // The CUBIC controller for its own options, or nullptr.
+  Cubic* cubic();
+
+ private:
+  static constexpr size_t kSize = sizeof(Cubic) > sizeof(NewReno) ? sizeof(Cubic) : sizeof(NewReno);
+  static constexpr size_t kAlign = alignof(Cubic) > alignof(NewReno) ? alignof(Cubic) : alignof(NewReno);
+
+  alignas(kAlign) unsigned char storage_[kSize];
+  CcAlgorithm algorithm_;
+  CongestionController* cc_;
+};
+
+}  // namespace quicbed

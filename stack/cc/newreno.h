@@ -1,0 +1,38 @@
+// NewReno as RFC 9002 §7 and Appendix B specify it for QUIC: slow start and
+// congestion avoidance by byte counting, a window halved once per recovery
+// period, the minimum window after persistent congestion, and no growth
+// while the sender is application-limited.
+#pragma once
+
+#include <cstdint>
+
+#include "cc/congestion_controller.h"
+#include "cc/window.h"
+
+namespace quicbed {
+
+class NewReno final : public CongestionController {
+ public:
+  // max_datagram_size: 1..kMaxCcDatagramSize.
+  explicit NewReno(uint64_t max_datagram_size);
+
+  const char* name() const override { return "newreno"; }
+  void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t bytes_in_flight) override;
+  void on_ack(const CcAck& ack, const RttEstimator& rtt) override;
+  void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) override;
+  void on_persistent_congestion(uint64_t now) override;
+
+  uint64_t cwnd() const override { return cwnd_; }
+  uint64_t ssthresh() const override { return ssthresh_; }
+  CcState state() const override;
+  uint64_t pacing_rate(const RttEstimator& rtt) const override { return window_pacing_rate(cwnd_, rtt); }
+
+ private:
+  uint64_t max_datagram_size_;
+  uint64_t cwnd_;
+  uint64_t ssthresh_ = kU64Max;  // B.3: infinite until the first congestion event
+  RecoveryPeriod recovery_;
+  GrowthCarry avoidance_;
+};
+
+}  // namespace quicbed
