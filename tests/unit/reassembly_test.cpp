@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "failing_allocator.h"
 #include "malloc_allocator.h"
 
 namespace quicbed {
@@ -33,23 +34,7 @@ std::vector<uint8_t> drain(ReassemblyBuffer& b, size_t chunk = 1 << 16) {
   return out;
 }
 
-// Fails every nth allocation (n = 0: never), counting the bytes it holds.
-class FailingAllocator final : public Allocator {
- public:
-  explicit FailingAllocator(unsigned every) : every_(every) {}
-  void* allocate(size_t size, size_t align) override {
-    ++calls_;
-    if (every_ && calls_ % every_ == 0) return nullptr;
-    return inner_.allocate(size, align);
-  }
-  void deallocate(void* p, size_t size) override { inner_.deallocate(p, size); }
-  size_t bytes_in_use() const { return inner_.bytes_in_use(); }
-
- private:
-  MallocAllocator inner_;
-  unsigned every_;
-  unsigned calls_ = 0;
-};
+using test::FailingAllocator;
 
 TEST(Reassembly, InOrder) {
   MallocAllocator alloc;
