@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: the unit tests and
 # the kernel-legality check, once in a normal build and once under
-# AddressSanitizer + UBSan. Prints ctest's summary for each and a total line.
+# AddressSanitizer + UBSan, then the Python suites (pytest) against the real
+# interop peers. Prints each runner's summary and a total line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
@@ -37,8 +38,31 @@ run_suite() {  # name, cmake args...
   failed=$((failed + fails))
 }
 
+run_pytest() {  # the Python suites: real interop peers now, our endpoint later
+  echo "[test] interop peers (installs and builds them when missing)"
+  bash interop/peers/setup.sh
+  local log=build/pytest.log
+  set +e
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop 2>&1 | tee "$log"
+  set -e
+  local line
+  line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "[test] pytest printed no summary"
+    failed=$((failed + 1))
+    return
+  fi
+  local p f e
+  p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || echo 0)
+  f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+' || echo 0)
+  e=$(echo "$line" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+' || echo 0)
+  passed=$((passed + p))
+  failed=$((failed + f + e))
+}
+
 mkdir -p build
 run_suite default -DQUICBED_SANITIZE=OFF
 run_suite asan -DQUICBED_SANITIZE=ON
+run_pytest
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
