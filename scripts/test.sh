@@ -46,7 +46,7 @@ run_pytest() {  # the Python suites: real interop peers now, our endpoint later
   /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop 2>&1 | tee "$log"
   set -e
   local line
-  line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1)
+  line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error).* in [0-9.]+s' "$log" | tail -1 || true)
   if [ -z "$line" ]; then
     echo "[test] pytest printed no summary"
     failed=$((failed + 1))
