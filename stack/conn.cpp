@@ -1,0 +1,525 @@
+// Connection life cycle: set-up, the TLS handshake's callbacks, key
+// discarding, timers and closing. Receiving is in conn_recv.cpp, sending in
+// conn_send.cpp.
+#include "conn.h"
+
+#include "base/fixed_point.h"
+#include "cc/window.h"
+
+namespace quicbed {
+namespace {
+
+template <typename T>
+T& host(T* p) {
+  QB_ASSERT(p != nullptr);
+  return *p;
+}
+
+constexpr uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+constexpr uint64_t kMsToUs = 1000;
+
+// A reason phrase for CONNECTION_CLOSE (§19.19): our reasons are short
+// static strings; the bound keeps a runaway one out of the packet.
+Bytes reason_bytes(const char* s) {
+  constexpr size_t kMaxReason = 64;
+  size_t n = 0;
+  while (n < kMaxReason && s[n] != '\0') ++n;
+  return Bytes(reinterpret_cast<const uint8_t*>(s), n);
+}
+
+// Our stream limits and windows come from our transport parameters
+// (RFC 9000 §18.2); the bounds from the configuration.
+StreamManagerConfig stream_config(const ConnectionConfig& c) {
+  StreamManagerConfig s;
+  s.stream.recv_window_bidi_local = c.params.initial_max_stream_data_bidi_local;
+  s.stream.recv_window_bidi_remote = c.params.initial_max_stream_data_bidi_remote;
+  s.stream.recv_window_uni = c.params.initial_max_stream_data_uni;
+  s.stream.max_recv_window = c.max_stream_window;
+  s.stream.max_send_buffer = c.stream_send_buffer;
+  s.max_streams_bidi = c.params.initial_max_streams_bidi;
+  s.max_streams_uni = c.params.initial_max_streams_uni;
+  s.max_local_streams = c.max_local_streams;
+  return s;
+}
+
+}  // namespace
+
+Connection::Connection(const ConnectionConfig& c)
+    : alloc_(host(c.alloc)),
+      crypto_(host(c.crypto_backend)),
+      tls_(host(c.tls)),
+      events_(host(c.events)),
+      random_(host(c.random)),
+      role_(c.role),
+      version_(c.version),
+      local_params_(c.params),
+      cid_len_(c.cid_len),
+      max_datagram_size_(c.max_datagram_size),
+      cc_(c.cc, clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
+      recovery_(alloc_, cc_.get(), *this,
+                RecoveryConfig{c.role == Role::kServer, kDefaultMaxAckDelayUs, c.max_outstanding_packets}),
+      pacer_(Pacer::kDefaultBurstPackets * clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
+      spaces_{PacketNumberSpace(alloc_, PnSpace::kInitial, c.crypto),
+              PacketNumberSpace(alloc_, PnSpace::kHandshake, c.crypto),
+              PacketNumberSpace(alloc_, PnSpace::kApplication, c.crypto)},
+      peer_cids_(clamp_u64(c.params.active_connection_id_limit, 2, kMaxActiveCids)),
+      streams_(alloc_, c.role, stream_config(c)),
+      conn_recv_(c.params.initial_max_data, c.max_connection_window),
+      // RFC 9000 §8.1: only servers validate addresses before sending.
+      address_validated_(c.role == Role::kClient) {
+  local_params_.active_connection_id_limit = peer_cids_.limit();
+}
+
+Connection::~Connection() = default;
+
+Status Connection::init(uint64_t now) {
+  if (initialized_) return Status(ErrorCode::kInvalidArgument, "connection already initialized");
+  vc_ = version_crypto(version_);
+  if (!vc_) return Status(ErrorCode::kInvalidArgument, "unsupported QUIC version");
+  if (cid_len_ > kMaxCidLen) return Status(ErrorCode::kInvalidArgument, "connection ID too long");
+  if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize) {
+    return Status(ErrorCode::kInvalidArgument, "max_datagram_size out of range");
+  }
+  if (local_params_.max_idle_timeout > kVarintMax / kMsToUs) {
+    return Status(ErrorCode::kInvalidArgument, "max_idle_timeout out of range");
+  }
+  if (local_params_.max_ack_delay >= (1u << 14)) return Status(ErrorCode::kInvalidArgument, "max_ack_delay too large");
+  QB_TRY(streams_.init());
+  initialized_ = true;
+  now_ = now;
+  last_activity_ = now;
+  idle_timeout_us_ = local_params_.max_idle_timeout * kMsToUs;
+  if (is_server()) return Status::ok();  // waits for the client's first Initial
+
+  // RFC 9000 §7.2: an unpredictable Destination Connection ID of at least
+  // 8 bytes, until the server picks its own.
+  original_dcid_.len = 8;
+  random_.fill(MutBytes(original_dcid_.bytes, original_dcid_.len));
+  local_scid_.len = static_cast<uint8_t>(cid_len_);
+  random_.fill(MutBytes(local_scid_.bytes, local_scid_.len));
+  local_cids_.start(local_scid_);
+  peer_cids_.start(original_dcid_);
+  QB_TRY(derive_initial_keys(original_dcid_.view()));
+  QB_TRY(send_transport_params());
+  return tls_.advance(*this);  // the ClientHello
+}
+
+Status Connection::derive_initial_keys(Bytes client_dcid) {
+  QB_ASSIGN_OR_RETURN(InitialSecrets secrets, derive_initial_secrets(crypto_, *vc_, client_dcid));
+  PacketNumberSpace& s = sp(PnSpace::kInitial);
+  const Secret& ours = is_server() ? secrets.server : secrets.client;
+  const Secret& theirs = is_server() ? secrets.client : secrets.server;
+  QB_TRY(s.write.init(crypto_, kInitialSuite, *vc_, ours.bytes()));
+  return s.read.init(crypto_, kInitialSuite, *vc_, theirs.bytes());
+}
+
+Status Connection::send_transport_params() {
+  TransportParameters tp = local_params_;
+  // RFC 9000 §7.3: the connection IDs of the handshake, authenticated by TLS.
+  tp.has_initial_source_connection_id = true;
+  tp.initial_source_connection_id = local_scid_;
+  if (is_server()) {
+    tp.has_original_destination_connection_id = true;
+    tp.original_destination_connection_id = original_dcid_;
+    // §10.3: the token for the CID of sequence 0, unpredictable.
+    tp.has_stateless_reset_token = true;
+    random_.fill(MutBytes(tp.stateless_reset_token, kStatelessResetTokenLen));
+  }
+  uint8_t buf[512];
+  Writer w{MutBytes(buf)};
+  QB_TRY(tp.serialize(w, role_));
+  return tls_.set_local_transport_params(w.written());
+}
+
+// ---- TlsCallbacks ----------------------------------------------------------
+
+Status Connection::on_tls_crypto_data(EncryptionLevel level, Bytes data) {
+  PacketNumberSpace& s = sp(pn_space_of(level));
+  if (!carries_crypto_data(level) || s.discarded()) {
+    return Status(ErrorCode::kInternalError, "TLS data for a level without CRYPTO frames");
+  }
+  QB_ASSIGN_OR_RETURN(size_t n, s.crypto_out.write(data));
+  if (n != data.size()) return Status(ErrorCode::kLimitExceeded, "CRYPTO send buffer full");
+  return Status::ok();
+}
+
+Status Connection::on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) {
+  // No 0-RTT: its keys are never installed, so 0-RTT packets are dropped.
+  if (level == EncryptionLevel::kEarlyData) return Status::ok();
+  PacketNumberSpace& s = sp(pn_space_of(level));
+  if (s.discarded()) return Status(ErrorCode::kInternalError, "secret for a discarded level");
+  PacketProtection& keys = dir == KeyDirection::kRead ? s.read : s.write;
+  QB_TRY(keys.init(crypto_, suite, *vc_, secret));
+  if (level == EncryptionLevel::kApplication && dir == KeyDirection::kRead) QB_TRY(s.prepare_next_read());
+  // RFC 9002 §6.2.2.1: the client's anti-deadlock probe moves to Handshake.
+  if (level == EncryptionLevel::kHandshake && dir == KeyDirection::kWrite) {
+    recovery_.on_handshake_keys_available(now_);
+  }
+  return Status::ok();
+}
+
+Status Connection::on_tls_peer_transport_params(Bytes ext) {
+  const Role peer = is_server() ? Role::kClient : Role::kServer;
+  QB_ASSIGN_OR_RETURN(TransportParameters tp, TransportParameters::parse(ext, peer));
+  QB_TRY(check_peer_cids(tp));
+  if (tp.has_stateless_reset_token) {
+    QB_TRY(peer_cids_.set_initial_reset_token(Bytes(tp.stateless_reset_token, kStatelessResetTokenLen)));
+  }
+  local_cids_.set_peer_limit(tp.active_connection_id_limit);
+  streams_.set_peer_params(tp);
+  (void)conn_send_.on_max(tp.initial_max_data);
+  recovery_.set_peer_max_ack_delay(tp.max_ack_delay * kMsToUs);
+  peer_ack_delay_exponent_ = tp.ack_delay_exponent;
+  // §14: never send more than the peer said it can receive.
+  max_datagram_size_ = min_u64(max_datagram_size_, tp.max_udp_payload_size);
+  // §10.1: the smaller of the two non-zero max_idle_timeout values.
+  const uint64_t peer_idle = min_u64(tp.max_idle_timeout, kVarintMax / kMsToUs) * kMsToUs;
+  if (peer_idle && (!idle_timeout_us_ || peer_idle < idle_timeout_us_)) idle_timeout_us_ = peer_idle;
+  peer_params_ = tp;
+  has_peer_params_ = true;
+  return Status::ok();
+}
+
+Status Connection::check_peer_cids(const TransportParameters& tp) const {
+  // RFC 9000 §7.3: a mismatch with the connection IDs the Initial packets
+  // carried is a TRANSPORT_PARAMETER_ERROR (or PROTOCOL_VIOLATION).
+  if (!(tp.initial_source_connection_id == peer_initial_scid_)) {
+    return Status(ErrorCode::kTransportParameterError, "initial_source_connection_id mismatch");
+  }
+  if (is_server()) return Status::ok();
+  if (!(tp.original_destination_connection_id == original_dcid_)) {
+    return Status(ErrorCode::kTransportParameterError, "original_destination_connection_id mismatch");
+  }
+  // We never received a Retry, so the server cannot have sent one.
+  if (tp.has_retry_source_connection_id) {
+    return Status(ErrorCode::kTransportParameterError, "retry_source_connection_id without Retry");
+  }
+  return Status::ok();
+}
+
+Status Connection::on_tls_handshake_complete() {
+  // Acted upon in after_packet(): TLS calls this from inside a CRYPTO frame
+  // of a Handshake packet, whose space must not be discarded under it.
+  tls_complete_ = true;
+  return Status::ok();
+}
+
+void Connection::after_packet(uint64_t now) {
+  if (closing_or_draining() || state_ == State::kClosed) return;
+  // RFC 9001 §4.9.1: a server discards Initial keys once it has processed
+  // a Handshake packet; the client's address is then validated too.
+  if (is_server() && handshake_packet_received_) discard_space(PnSpace::kInitial, now);
+  if (tls_complete_ && !handshake_complete_) {
+    handshake_complete_ = true;
+    state_ = State::kEstablished;
+    // RFC 9001 §4.1.2: at the server, completion is confirmation, and the
+    // client learns of it from HANDSHAKE_DONE (RFC 9000 §19.20).
+    if (is_server()) {
+      handshake_done_pending_ = true;
+      confirm_handshake(now);
+    }
+    events_.on_handshake_complete();
+  }
+}
+
+void Connection::confirm_handshake(uint64_t now) {
+  if (handshake_confirmed_) return;
+  handshake_confirmed_ = true;
+  recovery_.on_handshake_confirmed(now);
+  // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed
+  // (a client that never sent a Handshake packet still holds Initial ones).
+  discard_space(PnSpace::kInitial, now);
+  discard_space(PnSpace::kHandshake, now);
+}
+
+void Connection::discard_space(PnSpace s, uint64_t now) {
+  if (sp(s).discarded()) return;
+  recovery_.discard_space(s, now);
+  sp(s).discard();
+}
+
+void Connection::update_amplification(uint64_t now) {
+  bool blocked = false;
+  if (!address_validated_) {
+    // §8.1: three times what was received, less what was sent. A budget
+    // below one full datagram cannot carry a probe (§14.1 padding), so the
+    // PTO waits for more bytes from the client (RFC 9002 §6.2.2.1).
+    const uint64_t budget = sat_sub(mul_div(bytes_received_, kAmplificationFactor, 1), bytes_sent_);
+    blocked = budget < kMinInitialDatagram;
+  }
+  if (blocked != amplification_blocked_) {
+    amplification_blocked_ = blocked;
+    recovery_.set_amplification_blocked(blocked, now);
+  }
+}
+
+// ---- RecoveryEvents --------------------------------------------------------
+
+void Connection::on_packet_acked(const SentPacket& p) {
+  PacketNumberSpace& s = sp(p.space);
+  for (const SentItem& it : p.items) {
+    switch (it.kind) {
+      case kItemAck:
+        if (!s.discarded()) s.acks.on_ack_acked(it.offset);
+        break;
+      case kItemCrypto:
+        if (!s.discarded()) s.crypto_out.on_acked(it.offset, it.length, false);
+        break;
+      case kItemHandshakeDone:
+        break;
+      case kItemStream:
+        on_stream_fate(it, true);
+        break;
+      case kItemControl:
+        on_control_fate(it, true);
+        break;
+    }
+  }
+}
+
+void Connection::on_packet_lost(const SentPacket& p) {
+  PacketNumberSpace& s = sp(p.space);
+  for (const SentItem& it : p.items) {
+    switch (it.kind) {
+      case kItemAck:  // a later ACK covers it (§13.3)
+        break;
+      case kItemCrypto:
+        if (!s.discarded()) s.crypto_out.on_lost(it.offset, it.length, false);
+        break;
+      case kItemHandshakeDone:  // §13.3: repeated until acknowledged
+        handshake_done_pending_ = true;
+        break;
+      case kItemStream:
+        on_stream_fate(it, false);
+        break;
+      case kItemControl:
+        on_control_fate(it, false);
+        break;
+    }
+  }
+}
+
+void Connection::on_packet_discarded(const SentPacket&) {
+  // Its space is gone, and with it everything the packet carried.
+}
+
+void Connection::on_stream_fate(const SentItem& it, bool acked) {
+  Stream* s = streams_.find(it.id);
+  if (!s) return;  // closed meanwhile: nothing left to do for it
+  const bool fin = it.flags != 0;
+  if (!acked) {
+    s->on_stream_lost(it.offset, it.length, fin);
+    return;
+  }
+  s->on_stream_acked(it.offset, it.length, fin);
+  streams_.release_if_closed(s);
+}
+
+void Connection::on_control_fate(const SentItem& it, bool acked) {
+  // §13.3 decides, per frame type, what a loss repeats; flow control's
+  // objects know which value is still current.
+  Frame f;
+  f.type = static_cast<FrameType>(it.flags);
+  switch (f.type) {
+    case FrameType::kMaxData:
+      if (!acked) conn_recv_.on_update_lost(it.offset);
+      return;
+    case FrameType::kDataBlocked:
+      if (!acked) conn_send_.on_blocked_lost(it.offset);
+      return;
+    case FrameType::kMaxStreamsBidi:
+    case FrameType::kMaxStreamsUni:
+      f.max_streams.maximum = it.offset;
+      if (!acked) streams_.on_control_lost(f);
+      return;
+    case FrameType::kStreamsBlockedBidi:
+    case FrameType::kStreamsBlockedUni:
+      f.streams_blocked.limit = it.offset;
+      if (!acked) streams_.on_control_lost(f);
+      return;
+    case FrameType::kMaxStreamData:
+      f.max_stream_data = {it.id, it.offset};
+      break;
+    case FrameType::kStreamDataBlocked:
+      f.stream_data_blocked = {it.id, it.offset};
+      break;
+    case FrameType::kResetStream:
+      f.reset_stream = {it.id, 0, it.offset};
+      break;
+    case FrameType::kStopSending:
+      f.stop_sending = {it.id, 0};
+      break;
+    default:
+      QB_ASSERT(false);
+      return;
+  }
+  Stream* s = streams_.find(it.id);
+  if (!s) return;
+  if (!acked) {
+    s->on_control_lost(f);
+    return;
+  }
+  s->on_control_acked(f);
+  streams_.release_if_closed(s);
+}
+
+// ---- Streams ---------------------------------------------------------------
+
+Result<uint64_t> Connection::open_stream(StreamDir dir) {
+  if (state_ != State::kEstablished) return Status(ErrorCode::kInvalidArgument, "connection not established");
+  QB_ASSIGN_OR_RETURN(Stream* s, streams_.open(dir));
+  return s->id();
+}
+
+Result<size_t> Connection::stream_write(uint64_t id, Bytes data, bool fin) {
+  if (state_ != State::kEstablished) return Status(ErrorCode::kInvalidArgument, "connection not established");
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  QB_ASSIGN_OR_RETURN(size_t n, s->write(data));
+  if (fin && n == data.size()) QB_TRY(s->finish());
+  return n;
+}
+
+Result<Stream::ReadResult> Connection::stream_read(uint64_t id, MutBytes out) {
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  if (s->recv_state() == RecvState::kResetRecvd || s->recv_state() == RecvState::kResetRead) {
+    s->mark_reset_read();
+    streams_.release_if_closed(s);
+    return Status(ErrorCode::kStreamStateError, "stream reset by the peer");
+  }
+  QB_ASSIGN_OR_RETURN(Stream::ReadResult r, s->read(out, conn_recv_));
+  streams_.release_if_closed(s);
+  return r;
+}
+
+Status Connection::stream_reset(uint64_t id, uint64_t app_error) {
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  return s->reset(app_error);
+}
+
+Status Connection::stream_stop_sending(uint64_t id, uint64_t app_error) {
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  return s->stop_sending(app_error);
+}
+
+Status Connection::update_keys() {
+  PacketNumberSpace& s = sp(PnSpace::kApplication);
+  if (!handshake_confirmed_ || !s.can_send()) return Status(ErrorCode::kInvalidArgument, "handshake not confirmed");
+  // RFC 9001 §6.1: only once the peer has acknowledged a packet of the
+  // current phase (and, for an update we started, has followed it).
+  const uint64_t acked = recovery_.largest_acked(PnSpace::kApplication);
+  if (s.read_phase != s.write_phase || acked == kNever || acked < s.first_pn_in_write_phase) {
+    return Status(ErrorCode::kInvalidArgument, "current key phase not yet acknowledged");
+  }
+  return s.rotate_write();
+}
+
+Result<uint64_t> Connection::stream_reset_code(uint64_t id) const {
+  const Stream* s = streams_.find(id);
+  if (!s || (s->recv_state() != RecvState::kResetRecvd && s->recv_state() != RecvState::kResetRead)) {
+    return Status(ErrorCode::kInvalidArgument, "stream not reset by the peer");
+  }
+  return s->peer_reset_code();
+}
+
+// ---- Timers ----------------------------------------------------------------
+
+uint64_t Connection::idle_deadline() const {
+  if (!idle_timeout_us_) return kNever;
+  // §10.1: at least three PTOs, so that probes get their chance first.
+  const uint64_t period = max_u64(idle_timeout_us_, mul_div(recovery_.pto_period(), 3, 1));
+  return sat_add(last_activity_, period);
+}
+
+uint64_t Connection::next_timeout() const {
+  if (!initialized_ || state_ == State::kClosed) return kNever;
+  if (closing_or_draining()) return close_deadline_;
+  uint64_t t = min_u64(recovery_.loss_detection_timer(), idle_deadline());
+  for (const PacketNumberSpace& s : spaces_) {
+    // An ACK already due is write_datagram()'s business, not a timer's.
+    const uint64_t d = s.can_send() ? s.acks.deadline() : kNever;
+    if (d > now_) t = min_u64(t, d);
+  }
+  // Data held back by the pacer only (RFC 9002 §7.7) goes when it says.
+  const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
+  if (app.can_send() && recovery_.can_send(false) && recovery_.bytes_in_flight() < cc_->cwnd() &&
+      (handshake_done_pending_ || app_data_pending())) {
+    const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
+    if (paced > now_) t = min_u64(t, paced);
+  }
+  return t;
+}
+
+void Connection::on_timeout(uint64_t now) {
+  if (!initialized_ || state_ == State::kClosed) return;
+  now_ = now;
+  if (closing_or_draining()) {
+    // §10.2: after three PTOs the connection state goes.
+    if (now >= close_deadline_) state_ = State::kClosed;
+    return;
+  }
+  if (now >= idle_deadline()) {
+    // §10.1: silently closed, no CONNECTION_CLOSE.
+    CloseInfo info;
+    info.source = CloseInfo::Source::kIdleTimeout;
+    state_ = State::kClosed;
+    close_info_ = info;
+    events_.on_connection_closed(info);
+    return;
+  }
+  if (recovery_.loss_detection_timer() > now) return;
+  const LossTimerAction a = recovery_.on_loss_detection_timeout(now);
+  if (a.kind != LossTimerAction::Kind::kProbe) return;
+  PacketNumberSpace& s = sp(a.space);
+  if (!s.can_send()) return;
+  // RFC 9002 §6.2.4: probes carry data still unacknowledged when there is
+  // some, else a PING. During the handshake that is the CRYPTO data of
+  // both handshake levels: coalesced, one probe datagram repairs the loss
+  // of a whole flight.
+  s.probes = a.probes;
+  for (PacketNumberSpace& other : spaces_) {
+    if (&other == &s || (other.id() != PnSpace::kApplication && other.can_send())) other.requeue_crypto();
+  }
+}
+
+// ---- Closing ---------------------------------------------------------------
+
+void Connection::close(uint64_t app_error, const char* reason, uint64_t now) {
+  if (!initialized_ || closing_or_draining() || state_ == State::kClosed) return;
+  now_ = now;
+  CloseInfo info;
+  info.application = true;
+  info.error_code = app_error;
+  close_reason_ = reason ? reason : "";
+  info.reason = reason_bytes(close_reason_);
+  enter_closed_state(State::kClosing, info, now);
+}
+
+void Connection::close_with_error(Status s, uint64_t frame_type, uint64_t now) {
+  if (closing_or_draining() || state_ == State::kClosed) return;
+  CloseInfo info;
+  info.error_code = s.wire_code();
+  info.frame_type = frame_type;
+  close_reason_ = s.reason();
+  info.reason = reason_bytes(close_reason_);
+  enter_closed_state(State::kClosing, info, now);
+}
+
+void Connection::enter_closed_state(State st, const CloseInfo& info, uint64_t now) {
+  state_ = st;
+  close_info_ = info;
+  // §10.2.1: a closing endpoint sends CONNECTION_CLOSE (again, in answer to
+  // further packets); a draining one sends nothing (§10.2.2).
+  close_frame_pending_ = st == State::kClosing;
+  // §10.2: the state lasts at least three times the current PTO.
+  close_deadline_ = sat_add(now, mul_div(recovery_.pto_period(), 3, 1));
+  events_.on_connection_closed(info);
+  // The peer's reason phrase lives in its packet, gone after this call.
+  if (info.source == CloseInfo::Source::kPeer) close_info_.reason = Bytes();
+}
+
+}  // namespace quicbed

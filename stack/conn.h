@@ -1,0 +1,390 @@
+// A QUIC connection (RFC 9000, RFC 9001, RFC 9002), sans-I/O: the host
+// hands in each received datagram and the current time, asks for the next
+// datagram to send and for the next timer deadline, and hears about what
+// happens through one ConnectionEvents interface. The connection never
+// reads a clock, touches a socket or allocates outside the host Allocator;
+// time is in microseconds, from any origin the host likes.
+//
+// A client connection starts its handshake in init(); a server connection
+// is created for a client's first Initial and learns the client's
+// connection IDs from it (RFC 9000 §7.2).
+//
+// The code is split by direction: conn.cpp (life cycle, TLS, timers,
+// closing, the stream API), conn_recv.cpp (datagrams and frames in),
+// conn_send.cpp (packets and datagrams out); pnspace.h holds the state of
+// each packet number space.
+//
+// Not yet here: Retry and Version Negotiation (such packets are dropped),
+// 0-RTT, connection migration and issuing more connection IDs, DATAGRAM
+// frames (accepted when advertised, not delivered), buffering packets that
+// arrive before their keys (RFC 9001 §5.7 allows dropping them).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/allocator.h"
+#include "base/bytes.h"
+#include "base/status.h"
+#include "cc/cc_holder.h"
+#include "cid.h"
+#include "cid_manager.h"
+#include "crypto.h"
+#include "ecn.h"
+#include "frame.h"
+#include "keys.h"
+#include "packet.h"
+#include "pacer.h"
+#include "pnspace.h"
+#include "random.h"
+#include "recovery.h"
+#include "streams.h"
+#include "tls.h"
+#include "transport_params.h"
+#include "varint.h"
+
+namespace quicbed {
+
+// What the host knows about a received datagram.
+struct DatagramInfo {
+  Ecn ecn = Ecn::kNotEct;
+};
+
+// Why a connection ended (RFC 9000 §10).
+struct CloseInfo {
+  enum class Source : uint8_t {
+    kLocal,        // we closed: an error we detected, or close() (§10.2)
+    kPeer,         // the peer's CONNECTION_CLOSE (§10.2.2)
+    kIdleTimeout,     // silently, after max_idle_timeout (§10.1)
+    kStatelessReset,  // the peer lost its state (§10.3)
+  };
+  Source source = Source::kLocal;
+  bool application = false;  // error_code is the application's (frame type 0x1d)
+  uint64_t error_code = 0;   // RFC 9000 §20.1 (or §20.2 when application)
+  uint64_t frame_type = 0;   // transport errors: the frame that caused it, 0 if none
+  Bytes reason;              // valid during the callback only
+};
+
+// Implemented by the host. Called synchronously from inside the
+// connection's entry points.
+class ConnectionEvents {
+ public:
+  // RFC 9001 §4.1.1: TLS completed (the server's handshake is then also
+  // confirmed; the client's is once HANDSHAKE_DONE arrives).
+  virtual void on_handshake_complete() {}
+  // The connection entered closing or draining, or timed out; no data
+  // flows any more. is_terminated() tells when it can be freed.
+  virtual void on_connection_closed(const CloseInfo& info) { (void)info; }
+  // The peer opened stream `id` (and every lower one of its type, each
+  // reported, RFC 9000 §3.2).
+  virtual void on_stream_opened(uint64_t id) { (void)id; }
+  // Stream `id` has data or its end to read, or was reset by the peer
+  // (stream_read() then fails with the reset, see stream_reset_code()).
+  virtual void on_stream_readable(uint64_t id) { (void)id; }
+
+ protected:
+  ~ConnectionEvents() = default;
+};
+
+struct ConnectionConfig {
+  Role role = Role::kClient;
+  uint32_t version = kVersion1;
+  // The transport parameters we declare (RFC 9000 §18.2). The connection
+  // fills in the connection ID parameters (§7.3) and the server's
+  // stateless_reset_token itself; active_connection_id_limit is capped at
+  // kMaxActiveCids.
+  TransportParameters params;
+  // Length of the connection IDs we issue (§5.1), 0..20; short headers
+  // addressed to us carry one of this length (§17.3).
+  size_t cid_len = 8;
+  // Largest UDP payload we send; RFC 9000 §14: at least 1200, and never
+  // above the peer's max_udp_payload_size.
+  uint64_t max_datagram_size = 1200;
+  CcAlgorithm cc = CcAlgorithm::kCubic;
+  CryptoLimits crypto;
+  // Receive windows grow by auto-tuning (RecvFlow) from the transport
+  // parameters up to these: per stream, and for the whole connection.
+  uint64_t max_stream_window = 16 << 20;
+  uint64_t max_connection_window = 24 << 20;
+  // Bytes each stream buffers for sending until acknowledged.
+  uint64_t stream_send_buffer = 1 << 20;
+  // Streams we may have open at once (the peer's limits apply too).
+  uint64_t max_local_streams = 100;
+  // Sent packets tracked for loss detection at once (RecoveryConfig).
+  size_t max_outstanding_packets = 1024;
+
+  // The host's services; all must outlive the connection.
+  Allocator* alloc = nullptr;
+  CryptoBackend* crypto_backend = nullptr;
+  TlsSession* tls = nullptr;
+  ConnectionEvents* events = nullptr;
+  Random* random = nullptr;
+};
+
+class Connection final : private TlsCallbacks, private RecoveryEvents {
+ public:
+  enum class State : uint8_t {
+    kHandshake,    // TLS not complete yet
+    kEstablished,  // TLS complete
+    kClosing,      // we sent CONNECTION_CLOSE (§10.2.1)
+    kDraining,     // the peer did (§10.2.2)
+    kClosed,       // nothing more to do: the host may free the connection
+  };
+
+  // RFC 9000 §14.1: datagrams carrying Initial packets are at least this
+  // long (client always, server when ack-eliciting).
+  static constexpr size_t kMinInitialDatagram = 1200;
+  // RFC 9000 §8.1: before validating the client's address a server sends
+  // at most three times the bytes it received.
+  static constexpr uint64_t kAmplificationFactor = 3;
+
+  // The host pointers in `config` must be set (QB_ASSERT).
+  explicit Connection(const ConnectionConfig& config);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Checks the configuration and, for a client, chooses its connection IDs
+  // (RFC 9000 §7.2: a Destination Connection ID of at least 8 bytes),
+  // derives the Initial keys and has TLS write its ClientHello. Once only,
+  // before anything else. kInvalidArgument for a bad configuration.
+  Status init(uint64_t now);
+
+  // A datagram from the peer. Its bytes are decrypted in place (their
+  // content is unspecified afterwards). Malformed or undecryptable packets
+  // are dropped (RFC 9000 §12.2, RFC 9001 §5.5); protocol errors close the
+  // connection with the RFC's error code.
+  void receive_datagram(MutBytes datagram, const DatagramInfo& info, uint64_t now);
+
+  // Writes the next datagram to send into `out` (room for at least
+  // kMinInitialDatagram bytes is needed during the handshake) and returns
+  // its length; 0 when there is nothing to send now. Call until it
+  // returns 0.
+  size_t write_datagram(MutBytes out, uint64_t now);
+
+  // When on_timeout() must be called next; kNever if no timer is armed.
+  uint64_t next_timeout() const;
+  // Runs the timers due at `now` (loss detection and PTO, delayed ACKs,
+  // idle timeout, end of closing/draining). Then call write_datagram().
+  void on_timeout(uint64_t now);
+
+  // Immediate close with an application error code (RFC 9000 §10.2).
+  // `reason` must be a static string.
+  void close(uint64_t app_error, const char* reason, uint64_t now);
+
+  // ---- Streams (RFC 9000 §2-§4). These may be called from inside events
+  // (receive_datagram, write_datagram and on_timeout may not).
+  // Opens a stream of ours; kLimitExceeded while the peer's MAX_STREAMS
+  // (or our own bound) does not allow one (STREAMS_BLOCKED goes out),
+  // kInvalidArgument before the handshake completes.
+  Result<uint64_t> open_stream(StreamDir dir);
+  // Queues data (and with `fin`, the end of the stream once all of it is
+  // queued); returns how much was taken: less when the send buffer is full.
+  Result<size_t> stream_write(uint64_t id, Bytes data, bool fin);
+  // Reads in order. A stream read to its end, and done sending, is freed.
+  // kInvalidArgument for an unknown stream; the peer's reset is
+  // kStreamStateError (see stream_reset_code()).
+  Result<Stream::ReadResult> stream_read(uint64_t id, MutBytes out);
+  // RESET_STREAM / STOP_SENDING with an application error code (§3.5).
+  Status stream_reset(uint64_t id, uint64_t app_error);
+  Status stream_stop_sending(uint64_t id, uint64_t app_error);
+  // The error code of the peer's RESET_STREAM on a stream it reset: ask
+  // before stream_read(), which reports the reset and frees the stream.
+  Result<uint64_t> stream_reset_code(uint64_t id) const;
+  const StreamManager& streams() const { return streams_; }
+
+  // RFC 9001 §6: moves our 1-RTT keys to the next key phase; the peer
+  // follows. kInvalidArgument before the handshake is confirmed or while
+  // no packet of the current phase has been acknowledged (§6.1).
+  Status update_keys();
+  // The Key Phase bit our 1-RTT packets carry.
+  bool key_phase() const { return spaces_[idx(PnSpace::kApplication)].write_phase; }
+
+  State state() const { return state_; }
+  bool is_terminated() const { return state_ == State::kClosed; }
+  Role role() const { return role_; }
+  bool handshake_complete() const { return handshake_complete_; }
+  // RFC 9001 §4.1.2.
+  bool handshake_confirmed() const { return handshake_confirmed_; }
+  // RFC 9000 §8.1: the server knows the client owns its address.
+  bool address_validated() const { return address_validated_; }
+  bool has_peer_params() const { return has_peer_params_; }
+  const TransportParameters& peer_params() const { return peer_params_; }
+  const Recovery& recovery() const { return recovery_; }
+  const PacketNumberSpace& space(PnSpace s) const { return spaces_[idx(s)]; }
+  // UDP payload bytes received and sent in total.
+  uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
+  // How the connection ended; meaningful once closing, draining or closed.
+  const CloseInfo& close_info() const { return close_info_; }
+
+ private:
+  // What a sent packet carried that matters once it is acknowledged or
+  // lost (SentItem::kind); SentItem fields per kind are documented at use.
+  enum ItemKind : uint8_t {
+    kItemAck,            // offset: the Largest Acknowledged of our ACK frame
+    kItemCrypto,         // offset, length: CRYPTO bytes of the packet's space
+    kItemHandshakeDone,  // HANDSHAKE_DONE (RFC 9000 §19.20)
+    kItemStream,         // id, offset, length, flags = FIN: STREAM data
+    // A control frame whose fate flow control decides: flags = frame type,
+    // id = stream ID (stream frames), offset = the value it carried
+    // (MAX_DATA, DATA_BLOCKED, MAX_STREAMS, STREAMS_BLOCKED,
+    // MAX_STREAM_DATA, STREAM_DATA_BLOCKED, RESET_STREAM, STOP_SENDING).
+    kItemControl,
+  };
+
+  // A packet being written into a datagram (conn_send.cpp).
+  struct PacketDraft;
+
+  static constexpr size_t idx(PnSpace s) { return static_cast<size_t>(s); }
+  PacketNumberSpace& sp(PnSpace s) { return spaces_[idx(s)]; }
+  bool is_server() const { return role_ == Role::kServer; }
+  bool closing_or_draining() const { return state_ == State::kClosing || state_ == State::kDraining; }
+
+  // ---- TlsCallbacks (conn.cpp)
+  Status on_tls_crypto_data(EncryptionLevel level, Bytes data) override;
+  Status on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) override;
+  Status on_tls_peer_transport_params(Bytes ext) override;
+  Status on_tls_handshake_complete() override;
+
+  // ---- RecoveryEvents (conn.cpp)
+  void on_packet_acked(const SentPacket& p) override;
+  void on_packet_lost(const SentPacket& p) override;
+  void on_packet_discarded(const SentPacket& p) override;
+
+  // ---- Life cycle (conn.cpp)
+  // Our transport parameters, CIDs filled in, handed to TLS.
+  Status send_transport_params();
+  Status derive_initial_keys(Bytes client_dcid);
+  // RFC 9000 §7.3: the peer's connection ID parameters against the headers.
+  Status check_peer_cids(const TransportParameters& tp) const;
+  // Handshake milestones that must wait until a packet is fully processed.
+  void after_packet(uint64_t now);
+  void confirm_handshake(uint64_t now);
+  void discard_space(PnSpace s, uint64_t now);
+  // §8.1 bookkeeping after bytes came in or went out.
+  void update_amplification(uint64_t now);
+  // Closes with `s` (a wire or local error) caused by `frame_type`.
+  void close_with_error(Status s, uint64_t frame_type, uint64_t now);
+  void enter_closed_state(State st, const CloseInfo& info, uint64_t now);
+  uint64_t idle_deadline() const;
+
+  // ---- Receiving (conn_recv.cpp)
+  // One packet of a datagram: `packet` is exactly its bytes.
+  Status process_packet(MutBytes packet, const PacketHeader& h, size_t datagram_len, const DatagramInfo& info,
+                        uint64_t now);
+  // Server: the client's first Initial sets up the connection (§7.2).
+  Status accept_first_initial(const PacketHeader& h, size_t datagram_len);
+  // Whether a packet addressed to `dcid` is ours (§5.2).
+  bool dcid_is_ours(Bytes dcid, PacketType type) const;
+  Status process_frames(PacketNumberSpace& s, PacketType type, Bytes payload, bool& ack_eliciting, uint64_t now);
+  Status on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now);
+  Status on_crypto_frame(PacketNumberSpace& s, const CryptoFrame& f);
+  Status on_ack_frame(PacketNumberSpace& s, const Frame& f, uint64_t now);
+  void on_peer_close(const ConnectionCloseFrame& f, bool application, uint64_t now);
+  // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
+  Status on_stream_frame(const Frame& f);
+
+  // ---- Sending (conn_send.cpp)
+  // Whether space `s` has something for a packet at `now`: an ACK due, a
+  // probe, or (window permitting) data.
+  bool wants_to_send(const PacketNumberSpace& s, uint64_t now) const;
+  // Ack-eliciting data may go at `now`: the congestion window has room
+  // (RFC 9002 §7) and the pacer releases a datagram (§7.7).
+  bool can_send_data(uint64_t now) const;
+  uint64_t pacing_rate() const { return cc_->pacing_rate(recovery_.rtt()); }
+  // Starts a packet of space `s` at offset `pos` of `datagram`; false if
+  // not even its header fits.
+  bool open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos);
+  // ACK, then (when `allow_eliciting`, the window and the pacer allow) the
+  // space's ack-eliciting frames; a PTO probe gets at least a PING.
+  void fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_eliciting, uint64_t now);
+  void write_close_frame(PacketDraft& d);
+  // 1-RTT content: flow control and stream frames (conn_send.cpp).
+  bool app_data_pending() const;
+  void fill_app_frames(PacketDraft& d, uint64_t now);
+  // Writes a control frame and records it; false if it does not fit.
+  bool write_control(PacketDraft& d, const Frame& f, uint64_t id, uint64_t value);
+  void on_control_fate(const SentItem& it, bool acked);
+  void on_stream_fate(const SentItem& it, bool acked);
+  // Pads the packet to end at `min_end` (an offset in the datagram, 0 for
+  // none) or to the minimum header protection needs, seals it and returns
+  // its end.
+  Result<size_t> seal_packet(PacketDraft& d, size_t min_end);
+  // The most bytes the next datagram may have (§14, §8.1).
+  size_t send_limit() const;
+
+  // ---- Configuration and host services
+  Allocator& alloc_;
+  CryptoBackend& crypto_;
+  TlsSession& tls_;
+  ConnectionEvents& events_;
+  Random& random_;
+  const Role role_;
+  const uint32_t version_;
+  const VersionCrypto* vc_ = nullptr;
+  TransportParameters local_params_;
+  size_t cid_len_;
+  uint64_t max_datagram_size_;
+
+  // ---- Components. cc_ before recovery_, which holds a reference to it.
+  CcHolder cc_;
+  Recovery recovery_;
+  Pacer pacer_;
+  PacketNumberSpace spaces_[kNumPnSpaces];
+  LocalCids local_cids_;
+  PeerCids peer_cids_;
+  StreamManager streams_;
+  // Connection-level flow control (§4.1): MAX_DATA both ways.
+  RecvFlow conn_recv_;
+  SendFlow conn_send_{0};
+  // The stream the next packet's STREAM data starts with (round robin).
+  uint64_t next_stream_ = 0;
+  // The data of the last PATH_CHALLENGE, to echo (§8.2.2).
+  uint8_t path_response_[kPathDataLen] = {};
+  bool path_response_pending_ = false;
+
+  // ---- Handshake
+  State state_ = State::kHandshake;
+  bool initialized_ = false;
+  // Server: the client's first Initial was accepted. Client: the server's
+  // first Initial arrived and its Source Connection ID became our DCID.
+  bool peer_seen_ = false;
+  // Client: the DCID of our first Initial; server: the client's (§7.3).
+  ConnectionId original_dcid_;
+  // Our Source Connection ID in long headers (sequence 0, §5.1.1).
+  ConnectionId local_scid_;
+  // The Source Connection ID of the peer's first Initial (§7.3).
+  ConnectionId peer_initial_scid_;
+  TransportParameters peer_params_;
+  bool has_peer_params_ = false;
+  bool tls_complete_ = false;  // reported by TLS, not yet acted upon
+  bool handshake_complete_ = false;
+  bool handshake_confirmed_ = false;
+  bool handshake_done_pending_ = false;  // server: HANDSHAKE_DONE to (re)send
+  bool handshake_packet_received_ = false;
+  bool handshake_packet_sent_ = false;
+  uint64_t peer_ack_delay_exponent_ = TransportParameters::kDefaultAckDelayExponent;
+  uint64_t now_ = 0;  // the time of the entry point running, for callbacks
+  // The frame being processed, for CONNECTION_CLOSE's Frame Type (§19.19),
+  // and the Destination Connection ID of its packet.
+  uint64_t frame_type_ = 0;
+  Bytes packet_dcid_;
+
+  // ---- Address validation (§8.1)
+  bool address_validated_;
+  bool amplification_blocked_ = false;
+  uint64_t bytes_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+
+  // ---- Idle timeout (§10.1) and closing (§10.2)
+  uint64_t idle_timeout_us_ = 0;  // 0: none
+  uint64_t last_activity_ = 0;
+  bool eliciting_sent_since_receive_ = false;
+  CloseInfo close_info_;
+  const char* close_reason_ = "";  // ours, a static string
+  bool close_frame_pending_ = false;
+  uint64_t close_deadline_ = kNever;
+};
+
+}  // namespace quicbed

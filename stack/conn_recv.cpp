@@ -1,0 +1,298 @@
+// Receiving: datagrams split into packets (RFC 9000 §12.2), packets
+// authenticated and decrypted (RFC 9001 §5), frames dispatched (RFC 9000
+// §12.4, §19).
+#include "base/fixed_point.h"
+#include "conn.h"
+
+namespace quicbed {
+namespace {
+
+constexpr EncryptionLevel level_of(PnSpace s) {
+  return s == PnSpace::kInitial     ? EncryptionLevel::kInitial
+         : s == PnSpace::kHandshake ? EncryptionLevel::kHandshake
+                                    : EncryptionLevel::kApplication;
+}
+
+// RFC 9000 §7.2: a server discards an Initial whose Destination Connection
+// ID is shorter than this (the minimum a client must choose).
+constexpr size_t kMinClientDcidLen = 8;
+
+}  // namespace
+
+void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, uint64_t now) {
+  if (!initialized_ || state_ == State::kClosed || state_ == State::kDraining) return;
+  now_ = now;
+  // §8.1: every byte received counts toward the amplification budget,
+  // including packets that are then discarded.
+  bytes_received_ += datagram.size();
+  if (state_ == State::kClosing) {
+    // §10.2.1: answer with CONNECTION_CLOSE, processing nothing.
+    close_frame_pending_ = true;
+    update_amplification(now);
+    return;
+  }
+  // RFC 9000 §10.3.1: a datagram none of whose packets can be processed
+  // may be a Stateless Reset. Its last 16 bytes are compared before
+  // decryption, which works in place, can alter them.
+  const bool maybe_reset = peer_cids_.is_stateless_reset(datagram);
+  bool processed = false;
+  const HeaderParseOptions opts{cid_len_, local_params_.grease_quic_bit};
+  Bytes first_dcid;
+  bool first = true;
+  size_t pos = 0;
+  while (pos < datagram.size() && (state_ == State::kHandshake || state_ == State::kEstablished)) {
+    MutBytes rest = datagram.subspan(pos);
+    Result<PacketHeader> h = parse_packet_header(rest, opts);
+    // Without a valid header the next packet cannot be found: the rest of
+    // the datagram goes (§12.2).
+    if (!h) break;
+    pos += h->packet_length;
+    // §12.2: coalesced packets carry the same Destination Connection ID;
+    // others are ignored.
+    if (first) {
+      first_dcid = h->dcid;
+      first = false;
+    } else if (!bytes_equal(h->dcid, first_dcid)) {
+      continue;
+    }
+    frame_type_ = 0;
+    Status s = process_packet(rest.first(h->packet_length), *h, datagram.size(), info, now);
+    if (s.is_ok()) {
+      processed = true;
+      after_packet(now);
+    } else if (s.code() != ErrorCode::kDropPacket && s.code() != ErrorCode::kDecryptFailed) {
+      close_with_error(s, frame_type_, now);
+    }
+  }
+  if (!processed && maybe_reset && !closing_or_draining()) {
+    // §10.3.1: draining, and not a packet more.
+    CloseInfo reset;
+    reset.source = CloseInfo::Source::kStatelessReset;
+    enter_closed_state(State::kDraining, reset, now);
+  }
+  update_amplification(now);
+}
+
+Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t datagram_len,
+                                  const DatagramInfo& info, uint64_t now) {
+  PacketType type = PacketType::kOneRtt;
+  if (h.form == HeaderForm::kLong) {
+    // Version Negotiation, other versions, Retry and 0-RTT are not handled:
+    // this endpoint speaks one version and asks for no Retry.
+    if (h.version != version_) return ErrorCode::kDropPacket;
+    type = h.type;
+    if (type != PacketType::kInitial && type != PacketType::kHandshake) return ErrorCode::kDropPacket;
+  }
+
+  const bool first_initial = is_server() && !peer_seen_;
+  if (first_initial) {
+    if (type != PacketType::kInitial) return ErrorCode::kDropPacket;
+    QB_TRY(accept_first_initial(h, datagram_len));
+  } else if (!dcid_is_ours(h.dcid, type)) {
+    return ErrorCode::kDropPacket;
+  }
+  // §7.2: once the server's first Initial set the client's Destination
+  // Connection ID, long headers with another Source Connection ID are not
+  // from this server.
+  if (!is_server() && peer_seen_ && h.form == HeaderForm::kLong && !bytes_equal(h.scid, peer_initial_scid_.view())) {
+    return ErrorCode::kDropPacket;
+  }
+
+  PacketNumberSpace& s = sp(pn_space_of(type));
+  if (!s.can_receive()) return ErrorCode::kDropPacket;  // keys not yet there, or discarded (RFC 9001 §5.7, §4.9)
+  // RFC 9001 §5.7: a server processes no 1-RTT packet before the handshake
+  // completes (it has the keys earlier, the client's Finished not yet).
+  if (type == PacketType::kOneRtt && is_server() && !handshake_complete_) return ErrorCode::kDropPacket;
+
+  QB_ASSIGN_OR_RETURN(PacketNumberField pnf, s.read.unprotect_header(packet, h.pn_offset));
+  const uint64_t pn = decode_packet_number(s.acks.largest(), pnf.truncated, pnf.len);
+  // §17.1: no packet number beyond 2^62-1 is valid.
+  if (pn > kVarintMax) return ErrorCode::kDropPacket;
+  // RFC 9001 §6.3: a Key Phase bit other than the current one is a key
+  // update if the packet opens with the next phase's keys (a packet of the
+  // previous phase, delayed, fails and is dropped: no old keys are kept).
+  const bool next_phase = type == PacketType::kOneRtt && key_phase_bit(packet[0]) != s.read_phase;
+  PayloadProtection& keys = next_phase ? s.next_read : s.read.payload();
+  QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf.len, pn));
+  // §17.2, §17.3.1: reserved bits are checked once protection is removed.
+  QB_TRY(check_reserved_bits(packet[0]));
+  if (!s.acks.on_packet_received(pn, info.ecn, now)) return ErrorCode::kDropPacket;  // §12.3 duplicate
+  if (next_phase) {
+    // RFC 9001 §6.2: an update the peer started is answered in kind.
+    if (s.rotate_read()) QB_TRY(s.rotate_write());
+    QB_TRY(s.prepare_next_read());
+  }
+
+  // The packet is authentic: it may now change the connection.
+  if (first_initial) peer_seen_ = true;
+  if (!is_server() && !peer_seen_ && type == PacketType::kInitial) {
+    // §7.2: the server's first Initial sets the Destination Connection ID.
+    peer_seen_ = true;
+    (void)peer_initial_scid_.assign(h.scid);  // the parser bounds it to 20 bytes
+    peer_cids_.start(peer_initial_scid_);
+  }
+  if (is_server() && type == PacketType::kHandshake) {
+    // §8.1: only the client can have Handshake keys, so it owns the address.
+    handshake_packet_received_ = true;
+    address_validated_ = true;
+  }
+  // §10.1: an authenticated packet restarts the idle timer.
+  last_activity_ = now;
+  eliciting_sent_since_receive_ = false;
+
+  packet_dcid_ = h.dcid;
+  bool eliciting = false;
+  QB_TRY(process_frames(s, type, payload, eliciting, now));
+  if (!s.discarded()) s.acks.on_packet_processed(eliciting, now, local_params_.max_ack_delay * 1000);
+  return Status::ok();
+}
+
+Status Connection::accept_first_initial(const PacketHeader& h, size_t datagram_len) {
+  // §14.1: a client's Initial comes in a datagram of at least 1200 bytes;
+  // §7.2: with a Destination Connection ID of at least 8 bytes.
+  if (datagram_len < kMinInitialDatagram || h.dcid.size() < kMinClientDcidLen) return ErrorCode::kDropPacket;
+  if (!original_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return ErrorCode::kDropPacket;
+  // Until the packet authenticates, all of this may be redone for another.
+  local_scid_.len = static_cast<uint8_t>(cid_len_);
+  random_.fill(MutBytes(local_scid_.bytes, local_scid_.len));
+  local_cids_.start(local_scid_);
+  peer_cids_.start(peer_initial_scid_);
+  QB_TRY(derive_initial_keys(h.dcid));
+  return send_transport_params();
+}
+
+bool Connection::dcid_is_ours(Bytes dcid, PacketType type) const {
+  if (local_cids_.find(dcid)) return true;
+  // §7.2: the client addresses its Initials to the DCID it chose until it
+  // hears from the server.
+  return is_server() && type == PacketType::kInitial && bytes_equal(dcid, original_dcid_.view());
+}
+
+Status Connection::process_frames(PacketNumberSpace& s, PacketType type, Bytes payload, bool& ack_eliciting,
+                                  uint64_t now) {
+  // §12.4: a packet with no frame is a PROTOCOL_VIOLATION.
+  if (payload.empty()) return Status(ErrorCode::kProtocolViolation, "packet without frames");
+  Reader r(payload);
+  while (!r.empty() && !closing_or_draining()) {
+    // §19.19: CONNECTION_CLOSE names the frame type as sent (STREAM and
+    // DATAGRAM with their flag bits); every type we know is one byte long.
+    frame_type_ = r.peek();
+    QB_ASSIGN_OR_RETURN(Frame f, parse_frame(r));
+    QB_TRY(check_frame_permitted(f.type, type));
+    ack_eliciting |= is_ack_eliciting(f.type);
+    QB_TRY(on_frame(s, f, now));
+  }
+  return Status::ok();
+}
+
+Status Connection::on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now) {
+  switch (f.type) {
+    case FrameType::kPadding:
+    case FrameType::kPing:
+      return Status::ok();
+    case FrameType::kAck:
+    case FrameType::kAckEcn:
+      return on_ack_frame(s, f, now);
+    case FrameType::kCrypto:
+      return on_crypto_frame(s, f.crypto);
+    case FrameType::kConnectionClose:
+    case FrameType::kConnectionCloseApp:
+      on_peer_close(f.connection_close, f.type == FrameType::kConnectionCloseApp, now);
+      return Status::ok();
+    case FrameType::kHandshakeDone:
+      // §19.20: only servers send it; the client's handshake is confirmed.
+      if (is_server()) return Status(ErrorCode::kProtocolViolation, "HANDSHAKE_DONE from a client");
+      if (!tls_complete_) return Status(ErrorCode::kProtocolViolation, "HANDSHAKE_DONE before the handshake completed");
+      confirm_handshake(now);
+      return Status::ok();
+    case FrameType::kNewToken:
+      // §19.7: only servers send it. No token cache yet: a client ignores it.
+      if (is_server()) return Status(ErrorCode::kProtocolViolation, "NEW_TOKEN from a client");
+      return Status::ok();
+    case FrameType::kNewConnectionId:
+      return peer_cids_.on_new_connection_id(f.new_connection_id);
+    case FrameType::kRetireConnectionId:
+      return local_cids_.on_retire_connection_id(f.retire_connection_id.sequence, packet_dcid_).status();
+    case FrameType::kDatagram:
+      // RFC 9221 §3: DATAGRAM frames only when we advertised support.
+      if (local_params_.max_datagram_frame_size == 0) {
+        return Status(ErrorCode::kProtocolViolation, "DATAGRAM frame not negotiated");
+      }
+      return Status::ok();
+    case FrameType::kStream:
+    case FrameType::kResetStream:
+    case FrameType::kStopSending:
+    case FrameType::kMaxStreamData:
+    case FrameType::kStreamDataBlocked:
+    case FrameType::kMaxStreamsBidi:
+    case FrameType::kMaxStreamsUni:
+    case FrameType::kStreamsBlockedBidi:
+    case FrameType::kStreamsBlockedUni:
+      return on_stream_frame(f);
+    case FrameType::kMaxData:
+      (void)conn_send_.on_max(f.max_data.maximum);  // §19.9: a lower one is ignored
+      return Status::ok();
+    case FrameType::kPathChallenge:
+      // §8.2.2: echoed in a PATH_RESPONSE (the latest one; §13.3: never
+      // repeated).
+      copy_bytes(path_response_, f.path.data.data(), kPathDataLen);
+      path_response_pending_ = true;
+      return Status::ok();
+    case FrameType::kDataBlocked:   // §19.12: informational; MAX_DATA follows reads
+    case FrameType::kPathResponse:  // we validate no path yet, so none is awaited
+      return Status::ok();
+  }
+  return Status::ok();
+}
+
+Status Connection::on_stream_frame(const Frame& f) {
+  const Role peer = is_server() ? Role::kClient : Role::kServer;
+  uint64_t opened[2] = {streams_.peer_streams(StreamDir::kBidi).received(),
+                        streams_.peer_streams(StreamDir::kUni).received()};
+  QB_TRY(streams_.on_frame(f, conn_recv_));
+  // §3.2: a frame may open the stream it names and every lower one.
+  for (StreamDir dir : {StreamDir::kBidi, StreamDir::kUni}) {
+    uint64_t& i = opened[dir == StreamDir::kBidi ? 0 : 1];
+    for (; i < streams_.peer_streams(dir).received(); ++i) events_.on_stream_opened(make_stream_id(peer, dir, i));
+  }
+  if (f.type == FrameType::kStream || f.type == FrameType::kResetStream) {
+    const uint64_t id = f.type == FrameType::kStream ? f.stream.stream_id : f.reset_stream.stream_id;
+    if (streams_.find(id)) events_.on_stream_readable(id);
+  }
+  return Status::ok();
+}
+
+Status Connection::on_ack_frame(PacketNumberSpace& s, const Frame& f, uint64_t now) {
+  // §19.3: ACK Delay is scaled by the peer's ack_delay_exponent (its
+  // default until its transport parameters are known).
+  const uint64_t delay = f.ack.ack_delay;
+  const uint64_t delay_us = delay > (kU64Max >> peer_ack_delay_exponent_) ? kU64Max : delay << peer_ack_delay_exponent_;
+  return recovery_.on_ack_received(s.id(), f.ack, f.type == FrameType::kAckEcn, delay_us, now);
+}
+
+Status Connection::on_crypto_frame(PacketNumberSpace& s, const CryptoFrame& f) {
+  // §7.5: the reassembly window bounds out-of-order CRYPTO data
+  // (CRYPTO_BUFFER_EXCEEDED beyond it).
+  QB_TRY(s.crypto_in.insert(f.offset, f.data, false));
+  const EncryptionLevel level = level_of(s.id());
+  bool provided = false;
+  for (Bytes b = s.crypto_in.peek(); !b.empty(); b = s.crypto_in.peek()) {
+    QB_TRY(tls_.provide_data(level, b, *this));
+    s.crypto_in.consume(b.size());
+    provided = true;
+  }
+  if (provided && !tls_.handshake_complete()) QB_TRY(tls_.advance(*this));
+  return Status::ok();
+}
+
+void Connection::on_peer_close(const ConnectionCloseFrame& f, bool application, uint64_t now) {
+  CloseInfo info;
+  info.source = CloseInfo::Source::kPeer;
+  info.application = application;
+  info.error_code = f.error_code;
+  info.frame_type = f.frame_type;
+  info.reason = f.reason;
+  enter_closed_state(State::kDraining, info, now);
+}
+
+}  // namespace quicbed

@@ -1,0 +1,392 @@
+// Sending: one datagram at a time, coalescing a packet per packet number
+// space in the order Initial, Handshake, 1-RTT (RFC 9000 §12.2: the short
+// header packet, having no Length field, comes last), padding datagrams
+// that carry Initial packets (§14.1), within the anti-amplification limit
+// (§8.1), the congestion window, the pacer and the loss detection record
+// bound (RFC 9002 §7, §7.7).
+#include "base/fixed_point.h"
+#include "conn.h"
+
+namespace quicbed {
+namespace {
+
+constexpr PacketType packet_type_of(PnSpace s) {
+  return s == PnSpace::kInitial     ? PacketType::kInitial
+         : s == PnSpace::kHandshake ? PacketType::kHandshake
+                                    : PacketType::kOneRtt;
+}
+
+// RFC 9001 §5.4.2: header protection samples 16 bytes starting 4 bytes
+// after the start of the Packet Number field, so the packet number and
+// payload together span at least 4 bytes (the tag supplies the 16).
+constexpr size_t kMinPnAndPayload = 4;
+
+// The largest control frame: a type byte and up to three 8-byte varints
+// (RESET_STREAM, §19.4). Stream::take_control wants the room checked first.
+constexpr size_t kMaxControlFrameLen = 25;
+
+constexpr FrameType kManagerControls[] = {FrameType::kMaxStreamsBidi, FrameType::kMaxStreamsUni,
+                                          FrameType::kStreamsBlockedBidi, FrameType::kStreamsBlockedUni};
+constexpr FrameType kStreamControls[] = {FrameType::kResetStream, FrameType::kStopSending, FrameType::kMaxStreamData,
+                                         FrameType::kStreamDataBlocked};
+
+// The value a flow control frame carries, which decides its fate (§13.3).
+uint64_t control_value(const Frame& f) {
+  switch (f.type) {
+    case FrameType::kMaxData:
+      return f.max_data.maximum;
+    case FrameType::kDataBlocked:
+      return f.data_blocked.limit;
+    case FrameType::kMaxStreamsBidi:
+    case FrameType::kMaxStreamsUni:
+      return f.max_streams.maximum;
+    case FrameType::kStreamsBlockedBidi:
+    case FrameType::kStreamsBlockedUni:
+      return f.streams_blocked.limit;
+    case FrameType::kMaxStreamData:
+      return f.max_stream_data.maximum;
+    case FrameType::kStreamDataBlocked:
+      return f.stream_data_blocked.limit;
+    case FrameType::kResetStream:
+      return f.reset_stream.final_size;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace
+
+// A packet being written: the header is in place, frames go through `w`,
+// and sealing happens once the datagram's last packet is known (only that
+// one gets the datagram's padding).
+struct Connection::PacketDraft {
+  PacketType type = PacketType::kInitial;
+  size_t start = 0;          // offset of the packet in the datagram
+  MutBytes bytes;            // from the packet's start to the datagram's end
+  Writer w{MutBytes()};      // the packet less its AEAD tag
+  size_t header_len = 0;
+  size_t pn_offset = 0;
+  size_t pn_len = 0;
+  size_t length_offset = 0;  // long headers: the Length field
+  SentPacket record;
+
+  bool empty() const { return w.position() == header_len; }
+  void add(const SentItem& item) { (void)record.items.push_back(item); }
+  void mark_eliciting() {
+    record.ack_eliciting = true;
+    record.in_flight = true;
+  }
+  // Room for one more recorded control frame.
+  bool has_control_room() const { return !record.items.full() && w.remaining() >= kMaxControlFrameLen; }
+};
+
+size_t Connection::send_limit() const {
+  uint64_t limit = max_datagram_size_;
+  // RFC 9000 §8.1: three times the bytes received, until validation.
+  if (!address_validated_) {
+    limit = min_u64(limit, sat_sub(mul_div(bytes_received_, kAmplificationFactor, 1), bytes_sent_));
+  }
+  return static_cast<size_t>(limit);
+}
+
+bool Connection::can_send_data(uint64_t now) const {
+  return recovery_.bytes_in_flight() < cc_->cwnd() &&
+         pacer_.next_send_time(now, max_datagram_size_, pacing_rate()) <= now;
+}
+
+bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
+  if (s.acks.ack_due(now) || s.probes > 0) return true;
+  if (!recovery_.can_send(false) || !can_send_data(now)) return false;
+  SendBuffer::Chunk c;
+  if (s.crypto_out.next_chunk(1, kU64Max, c)) return true;
+  return s.id() == PnSpace::kApplication && (handshake_done_pending_ || app_data_pending());
+}
+
+bool Connection::app_data_pending() const {
+  if (path_response_pending_ || conn_recv_.should_update()) return true;
+  for (FrameType t : kManagerControls) {
+    if (streams_.wants_control(t)) return true;
+  }
+  bool unsent = false;
+  for (const Stream* s = streams_.first(); s; s = streams_.next(s)) {
+    for (FrameType t : kStreamControls) {
+      if (s->wants_control(t)) return true;
+    }
+    SendBuffer::Chunk c;
+    if (s->next_chunk(1, conn_send_.available(), c)) return true;
+    unsent |= s->send_buffer().has_unsent_data();
+  }
+  return conn_send_.should_send_blocked(unsent);
+}
+
+size_t Connection::write_datagram(MutBytes out, uint64_t now) {
+  if (!initialized_ || state_ == State::kClosed || state_ == State::kDraining) return 0;
+  now_ = now;
+  const bool closing = state_ == State::kClosing;
+  if (closing && !close_frame_pending_) return 0;
+  const size_t limit = out.size() < send_limit() ? out.size() : send_limit();
+  MutBytes datagram = out.first(limit);
+
+  PacketDraft drafts[kNumPnSpaces];
+  size_t n = 0;
+  size_t pos = 0;
+  bool pad_datagram = false;
+  for (PacketNumberSpace& s : spaces_) {
+    if (!s.can_send() || (!closing && !wants_to_send(s, now))) continue;
+    const bool initial = s.id() == PnSpace::kInitial;
+    // §14.1: every datagram with a client's Initial is at least 1200 bytes,
+    // as is every one with a server's ack-eliciting Initial.
+    if (initial && !is_server() && limit < kMinInitialDatagram) continue;
+    PacketDraft& d = drafts[n];
+    if (!open_packet(d, s, datagram, pos)) break;
+    if (closing) {
+      write_close_frame(d);
+    } else {
+      fill_packet(d, s, !initial || limit >= kMinInitialDatagram, now);
+    }
+    if (d.empty()) continue;  // nothing fit: its packet number stays unused
+    ++s.next_pn;
+    pos = d.start + d.w.position() + kAeadTagLen;
+    if (initial && (!is_server() || d.record.ack_eliciting)) pad_datagram = true;
+    ++n;
+  }
+  if (n == 0) return 0;
+
+  size_t end = 0;
+  bool eliciting = false;
+  bool in_flight = false;
+  bool handshake_sent = false;
+  for (size_t i = 0; i < n; ++i) {
+    PacketDraft& d = drafts[i];
+    Result<size_t> sealed = seal_packet(d, i + 1 == n && pad_datagram ? kMinInitialDatagram : 0);
+    if (!sealed) {
+      close_with_error(sealed.status(), 0, now);
+      return 0;
+    }
+    end = *sealed;
+    eliciting |= d.record.ack_eliciting;
+    in_flight |= d.record.in_flight;
+    handshake_sent |= d.type == PacketType::kHandshake;
+    // A CONNECTION_CLOSE is never repeated for loss. Every other packet is
+    // recorded, ACK-only ones too: Recovery takes an acknowledgment of a
+    // packet number it never saw for a PROTOCOL_VIOLATION (RFC 9000
+    // §13.1), and the peer acknowledges our ACK-only packets along with
+    // its own data. Their records cost no congestion window (RFC 9002 §2).
+    if (closing) continue;
+    d.record.time_sent = now;
+    Status st = recovery_.on_packet_sent(d.record);
+    // At the record bound an ACK-only packet still goes: ACKs must flow.
+    if (!st && !(st.code() == ErrorCode::kLimitExceeded && !d.record.ack_eliciting)) close_with_error(st, 0, now);
+  }
+  bytes_sent_ += end;
+  if (in_flight && !closing) pacer_.on_packet_sent(now, end, pacing_rate());
+  if (closing) close_frame_pending_ = false;
+  // RFC 9000 §10.1: the first ack-eliciting packet after a receipt restarts
+  // the idle timer.
+  if (eliciting && !eliciting_sent_since_receive_) {
+    last_activity_ = now;
+    eliciting_sent_since_receive_ = true;
+  }
+  // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a
+  // Handshake packet.
+  if (!is_server() && handshake_sent && !closing) discard_space(PnSpace::kInitial, now);
+  update_amplification(now);
+  return end;
+}
+
+bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos) {
+  const PeerCid* dst = peer_cids_.current();
+  if (!dst || pos + kAeadTagLen >= datagram.size()) return false;
+  d.type = packet_type_of(s.id());
+  d.start = pos;
+  d.bytes = datagram.subspan(pos);
+  d.w = Writer(d.bytes.first(d.bytes.size() - kAeadTagLen));
+  const uint64_t pn = s.next_pn;
+  d.pn_len = packet_number_length(pn, recovery_.largest_acked(s.id()));
+  if (d.type == PacketType::kOneRtt) {
+    ShortHeader h;
+    h.dcid = dst->cid.view();
+    h.packet_number = pn;
+    h.pn_len = d.pn_len;
+    h.key_phase = s.write_phase;
+    auto offset = write_short_header(d.w, h);
+    if (!offset) return false;
+    d.pn_offset = *offset;
+  } else {
+    LongHeader h;
+    h.type = d.type;
+    h.version = version_;
+    h.dcid = dst->cid.view();
+    h.scid = local_scid_.view();
+    h.packet_number = pn;
+    h.pn_len = d.pn_len;
+    auto layout = write_long_header(d.w, h);
+    if (!layout) return false;
+    d.pn_offset = layout->pn_offset;
+    d.length_offset = layout->length_offset;
+  }
+  d.header_len = d.w.position();
+  d.record = SentPacket();
+  d.record.pn = pn;
+  d.record.space = s.id();
+  return true;
+}
+
+void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_eliciting, uint64_t now) {
+  Writer& w = d.w;
+  // An ACK rides on every packet of the space while one is owed (§13.2).
+  if (s.acks.has_ack()) {
+    Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
+    if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
+  }
+  // RFC 9002 §6.2.4: probes go out whatever the congestion window says.
+  const bool probe = s.probes > 0;
+  if (!allow_eliciting || !recovery_.can_send(probe) || !(probe || can_send_data(now))) return;
+  if (s.id() == PnSpace::kApplication && handshake_done_pending_ && !d.record.items.full()) {
+    Frame f;
+    f.type = FrameType::kHandshakeDone;
+    if (write_frame(w, f)) {
+      handshake_done_pending_ = false;
+      d.add(SentItem{kItemHandshakeDone, 0, 0, 0, 0});
+      d.mark_eliciting();
+    }
+  }
+  while (!d.record.items.full()) {
+    SendBuffer::Chunk c;
+    if (!s.crypto_out.next_chunk(w.remaining(), kU64Max, c)) break;
+    Result<size_t> n = write_crypto(w, CryptoFrame{c.offset, c.data});
+    if (!n) break;
+    s.crypto_out.on_sent(c.offset, *n, false);
+    d.add(SentItem{kItemCrypto, 0, static_cast<uint32_t>(*n), 0, c.offset});
+    d.mark_eliciting();
+  }
+  if (s.id() == PnSpace::kApplication) fill_app_frames(d, now);
+  if (probe && !d.record.ack_eliciting) {
+    Frame f;
+    f.type = FrameType::kPing;
+    if (write_frame(w, f)) d.mark_eliciting();
+  }
+  if (probe && d.record.ack_eliciting) --s.probes;
+}
+
+void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
+  Writer& w = d.w;
+  const uint64_t rtt = recovery_.rtt().smoothed_rtt();
+  if (path_response_pending_) {
+    Frame f;
+    f.type = FrameType::kPathResponse;
+    f.path.data = Bytes(path_response_, kPathDataLen);
+    if (write_frame(w, f)) {
+      path_response_pending_ = false;
+      d.mark_eliciting();
+    }
+  }
+  // Flow control first (§4): credit for the peer, and our own blockage.
+  if (conn_recv_.should_update() && d.has_control_room()) {
+    Frame f;
+    f.type = FrameType::kMaxData;
+    f.max_data.maximum = conn_recv_.advertise(now, rtt);
+    (void)write_control(d, f, 0, f.max_data.maximum);
+  }
+  bool unsent = false;
+  for (const Stream* s = streams_.first(); s && !unsent; s = streams_.next(s)) {
+    unsent = s->send_buffer().has_unsent_data();
+  }
+  if (conn_send_.should_send_blocked(unsent) && d.has_control_room()) {
+    Frame f;
+    f.type = FrameType::kDataBlocked;
+    f.data_blocked.limit = conn_send_.on_blocked_sent();
+    (void)write_control(d, f, 0, f.data_blocked.limit);
+  }
+  for (FrameType t : kManagerControls) {
+    if (streams_.wants_control(t) && d.has_control_room()) {
+      const Frame f = streams_.take_control(t);
+      (void)write_control(d, f, 0, control_value(f));
+    }
+  }
+  for (Stream* s = streams_.first(); s; s = streams_.next(s)) {
+    for (FrameType t : kStreamControls) {
+      if (s->wants_control(t) && d.has_control_room()) {
+        const Frame f = s->take_control(t, now, rtt);
+        (void)write_control(d, f, s->id(), control_value(f));
+      }
+    }
+  }
+
+  // STREAM data, round robin: each packet starts with the stream after the
+  // one that filled the previous packet.
+  Stream* start = streams_.find(next_stream_);
+  if (!start) start = streams_.first();
+  for (Stream* s = start; s;) {
+    bool full = d.record.items.full();
+    SendBuffer::Chunk c;
+    while (!full && s->next_chunk(w.remaining(), conn_send_.available(), c)) {
+      Result<size_t> n = write_stream(w, StreamFrame{s->id(), c.offset, c.data, c.fin}, false);
+      if (!n) {
+        full = true;
+        break;
+      }
+      const bool fin = c.fin && *n == c.data.size();
+      s->on_stream_sent(c.offset, *n, fin, conn_send_);
+      d.add(SentItem{kItemStream, fin, static_cast<uint32_t>(*n), s->id(), c.offset});
+      d.mark_eliciting();
+      full = d.record.items.full();
+    }
+    Stream* next = streams_.next(s) ? streams_.next(s) : streams_.first();
+    if (full) {
+      next_stream_ = next->id();
+      return;
+    }
+    s = next == start ? nullptr : next;
+  }
+}
+
+bool Connection::write_control(PacketDraft& d, const Frame& f, uint64_t id, uint64_t value) {
+  const SentItem item{kItemControl, static_cast<uint8_t>(f.type), 0, id, value};
+  if (!write_frame(d.w, f)) {
+    // The caller checked the room, so this is not expected; the frame is
+    // then as good as lost.
+    on_control_fate(item, false);
+    return false;
+  }
+  d.add(item);
+  d.mark_eliciting();
+  return true;
+}
+
+void Connection::write_close_frame(PacketDraft& d) {
+  // RFC 9000 §10.2.3: an application's close travels in Initial and
+  // Handshake packets as a transport CONNECTION_CLOSE with
+  // APPLICATION_ERROR, without its reason, which is the application's.
+  const bool app = close_info_.application;
+  const bool one_rtt = d.type == PacketType::kOneRtt;
+  Frame f;
+  f.type = app && one_rtt ? FrameType::kConnectionCloseApp : FrameType::kConnectionClose;
+  f.connection_close.error_code =
+      app && !one_rtt ? static_cast<uint64_t>(ErrorCode::kApplicationError) : close_info_.error_code;
+  f.connection_close.frame_type = app ? 0 : close_info_.frame_type;
+  f.connection_close.reason = app && !one_rtt ? Bytes() : close_info_.reason;
+  if (!write_frame(d.w, f)) {
+    f.connection_close.reason = Bytes();
+    (void)write_frame(d.w, f);
+  }
+}
+
+Result<size_t> Connection::seal_packet(PacketDraft& d, size_t min_end) {
+  size_t need = d.pn_offset + kMinPnAndPayload;
+  if (min_end > d.start + kAeadTagLen) need = max_u64(need, min_end - d.start - kAeadTagLen);
+  const size_t len = d.w.position();
+  if (len < need) {
+    // PADDING frames are zero bytes (§19.1); they count in flight (RFC 9002 §2).
+    QB_TRY(d.w.fill(0, need - len));
+    d.record.in_flight = true;
+  }
+  const size_t total = d.w.position() + kAeadTagLen;
+  MutBytes packet = d.bytes.first(total);
+  if (d.type != PacketType::kOneRtt) QB_TRY(write_length_field(packet, d.length_offset, total - d.pn_offset));
+  QB_TRY(sp(d.record.space).write.protect(packet, d.pn_offset, d.pn_len, d.record.pn));
+  d.record.bytes = total;
+  return d.start + total;
+}
+
+}  // namespace quicbed

@@ -1,0 +1,364 @@
+// A client and a server Connection in one process, with real GnuTLS
+// sessions, exchanging datagrams over an in-memory link driven by a virtual
+// clock: the fixture of the connection tests. The link can drop, duplicate
+// and delay (reorder) datagrams by their index in each direction; tests can
+// inject datagrams of their own, and a TLS spy hands them the traffic
+// secrets to forge packets a misbehaving peer would send.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "conn.h"
+#include "gnutls_crypto.h"
+#include "gnutls_tls.h"
+#include "malloc_allocator.h"
+#include "test_certs.h"
+
+namespace quicbed::test {
+
+using Buf = std::vector<uint8_t>;
+constexpr uint64_t kMs = 1000;
+constexpr uint64_t kSec = 1000 * kMs;
+constexpr uint64_t kOneWayDelay = 10 * kMs;
+
+// xorshift64*: deterministic "random" bytes for CIDs, tokens and garbage.
+class TestRandom final : public Random {
+ public:
+  explicit TestRandom(uint64_t seed) : s_(seed) {}
+  uint64_t next() {
+    s_ ^= s_ >> 12;
+    s_ ^= s_ << 25;
+    s_ ^= s_ >> 27;
+    return s_ * 0x2545F4914F6CDD1DULL;
+  }
+  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
+  void fill(MutBytes out) override {
+    for (uint8_t& b : out) b = static_cast<uint8_t>(next() >> 56);
+  }
+
+ private:
+  uint64_t s_;
+};
+
+class Events final : public ConnectionEvents {
+ public:
+  void on_handshake_complete() override { ++handshake_completes; }
+  void on_stream_opened(uint64_t id) override { opened.push_back(id); }
+  void on_stream_readable(uint64_t id) override { readable.push_back(id); }
+  void on_connection_closed(const CloseInfo& info) override {
+    ++closes;
+    source = info.source;
+    application = info.application;
+    error_code = info.error_code;
+    frame_type = info.frame_type;
+    reason.assign(info.reason.begin(), info.reason.end());
+  }
+
+  int handshake_completes = 0;
+  std::vector<uint64_t> opened;
+  std::vector<uint64_t> readable;
+  int closes = 0;
+  CloseInfo::Source source = CloseInfo::Source::kLocal;
+  bool application = false;
+  uint64_t error_code = 0;
+  uint64_t frame_type = 0;
+  std::string reason;
+};
+
+// A TlsSession wrapper that records the traffic secrets TLS reports, so a
+// test can forge packets as the peer, and can rewrite the transport
+// parameters the connection hands to TLS.
+class SpyTls final : public TlsSession, private TlsCallbacks {
+ public:
+  struct Key {
+    CipherSuite suite;
+    Buf secret;
+  };
+
+  explicit SpyTls(std::unique_ptr<GnutlsTls> inner) : inner_(std::move(inner)) {}
+
+  Status set_local_transport_params(Bytes ext) override {
+    Buf b(ext.begin(), ext.end());
+    if (tamper) tamper(b);
+    return inner_->set_local_transport_params(Bytes(b.data(), b.size()));
+  }
+  Status provide_data(EncryptionLevel level, Bytes data, TlsCallbacks& cb) override {
+    outer_ = &cb;
+    return inner_->provide_data(level, data, *this);
+  }
+  Status advance(TlsCallbacks& cb) override {
+    outer_ = &cb;
+    return inner_->advance(*this);
+  }
+  bool handshake_complete() const override { return inner_->handshake_complete(); }
+  Bytes alpn() const override { return inner_->alpn(); }
+
+  std::map<std::pair<EncryptionLevel, KeyDirection>, Key> secrets;
+  std::function<void(Buf&)> tamper;
+
+ private:
+  Status on_tls_crypto_data(EncryptionLevel level, Bytes data) override {
+    return outer_->on_tls_crypto_data(level, data);
+  }
+  Status on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) override {
+    secrets[{level, dir}] = Key{suite, Buf(secret.begin(), secret.end())};
+    return outer_->on_tls_secret(level, dir, suite, secret);
+  }
+  Status on_tls_peer_transport_params(Bytes ext) override { return outer_->on_tls_peer_transport_params(ext); }
+  Status on_tls_handshake_complete() override { return outer_->on_tls_handshake_complete(); }
+
+  std::unique_ptr<GnutlsTls> inner_;
+  TlsCallbacks* outer_ = nullptr;
+};
+
+// One side: its host services, TLS session and connection.
+struct Endpoint {
+  explicit Endpoint(uint64_t seed) : random(seed) {}
+  ~Endpoint() {
+    conn.reset();
+    // Everything the connection allocated went back to the allocator.
+    EXPECT_EQ(alloc.bytes_in_use(), 0u);
+  }
+
+  MallocAllocator alloc;
+  GnutlsCrypto crypto;
+  TestRandom random;
+  Events events;
+  GnutlsTlsConfig tls_config;
+  ConnectionConfig config;
+  std::unique_ptr<GnutlsTlsContext> ctx;
+  std::unique_ptr<SpyTls> tls;
+  std::unique_ptr<Connection> conn;
+};
+
+enum Dir : int { kToServer = 0, kToClient = 1 };
+
+struct Verdict {
+  enum class Fate { kDeliver, kDrop, kDuplicate };
+  Fate fate = Fate::kDeliver;
+  uint64_t extra_delay = 0;  // on top of the link's one-way delay
+};
+// Decides each datagram's fate from its direction, its index in that
+// direction (0 = the first the sender wrote) and the time it was sent.
+using Filter = std::function<Verdict(Dir, size_t, uint64_t)>;
+
+inline TransportParameters default_params() {
+  TransportParameters tp;
+  tp.max_idle_timeout = 30'000;
+  tp.initial_max_data = 1 << 20;
+  tp.initial_max_stream_data_bidi_local = 256 << 10;
+  tp.initial_max_stream_data_bidi_remote = 256 << 10;
+  tp.initial_max_stream_data_uni = 256 << 10;
+  tp.initial_max_streams_bidi = 16;
+  tp.initial_max_streams_uni = 16;
+  tp.active_connection_id_limit = 4;
+  return tp;
+}
+
+inline Bytes bytes_of(const Buf& b) { return Bytes(b.data(), b.size()); }
+
+// A 1-RTT packet carrying `frames`, as the holder of `key` (a write secret
+// the spy saw) would send it to `dcid`, with a 4-byte packet number.
+inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames) {
+  Buf packet(64 + frames.size());
+  Writer w{MutBytes(packet.data(), packet.size())};
+  ShortHeader h;
+  h.dcid = dcid;
+  h.packet_number = pn;
+  h.pn_len = 4;
+  auto pn_offset = write_short_header(w, h);
+  EXPECT_TRUE(pn_offset.is_ok());
+  EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
+  // PADDING, so that the header protection sample fits (RFC 9001 §5.4.2).
+  EXPECT_TRUE(w.fill(0, 8).is_ok());
+  packet.resize(w.position() + kAeadTagLen);
+  PacketProtection pp;
+  EXPECT_TRUE(pp.init(crypto, key.suite, *version_crypto(kVersion1), bytes_of(key.secret)).is_ok());
+  EXPECT_TRUE(pp.protect(MutBytes(packet.data(), packet.size()), *pn_offset, h.pn_len, pn).is_ok());
+  return packet;
+}
+
+class ConnPairTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { certs_ = new test::TestCerts(); }
+  static void TearDownTestSuite() {
+    delete certs_;
+    certs_ = nullptr;
+  }
+
+  void SetUp() override {
+    client_.tls_config.role = Role::kClient;
+    client_.tls_config.alpn = {"hq-interop"};
+    client_.tls_config.server_name = "localhost";
+    client_.tls_config.ca_file = certs_->ca_file();
+    server_.tls_config.role = Role::kServer;
+    server_.tls_config.alpn = {"hq-interop"};
+    server_.tls_config.cert_file = certs_->cert_file();
+    server_.tls_config.key_file = certs_->key_file();
+    for (Endpoint* e : {&client_, &server_}) {
+      e->config.role = e->tls_config.role;
+      e->config.params = default_params();
+      e->config.alloc = &e->alloc;
+      e->config.crypto_backend = &e->crypto;
+      e->config.events = &e->events;
+      e->config.random = &e->random;
+    }
+  }
+
+  static void create(Endpoint& e) {
+    auto ctx = GnutlsTlsContext::create(e.tls_config);
+    ASSERT_TRUE(ctx.is_ok()) << ctx.status().reason();
+    e.ctx = std::move(ctx).value();
+    auto session = e.ctx->new_session();
+    ASSERT_TRUE(session.is_ok()) << session.status().reason();
+    e.tls = std::make_unique<SpyTls>(std::move(session).value());
+    e.config.tls = e.tls.get();
+    e.conn = std::make_unique<Connection>(e.config);
+  }
+
+  // Both connections, initialized at time 0; the client's ClientHello waits.
+  void start() {
+    create(server_);
+    create(client_);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_TRUE(server_.conn->init(now_).is_ok());
+    Status s = client_.conn->init(now_);
+    ASSERT_TRUE(s.is_ok()) << s.reason();
+  }
+
+  Endpoint& from(Dir d) { return d == kToServer ? client_ : server_; }
+  Endpoint& to(Dir d) { return d == kToServer ? server_ : client_; }
+
+  // Everything `d`'s sender has to send now goes on the link.
+  void flush(Dir d) {
+    Connection& c = *from(d).conn;
+    for (int i = 0; i < 1000; ++i) {
+      Buf out(1500);
+      size_t n = c.write_datagram(MutBytes(out.data(), out.size()), now_);
+      if (n == 0) return;
+      ASSERT_LE(n, 1200u);  // max_datagram_size
+      out.resize(n);
+      if (d == kToClient && !server_.conn->address_validated()) {
+        // RFC 9000 §8.1, checked after every datagram.
+        EXPECT_LE(server_.conn->bytes_sent(), 3 * server_.conn->bytes_received());
+      }
+      const size_t index = sent_[d].size();
+      sent_[d].push_back(out);
+      sent_at_[d].push_back(now_);
+      Verdict v = filter_ ? filter_(d, index, now_) : Verdict{};
+      if (v.fate == Verdict::Fate::kDrop) continue;
+      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out});
+      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out});
+    }
+    ADD_FAILURE() << "endless datagrams";
+  }
+
+  void deliver(Dir d, Buf datagram) {
+    // An exact-size buffer, so that ASan sees any overread.
+    to(d).conn->receive_datagram(MutBytes(datagram.data(), datagram.size()), DatagramInfo{}, now_);
+  }
+
+  // One event: sends what is pending, then moves the clock to the next
+  // delivery or timer and runs it. False when nothing is left to happen
+  // until `until` (the clock then stands there).
+  bool step(uint64_t until = kNever) {
+    flush(kToServer);
+    flush(kToClient);
+    uint64_t next = std::min(client_.conn->next_timeout(), server_.conn->next_timeout());
+    for (const InFlight& f : queue_) next = std::min(next, f.at);
+    if (next > until) {
+      now_ = std::max(now_, until);
+      return false;
+    }
+    if (next == kNever) return false;
+    now_ = std::max(now_, next);
+    std::sort(queue_.begin(), queue_.end(),
+              [](const InFlight& a, const InFlight& b) { return a.at != b.at ? a.at < b.at : a.seq < b.seq; });
+    while (!queue_.empty() && queue_.front().at <= now_) {
+      InFlight f = std::move(queue_.front());
+      queue_.erase(queue_.begin());
+      deliver(f.dir, std::move(f.bytes));
+    }
+    for (Endpoint* e : {&client_, &server_}) {
+      if (e->conn->next_timeout() <= now_) e->conn->on_timeout(now_);
+    }
+    return true;
+  }
+
+  // Runs until `done` or until virtual time passes `until`.
+  void run_until(const std::function<bool()>& done, uint64_t until) {
+    for (int steps = 0; steps < 100000; ++steps) {
+      if (done() || now_ >= until) return;
+      if (!step(until)) return;
+    }
+    ADD_FAILURE() << "the simulation does not settle";
+  }
+  void run_for(uint64_t duration) {
+    const uint64_t end = now_ + duration;
+    run_until([&] { return now_ >= end; }, end);
+  }
+
+  bool confirmed() const { return client_.conn->handshake_confirmed() && server_.conn->handshake_confirmed(); }
+  void handshake(uint64_t limit = 10 * kSec) {
+    start();
+    ASSERT_FALSE(HasFatalFailure());
+    run_until([&] { return confirmed(); }, limit);
+  }
+
+  void expect_established() {
+    for (Endpoint* e : {&client_, &server_}) {
+      const Connection& c = *e->conn;
+      EXPECT_EQ(c.state(), Connection::State::kEstablished);
+      EXPECT_TRUE(c.handshake_complete());
+      EXPECT_TRUE(c.handshake_confirmed());
+      EXPECT_EQ(e->events.handshake_completes, 1);
+      EXPECT_EQ(e->events.closes, 0) << "closed (source " << int(e->events.source) << ") with 0x" << std::hex << e->events.error_code << " "
+                                     << e->events.reason;
+      // RFC 9001 §4.9: Initial and Handshake keys are gone once confirmed.
+      EXPECT_TRUE(c.space(PnSpace::kInitial).discarded());
+      EXPECT_TRUE(c.space(PnSpace::kHandshake).discarded());
+      EXPECT_TRUE(c.has_peer_params());
+    }
+    EXPECT_TRUE(server_.conn->address_validated());
+  }
+
+  // Long header packet types of a datagram's packets (short header: 1-RTT).
+  static std::vector<PacketType> packet_types(const Buf& d) {
+    std::vector<PacketType> types;
+    Bytes rest = bytes_of(d);
+    while (!rest.empty()) {
+      auto h = parse_packet_header(rest, HeaderParseOptions{8, false});
+      if (!h) break;
+      types.push_back(h->type);
+      rest = rest.subspan(h->packet_length);
+    }
+    return types;
+  }
+
+  struct InFlight {
+    uint64_t at;
+    uint64_t seq;
+    Dir dir;
+    Buf bytes;
+  };
+
+  static inline test::TestCerts* certs_ = nullptr;
+  Endpoint client_{0x1234};
+  Endpoint server_{0x5678};
+  uint64_t now_ = 0;
+  uint64_t seq_ = 0;
+  Filter filter_;
+  std::vector<InFlight> queue_;
+  std::vector<Buf> sent_[2];      // every datagram written, per direction
+  std::vector<uint64_t> sent_at_[2];  // and when
+};
+
+}  // namespace quicbed::test
