@@ -7,6 +7,7 @@ QUICBED_PACKAGES=(
   g++ cmake make pkg-config binutils        # toolchain; nm/objdump/ld for the legality check
   libgnutls28-dev                           # crypto backend (and TLS, later)
   libgtest-dev libgmock-dev googletest      # unit tests
+  libnghttp3-dev                            # HTTP/3 (interop/h3)
 )
 
 quicbed_install_deps() {
