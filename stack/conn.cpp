@@ -51,6 +51,8 @@ Connection::Connection(const ConnectionConfig& c)
       tls_(host(c.tls)),
       events_(host(c.events)),
       random_(host(c.random)),
+      tracer_(c.tracer),
+      reset_key_(c.reset_key),
       role_(c.role),
       version_(c.version),
       local_params_(c.params),
@@ -66,12 +68,13 @@ Connection::Connection(const ConnectionConfig& c)
       peer_cids_(clamp_u64(c.params.active_connection_id_limit, 2, kMaxActiveCids)),
       streams_(alloc_, c.role, stream_config(c)),
       conn_recv_(c.params.initial_max_data, c.max_connection_window),
+      datagrams_(alloc_, c.datagram_queue_count, c.datagram_queue_bytes),
       // RFC 9000 §8.1: only servers validate addresses before sending.
       address_validated_(c.role == Role::kClient) {
   local_params_.active_connection_id_limit = peer_cids_.limit();
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() { drop_buffered(); }
 
 Status Connection::init(uint64_t now) {
   if (initialized_) return Status(ErrorCode::kInvalidArgument, "connection already initialized");
@@ -102,6 +105,8 @@ Status Connection::init(uint64_t now) {
   peer_cids_.start(original_dcid_);
   QB_TRY(derive_initial_keys(original_dcid_.view()));
   QB_TRY(send_transport_params());
+  trace_start();
+  if (local_scid_.len) events_.on_cid_issued(local_scid_);
   return tls_.advance(*this);  // the ClientHello
 }
 
@@ -115,21 +120,46 @@ Status Connection::derive_initial_keys(Bytes client_dcid) {
 }
 
 Status Connection::send_transport_params() {
-  TransportParameters tp = local_params_;
-  // RFC 9000 §7.3: the connection IDs of the handshake, authenticated by TLS.
+  // local_params_ becomes what we send. RFC 9000 §7.3: the connection IDs
+  // of the handshake, authenticated by TLS.
+  TransportParameters& tp = local_params_;
   tp.has_initial_source_connection_id = true;
   tp.initial_source_connection_id = local_scid_;
   if (is_server()) {
     tp.has_original_destination_connection_id = true;
     tp.original_destination_connection_id = original_dcid_;
-    // §10.3: the token for the CID of sequence 0, unpredictable.
+    // §10.3: the token for the CID of sequence 0.
     tp.has_stateless_reset_token = true;
-    random_.fill(MutBytes(tp.stateless_reset_token, kStatelessResetTokenLen));
+    QB_TRY(make_reset_token(local_scid_, tp.stateless_reset_token));
   }
   uint8_t buf[512];
   Writer w{MutBytes(buf)};
   QB_TRY(tp.serialize(w, role_));
   return tls_.set_local_transport_params(w.written());
+}
+
+Status Connection::make_reset_token(const ConnectionId& cid, uint8_t* token) {
+  MutBytes out(token, kStatelessResetTokenLen);
+  if (reset_key_) return derive_reset_token(crypto_, Bytes(reset_key_, kResetKeyLen), cid.view(), out);
+  // §10.3.2: without a key, unpredictable; then only this connection knows it.
+  random_.fill(out);
+  return Status::ok();
+}
+
+Status Connection::issue_cids() {
+  // A host Random that repeats itself must not loop forever: a collision
+  // costs one try, and there are few.
+  for (size_t tries = 0; local_cids_.issue_budget() > 0 && tries < 2 * kMaxActiveCids; ++tries) {
+    ConnectionId cid;
+    cid.len = static_cast<uint8_t>(cid_len_);
+    random_.fill(MutBytes(cid.bytes, cid.len));
+    if (local_cids_.find(cid.view()) || bytes_equal(cid.view(), original_dcid_.view())) continue;
+    uint8_t token[kStatelessResetTokenLen];
+    QB_TRY(make_reset_token(cid, token));
+    QB_TRY(local_cids_.issue(cid, Bytes(token, sizeof token)).status());
+    events_.on_cid_issued(cid);
+  }
+  return Status::ok();
 }
 
 // ---- TlsCallbacks ----------------------------------------------------------
@@ -151,6 +181,7 @@ Status Connection::on_tls_secret(EncryptionLevel level, KeyDirection dir, Cipher
   if (s.discarded()) return Status(ErrorCode::kInternalError, "secret for a discarded level");
   PacketProtection& keys = dir == KeyDirection::kRead ? s.read : s.write;
   QB_TRY(keys.init(crypto_, suite, *vc_, secret));
+  trace_key(dir == KeyDirection::kWrite, level, 0, KeyTrigger::kTls, false);
   if (level == EncryptionLevel::kApplication && dir == KeyDirection::kRead) QB_TRY(s.prepare_next_read());
   // RFC 9002 §6.2.2.1: the client's anti-deadlock probe moves to Handshake.
   if (level == EncryptionLevel::kHandshake && dir == KeyDirection::kWrite) {
@@ -178,6 +209,7 @@ Status Connection::on_tls_peer_transport_params(Bytes ext) {
   if (peer_idle && (!idle_timeout_us_ || peer_idle < idle_timeout_us_)) idle_timeout_us_ = peer_idle;
   peer_params_ = tp;
   has_peer_params_ = true;
+  if (tracer_) tracer_->parameters_set(now_, TraceOwner::kRemote, tp);
   return Status::ok();
 }
 
@@ -213,11 +245,18 @@ void Connection::after_packet(uint64_t now) {
   if (tls_complete_ && !handshake_complete_) {
     handshake_complete_ = true;
     state_ = State::kEstablished;
+    trace_state(TraceConnectionState::kHandshakeComplete);
     // RFC 9001 §4.1.2: at the server, completion is confirmation, and the
     // client learns of it from HANDSHAKE_DONE (RFC 9000 §19.20).
     if (is_server()) {
       handshake_done_pending_ = true;
       confirm_handshake(now);
+    }
+    // RFC 9000 §5.1.1: the peer gets spare connection IDs in 1-RTT packets.
+    Status s = issue_cids();
+    if (!s) {
+      close_with_error(s, 0, now);
+      return;
     }
     events_.on_handshake_complete();
   }
@@ -226,6 +265,7 @@ void Connection::after_packet(uint64_t now) {
 void Connection::confirm_handshake(uint64_t now) {
   if (handshake_confirmed_) return;
   handshake_confirmed_ = true;
+  trace_state(TraceConnectionState::kHandshakeConfirmed);
   recovery_.on_handshake_confirmed(now);
   // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed
   // (a client that never sent a Handshake packet still holds Initial ones).
@@ -234,9 +274,12 @@ void Connection::confirm_handshake(uint64_t now) {
 }
 
 void Connection::discard_space(PnSpace s, uint64_t now) {
-  if (sp(s).discarded()) return;
+  PacketNumberSpace& space = sp(s);
+  if (space.discarded()) return;
   recovery_.discard_space(s, now);
-  sp(s).discard();
+  if (space.read.ready()) trace_key(false, level_of(s), 0, KeyTrigger::kTls, true);
+  if (space.write.ready()) trace_key(true, level_of(s), 0, KeyTrigger::kTls, true);
+  space.discard();
 }
 
 void Connection::update_amplification(uint64_t now) {
@@ -274,11 +317,17 @@ void Connection::on_packet_acked(const SentPacket& p) {
       case kItemControl:
         on_control_fate(it, true);
         break;
+      case kItemNewConnectionId:
+        break;
+      case kItemRetireConnectionId:
+        peer_cids_.on_retire_connection_id_acked(it.offset);
+        break;
     }
   }
 }
 
 void Connection::on_packet_lost(const SentPacket& p) {
+  trace_lost(p);
   PacketNumberSpace& s = sp(p.space);
   for (const SentItem& it : p.items) {
     switch (it.kind) {
@@ -295,6 +344,12 @@ void Connection::on_packet_lost(const SentPacket& p) {
         break;
       case kItemControl:
         on_control_fate(it, false);
+        break;
+      case kItemNewConnectionId:  // §13.3: sent again, unless retired meanwhile
+        local_cids_.on_new_connection_id_lost(it.offset);
+        break;
+      case kItemRetireConnectionId:
+        peer_cids_.on_retire_connection_id_lost(it.offset);
         break;
     }
   }
@@ -316,28 +371,26 @@ void Connection::on_stream_fate(const SentItem& it, bool acked) {
   streams_.release_if_closed(s);
 }
 
-void Connection::on_control_fate(const SentItem& it, bool acked) {
-  // §13.3 decides, per frame type, what a loss repeats; flow control's
-  // objects know which value is still current.
+Frame Connection::control_frame(const SentItem& it) {
+  // The error codes of RESET_STREAM and STOP_SENDING are not kept: the
+  // stream knows them, and a loss repeats the stream's current frame.
   Frame f;
   f.type = static_cast<FrameType>(it.flags);
   switch (f.type) {
     case FrameType::kMaxData:
-      if (!acked) conn_recv_.on_update_lost(it.offset);
-      return;
+      f.max_data.maximum = it.offset;
+      break;
     case FrameType::kDataBlocked:
-      if (!acked) conn_send_.on_blocked_lost(it.offset);
-      return;
+      f.data_blocked.limit = it.offset;
+      break;
     case FrameType::kMaxStreamsBidi:
     case FrameType::kMaxStreamsUni:
       f.max_streams.maximum = it.offset;
-      if (!acked) streams_.on_control_lost(f);
-      return;
+      break;
     case FrameType::kStreamsBlockedBidi:
     case FrameType::kStreamsBlockedUni:
       f.streams_blocked.limit = it.offset;
-      if (!acked) streams_.on_control_lost(f);
-      return;
+      break;
     case FrameType::kMaxStreamData:
       f.max_stream_data = {it.id, it.offset};
       break;
@@ -352,7 +405,30 @@ void Connection::on_control_fate(const SentItem& it, bool acked) {
       break;
     default:
       QB_ASSERT(false);
+      break;
+  }
+  return f;
+}
+
+void Connection::on_control_fate(const SentItem& it, bool acked) {
+  // §13.3 decides, per frame type, what a loss repeats; flow control's
+  // objects know which value is still current.
+  const Frame f = control_frame(it);
+  switch (f.type) {
+    case FrameType::kMaxData:
+      if (!acked) conn_recv_.on_update_lost(it.offset);
       return;
+    case FrameType::kDataBlocked:
+      if (!acked) conn_send_.on_blocked_lost(it.offset);
+      return;
+    case FrameType::kMaxStreamsBidi:
+    case FrameType::kMaxStreamsUni:
+    case FrameType::kStreamsBlockedBidi:
+    case FrameType::kStreamsBlockedUni:
+      if (!acked) streams_.on_control_lost(f);
+      return;
+    default:
+      break;
   }
   Stream* s = streams_.find(it.id);
   if (!s) return;
@@ -406,6 +482,46 @@ Status Connection::stream_stop_sending(uint64_t id, uint64_t app_error) {
   return s->stop_sending(app_error);
 }
 
+Status Connection::datagram_send(Bytes data) {
+  if (state_ != State::kEstablished) return Status(ErrorCode::kInvalidArgument, "connection not established");
+  // RFC 9221 §4: the type byte and the Length field count in the frame.
+  if (1 + varint_size(data.size()) + data.size() > datagram_frame_limit()) {
+    return Status(ErrorCode::kLimitExceeded, "datagram too large for the peer");
+  }
+  return datagrams_.push(data);
+}
+
+uint64_t Connection::datagram_frame_limit() const {
+  if (!has_peer_params_) return 0;
+  // One 1-RTT packet of its own: a short header with the longest packet
+  // number (RFC 9000 §17.3.1) and the AEAD tag around the frame.
+  const PeerCid* dst = peer_cids_.current();
+  const uint64_t overhead = 1 + (dst ? dst->cid.len : kMaxCidLen) + 4 + kAeadTagLen;
+  return min_u64(peer_params_.max_datagram_frame_size, sat_sub(max_datagram_size_, overhead));
+}
+
+size_t Connection::max_datagram_payload() const {
+  const uint64_t limit = datagram_frame_limit();
+  if (limit < 2) return 0;
+  uint64_t payload = limit - 2;
+  while (payload && 1 + varint_size(payload) + payload > limit) --payload;
+  return static_cast<size_t>(payload);
+}
+
+Status Connection::change_peer_cid() {
+  if (!handshake_confirmed_ || state_ != State::kEstablished) {
+    return Status(ErrorCode::kInvalidArgument, "handshake not confirmed");
+  }
+  const PeerCid* current = peer_cids_.current();
+  if (!current || peer_cids_.unused_count() == 0 ||
+      peer_cids_.pending_retirements() >= PeerCids::kMaxPendingRetirements) {
+    return Status(ErrorCode::kLimitExceeded, "no spare connection ID");
+  }
+  const uint64_t old = current->sequence;
+  QB_TRY(peer_cids_.switch_to_unused());
+  return peer_cids_.retire(old);
+}
+
 Status Connection::update_keys() {
   PacketNumberSpace& s = sp(PnSpace::kApplication);
   if (!handshake_confirmed_ || !s.can_send()) return Status(ErrorCode::kInvalidArgument, "handshake not confirmed");
@@ -415,7 +531,10 @@ Status Connection::update_keys() {
   if (s.read_phase != s.write_phase || acked == kNever || acked < s.first_pn_in_write_phase) {
     return Status(ErrorCode::kInvalidArgument, "current key phase not yet acknowledged");
   }
-  return s.rotate_write();
+  QB_TRY(s.rotate_write());
+  trace_key(true, EncryptionLevel::kApplication, s.write_generation, KeyTrigger::kLocalUpdate, false);
+  trace_key(true, EncryptionLevel::kApplication, s.write_generation - 1, KeyTrigger::kLocalUpdate, true);
+  return Status::ok();
 }
 
 Result<uint64_t> Connection::stream_reset_code(uint64_t id) const {
@@ -459,7 +578,10 @@ void Connection::on_timeout(uint64_t now) {
   now_ = now;
   if (closing_or_draining()) {
     // §10.2: after three PTOs the connection state goes.
-    if (now >= close_deadline_) state_ = State::kClosed;
+    if (now >= close_deadline_) {
+      state_ = State::kClosed;
+      trace_state(TraceConnectionState::kClosed);
+    }
     return;
   }
   if (now >= idle_deadline()) {
@@ -468,11 +590,15 @@ void Connection::on_timeout(uint64_t now) {
     info.source = CloseInfo::Source::kIdleTimeout;
     state_ = State::kClosed;
     close_info_ = info;
+    drop_buffered();
+    trace_closed(info);
+    trace_state(TraceConnectionState::kClosed);
     events_.on_connection_closed(info);
     return;
   }
   if (recovery_.loss_detection_timer() > now) return;
   const LossTimerAction a = recovery_.on_loss_detection_timeout(now);
+  trace_recovery();
   if (a.kind != LossTimerAction::Kind::kProbe) return;
   PacketNumberSpace& s = sp(a.space);
   if (!s.can_send()) return;
@@ -512,6 +638,9 @@ void Connection::close_with_error(Status s, uint64_t frame_type, uint64_t now) {
 void Connection::enter_closed_state(State st, const CloseInfo& info, uint64_t now) {
   state_ = st;
   close_info_ = info;
+  drop_buffered();
+  trace_closed(info);
+  trace_state(st == State::kClosing ? TraceConnectionState::kClosing : TraceConnectionState::kDraining);
   // §10.2.1: a closing endpoint sends CONNECTION_CLOSE (again, in answer to
   // further packets); a draining one sends nothing (§10.2.2).
   close_frame_pending_ = st == State::kClosing;

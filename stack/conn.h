@@ -10,14 +10,13 @@
 // connection IDs from it (RFC 9000 §7.2).
 //
 // The code is split by direction: conn.cpp (life cycle, TLS, timers,
-// closing, the stream API), conn_recv.cpp (datagrams and frames in),
-// conn_send.cpp (packets and datagrams out); pnspace.h holds the state of
-// each packet number space.
+// closing, connection IDs, the stream and DATAGRAM API), conn_recv.cpp
+// (datagrams and frames in, packets waiting for their keys), conn_send.cpp
+// (packets and datagrams out), conn_trace.cpp (what the optional Tracer
+// hears); pnspace.h holds the state of each packet number space.
 //
 // Not yet here: Retry and Version Negotiation (such packets are dropped),
-// 0-RTT, connection migration and issuing more connection IDs, DATAGRAM
-// frames (accepted when advertised, not delivered), buffering packets that
-// arrive before their keys (RFC 9001 §5.7 allows dropping them).
+// 0-RTT, connection migration.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +29,7 @@
 #include "cid.h"
 #include "cid_manager.h"
 #include "crypto.h"
+#include "datagram_queue.h"
 #include "ecn.h"
 #include "frame.h"
 #include "keys.h"
@@ -38,8 +38,10 @@
 #include "pnspace.h"
 #include "random.h"
 #include "recovery.h"
+#include "reset_token.h"
 #include "streams.h"
 #include "tls.h"
+#include "trace.h"
 #include "transport_params.h"
 #include "varint.h"
 
@@ -81,6 +83,19 @@ class ConnectionEvents {
   // Stream `id` has data or its end to read, or was reset by the peer
   // (stream_read() then fails with the reset, see stream_reset_code()).
   virtual void on_stream_readable(uint64_t id) { (void)id; }
+  // A DATAGRAM frame's payload (RFC 9221), valid during the call only.
+  virtual void on_datagram(Bytes data) { (void)data; }
+  // Packets addressed to `cid` belong to this connection from now on: one
+  // of ours, sequence 0 (RFC 9000 §5.1.1) included, reported once it is
+  // settled (a client's in init(), a server's when the client's first
+  // Initial opened; the client's original Destination Connection ID, which
+  // the server accepts for Initial packets, is not reported), then every
+  // CID issued with NEW_CONNECTION_ID. Zero-length CIDs are not reported:
+  // such a connection is found by its address.
+  virtual void on_cid_issued(const ConnectionId& cid) { (void)cid; }
+  // The peer retired `cid` (§5.1.2): packets addressed to it are no longer
+  // this connection's. Not reported when the connection ends: all go then.
+  virtual void on_cid_retired(const ConnectionId& cid) { (void)cid; }
 
  protected:
   ~ConnectionEvents() = default;
@@ -112,6 +127,11 @@ struct ConnectionConfig {
   uint64_t max_local_streams = 100;
   // Sent packets tracked for loss detection at once (RecoveryConfig).
   size_t max_outstanding_packets = 1024;
+  // DATAGRAM payloads queued for sending at once (datagram_send()), in
+  // number (at most DatagramQueue::kMaxCount) and in bytes. We accept
+  // DATAGRAM frames when params.max_datagram_frame_size is not 0 (RFC 9221 §3).
+  size_t datagram_queue_count = 16;
+  uint64_t datagram_queue_bytes = 32 * 1024;
 
   // The host's services; all must outlive the connection.
   Allocator* alloc = nullptr;
@@ -119,6 +139,13 @@ struct ConnectionConfig {
   TlsSession* tls = nullptr;
   ConnectionEvents* events = nullptr;
   Random* random = nullptr;
+  // Optional: hears what the connection does, as qlog events (trace.h).
+  Tracer* tracer = nullptr;
+  // Optional: kResetKeyLen bytes of host secret from which the stateless
+  // reset tokens of our connection IDs are derived (reset_token.h), so
+  // that an endpoint without the connection's state can send a Stateless
+  // Reset (RFC 9000 §10.3). Without it tokens are random.
+  const uint8_t* reset_key = nullptr;
 };
 
 class Connection final : private TlsCallbacks, private RecoveryEvents {
@@ -137,6 +164,15 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // RFC 9000 §8.1: before validating the client's address a server sends
   // at most three times the bytes it received.
   static constexpr uint64_t kAmplificationFactor = 3;
+  // Frames a traced packet lists (packet_sent, packet_received,
+  // packet_lost); a packet with more has the rest left out.
+  static constexpr size_t kMaxTracedFrames = 16;
+  // RFC 9001 §5.7: packets that arrive before their keys (a flight
+  // reordered, or coalesced ahead of the packet that brings the keys) are
+  // kept, this many and this many bytes at most, and processed once the
+  // keys are there; beyond that they are dropped.
+  static constexpr size_t kMaxBufferedPackets = 4;
+  static constexpr size_t kMaxBufferedBytes = 8 * 1024;
 
   // The host pointers in `config` must be set (QB_ASSERT).
   explicit Connection(const ConnectionConfig& config);
@@ -193,6 +229,17 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   Result<uint64_t> stream_reset_code(uint64_t id) const;
   const StreamManager& streams() const { return streams_; }
 
+  // ---- DATAGRAM frames (RFC 9221): unreliable, never retransmitted
+  // (§5.2), congestion controlled like any ack-eliciting frame (§5.4).
+  // Queues `data` for one DATAGRAM frame. kInvalidArgument before the
+  // handshake completes or after the connection closed; kLimitExceeded when
+  // it is larger than max_datagram_payload() or the queue is full.
+  Status datagram_send(Bytes data);
+  // The largest payload datagram_send() takes: the frame within the peer's
+  // max_datagram_frame_size (§3) and within one packet. 0 also when the
+  // peer takes no DATAGRAM frame (or before its transport parameters).
+  size_t max_datagram_payload() const;
+
   // RFC 9001 §6: moves our 1-RTT keys to the next key phase; the peer
   // follows. kInvalidArgument before the handshake is confirmed or while
   // no packet of the current phase has been acknowledged (§6.1).
@@ -211,6 +258,14 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool has_peer_params() const { return has_peer_params_; }
   const TransportParameters& peer_params() const { return peer_params_; }
   const Recovery& recovery() const { return recovery_; }
+  // RFC 9000 §5.1.2: addresses the peer with another connection ID it
+  // issued from now on, and retires the current one (the peer replaces
+  // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
+  // while the peer has given no spare one or retirements are backed up.
+  Status change_peer_cid();
+  // Our connection IDs (RFC 9000 §5.1) and the peer's.
+  const LocalCids& local_cids() const { return local_cids_; }
+  const PeerCids& peer_cids() const { return peer_cids_; }
   const PacketNumberSpace& space(PnSpace s) const { return spaces_[idx(s)]; }
   // UDP payload bytes received and sent in total.
   uint64_t bytes_received() const { return bytes_received_; }
@@ -231,12 +286,25 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
     // (MAX_DATA, DATA_BLOCKED, MAX_STREAMS, STREAMS_BLOCKED,
     // MAX_STREAM_DATA, STREAM_DATA_BLOCKED, RESET_STREAM, STOP_SENDING).
     kItemControl,
+    kItemNewConnectionId,     // offset: the sequence number (RFC 9000 §19.15)
+    kItemRetireConnectionId,  // offset: the sequence number (§19.16)
   };
 
   // A packet being written into a datagram (conn_send.cpp).
   struct PacketDraft;
 
   static constexpr size_t idx(PnSpace s) { return static_cast<size_t>(s); }
+  // The encryption level and packet type of a space (no 0-RTT here).
+  static constexpr EncryptionLevel level_of(PnSpace s) {
+    return s == PnSpace::kInitial     ? EncryptionLevel::kInitial
+           : s == PnSpace::kHandshake ? EncryptionLevel::kHandshake
+                                      : EncryptionLevel::kApplication;
+  }
+  static constexpr PacketType packet_type_of(PnSpace s) {
+    return s == PnSpace::kInitial     ? PacketType::kInitial
+           : s == PnSpace::kHandshake ? PacketType::kHandshake
+                                      : PacketType::kOneRtt;
+  }
   PacketNumberSpace& sp(PnSpace s) { return spaces_[idx(s)]; }
   bool is_server() const { return role_ == Role::kServer; }
   bool closing_or_draining() const { return state_ == State::kClosing || state_ == State::kDraining; }
@@ -255,6 +323,11 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // ---- Life cycle (conn.cpp)
   // Our transport parameters, CIDs filled in, handed to TLS.
   Status send_transport_params();
+  // The stateless reset token of our `cid` (§10.3.2).
+  Status make_reset_token(const ConnectionId& cid, uint8_t* token);
+  // RFC 9000 §5.1.1: as many connection IDs as the peer takes, each with
+  // its NEW_CONNECTION_ID and on_cid_issued.
+  Status issue_cids();
   Status derive_initial_keys(Bytes client_dcid);
   // RFC 9000 §7.3: the peer's connection ID parameters against the headers.
   Status check_peer_cids(const TransportParameters& tp) const;
@@ -268,11 +341,50 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void close_with_error(Status s, uint64_t frame_type, uint64_t now);
   void enter_closed_state(State st, const CloseInfo& info, uint64_t now);
   uint64_t idle_deadline() const;
+  // The control frame a SentItem of kind kItemControl stands for.
+  static Frame control_frame(const SentItem& it);
+
+  // ---- Tracing (conn_trace.cpp); each does nothing without a tracer.
+  // connection_started, our parameters_set and the Initial keys, once our
+  // CIDs are settled (a server's when the client's first Initial opened).
+  void trace_start();
+  // packet_sent / packet_received, with `payload`'s frames (plaintext).
+  void trace_packet(bool sent, const TracedPacketHeader& h, uint64_t size, Bytes payload,
+                    uint64_t ack_delay_exponent);
+  void trace_drop(const PacketHeader* h, uint64_t size, DropReason reason);
+  // connection_state_updated when the state changes (whether traced or not).
+  void trace_state(TraceConnectionState st);
+  void trace_key(bool write, EncryptionLevel level, uint64_t generation, KeyTrigger trigger, bool discarded);
+  void trace_lost(const SentPacket& p);
+  void trace_closed(const CloseInfo& info);
+  // metrics_updated / congestion_state_updated after an entry point, for
+  // what changed.
+  void trace_recovery();
+  // Records why process_packet drops a packet, for packet_dropped.
+  Status drop(DropReason reason) {
+    drop_reason_ = reason;
+    return ErrorCode::kDropPacket;
+  }
 
   // ---- Receiving (conn_recv.cpp)
-  // One packet of a datagram: `packet` is exactly its bytes.
+  // One packet of a datagram, `packet` exactly its bytes: processed, and
+  // then the handshake's milestones, or dropped (traced), or the connection
+  // closes. True if it was processed (or buffered for later).
+  bool handle_packet(MutBytes packet, const PacketHeader& h, size_t datagram_len, const DatagramInfo& info,
+                     uint64_t now);
+  // Ok also for a packet buffered until its keys arrive (RFC 9001 §5.7).
   Status process_packet(MutBytes packet, const PacketHeader& h, size_t datagram_len, const DatagramInfo& info,
                         uint64_t now);
+  // Whether a packet of space `s` can be opened now: its keys are there
+  // and, at a server, 1-RTT ones only once the handshake completed.
+  bool can_open(const PacketNumberSpace& s) const;
+  // Keeps a copy of `packet` for later; a drop when the buffer is full.
+  Status buffer_packet(Bytes packet, PnSpace space, Ecn ecn);
+  // Processes the buffered packets whose keys have arrived meanwhile (and
+  // drops those whose keys went), until none is left that can be.
+  void replay_buffered(uint64_t now);
+  // Frees every buffered packet: the connection no longer processes any.
+  void drop_buffered();
   // Server: the client's first Initial sets up the connection (§7.2).
   Status accept_first_initial(const PacketHeader& h, size_t datagram_len);
   // Whether a packet addressed to `dcid` is ours (§5.2).
@@ -281,6 +393,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   Status on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now);
   Status on_crypto_frame(PacketNumberSpace& s, const CryptoFrame& f);
   Status on_ack_frame(PacketNumberSpace& s, const Frame& f, uint64_t now);
+  Status on_datagram_frame(const DatagramFrame& f);
   void on_peer_close(const ConnectionCloseFrame& f, bool application, uint64_t now);
   // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
   Status on_stream_frame(const Frame& f);
@@ -300,9 +413,14 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // space's ack-eliciting frames; a PTO probe gets at least a PING.
   void fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_eliciting, uint64_t now);
   void write_close_frame(PacketDraft& d);
-  // 1-RTT content: flow control and stream frames (conn_send.cpp).
+  // 1-RTT content: flow control, DATAGRAM and stream frames (conn_send.cpp).
   bool app_data_pending() const;
   void fill_app_frames(PacketDraft& d, uint64_t now);
+  void fill_datagrams(PacketDraft& d);
+  // NEW_CONNECTION_ID and RETIRE_CONNECTION_ID frames (§19.15, §19.16).
+  void fill_cid_frames(PacketDraft& d);
+  // The largest DATAGRAM frame we may send (RFC 9221 §3), 0 for none.
+  uint64_t datagram_frame_limit() const;
   // Writes a control frame and records it; false if it does not fit.
   bool write_control(PacketDraft& d, const Frame& f, uint64_t id, uint64_t value);
   void on_control_fate(const SentItem& it, bool acked);
@@ -320,6 +438,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   TlsSession& tls_;
   ConnectionEvents& events_;
   Random& random_;
+  Tracer* tracer_;
+  const uint8_t* reset_key_;
   const Role role_;
   const uint32_t version_;
   const VersionCrypto* vc_ = nullptr;
@@ -338,6 +458,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Connection-level flow control (§4.1): MAX_DATA both ways.
   RecvFlow conn_recv_;
   SendFlow conn_send_{0};
+  DatagramQueue datagrams_;
   // The stream the next packet's STREAM data starts with (round robin).
   uint64_t next_stream_ = 0;
   // The data of the last PATH_CHALLENGE, to echo (§8.2.2).
@@ -385,6 +506,23 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   const char* close_reason_ = "";  // ours, a static string
   bool close_frame_pending_ = false;
   uint64_t close_deadline_ = kNever;
+
+  // ---- Packets waiting for their keys (RFC 9001 §5.7)
+  struct BufferedPacket {
+    uint8_t* data;  // from alloc_
+    size_t len;
+    PnSpace space;
+    Ecn ecn;
+  };
+  BoundedVec<BufferedPacket, kMaxBufferedPackets> buffered_;
+  size_t buffered_bytes_ = 0;
+
+  // ---- Tracing: the last state reported, and a packet's frames
+  TraceConnectionState trace_state_ = TraceConnectionState::kAttempted;
+  TracedMetrics traced_metrics_;
+  CcState traced_cc_state_ = CcState::kSlowStart;
+  DropReason drop_reason_ = DropReason::kUnexpectedPacket;
+  TracedFrame trace_frames_[kMaxTracedFrames];
 };
 
 }  // namespace quicbed

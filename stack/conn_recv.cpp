@@ -7,12 +7,6 @@
 namespace quicbed {
 namespace {
 
-constexpr EncryptionLevel level_of(PnSpace s) {
-  return s == PnSpace::kInitial     ? EncryptionLevel::kInitial
-         : s == PnSpace::kHandshake ? EncryptionLevel::kHandshake
-                                    : EncryptionLevel::kApplication;
-}
-
 // RFC 9000 §7.2: a server discards an Initial whose Destination Connection
 // ID is shorter than this (the minimum a client must choose).
 constexpr size_t kMinClientDcidLen = 8;
@@ -25,6 +19,7 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
   // §8.1: every byte received counts toward the amplification budget,
   // including packets that are then discarded.
   bytes_received_ += datagram.size();
+  if (tracer_) tracer_->datagram_received(now, datagram.size());
   if (state_ == State::kClosing) {
     // §10.2.1: answer with CONNECTION_CLOSE, processing nothing.
     close_frame_pending_ = true;
@@ -45,7 +40,10 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
     Result<PacketHeader> h = parse_packet_header(rest, opts);
     // Without a valid header the next packet cannot be found: the rest of
     // the datagram goes (§12.2).
-    if (!h) break;
+    if (!h) {
+      trace_drop(nullptr, rest.size(), DropReason::kHeaderParseError);
+      break;
+    }
     pos += h->packet_length;
     // §12.2: coalesced packets carry the same Destination Connection ID;
     // others are ignored.
@@ -53,17 +51,12 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
       first_dcid = h->dcid;
       first = false;
     } else if (!bytes_equal(h->dcid, first_dcid)) {
+      trace_drop(&*h, h->packet_length, DropReason::kUnknownConnectionId);
       continue;
     }
-    frame_type_ = 0;
-    Status s = process_packet(rest.first(h->packet_length), *h, datagram.size(), info, now);
-    if (s.is_ok()) {
-      processed = true;
-      after_packet(now);
-    } else if (s.code() != ErrorCode::kDropPacket && s.code() != ErrorCode::kDecryptFailed) {
-      close_with_error(s, frame_type_, now);
-    }
+    processed |= handle_packet(rest.first(h->packet_length), *h, datagram.size(), info, now);
   }
+  if (!buffered_.empty()) replay_buffered(now);
   if (!processed && maybe_reset && !closing_or_draining()) {
     // §10.3.1: draining, and not a packet more.
     CloseInfo reset;
@@ -71,6 +64,26 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
     enter_closed_state(State::kDraining, reset, now);
   }
   update_amplification(now);
+  trace_recovery();
+}
+
+bool Connection::handle_packet(MutBytes packet, const PacketHeader& h, size_t datagram_len, const DatagramInfo& info,
+                               uint64_t now) {
+  frame_type_ = 0;
+  const size_t len = packet.size();
+  Status s = process_packet(packet, h, datagram_len, info, now);
+  if (s.is_ok()) {
+    after_packet(now);
+    return true;
+  }
+  if (s.code() == ErrorCode::kDecryptFailed) {
+    trace_drop(&h, len, DropReason::kPayloadDecryptError);
+  } else if (s.code() == ErrorCode::kDropPacket) {
+    trace_drop(&h, len, drop_reason_);
+  } else {
+    close_with_error(s, frame_type_, now);
+  }
+  return false;
 }
 
 Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t datagram_len,
@@ -79,67 +92,89 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   if (h.form == HeaderForm::kLong) {
     // Version Negotiation, other versions, Retry and 0-RTT are not handled:
     // this endpoint speaks one version and asks for no Retry.
-    if (h.version != version_) return ErrorCode::kDropPacket;
+    if (h.version != version_) return drop(DropReason::kUnsupportedVersion);
     type = h.type;
-    if (type != PacketType::kInitial && type != PacketType::kHandshake) return ErrorCode::kDropPacket;
+    if (type != PacketType::kInitial && type != PacketType::kHandshake) return drop(DropReason::kUnexpectedPacket);
   }
 
   const bool first_initial = is_server() && !peer_seen_;
   if (first_initial) {
-    if (type != PacketType::kInitial) return ErrorCode::kDropPacket;
+    if (type != PacketType::kInitial) return drop(DropReason::kUnexpectedPacket);
     QB_TRY(accept_first_initial(h, datagram_len));
   } else if (!dcid_is_ours(h.dcid, type)) {
-    return ErrorCode::kDropPacket;
+    return drop(DropReason::kUnknownConnectionId);
   }
   // §7.2: once the server's first Initial set the client's Destination
   // Connection ID, long headers with another Source Connection ID are not
   // from this server.
   if (!is_server() && peer_seen_ && h.form == HeaderForm::kLong && !bytes_equal(h.scid, peer_initial_scid_.view())) {
-    return ErrorCode::kDropPacket;
+    return drop(DropReason::kUnexpectedSourceConnectionId);
   }
 
   PacketNumberSpace& s = sp(pn_space_of(type));
-  if (!s.can_receive()) return ErrorCode::kDropPacket;  // keys not yet there, or discarded (RFC 9001 §5.7, §4.9)
-  // RFC 9001 §5.7: a server processes no 1-RTT packet before the handshake
-  // completes (it has the keys earlier, the client's Finished not yet).
-  if (type == PacketType::kOneRtt && is_server() && !handshake_complete_) return ErrorCode::kDropPacket;
+  // RFC 9001 §4.9: the keys are gone, and with them the packet's use.
+  if (s.discarded()) return drop(DropReason::kKeyUnavailable);
+  // RFC 9001 §5.7: the keys are still to come.
+  if (!can_open(s)) return buffer_packet(packet, s.id(), info.ecn);
 
-  QB_ASSIGN_OR_RETURN(PacketNumberField pnf, s.read.unprotect_header(packet, h.pn_offset));
-  const uint64_t pn = decode_packet_number(s.acks.largest(), pnf.truncated, pnf.len);
+  Result<PacketNumberField> pnf = s.read.unprotect_header(packet, h.pn_offset);
+  if (!pnf) return drop(DropReason::kHeaderParseError);
+  const uint64_t pn = decode_packet_number(s.acks.largest(), pnf->truncated, pnf->len);
   // §17.1: no packet number beyond 2^62-1 is valid.
-  if (pn > kVarintMax) return ErrorCode::kDropPacket;
+  if (pn > kVarintMax) return drop(DropReason::kProtocolViolation);
   // RFC 9001 §6.3: a Key Phase bit other than the current one is a key
   // update if the packet opens with the next phase's keys (a packet of the
   // previous phase, delayed, fails and is dropped: no old keys are kept).
   const bool next_phase = type == PacketType::kOneRtt && key_phase_bit(packet[0]) != s.read_phase;
   PayloadProtection& keys = next_phase ? s.next_read : s.read.payload();
-  QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf.len, pn));
+  QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf->len, pn));
   // §17.2, §17.3.1: reserved bits are checked once protection is removed.
   QB_TRY(check_reserved_bits(packet[0]));
-  if (!s.acks.on_packet_received(pn, info.ecn, now)) return ErrorCode::kDropPacket;  // §12.3 duplicate
+  if (!s.acks.on_packet_received(pn, info.ecn, now)) return drop(DropReason::kDuplicate);  // §12.3
   if (next_phase) {
     // RFC 9001 §6.2: an update the peer started is answered in kind.
-    if (s.rotate_read()) QB_TRY(s.rotate_write());
+    const bool peer_started = s.rotate_read();
+    const KeyTrigger trigger = peer_started ? KeyTrigger::kRemoteUpdate : KeyTrigger::kLocalUpdate;
+    trace_key(false, EncryptionLevel::kApplication, s.read_generation, trigger, false);
+    trace_key(false, EncryptionLevel::kApplication, s.read_generation - 1, trigger, true);
+    if (peer_started) {
+      QB_TRY(s.rotate_write());
+      trace_key(true, EncryptionLevel::kApplication, s.write_generation, trigger, false);
+      trace_key(true, EncryptionLevel::kApplication, s.write_generation - 1, trigger, true);
+    }
     QB_TRY(s.prepare_next_read());
   }
 
   // The packet is authentic: it may now change the connection.
-  if (first_initial) peer_seen_ = true;
+  if (first_initial) {
+    peer_seen_ = true;
+    trace_state_ = TraceConnectionState::kHandshakeStarted;  // a server's first state
+    trace_start();
+    if (local_scid_.len) events_.on_cid_issued(local_scid_);
+  }
   if (!is_server() && !peer_seen_ && type == PacketType::kInitial) {
     // §7.2: the server's first Initial sets the Destination Connection ID.
     peer_seen_ = true;
     (void)peer_initial_scid_.assign(h.scid);  // the parser bounds it to 20 bytes
     peer_cids_.start(peer_initial_scid_);
+    trace_state(TraceConnectionState::kHandshakeStarted);
   }
-  if (is_server() && type == PacketType::kHandshake) {
+  if (is_server() && type == PacketType::kHandshake && !address_validated_) {
     // §8.1: only the client can have Handshake keys, so it owns the address.
     handshake_packet_received_ = true;
     address_validated_ = true;
+    trace_state(TraceConnectionState::kPeerValidated);
   }
   // §10.1: an authenticated packet restarts the idle timer.
   last_activity_ = now;
   eliciting_sent_since_receive_ = false;
 
+  if (tracer_) {
+    TracedPacketHeader th = trace_header(h);
+    th.has_packet_number = true;
+    th.packet_number = pn;
+    trace_packet(false, th, packet.size(), payload, peer_ack_delay_exponent_);
+  }
   packet_dcid_ = h.dcid;
   bool eliciting = false;
   QB_TRY(process_frames(s, type, payload, eliciting, now));
@@ -150,8 +185,8 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
 Status Connection::accept_first_initial(const PacketHeader& h, size_t datagram_len) {
   // §14.1: a client's Initial comes in a datagram of at least 1200 bytes;
   // §7.2: with a Destination Connection ID of at least 8 bytes.
-  if (datagram_len < kMinInitialDatagram || h.dcid.size() < kMinClientDcidLen) return ErrorCode::kDropPacket;
-  if (!original_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return ErrorCode::kDropPacket;
+  if (datagram_len < kMinInitialDatagram || h.dcid.size() < kMinClientDcidLen) return drop(DropReason::kInvalidInitial);
+  if (!original_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return drop(DropReason::kInvalidInitial);
   // Until the packet authenticates, all of this may be redone for another.
   local_scid_.len = static_cast<uint8_t>(cid_len_);
   random_.fill(MutBytes(local_scid_.bytes, local_scid_.len));
@@ -159,6 +194,61 @@ Status Connection::accept_first_initial(const PacketHeader& h, size_t datagram_l
   peer_cids_.start(peer_initial_scid_);
   QB_TRY(derive_initial_keys(h.dcid));
   return send_transport_params();
+}
+
+bool Connection::can_open(const PacketNumberSpace& s) const {
+  // RFC 9001 §5.7: a server processes no 1-RTT packet before the handshake
+  // completes (it has the keys earlier, the client's Finished not yet).
+  return s.can_receive() && (s.id() != PnSpace::kApplication || !is_server() || handshake_complete_);
+}
+
+Status Connection::buffer_packet(Bytes packet, PnSpace space, Ecn ecn) {
+  if (buffered_.full() || packet.size() > kMaxBufferedBytes - buffered_bytes_) {
+    return drop(DropReason::kKeyUnavailable);
+  }
+  auto* data = static_cast<uint8_t*>(alloc_.allocate(packet.size(), 1));
+  if (!data) return drop(DropReason::kKeyUnavailable);
+  copy_bytes(data, packet.data(), packet.size());
+  (void)buffered_.push_back(BufferedPacket{data, packet.size(), space, ecn});
+  buffered_bytes_ += packet.size();
+  return Status::ok();
+}
+
+void Connection::drop_buffered() {
+  for (const BufferedPacket& b : buffered_) alloc_.deallocate(b.data, b.len);
+  buffered_.clear();
+  buffered_bytes_ = 0;
+}
+
+void Connection::replay_buffered(uint64_t now) {
+  const HeaderParseOptions opts{cid_len_, local_params_.grease_quic_bit};
+  // A packet may bring the keys of another (Handshake, then 1-RTT): passes
+  // repeat while one makes progress. Each packet leaves the buffer before
+  // it is processed, so a pass ends.
+  bool progress = true;
+  while (progress && (state_ == State::kHandshake || state_ == State::kEstablished)) {
+    progress = false;
+    for (size_t i = 0; i < buffered_.size();) {
+      const BufferedPacket b = buffered_[i];
+      PacketNumberSpace& s = sp(b.space);
+      if (!s.discarded() && !can_open(s)) {
+        ++i;
+        continue;
+      }
+      // Out of the buffer before it is processed, which may close the
+      // connection and drop the rest; `b.data` is decrypted in place.
+      buffered_.erase(i);
+      buffered_bytes_ -= b.len;
+      MutBytes packet(b.data, b.len);
+      Result<PacketHeader> h = parse_packet_header(packet, opts);
+      QB_ASSERT(h.is_ok() && h->packet_length == b.len);  // it parsed when it arrived
+      DatagramInfo info;
+      info.ecn = b.ecn;
+      progress = true;
+      (void)handle_packet(packet, *h, b.len, info, now);
+      alloc_.deallocate(b.data, b.len);
+    }
+  }
 }
 
 bool Connection::dcid_is_ours(Bytes dcid, PacketType type) const {
@@ -211,14 +301,16 @@ Status Connection::on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now) 
       return Status::ok();
     case FrameType::kNewConnectionId:
       return peer_cids_.on_new_connection_id(f.new_connection_id);
-    case FrameType::kRetireConnectionId:
-      return local_cids_.on_retire_connection_id(f.retire_connection_id.sequence, packet_dcid_).status();
+    case FrameType::kRetireConnectionId: {
+      QB_ASSIGN_OR_RETURN(ConnectionId retired,
+                          local_cids_.on_retire_connection_id(f.retire_connection_id.sequence, packet_dcid_));
+      if (retired.len == 0) return Status::ok();  // retired before: a repeat
+      events_.on_cid_retired(retired);
+      // §5.1.1: a replacement, if the handshake is far enough for 1-RTT.
+      return handshake_complete_ ? issue_cids() : Status::ok();
+    }
     case FrameType::kDatagram:
-      // RFC 9221 §3: DATAGRAM frames only when we advertised support.
-      if (local_params_.max_datagram_frame_size == 0) {
-        return Status(ErrorCode::kProtocolViolation, "DATAGRAM frame not negotiated");
-      }
-      return Status::ok();
+      return on_datagram_frame(f.datagram);
     case FrameType::kStream:
     case FrameType::kResetStream:
     case FrameType::kStopSending:
@@ -268,6 +360,18 @@ Status Connection::on_ack_frame(PacketNumberSpace& s, const Frame& f, uint64_t n
   const uint64_t delay = f.ack.ack_delay;
   const uint64_t delay_us = delay > (kU64Max >> peer_ack_delay_exponent_) ? kU64Max : delay << peer_ack_delay_exponent_;
   return recovery_.on_ack_received(s.id(), f.ack, f.type == FrameType::kAckEcn, delay_us, now);
+}
+
+Status Connection::on_datagram_frame(const DatagramFrame& f) {
+  // RFC 9221 §3: DATAGRAM frames only when we advertised support, and none
+  // larger than we said, type byte and Length field (if present) included.
+  const uint64_t max = local_params_.max_datagram_frame_size;
+  if (max == 0) return Status(ErrorCode::kProtocolViolation, "DATAGRAM frame not negotiated");
+  const bool has_length = (frame_type_ & 0x01) != 0;
+  const uint64_t size = 1 + (has_length ? varint_size(f.data.size()) : 0) + f.data.size();
+  if (size > max) return Status(ErrorCode::kProtocolViolation, "DATAGRAM frame above max_datagram_frame_size");
+  events_.on_datagram(f.data);
+  return Status::ok();
 }
 
 Status Connection::on_crypto_frame(PacketNumberSpace& s, const CryptoFrame& f) {

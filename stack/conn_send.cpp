@@ -10,12 +10,6 @@
 namespace quicbed {
 namespace {
 
-constexpr PacketType packet_type_of(PnSpace s) {
-  return s == PnSpace::kInitial     ? PacketType::kInitial
-         : s == PnSpace::kHandshake ? PacketType::kHandshake
-                                    : PacketType::kOneRtt;
-}
-
 // RFC 9001 §5.4.2: header protection samples 16 bytes starting 4 bytes
 // after the start of the Packet Number field, so the packet number and
 // payload together span at least 4 bytes (the tag supplies the 16).
@@ -103,7 +97,10 @@ bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
 }
 
 bool Connection::app_data_pending() const {
-  if (path_response_pending_ || conn_recv_.should_update()) return true;
+  if (path_response_pending_ || conn_recv_.should_update() || !datagrams_.empty()) return true;
+  NewConnectionIdFrame ncid;
+  uint64_t sequence;
+  if (local_cids_.next_new_connection_id(ncid) || peer_cids_.next_retire_connection_id(sequence)) return true;
   for (FrameType t : kManagerControls) {
     if (streams_.wants_control(t)) return true;
   }
@@ -167,18 +164,24 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
     eliciting |= d.record.ack_eliciting;
     in_flight |= d.record.in_flight;
     handshake_sent |= d.type == PacketType::kHandshake;
-    // A CONNECTION_CLOSE is never repeated for loss. Every other packet is
-    // recorded, ACK-only ones too: Recovery takes an acknowledgment of a
-    // packet number it never saw for a PROTOCOL_VIOLATION (RFC 9000
-    // §13.1), and the peer acknowledges our ACK-only packets along with
-    // its own data. Their records cost no congestion window (RFC 9002 §2).
+    // A CONNECTION_CLOSE is never repeated for loss. Every other packet
+    // number goes to Recovery, which records the packets in flight and only
+    // numbers the others (ACK-only, RFC 9002 §2): the peer acknowledges
+    // those along with its own data (RFC 9000 §13.1).
     if (closing) continue;
     d.record.time_sent = now;
     Status st = recovery_.on_packet_sent(d.record);
-    // At the record bound an ACK-only packet still goes: ACKs must flow.
-    if (!st && !(st.code() == ErrorCode::kLimitExceeded && !d.record.ack_eliciting)) close_with_error(st, 0, now);
+    if (!st && !d.record.ack_eliciting) {
+      // At the record bound (or without memory) a padded packet that
+      // elicits nothing still goes (ACKs must flow; the client pads its
+      // Initial ACKs, §14.1), numbered but untracked, as if not in flight.
+      d.record.in_flight = false;
+      st = recovery_.on_packet_sent(d.record);
+    }
+    if (!st) close_with_error(st, 0, now);
   }
   bytes_sent_ += end;
+  if (tracer_) tracer_->datagram_sent(now, end);
   if (in_flight && !closing) pacer_.on_packet_sent(now, end, pacing_rate());
   if (closing) close_frame_pending_ = false;
   // RFC 9000 §10.1: the first ack-eliciting packet after a receipt restarts
@@ -191,6 +194,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   // Handshake packet.
   if (!is_server() && handshake_sent && !closing) discard_space(PnSpace::kInitial, now);
   update_amplification(now);
+  trace_recovery();
   return end;
 }
 
@@ -313,6 +317,9 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
     }
   }
 
+  fill_cid_frames(d);
+  fill_datagrams(d);
+
   // STREAM data, round robin: each packet starts with the stream after the
   // one that filled the previous packet.
   Stream* start = streams_.find(next_stream_);
@@ -338,6 +345,44 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
       return;
     }
     s = next == start ? nullptr : next;
+  }
+}
+
+void Connection::fill_cid_frames(PacketDraft& d) {
+  Frame f;
+  f.type = FrameType::kNewConnectionId;
+  while (!d.record.items.full() && local_cids_.next_new_connection_id(f.new_connection_id)) {
+    if (!write_frame(d.w, f)) return;
+    local_cids_.on_new_connection_id_sent(f.new_connection_id.sequence);
+    d.add(SentItem{kItemNewConnectionId, 0, 0, 0, f.new_connection_id.sequence});
+    d.mark_eliciting();
+  }
+  f.type = FrameType::kRetireConnectionId;
+  while (!d.record.items.full() && peer_cids_.next_retire_connection_id(f.retire_connection_id.sequence)) {
+    if (!write_frame(d.w, f)) return;
+    peer_cids_.on_retire_connection_id_sent(f.retire_connection_id.sequence);
+    d.add(SentItem{kItemRetireConnectionId, 0, 0, 0, f.retire_connection_id.sequence});
+    d.mark_eliciting();
+  }
+}
+
+void Connection::fill_datagrams(PacketDraft& d) {
+  // RFC 9221 §5: oldest first, each whole in one packet, before stream
+  // data (datagrams are for what would be stale once retransmitted). Once
+  // written a datagram is forgotten: it is never repeated (§5.2).
+  while (!datagrams_.empty()) {
+    Frame f;
+    f.type = FrameType::kDatagram;
+    f.datagram.data = datagrams_.front();
+    if (!write_frame(d.w, f)) {
+      // One that does not fit even a datagram's first, empty packet (the
+      // peer's connection ID grew since it was queued) never will: it is
+      // dropped, as the network might have.
+      if (d.empty() && d.start == 0) datagrams_.pop();
+      return;
+    }
+    datagrams_.pop();
+    d.mark_eliciting();
   }
 }
 
@@ -384,6 +429,23 @@ Result<size_t> Connection::seal_packet(PacketDraft& d, size_t min_end) {
   const size_t total = d.w.position() + kAeadTagLen;
   MutBytes packet = d.bytes.first(total);
   if (d.type != PacketType::kOneRtt) QB_TRY(write_length_field(packet, d.length_offset, total - d.pn_offset));
+  if (tracer_) {
+    TracedPacketHeader h;
+    h.type = d.type;
+    h.has_packet_number = true;
+    h.packet_number = d.record.pn;
+    h.has_dcid = true;
+    h.dcid = peer_cids_.current()->cid;  // open_packet found one
+    if (d.type != PacketType::kOneRtt) {
+      h.has_version = h.has_scid = true;
+      h.version = version_;
+      h.scid = local_scid_;
+      h.length = total - d.pn_offset;
+    }
+    const size_t payload_at = d.pn_offset + d.pn_len;
+    trace_packet(true, h, total, d.bytes.subspan(payload_at, d.w.position() - payload_at),
+                 local_params_.ack_delay_exponent);
+  }
   QB_TRY(sp(d.record.space).write.protect(packet, d.pn_offset, d.pn_len, d.record.pn));
   d.record.bytes = total;
   return d.start + total;

@@ -82,6 +82,7 @@ void PacketNumberSpace::discard() {
 bool PacketNumberSpace::rotate_read() {
   read.payload() = std::move(next_read);
   read_phase = !read_phase;
+  ++read_generation;
   return read_phase != write_phase;
 }
 
@@ -89,6 +90,7 @@ Status PacketNumberSpace::rotate_write() {
   QB_TRY(write.update_keys());
   write_phase = !write_phase;
   first_pn_in_write_phase = next_pn;
+  ++write_generation;
   return Status::ok();
 }
 

@@ -119,12 +119,15 @@ class PacketNumberSpace {
   SendBuffer crypto_out;
   uint64_t next_pn = 0;
   uint8_t probes = 0;  // PTO probe packets still to send (RFC 9002 §6.2.4)
-  // RFC 9001 §6: the Key Phase bit of each direction, and the first packet
-  // number we sent in our current phase.
+  // RFC 9001 §6: the Key Phase bit of each direction, the first packet
+  // number we sent in our current phase, and how many updates each
+  // direction's keys went through.
   PayloadProtection next_read;
   bool read_phase = false;
   bool write_phase = false;
   uint64_t first_pn_in_write_phase = 0;
+  uint64_t read_generation = 0;
+  uint64_t write_generation = 0;
 
  private:
   Allocator& alloc_;

@@ -32,6 +32,13 @@ Status Recovery::on_packet_sent(const SentPacket& p) {
   if (s.largest_sent != kNever && p.pn <= s.largest_sent) {
     return Status(ErrorCode::kInvalidArgument, "packet number does not increase");
   }
+  if (!p.in_flight) {
+    // §2: not in flight, so nothing to detect as lost or to count.
+    s.largest_sent = p.pn;
+    s.unrecorded_pn = p.pn;
+    s.unrecorded_time = p.time_sent;
+    return Status::ok();
+  }
   if (send_order_.size() >= max_outstanding_) return Status(ErrorCode::kLimitExceeded, "too many packets in flight");
   Record* r = make<Record>(alloc_);
   if (!r) return ErrorCode::kNoMemory;
@@ -41,15 +48,13 @@ Status Recovery::on_packet_sent(const SentPacket& p) {
   s.sent.push_back(r);
   send_order_.push_back(r);
   s.largest_sent = p.pn;
-  if (p.in_flight) {
-    if (p.ack_eliciting) {
-      s.time_of_last_ack_eliciting = p.time_sent;
-      ++s.ack_eliciting_in_flight;
-    }
-    bytes_in_flight_ += p.bytes;
-    cc_.on_packet_sent(p.time_sent, p.bytes, bytes_in_flight_);
-    set_loss_detection_timer(p.time_sent);
+  if (p.ack_eliciting) {
+    s.time_of_last_ack_eliciting = p.time_sent;
+    ++s.ack_eliciting_in_flight;
   }
+  bytes_in_flight_ += p.bytes;
+  cc_.on_packet_sent(p.time_sent, p.bytes, bytes_in_flight_);
+  set_loss_detection_timer(p.time_sent);
   return Status::ok();
 }
 
@@ -60,42 +65,52 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
   if (s.largest_sent == kNever || ack.largest_acked > s.largest_sent) {
     return Status(ErrorCode::kProtocolViolation, "ACK of a packet never sent");
   }
-  if (s.largest_acked == kNever || ack.largest_acked > s.largest_acked) s.largest_acked = ack.largest_acked;
+  const bool largest_newly_acked = s.largest_acked == kNever || ack.largest_acked > s.largest_acked;
+  if (largest_newly_acked) s.largest_acked = ack.largest_acked;
   if (space == PnSpace::kHandshake) handshake_ack_received_ = true;
 
   SpaceList acked;
   take_acked(s, ack, acked);
-  if (acked.empty()) return Status::ok();
+  // §A.7: nothing to do unless a packet is newly acknowledged. A packet
+  // without a record cannot tell, except as a new largest acknowledged,
+  // which may declare older packets lost.
+  if (acked.empty() && !largest_newly_acked) return Status::ok();
 
   // §5.1: a sample only when the largest acknowledged is newly acknowledged
   // and something newly acknowledged elicited the ACK (its delay is then
-  // bounded by max_ack_delay).
-  const Record* largest = acked.back();
+  // bounded by max_ack_delay). The largest may be a packet without record.
+  const Record* largest = acked.back();  // nullptr if only unrecorded ones
+  uint64_t largest_sent_time = kNever;
+  if (largest && largest->packet.pn == ack.largest_acked) {
+    largest_sent_time = largest->packet.time_sent;
+  } else if (largest_newly_acked && ack.largest_acked == s.unrecorded_pn) {
+    largest_sent_time = s.unrecorded_time;
+  }
   bool eliciting = false;
   uint64_t bytes_acked = 0;
-  uint64_t largest_in_flight_sent = 0;
   for (const Record* r = acked.front(); r; r = acked.next(r)) {
     eliciting |= r->packet.ack_eliciting;
-    if (r->packet.in_flight) {
-      bytes_acked += r->packet.bytes;
-      largest_in_flight_sent = r->packet.time_sent;
-    }
+    bytes_acked += r->packet.bytes;
   }
-  if (largest->packet.pn == ack.largest_acked && eliciting) {
+  if (largest_sent_time != kNever && eliciting) {
     if (!rtt_.has_sample()) first_rtt_sample_time_ = now;
     // §5.3: Initial ACKs are not delayed on purpose, so their delay is ignored.
     uint64_t delay = space == PnSpace::kInitial ? 0 : ack_delay_us;
-    rtt_.on_sample(sat_sub(now, largest->packet.time_sent), delay, max_ack_delay_, handshake_confirmed_);
+    rtt_.on_sample(sat_sub(now, largest_sent_time), delay, max_ack_delay_, handshake_confirmed_);
   }
 
   for (const Record* r = acked.front(); r; r = acked.next(r)) events_.on_packet_acked(r->packet);
 
   // §7.1, §A.7 ProcessECN: a CE count that grows is a congestion signal for
-  // the newest packet this ACK covers. ECN validation (RFC 9000 §13.4.2) is
-  // the connection's.
-  if (has_ecn && ack.ecn.ce > s.ecn_ce) {
+  // the newest packet this ACK covers whose send time is known (else the
+  // next ACK carries the signal). ECN validation (RFC 9000 §13.4.2) is the
+  // connection's.
+  const uint64_t newest_sent = largest_sent_time != kNever ? largest_sent_time
+                               : largest                    ? largest->packet.time_sent
+                                                            : kNever;
+  if (has_ecn && ack.ecn.ce > s.ecn_ce && newest_sent != kNever) {
     s.ecn_ce = ack.ecn.ce;
-    cc_.on_congestion_event(now, largest->packet.time_sent, true);
+    cc_.on_congestion_event(now, newest_sent, true);
   }
 
   SpaceList lost;
@@ -104,11 +119,11 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
 
   // §A.7: losses reach the controller before the acknowledgments, so that
   // a recovery period they start already covers the acked packets.
-  if (bytes_acked > 0) {
+  if (largest && bytes_acked > 0) {
     CcAck a;
     a.now = now;
     a.bytes_acked = bytes_acked;
-    a.largest_acked_sent_time = largest_in_flight_sent;
+    a.largest_acked_sent_time = largest->packet.time_sent;
     a.bytes_in_flight = bytes_in_flight_;
     a.app_limited = app_limited_;
     cc_.on_ack(a, rtt_);
@@ -165,21 +180,15 @@ void Recovery::detect_lost(Space& s, uint64_t now, SpaceList& lost) {
 }
 
 // §A.10 OnPacketsLost and §B.8: one congestion event for the newest lost
-// in-flight packet, then persistent congestion.
+// packet (every record is in flight), then persistent congestion.
 void Recovery::on_packets_lost(SpaceList& lost, uint64_t now) {
   if (lost.empty()) return;
   bool persistent = in_persistent_congestion(lost);
-  bool in_flight = false;
-  uint64_t last_sent = 0;
   for (Record* r = lost.front(); r; r = lost.next(r)) {
-    if (r->packet.in_flight) {
-      in_flight = true;
-      last_sent = r->packet.time_sent;
-    }
     unlink(r, false);
     events_.on_packet_lost(r->packet);
   }
-  if (in_flight) cc_.on_congestion_event(now, last_sent, false);
+  cc_.on_congestion_event(now, lost.back()->packet.time_sent, false);
   if (persistent) {
     // §5.2: min_rtt restarts from the next sample.
     rtt_.reset_min_rtt();
@@ -232,10 +241,8 @@ void Recovery::unlink(Record* r, bool acked) {
     ack_after_last_ |= ack_before;
   }
   send_order_.remove(r);
-  if (r->packet.in_flight) {
-    QB_ASSERT(bytes_in_flight_ >= r->packet.bytes);
-    bytes_in_flight_ -= r->packet.bytes;
-  }
+  QB_ASSERT(bytes_in_flight_ >= r->packet.bytes);
+  bytes_in_flight_ -= r->packet.bytes;
   if (r->packet.ack_eliciting) --spaces_[idx(r->packet.space)].ack_eliciting_in_flight;
 }
 

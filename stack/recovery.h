@@ -85,12 +85,17 @@ class Recovery {
   Recovery(const Recovery&) = delete;
   Recovery& operator=(const Recovery&) = delete;
 
-  // Back-pressure on the record bound: whether one more packet may be sent
-  // now. A PTO probe (`probe`) may use the reserve. ACK-only packets need
-  // not be recorded at all.
+  // Back-pressure on the record bound: whether one more in-flight packet
+  // may be sent now. A PTO probe (`probe`) may use the reserve. Packets not
+  // in flight are never recorded, so the bound does not hold them back.
   bool can_send(bool probe) const;
 
-  // RFC 9002 §A.5. p.time_sent is now; packet numbers increase per space.
+  // RFC 9002 §A.5, for every packet number the connection uses.
+  // p.time_sent is now; packet numbers increase per space. Only packets in
+  // flight get a record: one that is not (ACK-only, RFC 9002 §2) is neither
+  // lost nor counted, and leaves only its number, so that the peer may
+  // acknowledge it (RFC 9000 §13.1), and its send time while it is the
+  // newest such packet, for an RTT sample (§5.1); its items are not kept.
   // kLimitExceeded when the record bound is reached, kNoMemory when the
   // allocator refuses, kInvalidArgument for a packet number that does not
   // increase or an ack-eliciting packet not counted in flight.
@@ -99,8 +104,9 @@ class Recovery {
   // RFC 9002 §A.7 for an ACK frame received in `space`. ack_delay_us is the
   // ACK Delay field already scaled by the peer's ack_delay_exponent;
   // `has_ecn` says the frame was ACK_ECN (type 0x03). Acknowledging a packet
-  // number never sent is PROTOCOL_VIOLATION (RFC 9000 §13.1); nothing
-  // changes then.
+  // number never used is PROTOCOL_VIOLATION (RFC 9000 §13.1); nothing
+  // changes then. An acknowledged packet without a record does not end a
+  // persistent congestion period (§7.6.2): only records are in send order.
   Status on_ack_received(PnSpace space, const AckFrame& ack, bool has_ecn, uint64_t ack_delay_us, uint64_t now);
 
   // The loss detection timer (§6.1.2 loss time, or §6.2 PTO); kNever when
@@ -150,7 +156,11 @@ class Recovery {
 
   struct Space {
     SpaceList sent;
-    uint64_t largest_sent = kNever;
+    uint64_t largest_sent = kNever;  // recorded or not
+    // The newest packet sent without a record, for an RTT sample when it is
+    // the largest acknowledged (§5.1).
+    uint64_t unrecorded_pn = kNever;
+    uint64_t unrecorded_time = 0;
     uint64_t largest_acked = kNever;
     uint64_t loss_time = kNever;
     uint64_t time_of_last_ack_eliciting = 0;

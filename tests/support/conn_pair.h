@@ -53,6 +53,9 @@ class Events final : public ConnectionEvents {
   void on_handshake_complete() override { ++handshake_completes; }
   void on_stream_opened(uint64_t id) override { opened.push_back(id); }
   void on_stream_readable(uint64_t id) override { readable.push_back(id); }
+  void on_datagram(Bytes data) override { datagrams.emplace_back(data.begin(), data.end()); }
+  void on_cid_issued(const ConnectionId& cid) override { cids_issued.push_back(cid); }
+  void on_cid_retired(const ConnectionId& cid) override { cids_retired.push_back(cid); }
   void on_connection_closed(const CloseInfo& info) override {
     ++closes;
     source = info.source;
@@ -65,6 +68,9 @@ class Events final : public ConnectionEvents {
   int handshake_completes = 0;
   std::vector<uint64_t> opened;
   std::vector<uint64_t> readable;
+  std::vector<std::vector<uint8_t>> datagrams;
+  std::vector<ConnectionId> cids_issued;
+  std::vector<ConnectionId> cids_retired;
   int closes = 0;
   CloseInfo::Source source = CloseInfo::Source::kLocal;
   bool application = false;

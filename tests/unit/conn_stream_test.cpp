@@ -139,6 +139,35 @@ TEST_F(ConnStreamTest, TransferSurvivesLoss) {
   expect_established();
 }
 
+// RFC 9002 §2: the receiver of a one-way transfer answers with ACK-only
+// packets, which are not in flight: Recovery keeps no record of them, yet
+// the sender's ACKs of them (riding on its data, RFC 9000 §13.2) are no
+// PROTOCOL_VIOLATION (§13.1).
+TEST_F(ConnStreamTest, AckOnlyPacketsLeaveNoRecord) {
+  handshake();
+  auto id = client_.conn->open_stream(StreamDir::kUni);
+  ASSERT_TRUE(id.is_ok());
+  Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(400'000, 9)};
+  const uint64_t first_pn = server_.conn->space(PnSpace::kApplication).next_pn;
+  size_t max_outstanding = 0;
+  run_until(
+      [&] {
+        up.pump();
+        max_outstanding = std::max(max_outstanding, server_.conn->recovery().outstanding());
+        return up.done();
+      },
+      now_ + 10 * kSec);
+  ASSERT_TRUE(up.done());
+  EXPECT_EQ(up.received, up.data);
+  const uint64_t server_packets = server_.conn->space(PnSpace::kApplication).next_pn - first_pn;
+  EXPECT_GT(server_packets, 100u);
+  // Only the few packets carrying flow control credit were recorded.
+  EXPECT_LE(max_outstanding, 6u);
+  // The client acknowledged the server's ACK-only packets.
+  EXPECT_GE(server_.conn->recovery().largest_acked(PnSpace::kApplication), first_pn + server_packets / 2);
+  expect_established();
+}
+
 TEST_F(ConnStreamTest, FlowControlHoldsTheSenderBack) {
   // The server grants 16 KB per stream and 24 KB per connection at first;
   // its windows auto-tune as the reader keeps up (RecvFlow).
@@ -193,6 +222,9 @@ TEST_F(ConnStreamTest, OpeningBeyondThePeerLimitIsRefused) {
 }
 
 TEST_F(ConnStreamTest, KeyUpdatesEitherWay) {
+  // Zero-length CIDs: the client issues none (RFC 9000 §5.1.1), so its first
+  // ack-eliciting 1-RTT packet is the transfer's.
+  client_.config.cid_len = 0;
   handshake();
   const auto transfer = [&](size_t up_bytes, size_t down_bytes, uint8_t seed) {
     auto id = client_.conn->open_stream(StreamDir::kBidi);

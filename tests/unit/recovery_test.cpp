@@ -503,13 +503,60 @@ TEST_F(RecoveryTest, NoSampleFromAckOnlyPackets) {
   ASSERT_TRUE(ack1(kApp, 0, 50'000).is_ok());
   EXPECT_FALSE(rec->rtt().has_sample());
   EXPECT_TRUE(cc.acks.empty());  // no bytes in flight were acknowledged
-  EXPECT_EQ(fates.acked, (Pns{0}));
-  // The largest need not be ack-eliciting itself: pn 2 (ACK-only, sent at
-  // 30000) is the largest, pn 1 elicits.
+  EXPECT_TRUE(fates.acked.empty());  // an ACK-only packet has no record
+  EXPECT_EQ(rec->largest_acked(kApp), 0u);
+  // The largest need not be ack-eliciting itself, nor recorded: pn 2
+  // (ACK-only, sent at 30000) is the largest, pn 1 elicits.
   ASSERT_TRUE(send(kApp, 1, 20'000).is_ok());
   ASSERT_TRUE(send(kApp, 2, 30'000, false, false).is_ok());
   ASSERT_TRUE(ack(kApp, {{1, 2}}, 70'000).is_ok());
   EXPECT_EQ(rec->rtt().latest_rtt(), 40'000u);
+  EXPECT_EQ(fates.acked, (Pns{1}));
+  // Acknowledged again, pn 2 is no longer newly acknowledged: no sample.
+  ASSERT_TRUE(send(kApp, 3, 80'000).is_ok());
+  ASSERT_TRUE(ack(kApp, {{3, 3}, {1, 1}}, 100'000).is_ok());
+  EXPECT_EQ(rec->rtt().latest_rtt(), 20'000u);
+  ASSERT_TRUE(send(kApp, 4, 110'000).is_ok());
+  ASSERT_TRUE(send(kApp, 5, 120'000, false, false).is_ok());
+  ASSERT_TRUE(ack(kApp, {{2, 4}}, 200'000).is_ok());  // largest 4, recorded
+  EXPECT_EQ(rec->rtt().latest_rtt(), 90'000u);
+  ASSERT_TRUE(send(kApp, 6, 210'000).is_ok());
+  ASSERT_TRUE(ack(kApp, {{6, 6}, {4, 4}}, 230'000).is_ok());
+  EXPECT_EQ(rec->rtt().latest_rtt(), 20'000u);
+  // pn 5 is acknowledged late, with pn 6 acked before: not newly largest.
+  ASSERT_TRUE(ack(kApp, {{4, 6}}, 300'000).is_ok());
+  EXPECT_EQ(rec->rtt().latest_rtt(), 20'000u);
+}
+
+// RFC 9002 §2, RFC 9000 §13.1: packets not in flight cost no record and no
+// allocation, yet their numbers count as sent: the peer may acknowledge them.
+TEST_F(RecoveryTest, AckOnlyPacketsAreNumberedButNotRecorded) {
+  start(true, 4);
+  for (uint64_t pn = 0; pn < 10; ++pn) ASSERT_TRUE(send(kApp, pn, pn * 1'000, false, false).is_ok());
+  EXPECT_EQ(alloc.live, 0);
+  EXPECT_EQ(rec->outstanding(), 0u);
+  EXPECT_EQ(rec->bytes_in_flight(), 0u);
+  EXPECT_TRUE(cc.sent.empty());
+  EXPECT_TRUE(rec->can_send(false));
+  // The numbers still increase.
+  EXPECT_EQ(send(kApp, 9, 10'000, false, false).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(send(kApp, 9, 10'000).code(), ErrorCode::kInvalidArgument);
+  // Acknowledging them is no PROTOCOL_VIOLATION; beyond them it is.
+  EXPECT_TRUE(ack(kApp, {{7, 9}, {0, 3}}, 20'000).is_ok());
+  EXPECT_EQ(rec->largest_acked(kApp), 9u);
+  EXPECT_EQ(ack1(kApp, 10, 20'000).code(), ErrorCode::kProtocolViolation);
+  EXPECT_TRUE(fates.acked.empty());
+  EXPECT_TRUE(fates.lost.empty());
+  // With the record bound reached by in-flight packets, ACK-only ones still go.
+  for (uint64_t pn = 10; pn < 14; ++pn) ASSERT_TRUE(send(kApp, pn, 30'000).is_ok());
+  EXPECT_EQ(send(kApp, 14, 30'000).code(), ErrorCode::kLimitExceeded);
+  EXPECT_TRUE(send(kApp, 15, 30'000, false, false).is_ok());
+  EXPECT_EQ(alloc.live, 4);
+  // An ACK of in-flight and ACK-only packets together reports only records.
+  ASSERT_TRUE(ack(kApp, {{10, 15}}, 60'000).is_ok());
+  EXPECT_EQ(fates.acked, (Pns{10, 11, 12, 13}));
+  EXPECT_EQ(rec->rtt().latest_rtt(), 30'000u);  // pn 15's send time
+  EXPECT_EQ(alloc.live, 0);
 }
 
 // §5.3: the peer's ack delay is subtracted in Handshake and Application
@@ -587,7 +634,7 @@ TEST_F(RecoveryTest, RecordCountIsBoundedWithProbeReserve) {
   start(true, 4);
   EXPECT_TRUE(rec->can_send(false));
   ASSERT_TRUE(send(kApp, 0, 0).is_ok());
-  ASSERT_TRUE(send(kApp, 1, 0, false, false).is_ok());  // ACK-only counts too
+  ASSERT_TRUE(send(kApp, 1, 0, false, true, 300).is_ok());  // PADDING only counts too
   EXPECT_FALSE(rec->can_send(false));
   EXPECT_TRUE(rec->can_send(true));
   ASSERT_TRUE(send(kApp, 2, 0).is_ok());
@@ -596,8 +643,9 @@ TEST_F(RecoveryTest, RecordCountIsBoundedWithProbeReserve) {
   EXPECT_EQ(send(kApp, 4, 0).code(), ErrorCode::kLimitExceeded);
   EXPECT_EQ(rec->outstanding(), 4u);
   EXPECT_EQ(alloc.live, 4);
-  EXPECT_EQ(rec->bytes_in_flight(), 3'000u);
-  // pn 0 is lost by the packet threshold; the ACK-only pn 1 stays.
+  EXPECT_EQ(rec->bytes_in_flight(), 3'300u);
+  // pn 0 is lost by the packet threshold; pn 1 is not (yet): only two
+  // newer ones are acknowledged and it was sent just now.
   ASSERT_TRUE(ack(kApp, {{2, 3}}, 10'000).is_ok());
   EXPECT_EQ(fates.lost, (Pns{0}));
   EXPECT_EQ(rec->outstanding(), 1u);

@@ -1,0 +1,376 @@
+#include "client.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "error_text.h"
+#include "hq.h"
+#include "log.h"
+#include "transport_settings.h"
+
+namespace quicbed {
+namespace {
+
+constexpr size_t kReadBuffer = 256 << 10;
+
+// Creates the directories above `file` (a path under an existing `base`).
+bool make_parents(const std::string& base, const std::string& file, std::string* error) {
+  for (size_t pos = file.find('/', base.size() + 1); pos != std::string::npos; pos = file.find('/', pos + 1)) {
+    const std::string dir = file.substr(0, pos);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      *error = "cannot create directory " + dir + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool write_all(int fd, const uint8_t* data, size_t len) {
+  while (len > 0) {
+    const ssize_t n = ::write(fd, data, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+double seconds(uint64_t us) { return static_cast<double>(us) / 1e6; }
+
+}  // namespace
+
+Client::Client(const Options& options) : options_(options), read_buffer_(kReadBuffer) {
+  downloads_.resize(options.urls.size());
+  for (size_t i = 0; i < downloads_.size(); ++i) {
+    Download& d = downloads_[i];
+    d.url = &options.urls[i];
+    std::string relative;
+    // options.cpp refused URLs whose path names no file.
+    (void)hq_relative_path(d.url->path, &relative);
+    d.file = options.download_dir + "/" + relative;
+  }
+}
+
+Client::~Client() {
+  for (Download& d : downloads_)
+    if (d.fd >= 0) ::close(d.fd);
+  // The connection goes before the TLS session and services it uses.
+  conn_.reset();
+}
+
+bool Client::setup() {
+  const std::string& authority = options_.urls.front().authority;
+  Result<SocketAddress> peer = resolve_address(authority);
+  if (!peer.is_ok()) {
+    log_error("cannot resolve %s: %s", authority.c_str(), peer.status().reason());
+    return false;
+  }
+  peer_ = *peer;
+  UdpSocketOptions so;
+  so.gso = options_.gso;
+  so.socket_buffer_bytes = 8 << 20;
+  const AddressFamily family = peer_.is_ipv4() ? AddressFamily::kIPv4 : AddressFamily::kIPv6;
+  SysStatus st = socket_.open(SocketAddress::wildcard(family, 0), so);
+  if (st.is_ok()) st = socket_.connect(peer_);
+  if (!st.is_ok()) {
+    log_error("cannot open a UDP socket to %s: %s", peer_.to_string().c_str(), st.message().c_str());
+    return false;
+  }
+  sender_ = std::make_unique<DatagramSender>(socket_, options_.max_datagram_size);
+  datagram_.resize(65536);
+
+  Result<std::unique_ptr<GnutlsTlsContext>> ctx = GnutlsTlsContext::create(tls_settings(options_, Role::kClient));
+  if (!ctx.is_ok()) {
+    log_error("TLS setup failed: %s", ctx.status().reason());
+    return false;
+  }
+  tls_context_ = std::move(ctx).value();
+  Result<std::unique_ptr<GnutlsTls>> session = tls_context_->new_session();
+  if (!session.is_ok()) {
+    log_error("TLS session setup failed: %s", session.status().reason());
+    return false;
+  }
+  tls_ = std::move(session).value();
+
+  start_us_ = now_us();
+  ConnectionConfig config = connection_settings(options_, Role::kClient);
+  if (!options_.qlog_dir.empty()) {
+    qlog_ = std::make_unique<ConnectionQlog>(options_.qlog_dir, Role::kClient, start_us_);
+    config.tracer = qlog_.get();
+  }
+  config.alloc = &alloc_;
+  config.crypto_backend = &crypto_;
+  config.tls = tls_.get();
+  config.events = this;
+  config.random = &random_;
+  conn_ = std::make_unique<Connection>(config);
+
+  st = loop_.open();
+  if (st.is_ok()) st = loop_.stop_on_signals();
+  if (st.is_ok()) st = loop_.add_reader(socket_.fd(), [this] { on_socket_readable(); });
+  if (!st.is_ok()) {
+    log_error("event loop: %s", st.message().c_str());
+    return false;
+  }
+  loop_.set_timer_callback([this] { on_timer(); });
+  return true;
+}
+
+int Client::run() {
+  if (!setup()) return 1;
+  Status s = conn_->init(now_us());
+  if (!s.is_ok()) {
+    log_error("connection setup failed: %s", s.reason());
+    return 1;
+  }
+  log_info("connecting to %s (%s), %zu file(s)", options_.urls.front().authority.c_str(), peer_.to_string().c_str(),
+           downloads_.size());
+  after_event();
+  SysStatus st = loop_.run();
+  if (!st.is_ok()) {
+    log_error("event loop: %s", st.message().c_str());
+    return 1;
+  }
+  if (loop_.last_signal() != 0) {
+    conn_->close(static_cast<uint64_t>(HqError::kNoError), "interrupted", now_us());
+    send();
+  }
+  return report();
+}
+
+// ---- Events
+
+void Client::on_socket_readable() {
+  // A few batches, then send: ACKs should not wait for a drained socket.
+  for (int round = 0; round < 4; ++round) {
+    SysStatus st = socket_.receive();
+    if (st.would_block()) break;
+    if (!st.is_ok()) {
+      // An ICMP error for an earlier datagram (connected socket): nobody
+      // listens there, or not yet. The idle timeout decides.
+      if (st.err() == ECONNREFUSED) icmp_refused_ = true;
+      log_info("receive: %s", st.message().c_str());
+      continue;
+    }
+    const uint64_t now = now_us();
+    socket_.for_each_datagram([&](Bytes d, const ReceivedMessage& m) {
+      if (m.truncated || conn_->is_terminated()) return;
+      std::memcpy(datagram_.data(), d.data(), d.size());
+      conn_->receive_datagram(MutBytes(datagram_.data(), d.size()), DatagramInfo{m.ecn}, now);
+    });
+  }
+  after_event();
+}
+
+void Client::on_timer() {
+  conn_->on_timeout(now_us());
+  after_event();
+}
+
+void Client::after_event() {
+  if (conn_->state() == Connection::State::kEstablished) start_requests();
+  if (all_finished() && conn_->state() == Connection::State::kEstablished) {
+    // RFC 9000 §10.2: done; CONNECTION_CLOSE with NO_ERROR tells the server.
+    conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
+  }
+  send();
+  if (conn_->state() != Connection::State::kHandshake && conn_->state() != Connection::State::kEstablished) {
+    // Closing or draining: our CONNECTION_CLOSE (if any) went out above,
+    // and a client has nothing to wait for (§10.2.2 lets it leave).
+    loop_.stop();
+    return;
+  }
+  loop_.set_deadline(conn_->next_timeout());
+}
+
+void Client::on_handshake_complete() {
+  handshake_us_ = now_us();
+  log_info("handshake complete in %.1f ms (ALPN %.*s)", static_cast<double>(handshake_us_ - start_us_) / 1e3,
+           static_cast<int>(tls_->alpn().size()), reinterpret_cast<const char*>(tls_->alpn().data()));
+}
+
+void Client::on_connection_closed(const CloseInfo& info) {
+  closed_ = true;
+  close_info_ = info;
+  close_reason_.assign(info.reason.begin(), info.reason.end());
+}
+
+void Client::on_stream_readable(uint64_t id) {
+  auto it = by_stream_.find(id);
+  if (it == by_stream_.end()) return;
+  Download& d = downloads_[it->second];
+  if (d.state == Download::State::kActive) read_stream(d);
+}
+
+// ---- Requests
+
+void Client::start_requests() {
+  while (next_ < downloads_.size()) {
+    Download& d = downloads_[next_];
+    if (d.state == Download::State::kQueued && !start(d)) return;
+    ++next_;
+  }
+}
+
+// False while the server's stream credit is used up (RFC 9000 §4.6).
+bool Client::start(Download& d) {
+  Result<uint64_t> id = conn_->open_stream(StreamDir::kBidi);
+  if (!id.is_ok()) {
+    if (id.status().code() == ErrorCode::kLimitExceeded) return false;
+    finish(d, false, std::string("cannot open a stream: ") + id.status().reason());
+    return true;
+  }
+  d.stream = *id;
+  d.state = Download::State::kActive;
+  d.started_us = now_us();
+  by_stream_[d.stream] = static_cast<size_t>(&d - downloads_.data());
+  std::string error;
+  if (!make_parents(options_.download_dir, d.file, &error)) {
+    (void)conn_->stream_reset(d.stream, static_cast<uint64_t>(HqError::kInternal));
+    finish(d, false, error);
+    return true;
+  }
+  d.fd = ::open(d.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (d.fd < 0) {
+    (void)conn_->stream_reset(d.stream, static_cast<uint64_t>(HqError::kInternal));
+    finish(d, false, "cannot create " + d.file + ": " + std::strerror(errno));
+    return true;
+  }
+  const std::string request = hq_request(d.url->path);
+  Result<size_t> n =
+      conn_->stream_write(d.stream, Bytes(reinterpret_cast<const uint8_t*>(request.data()), request.size()), true);
+  // A new stream's send buffer takes a request line whole.
+  if (!n.is_ok() || *n != request.size()) {
+    finish(d, false, std::string("cannot send the request: ") + (n.is_ok() ? "send buffer full" : n.status().reason()));
+  }
+  return true;
+}
+
+void Client::read_stream(Download& d) {
+  if (Result<uint64_t> code = conn_->stream_reset_code(d.stream); code.is_ok()) {
+    (void)conn_->stream_read(d.stream, MutBytes());  // takes note of the reset
+    char text[96];
+    std::snprintf(text, sizeof text, "the server reset the stream with error 0x%llx (%s)",
+                  static_cast<unsigned long long>(*code), hq_error_name(*code));
+    finish(d, false, text);
+    return;
+  }
+  for (;;) {
+    Result<Stream::ReadResult> r = conn_->stream_read(d.stream, MutBytes(read_buffer_.data(), read_buffer_.size()));
+    if (!r.is_ok()) {
+      finish(d, false, std::string("stream read failed: ") + r.status().reason());
+      return;
+    }
+    if (r->bytes > 0 && !write_all(d.fd, read_buffer_.data(), r->bytes)) {
+      const std::string error = "cannot write " + d.file + ": " + std::strerror(errno);
+      (void)conn_->stream_stop_sending(d.stream, static_cast<uint64_t>(HqError::kInternal));
+      finish(d, false, error);
+      return;
+    }
+    d.bytes += r->bytes;
+    if (r->fin) {
+      finish(d, true, "");
+      return;
+    }
+    if (r->bytes == 0) return;
+  }
+}
+
+void Client::finish(Download& d, bool saved, const std::string& error) {
+  const uint64_t now = now_us();
+  if (d.fd >= 0) {
+    if (::close(d.fd) != 0 && saved) {
+      saved = false;
+      log_error("GET %s: cannot write %s: %s", d.url->path.c_str(), d.file.c_str(), std::strerror(errno));
+    }
+    d.fd = -1;
+  }
+  d.state = saved ? Download::State::kSaved : Download::State::kFailed;
+  ++finished_;
+  last_finish_us_ = now;
+  if (saved) {
+    log_info("GET %s: %llu bytes in %.1f ms -> %s", d.url->path.c_str(), static_cast<unsigned long long>(d.bytes),
+             static_cast<double>(now - d.started_us) / 1e3, d.file.c_str());
+    return;
+  }
+  // A partial file must not pass for a download.
+  if (!d.file.empty()) ::unlink(d.file.c_str());
+  log_error("GET %s failed: %s", d.url->path.c_str(), error.c_str());
+}
+
+// ---- Output
+
+void Client::send() {
+  // The socket is connected: the default Destination is the server.
+  SysStatus st =
+      sender_->send([this](MutBytes room, DatagramSender::Destination&) { return conn_->write_datagram(room, now_us()); });
+  if (st.would_block()) {
+    // The socket buffer is full; what the connection wrote waits in the
+    // sender until the socket takes it.
+    SysStatus w = loop_.notify_writable(socket_.fd(), [this] { after_event(); });
+    if (!w.is_ok()) log_error("event loop: %s", w.message().c_str());
+  }
+}
+
+// ---- Outcome
+
+int Client::report() {
+  if (loop_.last_signal() != 0) {
+    log_error("interrupted by signal %d after %zu of %zu file(s)", loop_.last_signal(), finished_, downloads_.size());
+  }
+  // The connection ended with these under way: partial files go.
+  for (Download& d : downloads_) {
+    if (d.state == Download::State::kActive) {
+      finish(d, false, "incomplete (" + std::to_string(d.bytes) + " bytes) when the connection ended");
+    }
+  }
+  if (loop_.last_signal() != 0) return 1;
+  size_t saved = 0;
+  uint64_t bytes = 0;
+  for (const Download& d : downloads_) {
+    if (d.state != Download::State::kSaved) continue;
+    ++saved;
+    bytes += d.bytes;
+  }
+  const bool we_closed = closed_ && close_info_.source == CloseInfo::Source::kLocal && close_info_.application &&
+                         close_info_.error_code == static_cast<uint64_t>(HqError::kNoError);
+  if (closed_ && !(we_closed && all_finished())) {
+    const std::string authority = options_.urls.front().authority;
+    if (close_info_.source == CloseInfo::Source::kIdleTimeout && handshake_us_ == 0) {
+      const std::string address = peer_.to_string();
+      log_error("handshake with %s%s%s%s timed out after %.1f s: no answer from a QUIC server%s", authority.c_str(),
+                address == authority ? "" : " (", address == authority ? "" : address.c_str(),
+                address == authority ? "" : ")", seconds(now_us() - start_us_),
+                icmp_refused_ ? " (ICMP: connection refused, nothing listens on that port)" : "");
+    } else if (close_info_.source == CloseInfo::Source::kIdleTimeout) {
+      log_error("connection to %s timed out: nothing heard for %.1f s", authority.c_str(),
+                seconds(options_.timeout_us));
+    } else {
+      const bool tls = !close_info_.application &&
+                       close_info_.error_code >= static_cast<uint64_t>(ErrorCode::kCryptoErrorBase) &&
+                       close_info_.error_code <= static_cast<uint64_t>(ErrorCode::kCryptoErrorBase) + 0xff;
+      log_error("%s with %s %s: %s", tls ? "TLS handshake" : "connection", authority.c_str(),
+                tls ? "failed" : "ended", describe_close(close_info_, close_reason_, hq_error_name).c_str());
+    }
+  }
+  if (saved != downloads_.size()) {
+    log_error("%zu of %zu file(s) saved", saved, downloads_.size());
+    return 1;
+  }
+  const uint64_t elapsed = last_finish_us_ - start_us_;
+  const SocketAddress local = socket_.local_address();
+  log_info("%zu file(s), %llu bytes in %.3f s: %.1f Mbit/s (from %s; %llu datagrams sent in %llu sends, GSO %s, GRO %s)",
+           saved, static_cast<unsigned long long>(bytes), seconds(elapsed),
+           elapsed ? static_cast<double>(bytes) * 8 / static_cast<double>(elapsed) : 0.0, local.to_string().c_str(),
+           static_cast<unsigned long long>(sender_->stats().datagrams),
+           static_cast<unsigned long long>(sender_->stats().sends), socket_.gso_enabled() ? "on" : "off",
+           socket_.gro_enabled() ? "on" : "off");
+  return 0;
+}
+
+}  // namespace quicbed

@@ -1,0 +1,101 @@
+// The client mode: one connection to the server of the URLs, one
+// bidirectional stream per URL carrying an HTTP/0.9 request (hq.h), as many
+// at once as the server's stream credit allows, each response saved under
+// the download directory by its URL path.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "address.h"
+#include "conn.h"
+#include "connection_qlog.h"
+#include "datagram_sender.h"
+#include "event_loop.h"
+#include "gnutls_crypto.h"
+#include "gnutls_tls.h"
+#include "malloc_allocator.h"
+#include "options.h"
+#include "system_random.h"
+#include "udp_socket.h"
+
+namespace quicbed {
+
+class Client final : private ConnectionEvents {
+ public:
+  explicit Client(const Options& options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Fetches every URL; returns the exit status: 0 once every file is saved,
+  // 1 otherwise (each reason logged).
+  int run();
+
+ private:
+  struct Download {
+    enum class State : uint8_t { kQueued, kActive, kSaved, kFailed };
+    const Url* url = nullptr;
+    std::string file;  // where it is saved
+    int fd = -1;
+    uint64_t stream = 0;
+    uint64_t bytes = 0;
+    uint64_t started_us = 0;
+    State state = State::kQueued;
+  };
+
+  // ---- ConnectionEvents
+  void on_handshake_complete() override;
+  void on_connection_closed(const CloseInfo& info) override;
+  void on_stream_readable(uint64_t id) override;
+
+  // Socket, TLS and connection; false (logged) if any cannot be had.
+  bool setup();
+  void on_socket_readable();
+  void on_timer();
+  // After every event: start requests the stream credit allows, send, then
+  // rearm the timer or stop the loop.
+  void after_event();
+  void start_requests();
+  bool start(Download& d);
+  void read_stream(Download& d);
+  void finish(Download& d, bool saved, const std::string& error);
+  void send();
+  bool all_finished() const { return finished_ == downloads_.size(); }
+  // The exit status, with the reason logged for a failure.
+  int report();
+
+  const Options& options_;
+  MallocAllocator alloc_;
+  GnutlsCrypto crypto_;
+  SystemRandom random_;
+  EventLoop loop_;
+  UdpSocket socket_;
+  SocketAddress peer_;
+  std::unique_ptr<DatagramSender> sender_;
+  std::unique_ptr<GnutlsTlsContext> tls_context_;
+  std::unique_ptr<GnutlsTls> tls_;
+  std::unique_ptr<ConnectionQlog> qlog_;  // with --qlog-dir
+  std::unique_ptr<Connection> conn_;
+
+  std::vector<Download> downloads_;
+  std::unordered_map<uint64_t, size_t> by_stream_;  // stream ID -> downloads_ index
+  size_t next_ = 0;                                 // first queued download
+  size_t finished_ = 0;                             // saved or failed
+  std::vector<uint8_t> datagram_;                   // a received datagram, decrypted in place
+  std::vector<uint8_t> read_buffer_;
+
+  // How the connection ended, if it did before we closed it.
+  bool closed_ = false;
+  CloseInfo close_info_;
+  std::string close_reason_;
+  bool icmp_refused_ = false;  // an ICMP error said nobody listens there
+  uint64_t start_us_ = 0;
+  uint64_t handshake_us_ = 0;
+  uint64_t last_finish_us_ = 0;
+};
+
+}  // namespace quicbed

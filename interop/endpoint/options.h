@@ -1,0 +1,66 @@
+// The command line of `quicbed`: one program, a client and a server mode,
+// with the options both share. Parsing checks everything that can be
+// checked before the network is touched (files readable, numbers in range,
+// URLs well formed), so that a mistake is a usage error (exit status 2)
+// with a message naming it, never a failure half-way through a run.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cc/congestion_controller.h"
+#include "crypto.h"
+#include "url.h"
+
+namespace quicbed {
+
+enum class Mode : uint8_t { kClient, kServer };
+
+struct Options {
+  Mode mode = Mode::kClient;
+
+  // Client: the files to fetch, all from one server (one connection), and
+  // where to save them (each under its URL path).
+  std::vector<Url> urls;
+  std::string download_dir = ".";
+
+  // Server: where to listen, its certificate chain and key, what it serves.
+  std::string listen;
+  std::string cert_file;
+  std::string key_file;
+  std::string root;
+
+  // Both.
+  std::string alpn = "hq-interop";
+  CcAlgorithm cc = CcAlgorithm::kCubic;
+  std::vector<CipherSuite> ciphers;  // empty: every suite QUIC allows
+  std::string qlog_dir;              // empty: no qlog
+  std::string keylog_file;           // empty: $SSLKEYLOGFILE, or none
+  std::string ca_file;               // client: empty means the system's CAs
+  bool insecure = false;             // client: skip certificate verification
+  size_t max_datagram_size = 1452;   // a 1500-byte MTU less IPv6 and UDP headers
+  uint64_t timeout_us = 10'000'000;  // idle timeout, which also bounds the handshake
+  bool gso = true;                   // UDP GSO on send (off: captures on lo decrypt)
+  int verbose = 0;
+};
+
+struct ParsedOptions {
+  enum class Outcome : uint8_t { kRun, kHelp, kError };
+  Outcome outcome = Outcome::kError;
+  Options options;
+  std::string error;  // kError: what is wrong, one line
+};
+
+// argv[0] is the program; argv[1] the mode ("client", "server") or --help.
+ParsedOptions parse_options(int argc, const char* const* argv);
+
+// The usage text printed by --help, and the short one after a usage error.
+const char* usage_text();
+const char* short_usage_text();
+
+// "TLS_AES_128_GCM_SHA256" (RFC 8446 §B.4) and the like; false if unknown.
+bool parse_cipher_suite(const std::string& name, CipherSuite* out);
+
+}  // namespace quicbed

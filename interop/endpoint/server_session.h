@@ -1,0 +1,84 @@
+// One connection of the server: its TLS session, its qlog, and its hq-interop
+// requests (hq.h) from the request line to the last byte of the file sent.
+// A response is written as the stream's send buffer makes room, which only
+// acknowledgements do, so the Server pumps sessions with responses in
+// flight after every event (pump()).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/intrusive_list.h"
+#include "connection_qlog.h"
+#include "endpoint.h"
+#include "gnutls_tls.h"
+#include "hq.h"
+
+namespace quicbed {
+
+class Session final : public ListHook<>, private ConnectionEvents {
+ public:
+  // `root`: the served directory, resolved, without a trailing '/';
+  // `scratch`: a buffer file data passes through, shared by the sessions;
+  // `sending`: where the session is listed while it has responses in
+  // flight, for the server to pump().
+  // `qlog` may be null.
+  Session(std::unique_ptr<GnutlsTls> tls, std::unique_ptr<ConnectionQlog> qlog, const std::string& root,
+          std::vector<uint8_t>& scratch, IntrusiveList<Session>& sending, std::string peer);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  ConnectionServices services();
+  // The endpoint accepted the connection: stream events may come.
+  void attach(EndpointConnection& c) { conn_ = &c; }
+  EndpointConnection* endpoint_connection() const { return conn_; }
+  const std::string& peer() const { return peer_; }
+
+  // Writes what the send buffers take of the responses in flight; true
+  // while some remain.
+  void pump();
+
+ private:
+  struct Response {
+    enum class State : uint8_t { kRequest, kSending };
+    State state = State::kRequest;
+    HqRequestParser request;
+    std::string path;
+    int fd = -1;
+    uint64_t offset = 0;  // next byte of the file to send
+    uint64_t size = 0;
+  };
+  using Responses = std::unordered_map<uint64_t, Response>;
+
+  // ---- ConnectionEvents (forwarded by the endpoint)
+  void on_handshake_complete() override;
+  void on_connection_closed(const CloseInfo& info) override;
+  void on_stream_opened(uint64_t id) override;
+  void on_stream_readable(uint64_t id) override;
+
+  // The request is complete: open its file (or reset the stream).
+  void respond(Responses::iterator it);
+  // Sends what fits of one response; the iterator past it (erased when done).
+  Responses::iterator pump_one(Responses::iterator it);
+  Responses::iterator fail(Responses::iterator it, HqError error, const char* why);
+  Responses::iterator forget(Responses::iterator it);
+  // HqError::kNoError and the file, or why not.
+  HqError open_file(const std::string& path, int* fd, uint64_t* size) const;
+  Connection& conn() { return conn_->connection(); }
+
+  std::unique_ptr<GnutlsTls> tls_;
+  std::unique_ptr<ConnectionQlog> qlog_;
+  const std::string& root_;
+  std::string peer_;
+  EndpointConnection* conn_ = nullptr;
+  Responses responses_;
+  std::vector<uint8_t>& scratch_;
+  IntrusiveList<Session>& sending_list_;
+  size_t sending_ = 0;  // responses in kSending; listed in sending_list_ while > 0
+};
+
+}  // namespace quicbed

@@ -1,0 +1,21 @@
+// What the command line means for a connection: its transport parameters
+// and limits (ConnectionConfig without the host pointers) and its TLS
+// configuration, for the client and the server alike.
+#pragma once
+
+#include "conn.h"
+#include "gnutls_tls.h"
+#include "options.h"
+
+namespace quicbed {
+
+// Streams each side lets the other have open at once (RFC 9000 §4.6); the
+// interop runner's multiplexing test wants at most 1000 from a server.
+inline constexpr uint64_t kMaxPeerStreams = 100;
+
+// The host pointers (alloc, crypto_backend, tls, events, random) are left
+// for the caller.
+ConnectionConfig connection_settings(const Options& o, Role role);
+GnutlsTlsConfig tls_settings(const Options& o, Role role);
+
+}  // namespace quicbed
