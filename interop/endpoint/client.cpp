@@ -9,6 +9,7 @@
 
 #include "error_text.h"
 #include "hq.h"
+#include "http3.h"
 #include "log.h"
 #include "transport_settings.h"
 
@@ -44,7 +45,8 @@ double seconds(uint64_t us) { return static_cast<double>(us) / 1e6; }
 
 }  // namespace
 
-Client::Client(const Options& options) : options_(options), read_buffer_(kReadBuffer) {
+Client::Client(const Options& options)
+    : options_(options), h3_mode_(options.alpn == kAlpnH3), read_buffer_(kReadBuffer) {
   downloads_.resize(options.urls.size());
   for (size_t i = 0; i < downloads_.size(); ++i) {
     Download& d = downloads_[i];
@@ -59,7 +61,10 @@ Client::Client(const Options& options) : options_(options), read_buffer_(kReadBu
 Client::~Client() {
   for (Download& d : downloads_)
     if (d.fd >= 0) ::close(d.fd);
-  // The connection goes before the TLS session and services it uses.
+  // The HTTP/3 session goes before the connection it uses, which goes
+  // before the TLS session and services it uses.
+  h3_.reset();
+  h3_transport_.reset();
   conn_.reset();
 }
 
@@ -137,7 +142,7 @@ int Client::run() {
     return 1;
   }
   if (loop_.last_signal() != 0) {
-    conn_->close(static_cast<uint64_t>(HqError::kNoError), "interrupted", now_us());
+    conn_->close(app_no_error(), "interrupted", now_us());
     send();
   }
   return report();
@@ -173,10 +178,23 @@ void Client::on_timer() {
 }
 
 void Client::after_event() {
-  if (conn_->state() == Connection::State::kEstablished) start_requests();
-  if (all_finished() && conn_->state() == Connection::State::kEstablished) {
+  const bool established = conn_->state() == Connection::State::kEstablished;
+  if (h3_failed_ && established) {
+    // RFC 9114 §6.2: without its control and QPACK streams there is no
+    // HTTP/3 (start() logged why).
+    conn_->close(kH3StreamCreationError, "cannot open the HTTP/3 streams", now_us());
+  } else if (h3_) {
+    queue_h3_requests();
+    // What the connection's events left for the session to do, before the
+    // datagrams go (h3_session.h).
+    h3_->flush();
+    collect_h3();
+    // RFC 9114 §5.2: done; H3_NO_ERROR tells the server.
+    if (all_finished() && !h3_->closed() && established) h3_->close();
+  } else if (!h3_mode_ && established) {
+    start_requests();
     // RFC 9000 §10.2: done; CONNECTION_CLOSE with NO_ERROR tells the server.
-    conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
+    if (all_finished()) conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
   }
   send();
   if (conn_->state() != Connection::State::kHandshake && conn_->state() != Connection::State::kEstablished) {
@@ -192,15 +210,21 @@ void Client::on_handshake_complete() {
   handshake_us_ = now_us();
   log_info("handshake complete in %.1f ms (ALPN %.*s)", static_cast<double>(handshake_us_ - start_us_) / 1e3,
            static_cast<int>(tls_->alpn().size()), reinterpret_cast<const char*>(tls_->alpn().data()));
+  if (h3_mode_) start_h3();
 }
 
 void Client::on_connection_closed(const CloseInfo& info) {
+  if (h3_) h3_->on_connection_closed(info);
   closed_ = true;
   close_info_ = info;
   close_reason_.assign(info.reason.begin(), info.reason.end());
 }
 
 void Client::on_stream_readable(uint64_t id) {
+  if (h3_) {
+    h3_->on_stream_readable(id);
+    return;
+  }
   auto it = by_stream_.find(id);
   if (it == by_stream_.end()) return;
   Download& d = downloads_[it->second];
@@ -250,6 +274,78 @@ bool Client::start(Download& d) {
   }
   return true;
 }
+
+// ---- HTTP/3
+
+void Client::start_h3() {
+  h3_transport_ = std::make_unique<h3::ConnectionTransport>(*conn_, [] { return now_us(); });
+  h3_ = std::make_unique<h3::H3Session>(*h3_transport_, Role::kClient);
+  const Status s = h3_->start();
+  if (!s.is_ok()) {
+    log_error("HTTP/3 setup failed: %s", s.reason());
+    h3_.reset();
+    h3_failed_ = true;
+  }
+}
+
+void Client::queue_h3_requests() {
+  if (h3_queued_) return;
+  h3_queued_ = true;
+  // The session opens their streams as the server's credit allows.
+  for (Download& d : downloads_) {
+    d.state = Download::State::kActive;
+    d.started_us = now_us();
+    std::string error;
+    if (!make_parents(options_.download_dir, d.file, &error)) {
+      finish(d, false, error);
+      continue;
+    }
+    std::unique_ptr<h3::FileSink> sink = h3::FileSink::create(d.file);
+    if (!sink) {
+      finish(d, false, "cannot create " + d.file + ": " + std::strerror(errno));
+      continue;
+    }
+    d.exchange = h3_->get(d.url->authority, d.url->path, std::move(sink));
+  }
+}
+
+void Client::collect_h3() {
+  for (Download& d : downloads_) {
+    if (d.state != Download::State::kActive) continue;
+    const h3::Exchange& e = h3_->exchange(d.exchange);
+    d.stream = e.stream_id;
+    d.bytes = e.body_bytes;
+    if (e.state == h3::Exchange::State::kComplete) {
+      char text[96];
+      if (e.status != 200) {
+        std::snprintf(text, sizeof text, "the server answered with status %d", e.status);
+        finish(d, false, text);
+      } else if (e.content_length && *e.content_length != e.body_bytes) {
+        // RFC 9114 §4.1.2: a malformed response.
+        std::snprintf(text, sizeof text, "%llu body bytes, content-length %llu",
+                      static_cast<unsigned long long>(e.body_bytes),
+                      static_cast<unsigned long long>(*e.content_length));
+        finish(d, false, text);
+      } else {
+        finish(d, true, "");
+      }
+    } else if (e.state == h3::Exchange::State::kFailed) {
+      const char* name = h3_error_name(e.error_code);
+      char text[128];
+      std::snprintf(text, sizeof text, "HTTP/3 request failed with error 0x%llx (%s)",
+                    static_cast<unsigned long long>(e.error_code), name ? name : "unknown");
+      finish(d, false, text);
+    }
+  }
+}
+
+uint64_t Client::app_no_error() const {
+  return h3_mode_ ? h3::kH3NoError : static_cast<uint64_t>(HqError::kNoError);
+}
+
+Client::ErrorName Client::app_error_name() const { return h3_mode_ ? h3_error_name : hq_error_name; }
+
+// ---- HTTP/0.9
 
 void Client::read_stream(Download& d) {
   if (Result<uint64_t> code = conn_->stream_reset_code(d.stream); code.is_ok()) {
@@ -338,7 +434,7 @@ int Client::report() {
     bytes += d.bytes;
   }
   const bool we_closed = closed_ && close_info_.source == CloseInfo::Source::kLocal && close_info_.application &&
-                         close_info_.error_code == static_cast<uint64_t>(HqError::kNoError);
+                         close_info_.error_code == app_no_error();
   if (closed_ && !(we_closed && all_finished())) {
     const std::string authority = options_.urls.front().authority;
     if (close_info_.source == CloseInfo::Source::kIdleTimeout && handshake_us_ == 0) {
@@ -355,7 +451,7 @@ int Client::report() {
                        close_info_.error_code >= static_cast<uint64_t>(ErrorCode::kCryptoErrorBase) &&
                        close_info_.error_code <= static_cast<uint64_t>(ErrorCode::kCryptoErrorBase) + 0xff;
       log_error("%s with %s %s: %s", tls ? "TLS handshake" : "connection", authority.c_str(),
-                tls ? "failed" : "ended", describe_close(close_info_, close_reason_, hq_error_name).c_str());
+                tls ? "failed" : "ended", describe_close(close_info_, close_reason_, app_error_name()).c_str());
     }
   }
   if (saved != downloads_.size()) {

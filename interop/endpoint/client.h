@@ -1,7 +1,8 @@
 // The client mode: one connection to the server of the URLs, one
-// bidirectional stream per URL carrying an HTTP/0.9 request (hq.h), as many
-// at once as the server's stream credit allows, each response saved under
-// the download directory by its URL path.
+// bidirectional stream per URL carrying an HTTP/0.9 request (hq.h) or, with
+// --alpn h3, an HTTP/3 GET (an H3Session, http3.h), as many at once as the
+// server's stream credit allows, each response saved under the download
+// directory by its URL path.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "event_loop.h"
 #include "gnutls_crypto.h"
 #include "gnutls_tls.h"
+#include "h3_session.h"
 #include "malloc_allocator.h"
 #include "options.h"
 #include "system_random.h"
@@ -45,6 +47,7 @@ class Client final : private ConnectionEvents {
     uint64_t bytes = 0;
     uint64_t started_us = 0;
     State state = State::kQueued;
+    size_t exchange = 0;  // HTTP/3: its handle in the H3Session
   };
 
   // ---- ConnectionEvents
@@ -60,6 +63,15 @@ class Client final : private ConnectionEvents {
   // rearm the timer or stop the loop.
   void after_event();
   void start_requests();
+  // HTTP/3: the session once the handshake is complete, every request
+  // queued in it, and downloads finished as their exchanges do.
+  void start_h3();
+  void queue_h3_requests();
+  void collect_h3();
+  // The application's "no error" code, and names for its codes.
+  uint64_t app_no_error() const;
+  using ErrorName = const char* (*)(uint64_t);
+  ErrorName app_error_name() const;
   bool start(Download& d);
   void read_stream(Download& d);
   void finish(Download& d, bool saved, const std::string& error);
@@ -80,6 +92,11 @@ class Client final : private ConnectionEvents {
   std::unique_ptr<GnutlsTls> tls_;
   std::unique_ptr<ConnectionQlog> qlog_;  // with --qlog-dir
   std::unique_ptr<Connection> conn_;
+  const bool h3_mode_;  // --alpn h3
+  std::unique_ptr<h3::ConnectionTransport> h3_transport_;
+  std::unique_ptr<h3::H3Session> h3_;  // from the handshake on
+  bool h3_failed_ = false;             // start() failed: close the connection
+  bool h3_queued_ = false;             // every request handed to h3_
 
   std::vector<Download> downloads_;
   std::unordered_map<uint64_t, size_t> by_stream_;  // stream ID -> downloads_ index

@@ -1,5 +1,9 @@
 #include "hq.h"
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+
 namespace quicbed {
 
 const char* hq_error_name(uint64_t code) {
@@ -65,6 +69,23 @@ bool hq_relative_path(std::string_view path, std::string* out) {
     start = end + 1;
   }
   return !out->empty();
+}
+
+HqError hq_resolve_file(const std::string& root, std::string_view path, std::string* resolved) {
+  std::string relative;
+  if (!hq_relative_path(path, &relative)) return HqError::kForbidden;
+  const std::string joined = root + "/" + relative;
+  // Symbolic links may point anywhere: what counts is where the path ends.
+  char real[PATH_MAX];
+  if (!realpath(joined.c_str(), real)) {
+    return errno == ENOENT || errno == ENOTDIR ? HqError::kNotFound : HqError::kForbidden;
+  }
+  const std::string_view r(real);
+  if (r.size() <= root.size() || r.substr(0, root.size()) != root || r[root.size()] != '/') {
+    return HqError::kForbidden;
+  }
+  *resolved = real;
+  return HqError::kNoError;
 }
 
 }  // namespace quicbed

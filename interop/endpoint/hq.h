@@ -52,4 +52,11 @@ class HqRequestParser {
 // ends in '/' or names nothing, or holds a NUL.
 bool hq_relative_path(std::string_view path, std::string* out);
 
+// The file URL path `path` names under `root` (resolved, without a trailing
+// '/'), symbolic links followed: kNoError with its real path in *resolved;
+// kNotFound when there is none, kForbidden when the path is unsafe
+// (hq_relative_path) or resolves outside `root`. The file's type is not
+// checked.
+HqError hq_resolve_file(const std::string& root, std::string_view path, std::string* resolved);
+
 }  // namespace quicbed

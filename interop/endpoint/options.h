@@ -33,7 +33,7 @@ struct Options {
   std::string root;
 
   // Both.
-  std::string alpn = "hq-interop";
+  std::string alpn;  // "hq-interop" or "h3"; empty: see offered_alpns()
   CcAlgorithm cc = CcAlgorithm::kCubic;
   std::vector<CipherSuite> ciphers;  // empty: every suite QUIC allows
   std::string qlog_dir;              // empty: no qlog

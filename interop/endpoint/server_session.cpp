@@ -6,11 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "error_text.h"
+#include "event_loop.h"
+#include "http3.h"
 #include "log.h"
 
 namespace quicbed {
@@ -25,6 +26,9 @@ Session::Session(std::unique_ptr<GnutlsTls> tls, std::unique_ptr<ConnectionQlog>
       sending_list_(sending) {}
 
 Session::~Session() {
+  // The HTTP/3 session uses the connection (gone after this) only through
+  // calls; it goes first all the same.
+  h3_.reset();
   for (auto& [id, r] : responses_)
     if (r.fd >= 0) ::close(r.fd);
   if (sending_list_.linked(this)) sending_list_.remove(this);
@@ -41,26 +45,70 @@ ConnectionServices Session::services() {
 
 // ---- Events
 
-void Session::on_handshake_complete() { log_info("%s: handshake complete", peer_.c_str()); }
+void Session::on_handshake_complete() {
+  const Bytes alpn = tls_->alpn();
+  log_info("%s: handshake complete (ALPN %.*s)", peer_.c_str(), static_cast<int>(alpn.size()),
+           reinterpret_cast<const char*>(alpn.data()));
+  if (!is_h3()) return;
+  h3::H3Session* h = h3();
+  if (!h) return;
+  if (const Status st = h->start(); !st.is_ok()) {
+    log_error("%s: HTTP/3 setup failed: %s", peer_.c_str(), st.reason());
+    h3_failed_ = true;
+  }
+  // Flushed after every event from now on.
+  if (!sending_list_.linked(this)) sending_list_.push_back(this);
+}
+
+bool Session::is_h3() const {
+  const Bytes alpn = tls_->alpn();
+  return std::string_view(reinterpret_cast<const char*>(alpn.data()), alpn.size()) == kAlpnH3;
+}
+
+h3::H3Session* Session::h3() {
+  if (!h3_ && conn_) {
+    h3_transport_ = std::make_unique<h3::ConnectionTransport>(conn(), [] { return now_us(); });
+    h3_ = std::make_unique<h3::H3Session>(
+        *h3_transport_, Role::kServer, [this, files = h3_file_handler(root_)](const h3::Request& req) {
+          h3::Response resp = files(req);
+          log_info("%s: %s %s: status %d (%zu bytes) on stream %llu", peer_.c_str(), req.method.c_str(),
+                   req.path.c_str(), resp.status, resp.body.size(), static_cast<unsigned long long>(req.stream_id));
+          return resp;
+        });
+  }
+  return h3_.get();
+}
+
+uint64_t Session::app_no_error() const {
+  return is_h3() ? h3::kH3NoError : static_cast<uint64_t>(HqError::kNoError);
+}
 
 void Session::on_connection_closed(const CloseInfo& info) {
   const std::string reason(info.reason.begin(), info.reason.end());
-  const bool clean = info.application && info.error_code == static_cast<uint64_t>(HqError::kNoError);
+  if (h3_) h3_->on_connection_closed(info);
+  const bool clean = info.application && info.error_code == app_no_error();
+  const auto names = is_h3() ? h3_error_name : hq_error_name;
   if (clean) {
-    log_info("%s: %s", peer_.c_str(), describe_close(info, reason, hq_error_name).c_str());
+    log_info("%s: %s", peer_.c_str(), describe_close(info, reason, names).c_str());
   } else {
-    log_error("connection from %s %s", peer_.c_str(), describe_close(info, reason, hq_error_name).c_str());
+    log_error("connection from %s %s", peer_.c_str(), describe_close(info, reason, names).c_str());
   }
 }
 
 void Session::on_stream_opened(uint64_t id) {
+  if (is_h3()) return;  // the H3Session learns of streams as they are readable
   // Streams the client opens only (RFC 9000 §2.1); hq-interop uses the
-  // bidirectional ones, and our transport parameters allow no others.
-  responses_.try_emplace(id);
+  // bidirectional ones. Unidirectional ones (allowed when h3 is offered too)
+  // are read and dropped.
+  if (stream_dir(id) == StreamDir::kBidi) responses_.try_emplace(id);
 }
 
 void Session::on_stream_readable(uint64_t id) {
   if (!conn_) return;
+  if (is_h3()) {
+    if (h3::H3Session* h = h3()) h->on_stream_readable(id);
+    return;
+  }
   auto it = responses_.find(id);
   if (it == responses_.end()) {
     // Answered already: read what is left (the FIN, say), so that the core
@@ -104,18 +152,9 @@ void Session::on_stream_readable(uint64_t id) {
 // ---- Responses
 
 HqError Session::open_file(const std::string& path, int* fd, uint64_t* size) const {
-  std::string relative;
-  if (!hq_relative_path(path, &relative)) return HqError::kForbidden;
-  const std::string joined = root_ + "/" + relative;
-  // Symbolic links may point anywhere: what counts is where the path ends.
-  char resolved[PATH_MAX];
-  if (!realpath(joined.c_str(), resolved)) return errno == ENOENT || errno == ENOTDIR ? HqError::kNotFound
-                                                                                      : HqError::kForbidden;
-  const std::string_view real(resolved);
-  if (real.size() <= root_.size() || real.substr(0, root_.size()) != root_ || real[root_.size()] != '/') {
-    return HqError::kForbidden;
-  }
-  *fd = ::open(resolved, O_RDONLY | O_CLOEXEC);
+  std::string resolved;
+  if (const HqError e = hq_resolve_file(root_, path, &resolved); e != HqError::kNoError) return e;
+  *fd = ::open(resolved.c_str(), O_RDONLY | O_CLOEXEC);
   if (*fd < 0) return errno == ENOENT ? HqError::kNotFound : HqError::kForbidden;
   struct stat st;
   if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -143,6 +182,17 @@ void Session::respond(Responses::iterator it) {
 }
 
 void Session::pump() {
+  if (h3_failed_) {
+    h3_failed_ = false;
+    // RFC 9114 §6.2: without its control and QPACK streams there is no
+    // HTTP/3.
+    conn().close(kH3StreamCreationError, "cannot open the HTTP/3 streams", now_us());
+    return;
+  }
+  if (h3_) {
+    h3_->flush();
+    return;
+  }
   for (auto it = responses_.begin(); it != responses_.end();) {
     it = it->second.state == Response::State::kSending ? pump_one(it) : std::next(it);
   }

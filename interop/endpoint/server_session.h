@@ -1,8 +1,9 @@
-// One connection of the server: its TLS session, its qlog, and its hq-interop
-// requests (hq.h) from the request line to the last byte of the file sent.
-// A response is written as the stream's send buffer makes room, which only
-// acknowledgements do, so the Server pumps sessions with responses in
-// flight after every event (pump()).
+// One connection of the server: its TLS session, its qlog, and its requests:
+// hq-interop ones (hq.h) from the request line to the last byte of the file
+// sent, or, when the client chose ALPN h3, an H3Session (http3.h) serving
+// the same files. A response is written as the stream's send buffer makes
+// room, which only acknowledgements do, so the Server pumps sessions with
+// responses in flight, and every HTTP/3 session, after every event (pump()).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "connection_qlog.h"
 #include "endpoint.h"
 #include "gnutls_tls.h"
+#include "h3_session.h"
 #include "hq.h"
 
 namespace quicbed {
@@ -38,8 +40,8 @@ class Session final : public ListHook<>, private ConnectionEvents {
   EndpointConnection* endpoint_connection() const { return conn_; }
   const std::string& peer() const { return peer_; }
 
-  // Writes what the send buffers take of the responses in flight; true
-  // while some remain.
+  // Writes what the send buffers take of the responses in flight (HTTP/3:
+  // flushes the session, h3_session.h).
   void pump();
 
  private:
@@ -69,12 +71,22 @@ class Session final : public ListHook<>, private ConnectionEvents {
   // HqError::kNoError and the file, or why not.
   HqError open_file(const std::string& path, int* fd, uint64_t* size) const;
   Connection& conn() { return conn_->connection(); }
+  // The client chose h3.
+  bool is_h3() const;
+  // HTTP/3: the session, made on first use (streams may open before the
+  // handshake completes); nullptr before the endpoint accepted the
+  // connection.
+  h3::H3Session* h3();
+  uint64_t app_no_error() const;
 
   std::unique_ptr<GnutlsTls> tls_;
   std::unique_ptr<ConnectionQlog> qlog_;
   const std::string& root_;
   std::string peer_;
   EndpointConnection* conn_ = nullptr;
+  std::unique_ptr<h3::ConnectionTransport> h3_transport_;
+  std::unique_ptr<h3::H3Session> h3_;
+  bool h3_failed_ = false;  // start() failed: close the connection on pump()
   Responses responses_;
   std::vector<uint8_t>& scratch_;
   IntrusiveList<Session>& sending_list_;

@@ -1,6 +1,17 @@
 #include "transport_settings.h"
 
+#include <algorithm>
+
+#include "hq.h"
+#include "http3.h"
+
 namespace quicbed {
+
+std::vector<std::string> offered_alpns(const Options& o) {
+  if (!o.alpn.empty()) return {o.alpn};
+  if (o.mode == Mode::kServer) return {kAlpnH3, kAlpnHq};
+  return {kAlpnHq};
+}
 
 ConnectionConfig connection_settings(const Options& o, Role role) {
   ConnectionConfig c;
@@ -16,9 +27,14 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
   tp.initial_max_stream_data_bidi_local = 2 << 20;
   tp.initial_max_stream_data_bidi_remote = 2 << 20;
   tp.initial_max_stream_data_uni = 1 << 20;
-  // hq-interop: the client opens every stream, one per request.
+  // The client opens every request stream, one per request (hq-interop
+  // and HTTP/3 alike). HTTP/3 adds three unidirectional streams each way,
+  // control and QPACK encoder and decoder (RFC 9114 §6.2: at least 3);
+  // a few more let a peer open streams of reserved types (§6.2.3).
   tp.initial_max_streams_bidi = role == Role::kServer ? kMaxPeerStreams : 0;
-  tp.initial_max_streams_uni = 0;
+  const std::vector<std::string> alpns = offered_alpns(o);
+  const bool h3 = std::find(alpns.begin(), alpns.end(), kAlpnH3) != alpns.end();
+  tp.initial_max_streams_uni = h3 ? kMaxPeerH3UniStreams : 0;
   tp.active_connection_id_limit = 4;
   c.max_local_streams = kMaxPeerStreams;
   return c;
@@ -27,7 +43,7 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
 GnutlsTlsConfig tls_settings(const Options& o, Role role) {
   GnutlsTlsConfig t;
   t.role = role;
-  t.alpn = {o.alpn};
+  t.alpn = offered_alpns(o);
   t.cipher_suites = o.ciphers;
   t.keylog_file = o.keylog_file;
   if (role == Role::kClient) {

@@ -14,109 +14,17 @@ pass --no-gso: GSO super-packets captured on lo do not decrypt.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPO / "interop"), str(REPO / "interop" / "peers")]
-import peers as P  # noqa: E402
-import tshark_check  # noqa: E402
-
-QUICBED = Path(os.environ.get("QUICBED_BIN", REPO / "build" / "default" / "interop" / "endpoint" / "quicbed"))
-TIMEOUT = 120  # seconds any one program may run
-
-needs_quicbed = pytest.mark.skipif(not os.access(QUICBED, os.X_OK),
-                                   reason=f"{QUICBED} not built (set QUICBED_BIN)")
-_missing = P.missing_tools()
-
-
-def needs_peers(f):
-    f = pytest.mark.skipif(bool(_missing), reason="interop peers missing (run "
-                           "interop/peers/setup.sh): " + " ".join(_missing))(f)
-    f = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network and mount "
-                           "namespaces, packet capture")(f)
-    return needs_quicbed(f)
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    return P.make_certs(tmp_path_factory.mktemp("certs"))
-
-
-def make_www(www: Path, sizes: list[int]) -> list[str]:
-    """Random files f000.bin... of `sizes` under `www`; returns their names."""
-    www.mkdir(parents=True, exist_ok=True)
-    names = []
-    for i, size in enumerate(sizes):
-        name = f"f{i:03d}.bin"
-        (www / name).write_bytes(os.urandom(size))
-        names.append(name)
-    return names
-
-
-def assert_identical(www: Path, downloads: Path, names: list[str], log: str) -> None:
-    for name in names:
-        got = downloads / name
-        assert got.exists(), f"{name} not downloaded: {log[-2000:]}"
-        assert got.read_bytes() == (www / name).read_bytes(), f"{name} differs"
-
-
-def check_capture(tmp: Path, cap: P.Capture, keylog: Path, port: int) -> tshark_check.Result:
-    assert cap.drops == 0, f"tcpdump dropped {cap.drops} packets"
-    r = tshark_check.check(tmp / "capture.pcap", keylog, port, timeout=300)
-    assert r.ok, r.problems
-    assert r.decryption_failed == 0 and r.undecrypted == 0 and r.malformed == 0
-    assert r.packets == cap.captured
-    assert r.handshakes == 1 and r.client_hellos == 1 and r.retries == 0
-    assert r.versions == ["0x00000001"]
-    assert "hq-interop" in r.alpns
-    return r
-
-
-def client_argv(urls: list[str], downloads: Path, *extra: str, netns: str | None = None) -> list[str]:
-    argv = [str(QUICBED), "client", "--download-dir", str(downloads), *extra, *urls]
-    return ["ip", "netns", "exec", netns, *argv] if netns else argv
-
-
-def run(argv: list[str], timeout: float = TIMEOUT) -> tuple[subprocess.CompletedProcess, float]:
-    t0 = time.monotonic()
-    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-    return r, time.monotonic() - t0
-
-
-def report(what: str, r: subprocess.CompletedProcess, elapsed: float, total: int) -> None:
-    """Prints the client's own throughput line (-v) and the wall-clock one."""
-    m = re.search(r"bytes in ([0-9.]+) s: ([0-9.]+) Mbit/s", r.stderr)
-    own = f", client says {m.group(2)} Mbit/s over {m.group(1)} s" if m else ""
-    print(f"{what}: {total} bytes, {elapsed:.2f} s wall{own}")
-
-
-@contextlib.contextmanager
-def quicbed_server(tmp: Path, certs: P.Certs, www: Path, listen: str, *extra: str,
-                   netns: str | None = None):
-    """Our server on `listen` (in `netns`), stopped on exit; yields its Popen."""
-    argv = [str(QUICBED), "server", "--listen", listen, "--cert", str(certs.cert),
-            "--key", str(certs.key), "--root", str(www), *extra]
-    if netns:
-        argv = ["ip", "netns", "exec", netns, *argv]
-    log = tmp / "quicbed-server.log"
-    with open(log, "wb") as out:
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        P.wait_listening(p, int(listen.rsplit(":", 1)[1]))
-        yield p
-    finally:
-        rc = P.stop(p)
-        # SIGTERM is the server's normal end.
-        assert rc == 0, f"server exited with {rc}: {log.read_text()[-2000:]}"
+from quicbed_util import (P, QUICBED, TIMEOUT, assert_identical, check_capture, client_argv,
+                          make_www, needs_peers, needs_quicbed, quicbed_server, report, run,
+                          tshark_check)
 
 
 # --------------------------------------------------------------------------
@@ -322,7 +230,6 @@ BAD_ARGS = [
     (["client", "https://127.0.0.1:4433/../etc/passwd"], "URL path must name a file"),
     (["client", "https://a:1/x", "https://b:1/y"], "all URLs must name one server"),
     (["client", "--bogus", "https://a/x"], "unknown option --bogus"),
-    (["client", "--alpn", "h3", "https://a/x"], "--alpn h3: HTTP/3 is not available"),
     (["client", "--alpn", "spdy", "https://a/x"], "expected hq-interop or h3"),
     (["client", "--cc", "bbr", "https://a/x"], "--cc bbr: expected newreno or cubic"),
     (["client", "--ciphers", "TLS_AES_128_CCM_SHA256", "https://a/x"], "unknown TLS 1.3 cipher suite"),
