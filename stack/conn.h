@@ -407,7 +407,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool can_send_data(uint64_t now) const;
   uint64_t pacing_rate() const { return cc_->pacing_rate(recovery_.rtt()); }
   // Starts a packet of space `s` at offset `pos` of `datagram`; false if
-  // not even its header fits.
+  // not even its header and the header protection minimum fit.
   bool open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos);
   // ACK, then (when `allow_eliciting`, the window and the pacer allow) the
   // space's ack-eliciting frames; a PTO probe gets at least a PING.
@@ -426,7 +426,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_control_fate(const SentItem& it, bool acked);
   void on_stream_fate(const SentItem& it, bool acked);
   // Pads the packet to end at `min_end` (an offset in the datagram, 0 for
-  // none) or to the minimum header protection needs, seals it and returns
+  // none; only the datagram's last packet may grow), seals it and returns
   // its end.
   Result<size_t> seal_packet(PacketDraft& d, size_t min_end);
   // The most bytes the next datagram may have (§14, §8.1).

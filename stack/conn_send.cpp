@@ -52,7 +52,9 @@ uint64_t control_value(const Frame& f) {
 
 // A packet being written: the header is in place, frames go through `w`,
 // and sealing happens once the datagram's last packet is known (only that
-// one gets the datagram's padding).
+// one gets the datagram's padding). The next packet of the datagram is
+// written right after this one's end, so its length is settled (minimum
+// padding included) before that one opens.
 struct Connection::PacketDraft {
   PacketType type = PacketType::kInitial;
   size_t start = 0;          // offset of the packet in the datagram
@@ -69,6 +71,14 @@ struct Connection::PacketDraft {
   void mark_eliciting() {
     record.ack_eliciting = true;
     record.in_flight = true;
+  }
+  // PADDING frames (zero bytes, §19.1) until the packet, less its tag, is
+  // `len` bytes long; they count in flight (RFC 9002 §2).
+  Status pad_to(size_t len) {
+    if (w.position() >= len) return Status::ok();
+    QB_TRY(w.fill(0, len - w.position()));
+    record.in_flight = true;
+    return Status::ok();
   }
   // Room for one more recorded control frame.
   bool has_control_room() const { return !record.items.full() && w.remaining() >= kMaxControlFrameLen; }
@@ -142,6 +152,10 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
       fill_packet(d, s, !initial || limit >= kMinInitialDatagram, now);
     }
     if (d.empty()) continue;  // nothing fit: its packet number stays unused
+    // The header protection minimum now, before the next packet is placed
+    // after this one (a PING-only probe is shorter). open_packet left room.
+    const Status padded = d.pad_to(d.pn_offset + kMinPnAndPayload);
+    QB_ASSERT(padded.is_ok());
     ++s.next_pn;
     pos = d.start + d.w.position() + kAeadTagLen;
     if (initial && (!is_server() || d.record.ack_eliciting)) pad_datagram = true;
@@ -230,6 +244,8 @@ bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes data
     d.length_offset = layout->length_offset;
   }
   d.header_len = d.w.position();
+  // Room for the header protection minimum (write_datagram pads to it).
+  if (d.w.remaining() + d.pn_len < kMinPnAndPayload) return false;
   d.record = SentPacket();
   d.record.pn = pn;
   d.record.space = s.id();
@@ -418,14 +434,7 @@ void Connection::write_close_frame(PacketDraft& d) {
 }
 
 Result<size_t> Connection::seal_packet(PacketDraft& d, size_t min_end) {
-  size_t need = d.pn_offset + kMinPnAndPayload;
-  if (min_end > d.start + kAeadTagLen) need = max_u64(need, min_end - d.start - kAeadTagLen);
-  const size_t len = d.w.position();
-  if (len < need) {
-    // PADDING frames are zero bytes (§19.1); they count in flight (RFC 9002 §2).
-    QB_TRY(d.w.fill(0, need - len));
-    d.record.in_flight = true;
-  }
+  if (min_end > d.start + kAeadTagLen) QB_TRY(d.pad_to(min_end - d.start - kAeadTagLen));
   const size_t total = d.w.position() + kAeadTagLen;
   MutBytes packet = d.bytes.first(total);
   if (d.type != PacketType::kOneRtt) QB_TRY(write_length_field(packet, d.length_offset, total - d.pn_offset));

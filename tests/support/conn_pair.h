@@ -171,9 +171,12 @@ inline TransportParameters default_params() {
 
 inline Bytes bytes_of(const Buf& b) { return Bytes(b.data(), b.size()); }
 
-// A 1-RTT packet carrying `frames`, as the holder of `key` (a write secret
-// the spy saw) would send it to `dcid`, with a 4-byte packet number.
-inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames) {
+// A 1-RTT packet carrying `frames` and `padding` bytes of PADDING, as the
+// holder of `key` (a write secret the spy saw) would send it to `dcid`,
+// with a 4-byte packet number (with which the header protection sample,
+// RFC 9001 §5.4.2, fits whatever the payload).
+inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames,
+                         size_t padding = 8) {
   Buf packet(64 + frames.size());
   Writer w{MutBytes(packet.data(), packet.size())};
   ShortHeader h;
@@ -183,8 +186,7 @@ inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dc
   auto pn_offset = write_short_header(w, h);
   EXPECT_TRUE(pn_offset.is_ok());
   EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
-  // PADDING, so that the header protection sample fits (RFC 9001 §5.4.2).
-  EXPECT_TRUE(w.fill(0, 8).is_ok());
+  EXPECT_TRUE(w.fill(0, padding).is_ok());
   packet.resize(w.position() + kAeadTagLen);
   PacketProtection pp;
   EXPECT_TRUE(pp.init(crypto, key.suite, *version_crypto(kVersion1), bytes_of(key.secret)).is_ok());

@@ -309,7 +309,35 @@ INSTANTIATE_TEST_SUITE_P(
         // §19.7: NEW_TOKEN from a client.
         HostileCase{"NewTokenFromClient", {0x07, 0x01, 0xaa}, 0x0a, 0x07},
         // RFC 9221 §3: DATAGRAM without max_datagram_frame_size.
-        HostileCase{"DatagramNotNegotiated", {0x31, 0x01, 0x61}, 0x0a, 0x31}),
+        HostileCase{"DatagramNotNegotiated", {0x31, 0x01, 0x61}, 0x0a, 0x31},
+        // §19.11, §19.14: stream counts above 2^60.
+        HostileCase{"MaxStreamsAbove2To60", {0x12, 0xd0, 0, 0, 0, 0, 0, 0, 0x01}, 0x07, 0x12},
+        HostileCase{"StreamsBlockedAbove2To60", {0x17, 0xd0, 0, 0, 0, 0, 0, 0, 0x01}, 0x07, 0x17},
+        // §19.8: data ending beyond 2^62-1 (FRAME_ENCODING_ERROR or
+        // FLOW_CONTROL_ERROR; the offset is checked first here).
+        HostileCase{"StreamEndBeyond2To62",
+                    {0x0e, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x61},
+                    0x07,
+                    0x0e},
+        // §19.8: a Length beyond the packet's end (a truncated frame).
+        HostileCase{"StreamLengthBeyondPacket", {0x0a, 0x00, 0x40, 0x64, 0x61}, 0x07, 0x0a},
+        // §4.5: a final size beyond the stream's flow control credit.
+        HostileCase{"ResetBeyondFlowControl", {0x04, 0x00, 0x00, 0x80, 0x10, 0x00, 0x00}, 0x03, 0x04},
+        // §19.10: MAX_STREAM_DATA for the client's unidirectional stream,
+        // which the server only receives.
+        HostileCase{"MaxStreamDataOnReceiveOnlyStream", {0x11, 0x02, 0x40, 0x64}, 0x05, 0x11},
+        // §13.1: acknowledging a 1-RTT packet never sent.
+        HostileCase{"AckOfUnsentPacket", {0x02, 0x43, 0xe8, 0x00, 0x00, 0x00}, 0x0a, 0x02},
+        // §5.1.1: a fifth active CID where the server takes four.
+        HostileCase{"NewConnectionIdBeyondLimit",
+                    {0x18, 0x0a, 0x00, 0x08, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xdd, 0xdd, 0xdd,
+                     0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd},
+                    0x09,
+                    0x18},
+        // §19.16: retiring a sequence number never issued.
+        HostileCase{"RetireUnissuedConnectionId", {0x19, 0x32}, 0x0a, 0x19},
+        // §7.5: 1-RTT CRYPTO data far beyond what the receiver buffers.
+        HostileCase{"CryptoBeyondBuffer", {0x06, 0x80, 0x10, 0x00, 0x00, 0x01, 0x61}, 0x0d, 0x06}),
     [](const ::testing::TestParamInfo<HostileCase>& i) { return std::string(i.param.name); });
 
 TEST_F(ConnStreamTest, PathChallengeIsAnswered) {
