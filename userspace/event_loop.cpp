@@ -1,6 +1,7 @@
 #include "event_loop.h"
 
 #include <pthread.h>
+#include <utility>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -80,6 +81,14 @@ SysStatus EventLoop::notify_writable(int fd, Callback on_writable) {
   if (!w) return SysStatus("notify_writable: descriptor not watched (add_reader first)", ENOENT);
   w->on_writable = std::move(on_writable);
   return update_events(*w);
+}
+
+SysStatus EventLoop::open_for_socket(int fd, Callback on_readable, Callback on_timer) {
+  SysStatus st = open();
+  if (st.is_ok()) st = stop_on_signals();
+  if (st.is_ok()) st = add_reader(fd, std::move(on_readable));
+  if (st.is_ok()) set_timer_callback(std::move(on_timer));
+  return st;
 }
 
 SysStatus EventLoop::stop_on_signals() {

@@ -54,6 +54,10 @@ class EventLoop {
   SysStatus stop_on_signals();
   int last_signal() const { return last_signal_; }
 
+  // What a one-socket program needs: open(), stop_on_signals(), `fd` as a
+  // reader and the timer callback.
+  SysStatus open_for_socket(int fd, Callback on_readable, Callback on_timer);
+
   // Dispatches until stop(); returns the first failure of epoll itself.
   SysStatus run();
   // Dispatches ready descriptors and the timer, waiting at most until the

@@ -70,14 +70,11 @@ bool Server::setup() {
     return false;
   }
 
-  st = loop_.open();
-  if (st.is_ok()) st = loop_.stop_on_signals();
-  if (st.is_ok()) st = loop_.add_reader(socket_.fd(), [this] { on_socket_readable(); });
+  st = loop_.open_for_socket(socket_.fd(), [this] { on_socket_readable(); }, [this] { on_timer(); });
   if (!st.is_ok()) {
     log_error("event loop: %s", st.message().c_str());
     return false;
   }
-  loop_.set_timer_callback([this] { on_timer(); });
   return true;
 }
 

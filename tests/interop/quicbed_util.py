@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import subprocess
 import sys
@@ -46,6 +47,19 @@ def make_www(www: Path, sizes: list[int]) -> list[str]:
         (www / name).write_bytes(os.urandom(size))
         names.append(name)
     return names
+
+
+def make_mixed_www(www: Path, outside: Path) -> list[str]:
+    """1 KB, 5 MB and 50 small files plus a nested one (the names to fetch),
+    and escape.txt: a symbolic link to `outside`, a file beyond the root that
+    the server must refuse."""
+    sizes = [1024, 5 << 20] + [random.Random(3).randint(1, 2000) for _ in range(50)]
+    names = make_www(www, sizes)
+    (www / "sub").mkdir()
+    (www / "sub" / "nested.bin").write_bytes(os.urandom(3000))
+    outside.write_text("outside the root\n")
+    (www / "escape.txt").symlink_to(outside)
+    return names + ["sub/nested.bin"]
 
 
 def assert_identical(www: Path, downloads: Path, names: list[str], log: str) -> None:

@@ -13,13 +13,12 @@ files. Needs root and interop/peers/setup.sh; helpers in quicbed_util.py.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 
 import pytest
 
-from quicbed_util import (P, TIMEOUT, assert_identical, check_capture, client_argv, make_www,
+from quicbed_util import (P, TIMEOUT, assert_identical, check_capture, client_argv, make_mixed_www, make_www,
                           needs_peers, needs_quicbed, quicbed_server, report, run, tshark_check)
 
 CASES = {
@@ -102,14 +101,7 @@ def test_client_from_our_server(tmp_path, certs):
     403, while the others complete; an hq-interop client of the same server
     meanwhile gets HTTP/0.9."""
     www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    sizes = [1024, 5 << 20] + [random.Random(3).randint(1, 2000) for _ in range(50)]
-    names = make_www(www, sizes)
-    (www / "sub").mkdir()
-    (www / "sub" / "nested.bin").write_bytes(os.urandom(3000))
-    secret = tmp_path / "secret.txt"
-    secret.write_text("outside the root\n")
-    (www / "escape.txt").symlink_to(secret)
-    names.append("sub/nested.bin")
+    names = make_mixed_www(www, tmp_path / "secret.txt")
     port = P.free_udp_port("::1")
     with P.Capture(tmp_path / "capture.pcap", port) as cap:
         with quicbed_server(tmp_path, certs, www, f"[::1]:{port}", "--no-gso", "-v"):
@@ -125,7 +117,7 @@ def test_client_from_our_server(tmp_path, certs):
     assert good.returncode == 0, good.stderr[-3000:]
     assert "(ALPN h3)" in good.stderr
     assert_identical(www, dl, names, good.stderr)
-    report("quicbed -> quicbed h3", good, elapsed, sum(sizes) + 3000)
+    report("quicbed -> quicbed h3", good, elapsed, sum((www / n).stat().st_size for n in names))
     assert hq.returncode == 0, hq.stderr[-3000:]
     assert "(ALPN hq-interop)" in hq.stderr
     assert_identical(www, tmp_path / "hq-downloads", names[:3], hq.stderr)

@@ -14,7 +14,6 @@ pass --no-gso: GSO super-packets captured on lo do not decrypt.
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import time
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from quicbed_util import (P, QUICBED, TIMEOUT, assert_identical, check_capture, client_argv,
-                          make_www, needs_peers, needs_quicbed, quicbed_server, report, run,
+                          make_mixed_www, make_www, needs_peers, needs_quicbed, quicbed_server, report, run,
                           tshark_check)
 
 
@@ -150,14 +149,7 @@ def test_client_from_our_server(tmp_path, certs):
     missing file and one whose path leaves the root through a symbolic
     link, each reset with its error while the others complete."""
     www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    sizes = [1024, 5 << 20] + [random.Random(3).randint(1, 2000) for _ in range(50)]
-    names = make_www(www, sizes)
-    (www / "sub").mkdir()
-    (www / "sub" / "nested.bin").write_bytes(os.urandom(3000))
-    secret = tmp_path / "secret.txt"
-    secret.write_text("outside the root\n")
-    (www / "escape.txt").symlink_to(secret)
-    names.append("sub/nested.bin")
+    names = make_mixed_www(www, tmp_path / "secret.txt")
     port = P.free_udp_port("::1")
     with P.Capture(tmp_path / "capture.pcap", port) as cap:
         with quicbed_server(tmp_path, certs, www, f"[::1]:{port}", "--no-gso", "-v"):
@@ -168,7 +160,7 @@ def test_client_from_our_server(tmp_path, certs):
                                      "--keylog", str(keylog)))
     assert good.returncode == 0, good.stderr[-3000:]
     assert_identical(www, dl, names, good.stderr)
-    report("quicbed -> quicbed", good, elapsed, sum(sizes) + 3000)
+    report("quicbed -> quicbed", good, elapsed, sum((www / n).stat().st_size for n in names))
     # The capture holds both connections, the key log both clients' secrets.
     assert cap.drops == 0
     r = tshark_check.check(tmp_path / "capture.pcap", keylog, port, timeout=300)
