@@ -258,6 +258,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool has_peer_params() const { return has_peer_params_; }
   const TransportParameters& peer_params() const { return peer_params_; }
   const Recovery& recovery() const { return recovery_; }
+  const CongestionController& congestion_controller() const { return cc_.get(); }
+  // The BBR model when BBR is the controller, else nullptr.
+  const Bbr* bbr() const { return cc_.bbr(); }
   // RFC 9000 §5.1.2: addresses the peer with another connection ID it
   // issued from now on, and retires the current one (the peer replaces
   // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
@@ -405,6 +408,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Ack-eliciting data may go at `now`: the congestion window has room
   // (RFC 9002 §7) and the pacer releases a datagram (§7.7).
   bool can_send_data(uint64_t now) const;
+  // Nothing to send while the window and pacer allow: tell the delivery
+  // rate estimator.
+  void mark_app_limited(uint64_t now);
   uint64_t pacing_rate() const { return cc_->pacing_rate(recovery_.rtt()); }
   // Starts a packet of space `s` at offset `pos` of `datagram`; false if
   // not even its header and the header protection minimum fit.
@@ -520,7 +526,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // ---- Tracing: the last state reported, and a packet's frames
   TraceConnectionState trace_state_ = TraceConnectionState::kAttempted;
   TracedMetrics traced_metrics_;
-  CcState traced_cc_state_ = CcState::kSlowStart;
+  CcState traced_cc_state_ = cc_->state();
   DropReason drop_reason_ = DropReason::kUnexpectedPacket;
   TracedFrame trace_frames_[kMaxTracedFrames];
 };

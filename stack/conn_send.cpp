@@ -98,6 +98,16 @@ bool Connection::can_send_data(uint64_t now) const {
          pacer_.next_send_time(now, max_datagram_size_, pacing_rate()) <= now;
 }
 
+// draft-ietf-ccwg-bbr §4.1.2.4: nothing to send although the window and
+// the pacer would let data go, so delivery rate samples of the current
+// flight measure the application, not the path.
+void Connection::mark_app_limited(uint64_t now) {
+  const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
+  if (!app.can_send() || !recovery_.can_send(false) || !can_send_data(now)) return;
+  if (handshake_done_pending_ || app_data_pending()) return;
+  recovery_.mark_app_limited();
+}
+
 bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
   if (s.acks.ack_due(now) || s.probes > 0) return true;
   if (!recovery_.can_send(false) || !can_send_data(now)) return false;
@@ -161,7 +171,10 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
     if (initial && (!is_server() || d.record.ack_eliciting)) pad_datagram = true;
     ++n;
   }
-  if (n == 0) return 0;
+  if (n == 0) {
+    mark_app_limited(now);
+    return 0;
+  }
 
   size_t end = 0;
   bool eliciting = false;

@@ -32,7 +32,7 @@ constexpr const char* kUsage =
     "both:\n"
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
-    "  --cc newreno|cubic     congestion controller (default cubic)\n"
+    "  --cc newreno|cubic|bbr congestion controller (default cubic)\n"
     "  --ciphers LIST         TLS 1.3 cipher suites in preference order, ':' or ','\n"
     "                         separated: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,\n"
     "                         TLS_CHACHA20_POLY1305_SHA256 (default: all three)\n"
@@ -186,8 +186,10 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       o.cc = CcAlgorithm::kNewReno;
     } else if (v == "cubic") {
       o.cc = CcAlgorithm::kCubic;
+    } else if (v == "bbr") {
+      o.cc = CcAlgorithm::kBbr;
     } else {
-      *error = "--cc " + v + ": expected newreno or cubic";
+      *error = "--cc " + v + ": expected newreno, cubic or bbr";
       return false;
     }
   } else if (name == "--ciphers") {
