@@ -322,6 +322,37 @@ TEST(Cubic, HyStartLeavesSlowStartWithoutLoss) {
   EXPECT_EQ(cc.w_max(), exit_cwnd);
 }
 
+// Window, ssthresh and pacing rate together through slow start, a loss,
+// congestion avoidance and persistent congestion on a 100 ms path: the
+// pacer sees 1.25 * cwnd / srtt (RFC 9002 §7.7) at every stage.
+TEST(Cubic, WindowSsthreshAndPacingThroughEachStage) {
+  Cubic cc(kMds);
+  cc.set_hystart(false);
+  test::AckClock net(cc, kMds, 100 * kMs);
+  net.run_until(200 * kMs);
+  ASSERT_EQ(net.rtt().smoothed_rtt(), 100 * kMs);
+  EXPECT_EQ(cc.cwnd(), 48'000u);
+  EXPECT_EQ(cc.ssthresh(), kU64Max);
+  EXPECT_EQ(cc.pacing_rate(net.rtt()), 600'000u);  // 48000 * 1.25 / 0.1
+  // §4.6: beta_cubic = 0.7.
+  cc.on_congestion_event(net.now(), net.last_sent(), false);
+  EXPECT_EQ(cc.cwnd(), 33'600u);
+  EXPECT_EQ(cc.ssthresh(), 33'600u);
+  EXPECT_EQ(cc.pacing_rate(net.rtt()), 420'000u);
+  while (cc.state() == CcState::kRecovery) net.step();
+  net.run_until(net.now() + 1 * kS);
+  EXPECT_EQ(cc.state(), CcState::kCongestionAvoidance);
+  EXPECT_EQ(cc.ssthresh(), 33'600u);
+  // Concave growth back towards W_max = 48000 (K = 3.2 s, so well below).
+  EXPECT_GT(cc.cwnd(), 33'600u + kMds);
+  EXPECT_LT(cc.cwnd(), 48'000u);
+  EXPECT_EQ(cc.pacing_rate(net.rtt()), cc.cwnd() * 125 / 10);
+  cc.on_persistent_congestion(net.now());
+  EXPECT_EQ(cc.cwnd(), 2'400u);
+  EXPECT_EQ(cc.pacing_rate(net.rtt()), 30'000u);
+  EXPECT_EQ(cc.state(), CcState::kSlowStart);
+}
+
 TEST(Cubic, PacingRateFollowsWindow) {
   Cubic cc(kMds);
   RttEstimator rtt;
