@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "base/fixed_point.h"
 #include "sent_packet.h"
 
 namespace quicbed {

@@ -112,9 +112,11 @@ TEST_F(ConnBbrTest, DownloadThroughBottleneckReachesProbeBw) {
   bool traced_probe_bw = false;
   for (CcState s : tracer_.states) traced_probe_bw |= s == CcState::kBbrProbeBwCruise || s == CcState::kBbrProbeBwDown;
   EXPECT_TRUE(traced_probe_bw);
-  // The estimator saw the application idle (the client's side, which only
-  // sends ACKs and flow control updates, is app-limited).
+  // The estimator counted every byte delivered, and with the file sent the
+  // server has nothing left while its window is open: app-limited
+  // (draft-ietf-ccwg-bbr §4.1.2.4), so idle-time samples cannot lower bw.
   EXPECT_GT(server_.conn->recovery().delivery_rate().delivered(), kFile);
+  EXPECT_TRUE(server_.conn->recovery().delivery_rate().app_limited());
 }
 
 // A shallow tail-drop buffer (12 packets, half a BDP): losses shape the
