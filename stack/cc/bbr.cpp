@@ -212,7 +212,7 @@ void Bbr::update_ack_aggregation(const RateSample& rs, uint64_t now) {
 // §5.3.1.2: the pipe is full when max_bw grew less than 25 % in three
 // consecutive non-app-limited rounds. Also ends ProbeBW_UP.
 void Bbr::check_full_bw_reached(const RateSample& rs) {
-  if (full_bw_now_ || !round_start_ || rs.is_app_limited) return;
+  if (full_bw_now_ || !round_start_ || rs.is_app_limited || max_bw_ == 0) return;
   if (max_bw_ >= percent(full_bw_, kFullBwGrowthPercent) && max_bw_ > full_bw_) {
     reset_full_bw();
     full_bw_ = max_bw_;
@@ -238,7 +238,7 @@ void Bbr::check_startup_high_loss(const RateSample& rs) {
 }
 
 void Bbr::check_startup_done() {
-  if (mode_ == Mode::kStartup && filled_pipe_) enter_drain(0);
+  if (mode_ == Mode::kStartup && filled_pipe_) enter_drain();
 }
 
 // §5.3.2: Drain ends when the flight is down to one BDP.
@@ -250,7 +250,7 @@ void Bbr::check_drain(uint64_t bytes_in_flight, uint64_t now) {
 
 void Bbr::enter_startup() { set_mode(Mode::kStartup, kStartupPacingGain, kDefaultCwndGain); }
 
-void Bbr::enter_drain(uint64_t) { set_mode(Mode::kDrain, kDrainPacingGain, kDefaultCwndGain); }
+void Bbr::enter_drain() { set_mode(Mode::kDrain, kDrainPacingGain, kDefaultCwndGain); }
 
 void Bbr::enter_probe_bw(uint64_t now) {
   cwnd_gain_ = kDefaultCwndGain;
@@ -281,7 +281,7 @@ void Bbr::start_probe_bw_refill() {
   set_mode(Mode::kProbeBwRefill, kGainUnit, kDefaultCwndGain);
 }
 
-void Bbr::start_probe_bw_up(const RateSample&) {
+void Bbr::start_probe_bw_up() {
   ack_phase_ = AckPhase::kProbeStarting;
   start_round();
   reset_full_bw();
@@ -336,11 +336,11 @@ void Bbr::update_probe_bw_cycle_phase(const RateSample& rs, uint64_t bytes_in_fl
       // After one round of refilling, probe.
       if (round_start_) {
         bw_probe_samples_ = true;
-        start_probe_bw_up(rs);
+        start_probe_bw_up();
       }
       break;
     case Mode::kProbeBwUp:
-      if (is_time_to_go_down(rs)) start_probe_bw_down(now);
+      if (is_time_to_go_down()) start_probe_bw_down(now);
       break;
     default:
       break;
@@ -366,7 +366,7 @@ bool Bbr::is_time_to_cruise(uint64_t bytes_in_flight) const {
   return bytes_in_flight <= inflight(max_bw_, kGainUnit);
 }
 
-bool Bbr::is_time_to_go_down(const RateSample&) {
+bool Bbr::is_time_to_go_down() {
   if ((cwnd_limited_ || cwnd_limited_now_) && cwnd_ >= inflight_hi_) {
     // Limited by inflight_hi, not the path: keep probing.
     reset_full_bw();

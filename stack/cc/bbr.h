@@ -112,12 +112,12 @@ class Bbr final : public CongestionController {
 
   // §5.3 transitions.
   void enter_startup();
-  void enter_drain(uint64_t now);
+  void enter_drain();
   void enter_probe_bw(uint64_t now);
   void start_probe_bw_down(uint64_t now);
   void start_probe_bw_cruise();
   void start_probe_bw_refill();
-  void start_probe_bw_up(const RateSample& rs);
+  void start_probe_bw_up();
   void enter_probe_rtt();
   void exit_probe_rtt(uint64_t now);
   void set_mode(Mode m, uint64_t pacing_gain, uint64_t cwnd_gain);
@@ -127,7 +127,7 @@ class Bbr final : public CongestionController {
   bool is_probing_bw() const;
   bool is_time_to_probe_bw(uint64_t now);
   bool is_time_to_cruise(uint64_t bytes_in_flight) const;
-  bool is_time_to_go_down(const RateSample& rs);
+  bool is_time_to_go_down();
   bool is_reno_coexistence_probe_time() const;
   void pick_probe_wait();
   void raise_inflight_hi_slope();

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from quicbed_util import (P, TIMEOUT, assert_identical, client_argv, make_www, needs_peers, quicbed_server,
-                          report, run)
+from quicbed_util import P, assert_identical, client_argv, make_www, needs_peers, peer_client_from_quicbed, report, run
 
 RATE_BPS = 40_000_000
 SIZES = [1024, 5 << 20, 10 << 20]
@@ -76,21 +74,13 @@ def test_server_bbr_to_peer_client(tmp_path, certs, peer):
     through the bottleneck."""
     www, dl = tmp_path / "www", tmp_path / "downloads"
     names = make_www(www, SIZES)
-    cli = P.PEERS[peer]
-    port = cli.fixed_port or PORT
+    port = P.PEERS[peer].fixed_port or PORT
     qlog = tmp_path / "server-qlog"
     with P.NetNs() as ns:
         shape(ns.name)
-        c = cli.client(addr="127.0.0.1", port=port, files=names, downloads=dl, alpn="h3",
-                       keylog=tmp_path / "client-keys.log", qlog_dir=tmp_path / "client-qlog",
-                       workdir=tmp_path, netns=ns.name)
-        with quicbed_server(tmp_path, certs, www, f"[::]:{port}", "--no-gso", "-v", "--cc", "bbr",
-                            "--qlog-dir", str(qlog), netns=ns.name):
-            t0 = time.monotonic()
-            rc = c.run(timeout=TIMEOUT)
-            elapsed = time.monotonic() - t0
-    log = c.log.read_text(errors="replace") if c.log.exists() else ""
-    server_log = (tmp_path / "quicbed-server.log").read_text(errors="replace")
+        rc, elapsed, log, server_log, _ = peer_client_from_quicbed(
+            tmp_path, certs, www, names, peer, port, ["--no-gso", "-v", "--cc", "bbr", "--qlog-dir", str(qlog)],
+            ns.name)
     assert rc == 0, f"{peer} client exited with {rc}: {log[-2000:]}\nserver: {server_log[-2000:]}"
     assert_identical(www, dl, names, log)
     check_bbr_qlog(qlog)

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <ostream>
 
 #include "cc/congestion_controller.h"
 #include "cc/delivery_rate.h"
@@ -175,5 +176,20 @@ class AckClock {
   uint64_t losses_ = 0;
   uint64_t bytes_sent_ = 0;
 };
+
+// What a controller tells the sender at one moment: window, slow start
+// threshold and pacing rate, compared at once in tests.
+struct CcSnapshot {
+  uint64_t cwnd = 0;
+  uint64_t ssthresh = 0;
+  uint64_t pacing_rate = 0;
+  bool operator==(const CcSnapshot&) const = default;
+};
+inline CcSnapshot snapshot(const CongestionController& cc, const RttEstimator& rtt) {
+  return CcSnapshot{cc.cwnd(), cc.ssthresh(), cc.pacing_rate(rtt)};
+}
+inline std::ostream& operator<<(std::ostream& o, const CcSnapshot& s) {
+  return o << "{cwnd " << s.cwnd << ", ssthresh " << s.ssthresh << ", pacing " << s.pacing_rate << "}";
+}
 
 }  // namespace quicbed::test
