@@ -62,9 +62,6 @@ class ConnBbrTest : public ConnPairTest {
         [&] {
           down.pump();
           seen.insert(bbr->mode());
-          // The pacer runs at BBR's rate.
-          EXPECT_EQ(server_.conn->congestion_controller().pacing_rate(server_.conn->recovery().rtt()),
-                    bbr->pacing_rate(server_.conn->recovery().rtt()));
           return down.done();
         },
         now_ + 60 * kSec);
@@ -90,7 +87,6 @@ TEST_F(ConnBbrTest, DownloadThroughBottleneckReachesProbeBw) {
   const std::set<Mode> seen = download(link, &elapsed);
   ASSERT_FALSE(HasFatalFailure());
   EXPECT_TRUE(seen.count(Mode::kStartup));
-  EXPECT_TRUE(seen.count(Mode::kDrain) || any_probe_bw(seen));
   EXPECT_TRUE(any_probe_bw(seen));
   const Bbr& bbr = *server_.conn->bbr();
   EXPECT_TRUE(bbr.filled_pipe());
@@ -109,6 +105,7 @@ TEST_F(ConnBbrTest, DownloadThroughBottleneckReachesProbeBw) {
   // The trace names the modes (qlog congestion_state_updated).
   ASSERT_GE(tracer_.states.size(), 3u);
   EXPECT_EQ(tracer_.states[0], CcState::kBbrStartup);
+  EXPECT_EQ(tracer_.states[1], CcState::kBbrDrain);
   bool traced_probe_bw = false;
   for (CcState s : tracer_.states) traced_probe_bw |= s == CcState::kBbrProbeBwCruise || s == CcState::kBbrProbeBwDown;
   EXPECT_TRUE(traced_probe_bw);
