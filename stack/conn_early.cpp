@@ -48,11 +48,16 @@ Status Connection::update_early_data(const TransportParameters* peer) {
   // 1-RTT packets on the same streams: the server saw none of them.
   discard_zero_rtt_keys();
   recovery_.discard_space(PnSpace::kApplication, now_);
-  // RFC 9000 §7.4.1: the data was written under the remembered limits; a
-  // server that lowered them leaves no room to send it again as it is.
+  // RFC 9000 §7.4.1: the remembered limits no longer hold; the server's
+  // new ones apply, even lower. Data already written beyond them cannot be
+  // sent again as it is (this stack does not rewind streams): a local
+  // failure, named as such.
   if (peer) {
-    Status fits = check_zero_rtt_limits(zero_rtt_params_, *peer);
-    if (!fits) return Status(ErrorCode::kInternalError, "0-RTT rejected and the server lowered the limits it used");
+    Status fits = streams_.reset_peer_params(*peer);
+    if (fits && !conn_send_.reset_limit(peer->initial_max_data)) {
+      fits = Status(ErrorCode::kLimitExceeded, "more data sent than the peer now allows");
+    }
+    if (!fits) return Status(ErrorCode::kInternalError, "0-RTT rejected under lower limits than it used");
   }
   report_early_data();
   return Status::ok();
