@@ -428,6 +428,11 @@ int GnutlsTls::on_hook(gnutls_session_t session, unsigned htype, unsigned when, 
                        const gnutls_datum_t* msg) {
   auto* self = static_cast<GnutlsTls*>(gnutls_session_get_ptr(session));
   if (!incoming) return 0;
+  // GnuTLS hands the POST hook what its parser left of the message: the
+  // whole body is kept from the PRE hook.
+  if (htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET && when == GNUTLS_HOOK_PRE && msg) {
+    self->ticket_msg_.assign(msg->data, msg->data + msg->size);
+  }
   if (htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET && when == GNUTLS_HOOK_POST) return self->on_ticket();
   if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && when == GNUTLS_HOOK_PRE) self->note_client_hello(msg);
   // RFC 9001 §6: a TLS KeyUpdate is an unexpected_message error.
@@ -460,6 +465,46 @@ void GnutlsTls::note_client_hello(const gnutls_datum_t* msg) {
   if (gnutls_ext_raw_parse(&offered, find, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO) >= 0) early_offered_ = offered;
 }
 
+namespace {
+
+// RFC 8446 §4.6.1: the max_early_data_size of a NewSessionTicket body's
+// early_data extension; 0 without one (or for a body that does not parse,
+// which TLS has accepted, so does not happen).
+uint32_t ticket_max_early_data(const std::vector<uint8_t>& msg) {
+  const uint8_t* p = msg.data();
+  size_t n = msg.size();
+  auto skip = [&](size_t k) {
+    if (k > n) return false;
+    p += k;
+    n -= k;
+    return true;
+  };
+  auto u16 = [&](size_t* v) {
+    if (n < 2) return false;
+    *v = size_t{p[0]} << 8 | p[1];
+    return skip(2);
+  };
+  size_t len = 0;
+  // ticket_lifetime, ticket_age_add, ticket_nonce<0..255>, ticket<1..2^16-1>
+  if (!skip(8) || n < 1) return 0;
+  len = p[0];
+  if (!skip(1 + len) || !u16(&len) || !skip(len) || !u16(&len) || len > n) return 0;
+  n = len;
+  while (n >= 4) {
+    size_t type = 0, ext_len = 0;
+    (void)u16(&type);
+    (void)u16(&ext_len);
+    if (ext_len > n) return 0;
+    if (type == kEarlyDataExtension && ext_len == 4) {
+      return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+    }
+    (void)skip(ext_len);
+  }
+  return 0;
+}
+
+}  // namespace
+
 int GnutlsTls::on_ticket() {
   const GnutlsTlsConfig& cfg = ctx_.config_;
   if (cfg.role != Role::kClient || !cfg.on_session_ticket) return 0;
@@ -470,6 +515,7 @@ int GnutlsTls::on_ticket() {
   t.session.assign(data.data, data.data + data.size);
   gnutls_free(data.data);
   t.transport_params = peer_tp_;
+  t.max_early_data = ticket_max_early_data(ticket_msg_);
   cfg.on_session_ticket(t);
   return 0;
 }

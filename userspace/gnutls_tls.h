@@ -31,6 +31,10 @@ namespace quicbed {
 struct SessionTicket {
   std::vector<uint8_t> session;
   std::vector<uint8_t> transport_params;
+  // The ticket's early_data extension (RFC 8446 §4.6.1), 0 without one.
+  // RFC 9001 §4.6.1: only 0xffffffff allows 0-RTT in QUIC.
+  uint32_t max_early_data = 0;
+  bool allows_zero_rtt() const { return max_early_data == 0xffffffff; }
 };
 
 struct GnutlsTlsConfig {
@@ -170,6 +174,7 @@ class GnutlsTls final : public TlsSession {
   TlsCallbacks* cb_ = nullptr;  // set during provide_data() and advance()
   std::vector<uint8_t> local_tp_;
   std::vector<uint8_t> peer_tp_;
+  std::vector<uint8_t> ticket_msg_;  // client: the NewSessionTicket being processed
   bool peer_tp_received_ = false;
   bool peer_checked_ = false;
   bool started_ = false;

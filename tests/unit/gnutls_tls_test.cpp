@@ -727,6 +727,7 @@ TEST_F(GnutlsResumptionTest, TicketAfterHandshakeAtOneRtt) {
   EXPECT_TRUE(server.sent_at[idx(EncryptionLevel::kApplication)]);
   EXPECT_EQ(tickets[0].transport_params, server_tp());
   EXPECT_FALSE(tickets[0].session.empty());
+  EXPECT_FALSE(tickets[0].allows_zero_rtt()) << tickets[0].max_early_data;
   EXPECT_FALSE(client.tls->resumed());
   EXPECT_FALSE(server.tls->resumed());
   EXPECT_EQ(client.tls->early_data_state(), EarlyDataState::kNone);
@@ -775,6 +776,9 @@ TEST_F(GnutlsResumptionTest, EarlyDataAccepted) {
   client_cfg.early_data = true;
   first_connection();
   ASSERT_FALSE(HasFatalFailure());
+  // RFC 9001 §4.6.1: a QUIC server allowing 0-RTT says 0xffffffff.
+  EXPECT_EQ(tickets[0].max_early_data, 0xffffffffu);
+  EXPECT_TRUE(tickets[0].allows_zero_rtt());
   resume();
   ASSERT_FALSE(HasFatalFailure());
   // RFC 9001 §4.6.1: the 0-RTT write key comes with the ClientHello.
