@@ -108,12 +108,12 @@ def started(cmd: P.Command, port: int = PORT):
 
 
 def our_client_twice(tmp: Path, certs: P.Certs, names: list[str], alpn: str, zerortt: bool,
-                     netns: str) -> tuple[Path, list[str]]:
+                     netns: str, *more: str) -> tuple[Path, list[str]]:
     """Our client fetches names[0], then (resuming, in 0-RTT if `zerortt`)
     the others; returns the downloads and both runs' logs."""
     dl, keylog, session = tmp / "downloads", tmp / "client-keys.log", tmp / "session.txt"
     extra = ["-v", "--no-gso", "--ca", str(certs.ca_cert), "--keylog", str(keylog), "--alpn", alpn,
-             "--session-file", str(session)]
+             "--session-file", str(session), *more]
     if zerortt:
         extra.append("--early-data")
     logs = []
@@ -142,14 +142,23 @@ def test_ours_to_ours(tmp_path, certs, case, alpn):
     www = tmp_path / "www"
     names = make_files(www, zerortt)
     server_keys = tmp_path / "server-keys.log"
-    extra = ["-v", "--no-gso", "--keylog", str(server_keys)] + (["--early-data"] if zerortt else [])
+    sq, cq = tmp_path / "server-qlog", tmp_path / "client-qlog"
+    extra = ["-v", "--no-gso", "--keylog", str(server_keys), "--qlog-dir", str(sq)]
+    extra += ["--early-data"] if zerortt else []
     with P.NetNs() as ns:
         with quicbed_server(tmp_path, certs, www, f"127.0.0.1:{PORT}", *extra, netns=ns.name):
             with P.Capture(tmp_path / "capture.pcap", PORT, netns=ns.name) as cap:
-                dl, _ = our_client_twice(tmp_path, certs, names, alpn, zerortt, ns.name)
+                dl, _ = our_client_twice(tmp_path, certs, names, alpn, zerortt, ns.name, "--qlog-dir", str(cq))
     assert_identical(www, dl, names, "")
     check_two_handshakes(tmp_path, cap, [tmp_path / "client-keys.log", server_keys], zerortt,
                          f"quicbed -> quicbed, {case}, {alpn}")
+    # qlog: 0-RTT packets sent and received, and the 0-RTT key's events.
+    client_log = "".join(f.read_text() for f in cq.glob("*.sqlog"))
+    server_log = "".join(f.read_text() for f in sq.glob("*.sqlog"))
+    for text, event in ((client_log, "transport:packet_sent"), (server_log, "transport:packet_received")):
+        zero_rtt = [rec for rec in text.split("\x1e") if event in rec and '"packet_type":"0RTT"' in rec]
+        assert bool(zero_rtt) == zerortt, (event, len(zero_rtt))
+        assert ('"key_type":"client_0rtt_secret"' in text) == zerortt
 
 
 @needs_peers
