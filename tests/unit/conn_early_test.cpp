@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace quicbed {
 namespace {
 
 using test::Buf;
+using test::default_params;
 using test::kMs;
 using test::kSec;
 
@@ -76,6 +78,18 @@ class ConnEarlyTest : public test::ConnPairTest {
     ASSERT_TRUE(server_.conn->init(now_).is_ok());
     Status s = client_.conn->init(now_);
     ASSERT_TRUE(s.is_ok()) << s.reason();
+  }
+
+  // Both ends with 0-RTT on; a first connection, then `between` (changes to
+  // the second connection's configuration), then the resuming one.
+  void resume_zero_rtt(const std::function<void()>& between = nullptr,
+                       const TransportParameters* remembered = nullptr) {
+    client_.tls_config.early_data = true;
+    server_.tls_config.early_data = true;
+    first_connection();
+    ASSERT_FALSE(HasFatalFailure());
+    if (between) between();
+    second_connection(&tickets_.back(), remembered);
   }
 
   // The client's request, written before the handshake (0-RTT) if it may.
@@ -142,11 +156,7 @@ TEST_F(ConnEarlyTest, ResumedHandshakeHasNoCertificate) {
 }
 
 TEST_F(ConnEarlyTest, ZeroRttAcceptedAndDelivered) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
-  second_connection(&tickets_.back());
+  resume_zero_rtt();
   ASSERT_FALSE(HasFatalFailure());
   ASSERT_EQ(client_.conn->early_data(), EarlyDataState::kAttempted);
   ASSERT_TRUE(client_.conn->zero_rtt_writable());
@@ -181,14 +191,9 @@ TEST_F(ConnEarlyTest, ZeroRttAcceptedAndDelivered) {
 }
 
 TEST_F(ConnEarlyTest, ZeroRttRejectedDataResentInOneRtt) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
   // The same server (same ticket key) now with a lower stream limit than
   // its tickets were issued under: it refuses 0-RTT (RFC 9000 §7.4.1).
-  server_.config.params.initial_max_streams_bidi = 8;
-  second_connection(&tickets_.back());
+  resume_zero_rtt([&] { server_.config.params.initial_max_streams_bidi = 8; });
   ASSERT_FALSE(HasFatalFailure());
   ASSERT_EQ(client_.conn->early_data(), EarlyDataState::kAttempted);
   // One stream: within the remembered limits and the server's new ones.
@@ -208,13 +213,8 @@ TEST_F(ConnEarlyTest, ZeroRttRejectedDataResentInOneRtt) {
 }
 
 TEST_F(ConnEarlyTest, RejectedUnderLimitsItExceededFailsLocally) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
   // The server now lets the client have one stream; 0-RTT used two.
-  server_.config.params.initial_max_streams_bidi = 1;
-  second_connection(&tickets_.back());
+  resume_zero_rtt([&] { server_.config.params.initial_max_streams_bidi = 1; });
   ASSERT_FALSE(HasFatalFailure());
   (void)send_request();
   (void)send_request();
@@ -225,18 +225,14 @@ TEST_F(ConnEarlyTest, RejectedUnderLimitsItExceededFailsLocally) {
 }
 
 TEST_F(ConnEarlyTest, UnknownTicketMeansFullHandshakeAndOneRttData) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
   // A server restarted with a new ticket key: the ticket is stale.
-  server_.ctx.reset();
-  auto ctx = GnutlsTlsContext::create(server_.tls_config);
-  ASSERT_TRUE(ctx.is_ok());
-  server_.ctx = std::move(ctx).value();
-  server_.tls.reset();
-  server_.conn.reset();
-  second_connection(&tickets_.back());
+  resume_zero_rtt([&] {
+    server_.conn.reset();
+    server_.tls.reset();
+    auto ctx = GnutlsTlsContext::create(server_.tls_config);
+    ASSERT_TRUE(ctx.is_ok());
+    server_.ctx = std::move(ctx).value();
+  });
   ASSERT_FALSE(HasFatalFailure());
   const uint64_t id = send_request();
   run_until([&] { return confirmed() && !server_.events.readable.empty(); }, now_ + 5 * kSec);
@@ -252,18 +248,11 @@ TEST_F(ConnEarlyTest, UnknownTicketMeansFullHandshakeAndOneRttData) {
 }
 
 TEST_F(ConnEarlyTest, AcceptedWithReducedLimitsIsProtocolViolation) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
   // The client remembers more than the server will say this time, and the
   // server (whose parameters did not change) accepts 0-RTT.
-  Result<TransportParameters> tp = TransportParameters::parse(
-      Bytes(tickets_.back().transport_params.data(), tickets_.back().transport_params.size()), Role::kServer);
-  ASSERT_TRUE(tp.is_ok());
-  TransportParameters more = *tp;
+  TransportParameters more = default_params();
   more.initial_max_data += 1;
-  second_connection(&tickets_.back(), &more);
+  resume_zero_rtt(nullptr, &more);
   ASSERT_FALSE(HasFatalFailure());
   (void)send_request();
   run_until([&] { return client_.events.closes > 0; }, now_ + 5 * kSec);
@@ -277,11 +266,7 @@ TEST_F(ConnEarlyTest, AcceptedWithReducedLimitsIsProtocolViolation) {
 }
 
 TEST_F(ConnEarlyTest, ZeroRttKeysOpenOnlyZeroRttPackets) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
-  second_connection(&tickets_.back());
+  resume_zero_rtt();
   ASSERT_FALSE(HasFatalFailure());
   run_until([&] { return server_.conn->early_data() == EarlyDataState::kAccepted || server_.conn->handshake_complete(); },
             now_ + 100 * kMs);
@@ -316,13 +301,9 @@ namespace {
 // RFC 9369 §3.2: version 2 numbers the long header types differently
 // (0-RTT is 0b10); the packet helpers write and read them per version.
 TEST_F(ConnEarlyTest, ZeroRttInVersion2) {
-  client_.tls_config.early_data = true;
-  server_.tls_config.early_data = true;
   client_.config.version = kVersion2;
   server_.config.version = kVersion2;
-  first_connection();
-  ASSERT_FALSE(HasFatalFailure());
-  second_connection(&tickets_.back());
+  resume_zero_rtt();
   ASSERT_FALSE(HasFatalFailure());
   const uint64_t id = send_request();
   flush(test::kToServer);
