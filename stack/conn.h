@@ -323,7 +323,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   struct PacketDraft;
 
   static constexpr size_t idx(PnSpace s) { return static_cast<size_t>(s); }
-  // The encryption level and packet type of a space (no 0-RTT here).
+  // The encryption level and packet type of a space's own keys (0-RTT
+  // packets, written and read with the connection's 0-RTT keys, excepted).
   static constexpr EncryptionLevel level_of(PnSpace s) {
     return s == PnSpace::kInitial     ? EncryptionLevel::kInitial
            : s == PnSpace::kHandshake ? EncryptionLevel::kHandshake
