@@ -212,6 +212,24 @@ TEST_F(ConnEarlyTest, ZeroRttRejectedDataResentInOneRtt) {
   expect_established();
 }
 
+TEST_F(ConnEarlyTest, LostZeroRttDataIsRepaired) {
+  resume_zero_rtt();
+  ASSERT_FALSE(HasFatalFailure());
+  // The client's first datagram (Initial + 0-RTT with the request) is lost;
+  // the ClientHello comes again on PTO, and the request's loss is detected
+  // in the Application space (RFC 9002 §6), where it goes again.
+  filter_ = [](test::Dir d, size_t index, uint64_t) {
+    return test::Verdict{d == test::kToServer && index == 0 ? test::Verdict::Fate::kDrop : test::Verdict::Fate::kDeliver};
+  };
+  const uint64_t id = send_request();
+  run_until([&] { return confirmed() && !server_.events.readable.empty(); }, now_ + 10 * kSec);
+  expect_established();
+  bool fin = false;
+  EXPECT_EQ(server_received(id, &fin), kRequest);
+  EXPECT_TRUE(fin);
+  EXPECT_TRUE(client_.conn->resumed());
+}
+
 TEST_F(ConnEarlyTest, RejectedUnderLimitsItExceededFailsLocally) {
   // The server now lets the client have one stream; 0-RTT used two.
   resume_zero_rtt([&] { server_.config.params.initial_max_streams_bidi = 1; });
