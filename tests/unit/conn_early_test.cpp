@@ -135,6 +135,27 @@ class ConnEarlyTest : public test::ConnPairTest {
   TransportParameters remembered_;
 };
 
+// CRYPTO frames in 1-RTT packets reach TLS at the server too (RFC 9001
+// §4.1.3): a NewSessionTicket from a client is TLS's unexpected_message.
+TEST_F(ConnEarlyTest, OneRttCryptoFromTheClientReachesTls) {
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  auto key = client_.tls->secrets.find({EncryptionLevel::kApplication, KeyDirection::kWrite});
+  ASSERT_NE(key, client_.tls->secrets.end());
+  // A NewSessionTicket (type 4) header announcing an empty-ish body.
+  const uint8_t ticket[] = {0x04, 0x00, 0x00, 0x04, 0, 0, 0, 0};
+  Buf frames(64);
+  Writer w{MutBytes(frames.data(), frames.size())};
+  ASSERT_TRUE(write_crypto(w, CryptoFrame{0, Bytes(ticket, sizeof ticket)}).is_ok());
+  frames.resize(w.position());
+  const PeerCid* dcid = client_.conn->peer_cids().current();
+  ASSERT_NE(dcid, nullptr);
+  deliver(test::kToServer, test::forge_one_rtt(client_.crypto, key->second, dcid->cid.view(), 5000, frames));
+  ASSERT_EQ(server_.events.closes, 1);
+  // RFC 9001 §4.8: CRYPTO_ERROR 0x0100 + unexpected_message (10).
+  EXPECT_EQ(server_.events.error_code, 0x10au) << server_.events.reason;
+}
+
 TEST_F(ConnEarlyTest, ResumedHandshakeHasNoCertificate) {
   first_connection();
   ASSERT_FALSE(HasFatalFailure());
