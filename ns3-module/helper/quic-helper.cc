@@ -1,0 +1,55 @@
+#include "quic-helper.h"
+
+#include "ns3/config.h"
+#include "ns3/fatal-error.h"
+#include "ns3/ipv4.h"
+#include "ns3/quic-l4-protocol.h"
+
+namespace ns3
+{
+
+void
+QuicHelper::Install(NodeContainer nodes) const
+{
+    for (auto it = nodes.Begin(); it != nodes.End(); ++it)
+    {
+        Install(*it);
+    }
+}
+
+void
+QuicHelper::Install(Ptr<Node> node) const
+{
+    if (!node->GetObject<Ipv4>())
+    {
+        NS_FATAL_ERROR("QuicHelper::Install: node " << node->GetId()
+                                                    << " has no internet stack (InternetStackHelper first)");
+    }
+    if (node->GetObject<QuicL4Protocol>())
+    {
+        return;
+    }
+    node->AggregateObject(CreateObject<QuicL4Protocol>());
+}
+
+void
+QuicHelper::SetSocketAttribute(const std::string& name, const AttributeValue& value)
+{
+    Config::SetDefault("ns3::QuicSocket::" + name, value);
+}
+
+int64_t
+QuicHelper::AssignStreams(NodeContainer nodes, int64_t stream)
+{
+    int64_t used = 0;
+    for (auto it = nodes.Begin(); it != nodes.End(); ++it)
+    {
+        if (Ptr<QuicL4Protocol> quic = (*it)->GetObject<QuicL4Protocol>())
+        {
+            used += quic->AssignStreams(stream + used);
+        }
+    }
+    return used;
+}
+
+} // namespace ns3
