@@ -6,13 +6,10 @@
 #
 # In an ns-3 tree, ${libcore} and friends name the tree's library targets;
 # here they name ns-3's imported targets.
-foreach(m core network internet point-to-point applications flow-monitor traffic-control stats)
-  string(REPLACE "-" "_" var ${m})
-  set(lib${var} ns3::lib${m})
+foreach(m core network internet point-to-point point-to-point-layout applications flow-monitor
+          traffic-control stats)
+  set(lib${m} ns3::lib${m})
 endforeach()
-set(libpoint-to-point ns3::libpoint-to-point)
-set(libflow-monitor ns3::libflow-monitor)
-set(libtraffic-control ns3::libtraffic-control)
 
 # ns-3's headers live flat under include/ns3/; ours are copied into the same
 # shape so that module code and users write #include "ns3/quic-socket.h".
