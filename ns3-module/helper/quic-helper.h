@@ -13,6 +13,8 @@
 #ifndef QUIC_HELPER_H
 #define QUIC_HELPER_H
 
+#include "ns3/address.h"
+#include "ns3/application-container.h"
 #include "ns3/attribute.h"
 #include "ns3/node-container.h"
 
@@ -33,6 +35,18 @@ class QuicHelper
     // `stream` on; returns how many were used. Call with the other
     // AssignStreams of a script for runs that repeat exactly.
     static int64_t AssignStreams(NodeContainer nodes, int64_t stream);
+
+    // The QUIC-specific applications (quic-apps.h): a request/response
+    // and DATAGRAM echo server on `port` of each node, and a client of
+    // `server` running `requests` exchanges, `parallel` streams at a time.
+    // More attributes (Datagrams, ...) through the returned applications.
+    static ApplicationContainer InstallServer(NodeContainer nodes, uint16_t port);
+    static ApplicationContainer InstallClient(Ptr<Node> node,
+                                              const Address& server,
+                                              uint32_t requests,
+                                              uint32_t parallel,
+                                              uint32_t requestSize,
+                                              uint32_t responseSize);
 };
 
 } // namespace ns3

@@ -277,6 +277,7 @@ QuicSocket::DoDispose()
     m_l4 = nullptr;
     m_streamRecv = MakeNullCallback<void, Ptr<QuicSocket>, uint64_t>();
     m_datagramRecv = MakeNullCallback<void, Ptr<QuicSocket>, Ptr<Packet>>();
+    m_streamWritable = MakeNullCallback<void, Ptr<QuicSocket>>();
     Socket::DoDispose();
 }
 
@@ -756,19 +757,12 @@ void
 QuicSocket::DeliverEvents()
 {
     Ptr<QuicSocket> self = this; // an application callback may close us
-    quicbed::Connection* c = Conn();
     if (m_handshakeDone && !m_handshakeReported)
     {
         m_handshakeReported = true;
         m_handshakeDoneTrace(Simulator::Now() - m_startTime);
         if (m_role == CLIENT)
         {
-            auto id = c->open_stream(quicbed::StreamDir::kBidi);
-            if (!id.is_ok())
-            {
-                NS_FATAL_ERROR("QuicSocket: the server allows no bidirectional stream");
-            }
-            m_stream = static_cast<int64_t>(id.value());
             WritePending();
             NotifyConnectionSucceeded();
             NotifySend(GetTxAvailable());
@@ -805,6 +799,14 @@ QuicSocket::DeliverEvents()
                 m_datagramRecv(this, Create<Packet>(d.data(), d.size()));
             }
         }
+    }
+    if (!m_pending.empty() || (m_appClosed && !m_finWritten))
+    {
+        WritePending();
+    }
+    if (!m_streamWritable.IsNull() && m_handshakeReported && !m_closed)
+    {
+        m_streamWritable(this);
     }
     if (m_sendBlocked && !m_closed && GetTxAvailable() > 0)
     {
@@ -890,7 +892,7 @@ void
 QuicSocket::WritePending()
 {
     quicbed::Connection* c = Conn();
-    if (!c || m_stream < 0 || !m_handshakeDone)
+    if (!c || !m_handshakeDone || m_closed)
     {
         return;
     }
@@ -898,6 +900,22 @@ QuicSocket::WritePending()
     if (m_pending.empty() && !fin)
     {
         return;
+    }
+    if (m_stream < 0 && m_role == CLIENT)
+    {
+        // The Socket API's stream opens with its first byte (or FIN), so a
+        // client using only the QUIC API's streams gets stream 0 for its own.
+        auto id = c->open_stream(quicbed::StreamDir::kBidi);
+        if (!id.is_ok())
+        {
+            RequestFlush(); // STREAMS_BLOCKED; retried after the next event
+            return;
+        }
+        m_stream = static_cast<int64_t>(id.value());
+    }
+    if (m_stream < 0)
+    {
+        return; // a server writes once the client's stream is there
     }
     auto n = c->stream_write(static_cast<uint64_t>(m_stream),
                              quicbed::Bytes(m_pending.data(), m_pending.size()),
@@ -1015,6 +1033,18 @@ QuicSocket::ShutdownSend()
 
 // ---------------------------------------------------------------- QUIC API
 
+void
+QuicSocket::CloseConnection(uint64_t appErrorCode)
+{
+    m_appClosed = true;
+    quicbed::Connection* c = Conn();
+    if (c && !m_closed)
+    {
+        c->close(appErrorCode, "closed by the application", NowUs());
+        RequestFlush();
+    }
+}
+
 int64_t
 QuicSocket::OpenStream(bool bidirectional)
 {
@@ -1123,6 +1153,12 @@ void
 QuicSocket::SetDatagramRecvCallback(Callback<void, Ptr<QuicSocket>, Ptr<Packet>> cb)
 {
     m_datagramRecv = cb;
+}
+
+void
+QuicSocket::SetStreamWritableCallback(Callback<void, Ptr<QuicSocket>> cb)
+{
+    m_streamWritable = cb;
 }
 
 } // namespace ns3

@@ -112,6 +112,9 @@ class QuicSocket : public Socket
     bool GetAllowBroadcast() const override;
 
     // ---- QUIC-specific API (after the handshake completed)
+    // Closes the connection at once (RFC 9000 §10.2) with an application
+    // error code; 0 is a normal close for both applications.
+    void CloseConnection(uint64_t appErrorCode);
     // Opens a stream of ours; its ID, or -1 (GetErrno) when the peer's
     // stream limit does not allow one now.
     int64_t OpenStream(bool bidirectional);
@@ -129,6 +132,9 @@ class QuicSocket : public Socket
     // recv callback hears about stream 0 too).
     void SetStreamRecvCallback(Callback<void, Ptr<QuicSocket>, uint64_t> cb);
     void SetDatagramRecvCallback(Callback<void, Ptr<QuicSocket>, Ptr<Packet>> cb);
+    // Called after every batch of input the connection processed (ACKs
+    // may have made room in stream send buffers): retry partial writes.
+    void SetStreamWritableCallback(Callback<void, Ptr<QuicSocket>> cb);
     // The engine of this socket's connection; null before Connect() or an
     // accepted connection's handshake.
     const quicbed::Connection* GetConnection() const;
@@ -264,6 +270,7 @@ class QuicSocket : public Socket
 
     Callback<void, Ptr<QuicSocket>, uint64_t> m_streamRecv;
     Callback<void, Ptr<QuicSocket>, Ptr<Packet>> m_datagramRecv;
+    Callback<void, Ptr<QuicSocket>> m_streamWritable;
 
     // Trace sources, named as TcpSocketBase's where they mean the same.
     TracedValue<uint32_t> m_cWnd;
