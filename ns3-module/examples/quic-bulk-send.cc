@@ -1,6 +1,7 @@
 // The smallest QUIC script: BulkSend to a PacketSink over a point-to-point
 // link, exactly as with TCP, except for one attribute (Protocol). Prints the
-// bytes received and the goodput; --qlog, --pcap and --cwnd show the traces.
+// bytes received and the goodput; --qlog, --pcap and --cwnd show the traces;
+// --flows=N makes N connections to the one listening socket.
 //
 //   quic-bulk-send --maxBytes=10000000 --rate=100Mbps --delay=10ms --qlog=/tmp/q
 #include "ns3/applications-module.h"
@@ -39,7 +40,9 @@ main(int argc, char* argv[])
     bool pcap = false;
     bool cwnd = false;
     double duration = 10;
+    uint32_t flows = 1;
     CommandLine cmd(__FILE__);
+    cmd.AddValue("flows", "BulkSend applications, all to the one sink", flows);
     cmd.AddValue("maxBytes", "Bytes to send (0: unlimited)", maxBytes);
     cmd.AddValue("rate", "Link rate", rate);
     cmd.AddValue("delay", "One-way link delay", delay);
@@ -71,8 +74,11 @@ main(int argc, char* argv[])
     const uint16_t port = 4433;
     BulkSendHelper bulk(protocol, InetSocketAddress(ifaces.GetAddress(1), port));
     bulk.SetAttribute("MaxBytes", UintegerValue(maxBytes));
-    ApplicationContainer source = bulk.Install(nodes.Get(0));
-    source.Start(Seconds(0.1));
+    for (uint32_t i = 0; i < flows; ++i)
+    {
+        ApplicationContainer source = bulk.Install(nodes.Get(0));
+        source.Start(Seconds(0.1 + 0.01 * i));
+    }
     PacketSinkHelper sinkHelper(protocol, InetSocketAddress(Ipv4Address::GetAny(), port));
     ApplicationContainer sink = sinkHelper.Install(nodes.Get(1));
     sink.Start(Seconds(0));
