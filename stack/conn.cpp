@@ -57,8 +57,13 @@ Connection::Connection(const ConnectionConfig& c)
       version_(c.version),
       local_params_(c.params),
       cid_len_(c.cid_len),
-      max_datagram_size_(c.max_datagram_size),
-      cc_(c.cc, clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
+      // RFC 9000 §14.3: a path MTU search starts from the 1200 bytes every
+      // QUIC path carries.
+      max_datagram_size_(c.pmtud ? Pmtud::kBasePlpmtu : c.max_datagram_size),
+      ecn_(c.ecn),
+      pmtud_(c.pmtud, clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize),
+             c.pmtu_raise_interval_us),
+      cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize)),
       recovery_(alloc_, cc_.get(), *this,
                 RecoveryConfig{c.role == Role::kServer, kDefaultMaxAckDelayUs, c.max_outstanding_packets}),
       pacer_(Pacer::kDefaultBurstPackets * clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
@@ -70,7 +75,10 @@ Connection::Connection(const ConnectionConfig& c)
       conn_recv_(c.params.initial_max_data, c.max_connection_window),
       datagrams_(alloc_, c.datagram_queue_count, c.datagram_queue_bytes),
       // RFC 9000 §8.1: only servers validate addresses before sending.
-      address_validated_(c.role == Role::kClient) {
+      address_validated_(c.role == Role::kClient),
+      traced_ecn_state_(ecn_.state()),
+      traced_mtu_(max_datagram_size_),
+      traced_pmtud_state_(pmtud_.state()) {
   local_params_.active_connection_id_limit = peer_cids_.limit();
 }
 
@@ -81,7 +89,8 @@ Status Connection::init(uint64_t now) {
   vc_ = version_crypto(version_);
   if (!vc_) return Status(ErrorCode::kInvalidArgument, "unsupported QUIC version");
   if (cid_len_ > kMaxCidLen) return Status(ErrorCode::kInvalidArgument, "connection ID too long");
-  if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize) {
+  if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize ||
+      pmtud_.upper_bound() > kMaxCcDatagramSize) {
     return Status(ErrorCode::kInvalidArgument, "max_datagram_size out of range");
   }
   if (local_params_.max_idle_timeout > kVarintMax / kMsToUs) {
@@ -267,6 +276,8 @@ void Connection::confirm_handshake(uint64_t now) {
   handshake_confirmed_ = true;
   trace_state(TraceConnectionState::kHandshakeConfirmed);
   recovery_.on_handshake_confirmed(now);
+  // RFC 9000 §14.3: probes are 1-RTT packets, within the peer's limit.
+  if (has_peer_params_) pmtud_.start(peer_params_.max_udp_payload_size, now);
   // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed
   // (a client that never sent a Handshake packet still holds Initial ones).
   discard_space(PnSpace::kInitial, now);
@@ -300,6 +311,11 @@ void Connection::update_amplification(uint64_t now) {
 // ---- RecoveryEvents --------------------------------------------------------
 
 void Connection::on_packet_acked(const SentPacket& p) {
+  if (p.mtu_probe) {
+    pmtud_.on_probe_acked(p.bytes, now_);
+    return;
+  }
+  pmtud_.on_packet_acked(p.bytes, p.time_sent);
   PacketNumberSpace& s = sp(p.space);
   for (const SentItem& it : p.items) {
     switch (it.kind) {
@@ -328,6 +344,13 @@ void Connection::on_packet_acked(const SentPacket& p) {
 
 void Connection::on_packet_lost(const SentPacket& p) {
   trace_lost(p);
+  ecn_.on_packet_lost(p.ecn);
+  if (p.mtu_probe) {
+    // RFC 9000 §14.4: a probe's PING and PADDING are not repeated.
+    pmtud_.on_probe_lost(p.bytes, now_);
+    return;
+  }
+  pmtud_.on_packet_lost(p.bytes, p.time_sent, now_);
   PacketNumberSpace& s = sp(p.space);
   for (const SentItem& it : p.items) {
     switch (it.kind) {
@@ -355,8 +378,9 @@ void Connection::on_packet_lost(const SentPacket& p) {
   }
 }
 
-void Connection::on_packet_discarded(const SentPacket&) {
+void Connection::on_packet_discarded(const SentPacket& p) {
   // Its space is gone, and with it everything the packet carried.
+  ecn_.on_packet_discarded(p.ecn);
 }
 
 void Connection::on_stream_fate(const SentItem& it, bool acked) {
@@ -557,7 +581,7 @@ uint64_t Connection::idle_deadline() const {
 uint64_t Connection::next_timeout() const {
   if (!initialized_ || state_ == State::kClosed) return kNever;
   if (closing_or_draining()) return close_deadline_;
-  uint64_t t = min_u64(recovery_.loss_detection_timer(), idle_deadline());
+  uint64_t t = min_u64(min_u64(recovery_.loss_detection_timer(), idle_deadline()), pmtud_.next_timeout());
   for (const PacketNumberSpace& s : spaces_) {
     // An ACK already due is write_datagram()'s business, not a timer's.
     const uint64_t d = s.can_send() ? s.acks.deadline() : kNever;
@@ -566,7 +590,7 @@ uint64_t Connection::next_timeout() const {
   // Data held back by the pacer only (RFC 9002 §7.7) goes when it says.
   const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
   if (app.can_send() && recovery_.can_send(false) && recovery_.bytes_in_flight() < cc_->cwnd() &&
-      (handshake_done_pending_ || app_data_pending())) {
+      (handshake_done_pending_ || app_data_pending() || pmtud_.probe_size() != 0)) {
     const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
     if (paced > now_) t = min_u64(t, paced);
   }
@@ -596,8 +620,17 @@ void Connection::on_timeout(uint64_t now) {
     events_.on_connection_closed(info);
     return;
   }
-  if (recovery_.loss_detection_timer() > now) return;
+  // RFC 8899 §5.1.1: the PMTU_RAISE_TIMER starts another search.
+  pmtud_.on_timeout(now);
+  if (recovery_.loss_detection_timer() > now) {
+    trace_path();
+    return;
+  }
   const LossTimerAction a = recovery_.on_loss_detection_timeout(now);
+  // RFC 8899 §4.3: probe timeouts in a row may be a black hole for the
+  // PLPMTU's packets.
+  if (a.kind == LossTimerAction::Kind::kProbe) pmtud_.on_pto(recovery_.pto_count(), now);
+  apply_plpmtu();
   trace_recovery();
   if (a.kind != LossTimerAction::Kind::kProbe) return;
   PacketNumberSpace& s = sp(a.space);

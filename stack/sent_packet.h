@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "base/bounded.h"
+#include "ecn.h"
 #include "packet_type.h"
 
 namespace quicbed {
@@ -36,6 +37,11 @@ struct SentPacket {
   // (in flight = ack-eliciting or PADDING); ACK-only packets are neither.
   bool ack_eliciting = false;
   bool in_flight = false;
+  // The ECN codepoint of its datagram (RFC 9000 §13.4.2: validation
+  // compares the peer's counts with the marks of acknowledged packets).
+  Ecn ecn = Ecn::kNotEct;
+  // A DPLPMTUD probe (RFC 9000 §14.4): its loss is no congestion signal.
+  bool mtu_probe = false;
   BoundedVec<SentItem, kMaxSentItems> items;
 };
 

@@ -43,6 +43,8 @@ struct Options {
   size_t max_datagram_size = 1452;   // a 1500-byte MTU less IPv6 and UDP headers
   uint64_t timeout_us = 10'000'000;  // idle timeout, which also bounds the handshake
   bool gso = true;                   // UDP GSO on send (off: captures on lo decrypt)
+  bool ecn = true;                   // mark ECT(0) while validated (RFC 9000 §13.4)
+  bool pmtud = true;                 // DPLPMTUD from 1200 up to max_datagram_size
   int verbose = 0;
 };
 
