@@ -273,6 +273,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool has_peer_params() const { return has_peer_params_; }
   const TransportParameters& peer_params() const { return peer_params_; }
   const Recovery& recovery() const { return recovery_; }
+  const CongestionController& congestion_controller() const { return cc_.get(); }
   // RFC 9000 §5.1.2: addresses the peer with another connection ID it
   // issued from now on, and retires the current one (the peer replaces
   // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
