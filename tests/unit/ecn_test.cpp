@@ -8,6 +8,7 @@
 
 #include "conn_pair.h"
 #include "ecn_validation.h"
+#include "endpoint_pair.h"
 #include "stream_transfer.h"
 
 namespace quicbed {
@@ -182,7 +183,7 @@ TEST_F(EcnConnTest, CleanPathValidatesAndMarksEveryDatagram) {
   handshake();
   expect_established();
   ASSERT_TRUE(upload(200'000));
-  for (Endpoint* e : {&client_, &server_}) {
+  for (test::Endpoint* e : {&client_, &server_}) {
     EXPECT_EQ(e->conn->ecn().state(), EcnState::kCapable);
     EXPECT_EQ(e->conn->ecn().failure(), EcnFailure::kNone);
     // The peer counted our packets in the handshake spaces and 1-RTT.
@@ -206,7 +207,7 @@ TEST_F(EcnConnTest, BleachingPathFailsValidation) {
   expect_established();
   ASSERT_TRUE(upload(100'000));
   for (Dir d : {kToServer, kToClient}) {
-    Endpoint& e = from(d);
+    test::Endpoint& e = from(d);
     EXPECT_EQ(e.conn->ecn().state(), EcnState::kFailed);
     EXPECT_EQ(e.conn->ecn().failure(), EcnFailure::kMissingCounts);
     // At most the testing packets went out marked, then none.
@@ -222,7 +223,7 @@ TEST_F(EcnConnTest, RemarkedToEct1FailsValidation) {
   handshake();
   expect_established();
   ASSERT_TRUE(upload(50'000));
-  for (Endpoint* e : {&client_, &server_}) {
+  for (test::Endpoint* e : {&client_, &server_}) {
     EXPECT_EQ(e->conn->ecn().state(), EcnState::kFailed);
     EXPECT_EQ(e->conn->ecn().failure(), EcnFailure::kEct1Reported);
     EXPECT_EQ(e->conn->datagram_ecn(), Ecn::kNotEct);
@@ -312,6 +313,29 @@ INSTANTIATE_TEST_SUITE_P(Controllers, EcnCeTest, ::testing::Values(CcAlgorithm::
                          [](const auto& info) {
                            return std::string(info.param == CcAlgorithm::kNewReno ? "NewReno" : "Cubic");
                          });
+
+// The server Endpoint hands each connection's codepoint to the host with
+// the datagram (Transmit::ecn); clients and server validate each other.
+using EcnEndpointTest = EndpointPairTest;
+
+TEST_F(EcnEndpointTest, TransmitCarriesTheConnectionsCodepoint) {
+  config_.connection.ecn = true;
+  client_config = [](ConnectionConfig& c) { c.ecn = true; };
+  start_server();
+  TestClient& c = add_client();
+  run_until([&] { return all_confirmed(); }, 5 * kSec);
+  ASSERT_TRUE(c.conn->handshake_confirmed());
+  auto id = c.conn->open_stream(StreamDir::kBidi);
+  ASSERT_TRUE(id.is_ok());
+  ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(pattern(20'000, 1)), true).is_ok());
+  run_for(500 * kMs);
+  ASSERT_EQ(host_.accepted_events.size(), 1u);
+  ASSERT_EQ(host_.accepted_events[0]->received[*id].size(), 20'000u);
+  ASSERT_FALSE(sent_by_server_.empty());
+  for (const Sent& s : sent_by_server_) EXPECT_EQ(s.ecn, Ecn::kEct0);
+  EXPECT_EQ(host_.accepted_events[0]->conn->ecn().state(), EcnState::kCapable);
+  EXPECT_EQ(c.conn->ecn().state(), EcnState::kCapable);
+}
 
 }  // namespace
 }  // namespace quicbed
