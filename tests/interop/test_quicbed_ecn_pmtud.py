@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from quicbed_util import (P, TIMEOUT, assert_identical, check_capture, client_argv, make_www, needs_peers,
-                          quicbed_server, run, tshark_check)
+from quicbed_util import (P, QUICBED, TIMEOUT, assert_identical, check_capture, client_argv, make_www, needs_peers,
+                          needs_quicbed, quicbed_server, run, tshark_check)
 
 PORT = 4433
 ECT0 = "2"  # RFC 3168 §5: ECT(0) is 0b10
@@ -275,3 +275,14 @@ def test_pmtud_finds_the_veth_path_mtu(tmp_path, certs, server_mtu, client_mtu):
         assert updates[-1]["data"]["new"] == expect[side] and updates[-1]["data"].get("done"), (side, updates)
     print(f"PMTUD over veth MTU {server_mtu}/{client_mtu}: PLPMTU {expect}; client probes {client_probes}, "
           f"server probes {server_probes}; {size >> 20} MB in {elapsed:.2f} s")
+
+
+@needs_quicbed
+@pytest.mark.parametrize("option", ["--ecn", "--pmtud"])
+def test_on_off_options_are_checked(option):
+    r = subprocess.run([str(QUICBED), "client", option, "maybe", "https://127.0.0.1:4433/x"],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r.stderr
+    assert f"{option} maybe: expected on or off" in r.stderr
+    assert option in subprocess.run([str(QUICBED), "--help"], capture_output=True, text=True,
+                                    timeout=30).stdout
