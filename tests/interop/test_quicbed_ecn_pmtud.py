@@ -74,6 +74,15 @@ def ecn_states(qlog_dir: Path) -> list[str]:
     return [e["data"]["new"] for e in qlog_events(qlog_dir, "recovery:ecn_state_updated")]
 
 
+def check_ecn_run(tmp: Path, cap: P.Capture, keylog: Path, ours: str, qlog: Path) -> dict:
+    """An h3 exchange with ngtcp2: a clean capture, the runner's ECN checks,
+    and our side's qlog saying ECN validated at once."""
+    check_capture(tmp, cap, keylog, PORT, alpn="h3")
+    counts = check_ecn(tmp / "capture.pcap", keylog, ours)
+    assert ecn_states(qlog) == ["capable"]
+    return counts
+
+
 # --------------------------------------------------------------------------
 # ECN with ngtcp2
 
@@ -98,9 +107,7 @@ def test_ecn_our_client_with_ngtcp2_server(tmp_path, certs):
                 P.stop(sp)
     assert r.returncode == 0, f"client exited with {r.returncode}: {r.stderr[-3000:]}"
     assert_identical(www, dl, names, r.stderr)
-    check_capture(tmp_path, cap, keylog, PORT, alpn="h3")
-    counts = check_ecn(tmp_path / "capture.pcap", keylog, "client")
-    assert ecn_states(qlog) == ["capable"]
+    counts = check_ecn_run(tmp_path, cap, keylog, "client", qlog)
     print(f"ngtcp2 server -> quicbed client, ECN: {counts}")
 
 
@@ -119,9 +126,7 @@ def test_ecn_our_server_with_ngtcp2_client(tmp_path, certs):
     log = c.log.read_text(errors="replace") if c.log.exists() else ""
     assert rc == 0, f"ngtcp2 client exited with {rc}: {log[-2000:]}"
     assert_identical(www, dl, names, log)
-    check_capture(tmp_path, cap, keylog, PORT, alpn="h3")
-    counts = check_ecn(tmp_path / "capture.pcap", keylog, "server")
-    assert ecn_states(qlog) == ["capable"]
+    counts = check_ecn_run(tmp_path, cap, keylog, "server", qlog)
     print(f"quicbed server -> ngtcp2 client, ECN: {counts}")
 
 

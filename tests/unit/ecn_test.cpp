@@ -135,28 +135,11 @@ TEST(EcnValidator, OneMarkedPacketAcknowledgedIsNotAllLost) {
 
 // ---- Between two connections ------------------------------------------------
 
-class EcnConnTest : public ConnPairTest {
+class EcnConnTest : public UploadPairTest {
  protected:
   void SetUp() override {
-    ConnPairTest::SetUp();
+    UploadPairTest::SetUp();
     client_.config.ecn = server_.config.ecn = true;
-  }
-
-  // The client uploads `bytes` on a new stream; true once all arrived.
-  bool upload(size_t bytes, uint64_t limit = 20 * kSec, const std::function<void()>& each_step = {}) {
-    auto id = client_.conn->open_stream(StreamDir::kBidi);
-    EXPECT_TRUE(id.is_ok());
-    if (!id) return false;
-    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(bytes, 3)};
-    run_until(
-        [&] {
-          up.pump();
-          if (each_step) each_step();
-          return up.done();
-        },
-        now_ + limit);
-    EXPECT_EQ(up.received, up.data);
-    return up.done();
   }
 
   static size_t count(const std::vector<Ecn>& v, Ecn e) { return static_cast<size_t>(std::count(v.begin(), v.end(), e)); }

@@ -193,31 +193,14 @@ TEST(Pmtud, ALateProbeAcknowledgmentStillCounts) {
 
 // ---- Between two connections ------------------------------------------------
 
-class PmtudConnTest : public ConnPairTest {
+class PmtudConnTest : public UploadPairTest {
  protected:
   void SetUp() override {
-    ConnPairTest::SetUp();
+    UploadPairTest::SetUp();
     for (Endpoint* e : {&client_, &server_}) {
       e->config.pmtud = true;
       e->config.max_datagram_size = kMax;
     }
-  }
-
-  // The client uploads `bytes`; `each_step` runs after every event.
-  bool upload(size_t bytes, const std::function<void()>& each_step = {}) {
-    auto id = client_.conn->open_stream(StreamDir::kBidi);
-    EXPECT_TRUE(id.is_ok());
-    if (!id) return false;
-    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(bytes, 4)};
-    run_until(
-        [&] {
-          up.pump();
-          if (each_step) each_step();
-          return up.done();
-        },
-        now_ + 60 * kSec);
-    EXPECT_EQ(up.received, up.data);
-    return up.done();
   }
 
   // The largest datagram of direction `d` that the link carried.
@@ -294,7 +277,7 @@ TEST_F(PmtudConnTest, PmtudOffSendsTheConfiguredSizeAtOnce) {
 TEST_F(PmtudConnTest, BlackHoleMidTransferFallsBackAndCompletes) {
   handshake();
   bool shrunk = false;
-  ASSERT_TRUE(upload(2'000'000, [&] {
+  ASSERT_TRUE(upload(2'000'000, 60 * kSec, [&] {
     if (!shrunk && client_.conn->max_datagram_size() == kMax && sent_[kToServer].size() > 300) {
       link_mtu_[kToServer] = 1280;
       shrunk = true;
