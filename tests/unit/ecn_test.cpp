@@ -289,7 +289,9 @@ TEST_P(EcnCeTest, CeMarksReduceTheWindowOncePerRoundTrip) {
   EXPECT_EQ(client_.conn->ecn().state(), EcnState::kCapable);
   EXPECT_EQ(client_.conn->ecn().peer_counts(kApp).ce, 20u);
   for (size_t at : reductions_at) EXPECT_GT(at, 40u);
-  if (ssthresholds.size() == 2) EXPECT_LT(ssthresholds[1], ssthresholds[0]);
+  if (ssthresholds.size() == 2) {
+    EXPECT_LT(ssthresholds[1], ssthresholds[0]);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Controllers, EcnCeTest, ::testing::Values(CcAlgorithm::kNewReno, CcAlgorithm::kCubic),
