@@ -61,8 +61,7 @@ Connection::Connection(const ConnectionConfig& c)
       // QUIC path carries.
       max_datagram_size_(c.pmtud ? Pmtud::kBasePlpmtu : c.max_datagram_size),
       ecn_(c.ecn),
-      pmtud_(c.pmtud, clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize),
-             c.pmtu_raise_interval_us),
+      pmtud_(c.pmtud, c.max_datagram_size, c.pmtu_raise_interval_us),
       cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize)),
       recovery_(alloc_, cc_.get(), *this,
                 RecoveryConfig{c.role == Role::kServer, kDefaultMaxAckDelayUs, c.max_outstanding_packets}),
@@ -89,8 +88,9 @@ Status Connection::init(uint64_t now) {
   vc_ = version_crypto(version_);
   if (!vc_) return Status(ErrorCode::kInvalidArgument, "unsupported QUIC version");
   if (cid_len_ > kMaxCidLen) return Status(ErrorCode::kInvalidArgument, "connection ID too long");
+  // With DPLPMTUD the configured size is the search's upper bound.
   if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize ||
-      pmtud_.upper_bound() > kMaxCcDatagramSize) {
+      pmtud_.upper_bound() < kMinInitialDatagram || pmtud_.upper_bound() > kMaxCcDatagramSize) {
     return Status(ErrorCode::kInvalidArgument, "max_datagram_size out of range");
   }
   if (local_params_.max_idle_timeout > kVarintMax / kMsToUs) {
@@ -212,7 +212,11 @@ Status Connection::on_tls_peer_transport_params(Bytes ext) {
   recovery_.set_peer_max_ack_delay(tp.max_ack_delay * kMsToUs);
   peer_ack_delay_exponent_ = tp.ack_delay_exponent;
   // §14: never send more than the peer said it can receive.
-  max_datagram_size_ = min_u64(max_datagram_size_, tp.max_udp_payload_size);
+  // (With DPLPMTUD we are at 1200, which every peer takes, §18.2.)
+  if (tp.max_udp_payload_size < max_datagram_size_) {
+    max_datagram_size_ = max_u64(tp.max_udp_payload_size, kMinInitialDatagram);
+    cc_->set_max_datagram_size(max_datagram_size_);  // RFC 9002 §7.2
+  }
   // §10.1: the smaller of the two non-zero max_idle_timeout values.
   const uint64_t peer_idle = min_u64(tp.max_idle_timeout, kVarintMax / kMsToUs) * kMsToUs;
   if (peer_idle && (!idle_timeout_us_ || peer_idle < idle_timeout_us_)) idle_timeout_us_ = peer_idle;

@@ -6,7 +6,7 @@ namespace quicbed {
 
 Pmtud::Pmtud(bool enabled, uint64_t max, uint64_t raise_interval_us)
     : state_(enabled ? State::kBase : State::kDisabled),
-      host_max_(max_u64(max, kBasePlpmtu)),
+      host_max_(max),
       raise_interval_us_(raise_interval_us),
       bound_(host_max_),
       plpmtu_(enabled ? kBasePlpmtu : host_max_) {}

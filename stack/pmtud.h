@@ -48,8 +48,9 @@ class Pmtud {
   // apart from a broken path in QUIC, whose idle timeout handles it.
   enum class State : uint8_t { kDisabled, kBase, kSearching, kSearchComplete };
 
-  // `max`: the host's largest UDP payload, at least the base; a disabled
-  // search keeps the PLPMTU at `max` (the host vouches for the path).
+  // `max`: the host's largest UDP payload, at least the base (the
+  // connection checks it); a disabled search keeps the PLPMTU at `max`
+  // (the host vouches for the path).
   Pmtud(bool enabled, uint64_t max, uint64_t raise_interval_us);
 
   State state() const { return state_; }

@@ -200,7 +200,6 @@ void Recovery::on_packets_lost(SpaceList& lost, uint64_t now) {
     events_.on_packet_lost(r->packet);
     if (!r->packet.mtu_probe) newest_sent = r->packet.time_sent;
   }
-  if (newest_sent == kNever) persistent = false;
   if (newest_sent != kNever) cc_.on_congestion_event(now, newest_sent, false);
   if (persistent) {
     // §5.2: min_rtt restarts from the next sample.

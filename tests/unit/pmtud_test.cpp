@@ -212,6 +212,16 @@ class PmtudConnTest : public UploadPairTest {
   }
 };
 
+TEST_F(PmtudConnTest, TheUpperBoundIsCheckedLikeAnyDatagramSize) {
+  for (uint64_t bad : {uint64_t{1199}, kMaxCcDatagramSize + 1}) {
+    client_.config.max_datagram_size = bad;
+    create(client_);
+    ASSERT_FALSE(HasFatalFailure());
+    const Status s = client_.conn->init(0);
+    EXPECT_EQ(s.code(), ErrorCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST_F(PmtudConnTest, ReachesTheLinkMtuExactly) {
   link_mtu_[kToServer] = link_mtu_[kToClient] = 1350;
   handshake();
