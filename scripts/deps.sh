@@ -8,6 +8,9 @@ QUICBED_PACKAGES=(
   libgnutls28-dev                           # crypto backend (and TLS, later)
   libgtest-dev libgmock-dev googletest      # unit tests
   libnghttp3-dev                            # HTTP/3 (interop/h3)
+  # quic.ko (kmod/) against both Debian kernels, booted under qemu by its tests
+  linux-headers-6.1.0-56-amd64 linux-headers-6.12.117+deb12-amd64
+  qemu-system-x86 busybox-static cpio kmod xz-utils bc
 )
 
 quicbed_install_deps() {
