@@ -9,6 +9,7 @@
 
 #include "../boundary.h"
 #include "glue.h"
+#include "quic_sock.h"
 
 static bool selftest;
 module_param(selftest, bool, 0444);
@@ -44,6 +45,11 @@ static int __init quic_init(void)
 			return -EINVAL;
 		}
 	}
+	err = quic_socket_init();
+	if (err) {
+		qbk_crypto_exit();
+		return err;
+	}
 	pr_info("quic: loaded\n");
 	return 0;
 }
@@ -52,6 +58,7 @@ static void __exit quic_exit(void)
 {
 	long blocks;
 
+	quic_socket_exit();
 	qbk_crypto_exit();
 	blocks = qbk_blocks_in_use();
 	if (blocks)

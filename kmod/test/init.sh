@@ -33,6 +33,18 @@ for t in /tests/*; do
   sed "s/^/  $name: /" /tmp/out
 done
 
+# A bound socket holds the module: rmmod is refused while it is open, and
+# succeeds once it is closed.
+/tests/socket_api hold >/dev/null &
+holder=$!
+sleep 1
+if rmmod quic 2>/dev/null; then
+  result FAIL module_busy_with_open_socket
+else
+  result PASS module_busy_with_open_socket
+fi
+kill $holder
+wait $holder 2>/dev/null
 if rmmod quic; then
   result PASS module_unload
 else
