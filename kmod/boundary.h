@@ -79,6 +79,67 @@ int qbk_hp_mask(struct qbk_hp *h, const uint8_t *sample, uint8_t *mask);
  * the number run in *run. */
 int qb_crypto_selftest(int *run);
 
+/* One QUIC connection of a socket (core/kernel_conn.cpp): the core's
+ * Connection with the passthrough TLS session (the handshake runs in the
+ * process that owns the socket). Every call is made under the socket's
+ * lock, in process context; time is in microseconds. Errors are negative
+ * errnos: -EINVAL (bad input), -EAGAIN (a queue is full: retry once the
+ * connection ran), -ENOMEM, -ENOTCONN (not in a state for it). */
+struct qb_conn;
+
+/* The socket's options, as the core needs them. */
+struct qb_conn_params {
+  int server;
+  uint32_t version;
+  uint64_t max_idle_timeout_us;
+  uint64_t max_ack_delay_us;
+  uint64_t ack_delay_exponent;
+  uint64_t max_udp_payload_size;
+  uint64_t active_connection_id_limit;
+  uint64_t max_datagram_frame_size;
+  uint64_t max_data;
+  uint64_t max_stream_data_bidi_local;
+  uint64_t max_stream_data_bidi_remote;
+  uint64_t max_stream_data_uni;
+  uint64_t max_streams_bidi;
+  uint64_t max_streams_uni;
+  int disable_active_migration;
+  int grease_quic_bit;
+};
+
+enum qb_conn_state { QB_CONN_HANDSHAKE, QB_CONN_ESTABLISHED, QB_CONN_CLOSING, QB_CONN_DRAINING, QB_CONN_CLOSED };
+
+struct qb_conn *qb_conn_new(const struct qb_conn_params *p);
+void qb_conn_free(struct qb_conn *c);
+/* Client: chooses its connection IDs and derives the Initial keys; its
+ * first packet waits for the process's ClientHello. */
+int qb_conn_start(struct qb_conn *c, uint64_t now);
+/* A UDP payload from the peer (decrypted in place). */
+void qb_conn_receive(struct qb_conn *c, uint8_t *data, size_t len, uint64_t now);
+/* The next datagram to send into out (cap >= 1200); 0 when none now. */
+size_t qb_conn_write(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now);
+/* When qb_conn_on_timeout is due; UINT64_MAX for never. */
+uint64_t qb_conn_next_timeout(const struct qb_conn *c);
+void qb_conn_on_timeout(struct qb_conn *c, uint64_t now);
+int qb_conn_state(const struct qb_conn *c);
+/* Why it closed: the error code, whether it is the application's, and
+ * whether the peer sent it. */
+void qb_conn_close_info(const struct qb_conn *c, uint64_t *code, int *app, int *remote);
+
+/* The handshake process's side (QUIC_HANDSHAKE_INFO, CRYPTO_SECRET,
+ * TRANSPORT_PARAM_EXT). Levels are enum quic_crypto_level; cipher types
+ * TLS_CIPHER_* (51, 52, 54). After any push, call qb_conn_advance_tls. */
+int qb_conn_local_tp(const struct qb_conn *c, uint8_t *out, size_t cap);
+int qb_conn_push_peer_tp(struct qb_conn *c, const uint8_t *ext, size_t len);
+int qb_conn_push_secret(struct qb_conn *c, int level, int send, uint32_t cipher, const uint8_t *secret, size_t len);
+int qb_conn_push_crypto(struct qb_conn *c, int level, const uint8_t *data, size_t len);
+int qb_conn_set_alpn(struct qb_conn *c, const uint8_t *alpn, size_t len);
+void qb_conn_advance_tls(struct qb_conn *c, uint64_t now);
+/* Handshake bytes from the peer for the process: length (0: none) and the
+ * level in *level. */
+size_t qb_conn_read_handshake(struct qb_conn *c, uint8_t *out, size_t cap, uint8_t *level);
+int qb_conn_has_handshake_data(const struct qb_conn *c);
+
 #ifdef __cplusplus
 }
 #endif

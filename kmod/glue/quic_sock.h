@@ -9,6 +9,9 @@
 #include <linux/net.h>
 #include <linux/quic.h>
 #include <linux/socket.h>
+#include <linux/hrtimer.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
 #include <net/inet_sock.h>
 
 /* Bounds of the variable-length options (the draft asks implementations to
@@ -33,11 +36,23 @@ enum quic_sock_state {
 };
 
 struct quic_tunnel;
+struct qb_conn;
 
 struct quic_sock {
 	struct inet_sock inet;	/* first: an inet socket */
 	enum quic_sock_state state;
 	struct quic_tunnel *tunnel;	/* once bound */
+
+	/* The connection (conn.c), from connect() on. Datagrams from the
+	 * tunnel wait in rxq; the work item feeds them to the connection and
+	 * runs its timer, under the socket lock. */
+	struct qb_conn *conn;
+	struct sockaddr_storage peer;
+	struct list_head tunnel_node;	/* on the tunnel's list of connections */
+	struct sk_buff_head rxq;
+	struct work_struct work;
+	struct hrtimer timer;
+	u8 *txbuf;
 
 	struct quic_transport_param local_tp;
 	struct quic_transport_param remote_tp;	/* set for 0-RTT resumption */
@@ -79,7 +94,25 @@ void quic_tunnel_put(struct quic_tunnel *t);
 void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out);
 void quic_tunnel_exit(void);
 
+/* tunnel.c: connections receive what their peer sends to the tunnel. */
+void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
+void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs);
+int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len);
+
+/* conn.c */
+void quic_conn_sock_init(struct quic_sock *qs);
+int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
+void quic_conn_release(struct sock *sk);
+/* After a call into the connection: send what it has, rearm its timer,
+ * wake readers. Under the socket lock. */
+void quic_conn_run(struct sock *sk);
+int quic_conn_recv_handshake(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8 level);
+u64 quic_now_us(void);
+
 /* socket.c */
+/* Records the tunnel's address as the socket's (getsockname). */
+void quic_set_local(struct sock *sk, const struct quic_tunnel *t);
 int quic_socket_init(void);
 void quic_socket_exit(void);
 

@@ -18,6 +18,7 @@
 #include <net/sock.h>
 #include <net/transp_v6.h>
 
+#include "../boundary.h"
 #include "quic_sock.h"
 
 void quic_buf_free(struct quic_buf *b)
@@ -30,6 +31,7 @@ void quic_buf_free(struct quic_buf *b)
 static int quic_init_sock(struct sock *sk)
 {
 	quic_sock_set_defaults(quic_sk(sk));
+	quic_conn_sock_init(quic_sk(sk));
 	return 0;
 }
 
@@ -37,6 +39,7 @@ static void quic_destroy_sock(struct sock *sk)
 {
 	struct quic_sock *qs = quic_sk(sk);
 
+	quic_conn_release(sk);
 	quic_tunnel_put(qs->tunnel);
 	qs->tunnel = NULL;
 	quic_buf_free(&qs->alpn);
@@ -47,6 +50,7 @@ static void quic_destroy_sock(struct sock *sk)
 
 static void quic_close(struct sock *sk, long timeout)
 {
+	quic_conn_release(sk);
 	lock_sock(sk);
 	quic_sk(sk)->state = QUIC_SS_CLOSED;
 	inet_sk_set_state(sk, TCP_CLOSE);
@@ -84,7 +88,7 @@ static int quic_check_addr(struct sock *sk, const struct sockaddr *addr, int len
 }
 
 /* Records the tunnel's address as the socket's, where getsockname finds it. */
-static void quic_set_local(struct sock *sk, const struct quic_tunnel *t)
+void quic_set_local(struct sock *sk, const struct quic_tunnel *t)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct sockaddr_storage a;
@@ -131,14 +135,58 @@ out:
 	return err;
 }
 
+/* The QUIC_HANDSHAKE_INFO cmsg of a sendmsg: 1 and its level, 0 if
+ * none, or -EINVAL for a malformed SOL_QUIC cmsg. */
+static int quic_handshake_cmsg(struct msghdr *msg, u8 *level)
+{
+	struct cmsghdr *cmsg;
+
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			return -EINVAL;
+		if (cmsg->cmsg_level != SOL_QUIC)
+			continue;
+		if (cmsg->cmsg_type != QUIC_HANDSHAKE_INFO)
+			continue;
+		if (cmsg->cmsg_len < CMSG_LEN(sizeof(struct quic_handshake_info)))
+			return -EINVAL;
+		*level = ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level;
+		if (*level >= QUIC_CRYPTO_MAX)
+			return -EINVAL;
+		return 1;
+	}
+	return 0;
+}
+
 static int quic_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
-	return -ENOTCONN;
+	struct quic_sock *qs = quic_sk(sk);
+	u8 level = 0;
+	int err, hs;
+
+	hs = msg->msg_controllen ? quic_handshake_cmsg(msg, &level) : 0;
+	if (hs < 0)
+		return hs;
+	lock_sock(sk);
+	if (!qs->conn)
+		err = -ENOTCONN;
+	else if (hs)
+		err = quic_conn_send_handshake(sk, msg, len, level);
+	else
+		err = -EOPNOTSUPP;	/* stream data: not attached yet */
+	release_sock(sk);
+	return err;
 }
 
 static int quic_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
 {
-	return -ENOTCONN;
+	struct quic_sock *qs = quic_sk(sk);
+	int err;
+
+	lock_sock(sk);
+	err = qs->conn ? quic_conn_recv_handshake(sk, msg, len, flags) : -ENOTCONN;
+	release_sock(sk);
+	return err;
 }
 
 static struct proto quic_prot = {
@@ -186,8 +234,7 @@ static int quic_connect(struct socket *sock, struct sockaddr *addr, int addr_len
 
 	if (len < 0)
 		return len;
-	/* The connection engine is not attached to sockets yet. */
-	return -EOPNOTSUPP;
+	return quic_conn_connect(sock->sk, addr, len);
 }
 
 static int quic_listen(struct socket *sock, int backlog)
@@ -241,8 +288,15 @@ static int quic_shutdown(struct socket *sock, int how)
 
 static __poll_t quic_poll(struct file *file, struct socket *sock, poll_table *wait)
 {
+	struct quic_sock *qs = quic_sk(sock->sk);
+	__poll_t mask = 0;
+
 	sock_poll_wait(file, sock, wait);
-	return 0;
+	if (qs->conn && qb_conn_has_handshake_data(qs->conn))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (qs->conn && qs->state != QUIC_SS_CLOSED)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
 }
 
 static const struct proto_ops quic_ops = {

@@ -20,6 +20,7 @@
 #include <net/ipv6.h>
 #include <net/sock.h>
 
+#include "../boundary.h"
 #include "quic_sock.h"
 
 /* TLS cipher identifiers (<linux/tls.h> TLS_CIPHER_*) of quic_config and
@@ -199,6 +200,14 @@ static int quic_set_alpn(struct quic_sock *qs, sockptr_t optval, unsigned int op
 	struct quic_buf nb = {};
 	int err;
 
+	/* During the handshake: the protocol the process's TLS selected. */
+	if (qs->conn && qs->state == QUIC_SS_CONNECTING) {
+		err = quic_set_buf(&nb, optval, optlen, QUIC_MAX_ALPN_LEN);
+		if (!err)
+			err = nb.len ? qb_conn_set_alpn(qs->conn, nb.data, nb.len) : -EINVAL;
+		quic_buf_free(&nb);
+		return err;
+	}
 	if (!quic_configurable(qs))
 		return -EINVAL;
 	err = quic_set_buf(&nb, optval, optlen, QUIC_MAX_ALPN_LEN);
@@ -231,9 +240,17 @@ static int quic_set_close(struct quic_sock *qs, sockptr_t optval, unsigned int o
 	return 0;
 }
 
+/* Lets the connection take what the process handed down, then sends. */
+static void quic_conn_advance(struct quic_sock *qs)
+{
+	qb_conn_advance_tls(qs->conn, quic_now_us());
+	quic_conn_run(&qs->inet.sk);
+}
+
 static int quic_set_secret(struct quic_sock *qs, sockptr_t optval, unsigned int optlen)
 {
 	struct quic_crypto_secret s;
+	int err;
 
 	if (optlen < sizeof(s))
 		return -EINVAL;
@@ -243,8 +260,46 @@ static int quic_set_secret(struct quic_sock *qs, sockptr_t optval, unsigned int 
 		return -EINVAL;
 	if (s.type != QUIC_TLS_AES_GCM_128 && s.type != QUIC_TLS_AES_GCM_256 && s.type != QUIC_TLS_CHACHA20_POLY1305)
 		return -EINVAL;
+	err = qs->conn ? qb_conn_push_secret(qs->conn, s.level, s.send, s.type, s.secret, sizeof(s.secret)) : -ENOTCONN;
 	memzero_explicit(&s, sizeof(s));
-	return qs->state == QUIC_SS_CONNECTING ? -EOPNOTSUPP : -ENOTCONN;
+	if (!err)
+		quic_conn_advance(qs);
+	return err;
+}
+
+/* The peer's quic_transport_parameters extension, from the process's TLS. */
+static int quic_set_tp_ext(struct quic_sock *qs, sockptr_t optval, unsigned int optlen)
+{
+	u8 *ext;
+	int err;
+
+	if (!optlen || optlen > 4096)
+		return -EINVAL;
+	if (!qs->conn)
+		return -ENOTCONN;
+	ext = kmalloc(optlen, GFP_KERNEL);
+	if (!ext)
+		return -ENOMEM;
+	err = copy_from_sockptr(ext, optval, optlen) ? -EFAULT : qb_conn_push_peer_tp(qs->conn, ext, optlen);
+	kfree(ext);
+	if (!err)
+		quic_conn_advance(qs);
+	return err;
+}
+
+static int quic_get_tp_ext(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+{
+	u8 ext[1024];
+	int n;
+
+	if (!qs->conn)
+		return -ENOTCONN;
+	n = qb_conn_local_tp(qs->conn, ext, min_t(int, len, sizeof(ext)));
+	if (n < 0)
+		return n;
+	if (put_user(n, optlen) || copy_to_user(optval, ext, n))
+		return -EFAULT;
+	return 0;
 }
 
 /* Options with a fixed structure that act on a connection: the length is
@@ -307,7 +362,7 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 		err = quic_connection_option(qs, optlen, 0);
 		break;
 	case QUIC_SOCKOPT_TRANSPORT_PARAM_EXT:
-		err = optlen ? quic_connection_option(qs, optlen, 0) : -EINVAL;
+		err = quic_set_tp_ext(qs, optval, optlen);
 		break;
 	case QUIC_SOCKOPT_STREAM_OPEN:	/* get only */
 	default:
@@ -434,7 +489,7 @@ int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval
 		err = quic_connection_option(qs, len, sizeof(struct quic_connection_id_info));
 		break;
 	case QUIC_SOCKOPT_TRANSPORT_PARAM_EXT:
-		err = quic_connection_option(qs, len, 0);
+		err = quic_get_tp_ext(qs, optval, optlen, len);
 		break;
 	case QUIC_SOCKOPT_STREAM_RESET:	/* set only */
 	case QUIC_SOCKOPT_STREAM_STOP_SENDING:

@@ -11,6 +11,10 @@
 #include <linux/slab.h>
 #include <net/net_namespace.h>
 #include <net/udp_tunnel.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <net/ipv6.h>
 
 #include "quic_sock.h"
 
@@ -20,19 +24,14 @@ struct quic_tunnel {
 	struct net *net;
 	struct socket *sock;
 	struct sockaddr_storage addr;	/* bound address, actual port */
+	/* Connected QUIC sockets on this port, found by their peer's address
+	 * (RCU readers in softirq). */
+	struct list_head conns;
+	spinlock_t conns_lock;
 };
 
 static LIST_HEAD(quic_tunnels);
 static DEFINE_MUTEX(quic_tunnels_lock);
-
-/* Datagrams for QUIC sockets. Connections are not attached yet: counted in
- * the UDP socket's drop counter and freed. 0: consumed. */
-static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
-{
-	atomic_inc(&sk->sk_drops);
-	kfree_skb(skb);
-	return 0;
-}
 
 static bool quic_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
@@ -48,6 +47,57 @@ static bool quic_addr_equal(const struct sockaddr_storage *a, const struct socka
 
 		return x->sin6_port == y->sin6_port && ipv6_addr_equal(&x->sin6_addr, &y->sin6_addr);
 	}
+}
+
+/* The sender of a datagram, as a sockaddr. */
+static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ip_hdr(skb)->version == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)out;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = ip_hdr(skb)->saddr;
+		a->sin_port = udp_hdr(skb)->source;
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = ipv6_hdr(skb)->saddr;
+		a->sin6_port = udp_hdr(skb)->source;
+	}
+}
+
+/* A datagram for a QUIC socket (softirq): queued on the connection whose
+ * peer sent it, processed by its work item; dropped (counted on the UDP
+ * socket) when no connection has that peer. 0: consumed. */
+static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct quic_tunnel *t = rcu_dereference_sk_user_data(sk);
+	struct sockaddr_storage from;
+	struct quic_sock *qs;
+
+	if (!t)
+		goto drop;
+	quic_skb_source(skb, &from);
+	rcu_read_lock();
+	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
+		if (!quic_addr_equal(&qs->peer, &from))
+			continue;
+		/* The payload starts after the UDP header. */
+		__skb_pull(skb, sizeof(struct udphdr));
+		skb_queue_tail(&qs->rxq, skb);
+		sock_hold(&qs->inet.sk);
+		if (!queue_work(system_wq, &qs->work))
+			sock_put(&qs->inet.sk);
+		rcu_read_unlock();
+		return 0;
+	}
+	rcu_read_unlock();
+drop:
+	atomic_inc(&sk->sk_drops);
+	kfree_skb(skb);
+	return 0;
 }
 
 static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sockaddr_storage *addr)
@@ -79,6 +129,9 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 		kfree(t);
 		return ERR_PTR(err);
 	}
+	INIT_LIST_HEAD(&t->conns);
+	spin_lock_init(&t->conns_lock);
+	tcfg.sk_user_data = t;
 	tcfg.encap_type = 1;
 	tcfg.encap_rcv = quic_tunnel_rcv;
 	setup_udp_tunnel_sock(net, t->sock, &tcfg);
@@ -150,4 +203,33 @@ void quic_tunnel_exit(void)
 {
 	/* Every QUIC socket holds the module: none is left at unload. */
 	WARN_ON(!list_empty(&quic_tunnels));
+}
+
+/* ---- Connections on a tunnel ----------------------------------------------- */
+
+void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_add_rcu(&qs->tunnel_node, &t->conns);
+	spin_unlock_bh(&t->conns_lock);
+}
+
+void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_del_rcu(&qs->tunnel_node);
+	spin_unlock_bh(&t->conns_lock);
+	synchronize_rcu();
+}
+
+int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len)
+{
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = (void *)to,
+		.msg_namelen = to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+		.msg_flags = MSG_DONTWAIT,
+	};
+
+	return kernel_sendmsg(t->sock, &msg, &iov, 1, len);
 }
