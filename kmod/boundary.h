@@ -139,6 +139,9 @@ void qb_conn_advance_tls(struct qb_conn *c, uint64_t now);
  * level in *level. */
 size_t qb_conn_read_handshake(struct qb_conn *c, uint8_t *out, size_t cap, uint8_t *level);
 int qb_conn_has_handshake_data(const struct qb_conn *c);
+/* The peer's transport parameters once its extension was taken; -ENOTCONN
+ * before. */
+int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 
 #ifdef __cplusplus
 }

@@ -10,7 +10,7 @@ QUICBED_PACKAGES=(
   libnghttp3-dev                            # HTTP/3 (interop/h3)
   # quic.ko (kmod/) against both Debian kernels, booted under qemu by its tests
   linux-headers-6.1.0-56-amd64 linux-headers-6.12.117+deb12-amd64
-  qemu-system-x86 busybox-static cpio kmod xz-utils bc
+  qemu-system-x86 busybox-static cpio kmod xz-utils bc openssl ngtcp2-server
 )
 
 quicbed_install_deps() {

@@ -205,4 +205,26 @@ size_t qb_conn_read_handshake(struct qb_conn* c, uint8_t* out, size_t cap, uint8
 
 int qb_conn_has_handshake_data(const struct qb_conn* c) { return c->tls.has_data_for_process(); }
 
+int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
+  if (!c->conn.has_peer_params()) return -kENOTCONN;
+  const TransportParameters& tp = c->conn.peer_params();
+  *out = qb_conn_params{};
+  out->server = c->conn.role() == Role::kClient;
+  out->max_idle_timeout_us = tp.max_idle_timeout * 1000;
+  out->max_ack_delay_us = tp.max_ack_delay * 1000;
+  out->ack_delay_exponent = tp.ack_delay_exponent;
+  out->max_udp_payload_size = tp.max_udp_payload_size;
+  out->active_connection_id_limit = tp.active_connection_id_limit;
+  out->max_datagram_frame_size = tp.max_datagram_frame_size;
+  out->max_data = tp.initial_max_data;
+  out->max_stream_data_bidi_local = tp.initial_max_stream_data_bidi_local;
+  out->max_stream_data_bidi_remote = tp.initial_max_stream_data_bidi_remote;
+  out->max_stream_data_uni = tp.initial_max_stream_data_uni;
+  out->max_streams_bidi = tp.initial_max_streams_bidi;
+  out->max_streams_uni = tp.initial_max_streams_uni;
+  out->disable_active_migration = tp.disable_active_migration;
+  out->grease_quic_bit = tp.grease_quic_bit;
+  return 0;
+}
+
 }  // extern "C"

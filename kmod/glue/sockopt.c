@@ -417,9 +417,31 @@ static int quic_get_tp(struct quic_sock *qs, char __user *optval, int __user *op
 	if (copy_from_user(&tp, optval, sizeof(tp)))
 		return -EFAULT;
 	if (tp.remote) {
-		if (!qs->remote_tp_set)
+		struct qb_conn_params p;
+
+		if (qs->conn && !qb_conn_peer_params(qs->conn, &p)) {
+			/* The peer's, as its extension said (fields the API keeps
+			 * narrower saturate). */
+			memset(&tp, 0, sizeof(tp));
+			tp.disable_active_migration = p.disable_active_migration;
+			tp.grease_quic_bit = p.grease_quic_bit;
+			tp.active_connection_id_limit = min_t(u64, p.active_connection_id_limit, U8_MAX);
+			tp.ack_delay_exponent = p.ack_delay_exponent;
+			tp.max_datagram_frame_size = min_t(u64, p.max_datagram_frame_size, U16_MAX);
+			tp.max_udp_payload_size = min_t(u64, p.max_udp_payload_size, U16_MAX);
+			tp.max_idle_timeout = min_t(u64, p.max_idle_timeout_us, U32_MAX);
+			tp.max_ack_delay = min_t(u64, p.max_ack_delay_us, U32_MAX);
+			tp.max_streams_bidi = min_t(u64, p.max_streams_bidi, U16_MAX);
+			tp.max_streams_uni = min_t(u64, p.max_streams_uni, U16_MAX);
+			tp.max_data = p.max_data;
+			tp.max_stream_data_bidi_local = p.max_stream_data_bidi_local;
+			tp.max_stream_data_bidi_remote = p.max_stream_data_bidi_remote;
+			tp.max_stream_data_uni = p.max_stream_data_uni;
+		} else if (qs->remote_tp_set) {
+			tp = qs->remote_tp;
+		} else {
 			return -ENOTCONN;
-		tp = qs->remote_tp;
+		}
 		tp.remote = 1;
 	} else {
 		tp = qs->local_tp;

@@ -56,6 +56,31 @@ for src in "$here"/guest/*.c; do
     { say "FAIL: building guest program $name"; exit 1; }
 done
 
+# Programs that need GnuTLS (libquic) run dynamically linked: they, Debian's
+# ngtcp2 server and every library they load go into the guest.
+copy_with_libs() {  # binary, destination inside the root
+  install -D -m 755 "$1" "$root/$2"
+  for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+    [ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+  done
+}
+for src in "$here"/guest/dynamic/*.c; do
+  [ -e "$src" ] || continue
+  name=$(basename "$src" .c)
+  gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
+    "$kmod/libquic/handshake.c" $(pkg-config --cflags --libs gnutls) ||
+    { say "FAIL: building guest program $name"; exit 1; }
+  copy_with_libs "$out/$name-$kver" "tests/$name"
+done
+if [ -x /usr/sbin/gtlsserver ]; then
+  copy_with_libs /usr/sbin/gtlsserver bin/gtlsserver
+fi
+# A throwaway P-256 certificate for the servers in the guest.
+mkdir -p "$root/certs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -days 2 \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
+  -keyout "$root/certs/key.pem" -out "$root/certs/cert.pem" 2>/dev/null
+
 # ---- initramfs: busybox, the kernel modules the tests need, ours
 cp /bin/busybox "$root/bin/busybox"
 for applet in $(/bin/busybox --list); do
