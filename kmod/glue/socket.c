@@ -206,25 +206,9 @@ static struct proto quic_prot = {
 	.obj_size = sizeof(struct quic_sock),
 };
 
-static struct proto quicv6_prot = {
-	.name = "QUICv6",
-	.owner = THIS_MODULE,
-	.init = quic_init_sock,
-	.destroy = quic_destroy_sock,
-	.close = quic_close,
-	.bind = quic_bind,
-	.setsockopt = quic_setsockopt,
-	.getsockopt = quic_getsockopt,
-	.sendmsg = quic_sendmsg,
-	.recvmsg = quic_recvmsg,
-	.hash = quic_hash,
-	.unhash = quic_unhash,
-	.no_autobind = true,
-	.obj_size = sizeof(struct quic6_sock),
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	.ipv6_pinfo_offset = offsetof(struct quic6_sock, inet6),
-#endif
-};
+/* IPv6: the same protocol, a larger socket (the IPv6 state at its end);
+ * filled in from quic_prot by quic_socket_init(). */
+static struct proto quicv6_prot;
 
 /* ---- Socket calls ---------------------------------------------------------- */
 
@@ -354,6 +338,12 @@ int quic_socket_init(void)
 {
 	int err, i, n6 = 0;
 
+	quicv6_prot = quic_prot;
+	strscpy(quicv6_prot.name, "QUICv6", sizeof(quicv6_prot.name));
+	quicv6_prot.obj_size = sizeof(struct quic6_sock);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	quicv6_prot.ipv6_pinfo_offset = offsetof(struct quic6_sock, inet6);
+#endif
 	err = proto_register(&quic_prot, 1);
 	if (err)
 		return err;

@@ -16,19 +16,8 @@
 
 #include <linux/quic.h>
 
-static int failures;
+#include "guest_check.h"
 
-#define CHECK(cond)                                                                                     \
-	do {                                                                                            \
-		if (cond) {                                                                             \
-			printf("ok   %s\n", #cond);                                                    \
-		} else {                                                                                \
-			printf("FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #cond, errno,     \
-			       strerror(errno));                                                        \
-			failures++;                                                                     \
-		}                                                                                       \
-	} while (0)
-#define FAILS_WITH(call, e) CHECK((errno = 0, (call) == -1 && errno == (e)))
 
 static ssize_t send_handshake(int fd, const void *data, size_t len, uint8_t level)
 {
@@ -127,6 +116,5 @@ int main(void)
 
 	close(q);
 	close(udp);
-	printf("%d failures\n", failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

@@ -17,21 +17,9 @@
 
 #include <linux/quic.h>
 
-static int failures;
+#include "guest_check.h"
 
-#define CHECK(cond)                                                          \
-	do {                                                                 \
-		if (cond) {                                                  \
-			printf("ok   %s\n", #cond);                         \
-		} else {                                                     \
-			printf("FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #cond, errno, \
-			       strerror(errno));                             \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
-/* The call fails with exactly `e`. */
-#define FAILS_WITH(call, e) CHECK((errno = 0, (call) == -1 && errno == (e)))
 
 static int quic_socket(int family, int type)
 {
@@ -290,6 +278,5 @@ int main(int argc, char **argv)
 	without_connection(fd);
 	close(fd);
 	listening();
-	printf("%d failures\n", failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }

@@ -17,19 +17,9 @@
 
 #include <netinet/quic.h>
 
-extern char **environ;
-static int failures;
+#include "../guest_check.h"
 
-#define CHECK(cond)                                                                                 \
-	do {                                                                                        \
-		if (cond) {                                                                         \
-			printf("ok   %s\n", #cond);                                                \
-		} else {                                                                            \
-			printf("FAIL %s:%d: %s (errno %d %s)\n", __FILE__, __LINE__, #cond, errno, \
-			       strerror(errno));                                                    \
-			failures++;                                                                 \
-		}                                                                                   \
-	} while (0)
+extern char **environ;
 
 int main(void)
 {
@@ -73,6 +63,5 @@ int main(void)
 	close(fd);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
-	printf("%d failures\n", failures);
-	return failures ? 1 : 0;
+	return check_summary();
 }
