@@ -139,6 +139,17 @@ void qb_conn_advance_tls(struct qb_conn *c, uint64_t now);
  * level in *level. */
 size_t qb_conn_read_handshake(struct qb_conn *c, uint8_t *out, size_t cap, uint8_t *level);
 int qb_conn_has_handshake_data(const struct qb_conn *c);
+/* Streams (RFC 9000 §2-§3), once the handshake is complete. open: the
+ * next stream of ours (uni or bidi), its ID or -EAGAIN at the peer's
+ * limit. write: bytes taken (fewer when the send buffer is full; fin only
+ * once all of it is taken). read: up to cap bytes of a stream with data or
+ * its end, its ID in *id and *fin set at the end; 0 and *id = -1 when no
+ * stream has anything. */
+int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
+int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
+int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, int64_t *id, int *fin);
+int qb_conn_has_stream_data(const struct qb_conn *c);
+
 /* The peer's transport parameters once its extension was taken; -ENOTCONN
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "../boundary.h"
+#include "base/bounded.h"
 #include "conn.h"
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
@@ -21,9 +22,21 @@ class KernelRandom final : public Random {
 };
 constinit KernelRandom g_random;
 
-// What the socket layer learns from the connection: nothing yet beyond its
-// state (streams come with the stream API).
-class ConnEvents final : public ConnectionEvents {};
+// What the socket layer learns from the connection: the streams with
+// something to read, in the order they became readable (each once).
+class ConnEvents final : public ConnectionEvents {
+ public:
+  static constexpr size_t kMaxReadable = 256;
+  void on_stream_readable(uint64_t id) override {
+    for (uint64_t r : readable) {
+      if (r == id) return;
+    }
+    // Beyond the bound a stream is found again by its next event: the
+    // peer's flow control keeps it from growing unread.
+    if (readable.size() < kMaxReadable) (void)readable.push_back(id);
+  }
+  BoundedVec<uint64_t, kMaxReadable> readable;
+};
 
 // errno values (the kernel's, stable across architectures for these).
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kENOTCONN = 107;
@@ -204,6 +217,44 @@ size_t qb_conn_read_handshake(struct qb_conn* c, uint8_t* out, size_t cap, uint8
 }
 
 int qb_conn_has_handshake_data(const struct qb_conn* c) { return c->tls.has_data_for_process(); }
+
+int64_t qb_conn_stream_open(struct qb_conn* c, int uni) {
+  if (!c->conn.handshake_complete()) return -kENOTCONN;
+  auto id = c->conn.open_stream(uni ? StreamDir::kUni : StreamDir::kBidi);
+  if (!id.is_ok()) return id.status().code() == ErrorCode::kLimitExceeded ? -kEAGAIN : -kEINVAL;
+  return static_cast<int64_t>(*id);
+}
+
+int64_t qb_conn_stream_write(struct qb_conn* c, int64_t id, const uint8_t* data, size_t len, int fin) {
+  if (id < 0) return -kEINVAL;
+  auto n = c->conn.stream_write(static_cast<uint64_t>(id), Bytes(data, len), fin != 0);
+  if (!n.is_ok()) return to_errno(n.status());
+  return static_cast<int64_t>(*n);
+}
+
+int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, int64_t* id, int* fin) {
+  auto& readable = c->events.readable;
+  *id = -1;
+  *fin = 0;
+  while (!readable.empty()) {
+    const uint64_t sid = readable[0];
+    auto r = c->conn.stream_read(sid, MutBytes(out, cap));
+    // Gone (read to its end before, or reset: the reset is reported with
+    // the stream events, not here) or nothing now: no longer readable.
+    if (!r.is_ok() || (r->bytes == 0 && !r->fin)) {
+      readable.erase(0);
+      continue;
+    }
+    // Read out unless the buffer was filled (more may wait).
+    if (r->fin || r->bytes < cap) readable.erase(0);
+    *id = static_cast<int64_t>(sid);
+    *fin = r->fin;
+    return static_cast<int64_t>(r->bytes);
+  }
+  return 0;
+}
+
+int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
 
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;

@@ -51,8 +51,10 @@ void quic_conn_run(struct sock *sk)
 		inet_sk_set_state(sk, TCP_CLOSE);
 		sk->sk_state_change(sk);
 	}
-	if (qb_conn_has_handshake_data(qs->conn))
+	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn))
 		sk->sk_data_ready(sk);
+	/* Acknowledgements may have made room in a send buffer. */
+	sk->sk_write_space(sk);
 }
 
 static void quic_conn_work(struct work_struct *work)
@@ -95,6 +97,7 @@ void quic_conn_sock_init(struct quic_sock *qs)
 	hrtimer_init(&qs->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	qs->timer.function = quic_conn_timer;
 	INIT_LIST_HEAD(&qs->tunnel_node);
+	qs->last_sid = -1;
 }
 
 static void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
@@ -287,4 +290,142 @@ int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8
 	qb_conn_advance_tls(qs->conn, quic_now_us());
 	quic_conn_run(sk);
 	return len;
+}
+
+/* Waits (the socket lock released meanwhile) until the connection ran
+ * again or `timeo` passed: the caller then retries. */
+static int quic_conn_wait(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk_wait_event(sk, timeo, quic_sk(sk)->state == QUIC_SS_CLOSED, &wait);
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return quic_sk(sk)->state == QUIC_SS_CLOSED ? -EPIPE : 0;
+}
+
+/* sendmsg of stream data: to `sid` (-1: a new stream with
+ * MSG_QUIC_STREAM_NEW, else the last one opened), the end of the stream
+ * with MSG_QUIC_STREAM_FIN once all of it is taken. Blocks while the send
+ * buffer is full unless MSG_DONTWAIT. */
+int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	size_t done = 0, chunk_len = 0, chunk_off = 0;
+	bool fin = flags & MSG_QUIC_STREAM_FIN;
+	u8 *chunk;
+	int err = 0;
+
+	if (qs->state != QUIC_SS_ESTABLISHED)
+		return -ENOTCONN;
+	if (flags & MSG_QUIC_STREAM_NEW) {
+		s64 id = qb_conn_stream_open(qs->conn, !!(flags & MSG_QUIC_STREAM_UNI));
+
+		if (id < 0)
+			return id;
+		/* An explicit ID must be the next one of its type. */
+		if (sid != -1 && sid != id)
+			return -EINVAL;
+		sid = id;
+		qs->last_sid = id;
+	} else if (sid == -1) {
+		sid = qs->last_sid;
+		if (sid < 0)
+			return -EINVAL;
+	}
+	chunk = kmalloc(QUIC_MAX_HANDSHAKE_MSG, GFP_KERNEL);
+	if (!chunk)
+		return -ENOMEM;
+	while (done < len || (fin && !len && !done)) {
+		s64 n;
+		bool last;
+
+		if (chunk_off == chunk_len) {
+			chunk_len = min_t(size_t, len - done, QUIC_MAX_HANDSHAKE_MSG);
+			chunk_off = 0;
+			if (copy_from_iter(chunk, chunk_len, &msg->msg_iter) != chunk_len) {
+				err = -EFAULT;
+				break;
+			}
+		}
+		last = done + (chunk_len - chunk_off) == len;
+		n = qb_conn_stream_write(qs->conn, sid, chunk + chunk_off, chunk_len - chunk_off, fin && last);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		chunk_off += n;
+		done += n;
+		quic_conn_run(sk);
+		if (!len)
+			break;	/* a FIN alone */
+		if (chunk_off < chunk_len) {
+			err = quic_conn_wait(sk, &timeo);
+			if (err)
+				break;
+		}
+	}
+	kfree(chunk);
+	if (done)
+		return done;
+	return err;
+}
+
+/* recvmsg of stream data: one stream's bytes, its ID and the end flag in a
+ * QUIC_STREAM_INFO cmsg. 0 at the end of a stream with nothing more. */
+int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	size_t cap = min_t(size_t, len, QUIC_MAX_HANDSHAKE_MSG);
+	struct quic_stream_info info = {};
+	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
+	int fin, err;
+	s64 n, id;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = qb_conn_stream_read(qs->conn, buf, cap, &id, &fin);
+		if (id >= 0)
+			break;
+		if (qs->state == QUIC_SS_CLOSED) {
+			err = 0;	/* the connection is over: end of file */
+			goto out;
+		}
+		if (!timeo) {
+			err = -EAGAIN;
+			goto out;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			goto out;
+		}
+		{
+			DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+			add_wait_queue(sk_sleep(sk), &wait);
+			sk_wait_event(sk, &timeo, qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED,
+				      &wait);
+			remove_wait_queue(sk_sleep(sk), &wait);
+		}
+	}
+	if (copy_to_iter(buf, n, &msg->msg_iter) != n) {
+		err = -EFAULT;
+		goto out;
+	}
+	info.stream_id = id;
+	info.stream_flags = fin ? MSG_QUIC_STREAM_FIN : 0;
+	put_cmsg(msg, SOL_QUIC, QUIC_STREAM_INFO, sizeof(info), &info);
+	/* Reading gave flow control credit back: MAX_STREAM_DATA may go. */
+	quic_conn_run(sk);
+	err = n;
+out:
+	kfree(buf);
+	return err;
 }

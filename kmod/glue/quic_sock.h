@@ -53,6 +53,7 @@ struct quic_sock {
 	struct work_struct work;
 	struct hrtimer timer;
 	u8 *txbuf;
+	s64 last_sid;	/* the stream opened last (sendmsg with stream_id -1) */
 
 	struct quic_transport_param local_tp;
 	struct quic_transport_param remote_tp;	/* set for 0-RTT resumption */
@@ -108,6 +109,8 @@ void quic_conn_release(struct sock *sk);
 void quic_conn_run(struct sock *sk);
 int quic_conn_recv_handshake(struct sock *sk, struct msghdr *msg, size_t len, int flags);
 int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8 level);
+int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
+int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags);
 u64 quic_now_us(void);
 
 /* socket.c */

@@ -135,9 +135,10 @@ out:
 	return err;
 }
 
-/* The QUIC_HANDSHAKE_INFO cmsg of a sendmsg: 1 and its level, 0 if
- * none, or -EINVAL for a malformed SOL_QUIC cmsg. */
-static int quic_handshake_cmsg(struct msghdr *msg, u8 *level)
+/* The SOL_QUIC cmsgs of a sendmsg: QUIC_HANDSHAKE_INFO (1, its level) or
+ * QUIC_STREAM_INFO (2, the stream and flags); 0 if none, -EINVAL for a
+ * malformed one. */
+static int quic_send_cmsg(struct msghdr *msg, u8 *level, struct quic_stream_info *si)
 {
 	struct cmsghdr *cmsg;
 
@@ -146,14 +147,19 @@ static int quic_handshake_cmsg(struct msghdr *msg, u8 *level)
 			return -EINVAL;
 		if (cmsg->cmsg_level != SOL_QUIC)
 			continue;
-		if (cmsg->cmsg_type != QUIC_HANDSHAKE_INFO)
-			continue;
-		if (cmsg->cmsg_len < CMSG_LEN(sizeof(struct quic_handshake_info)))
-			return -EINVAL;
-		*level = ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level;
-		if (*level >= QUIC_CRYPTO_MAX)
-			return -EINVAL;
-		return 1;
+		if (cmsg->cmsg_type == QUIC_HANDSHAKE_INFO) {
+			if (cmsg->cmsg_len < CMSG_LEN(sizeof(struct quic_handshake_info)))
+				return -EINVAL;
+			*level = ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level;
+			return *level >= QUIC_CRYPTO_MAX ? -EINVAL : 1;
+		}
+		if (cmsg->cmsg_type == QUIC_STREAM_INFO) {
+			if (cmsg->cmsg_len < CMSG_LEN(sizeof(struct quic_stream_info)))
+				return -EINVAL;
+			memcpy(si, CMSG_DATA(cmsg), sizeof(*si));
+			return 2;
+		}
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -161,19 +167,20 @@ static int quic_handshake_cmsg(struct msghdr *msg, u8 *level)
 static int quic_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct quic_sock *qs = quic_sk(sk);
+	struct quic_stream_info si = { .stream_id = -1 };
 	u8 level = 0;
-	int err, hs;
+	int err, kind;
 
-	hs = msg->msg_controllen ? quic_handshake_cmsg(msg, &level) : 0;
-	if (hs < 0)
-		return hs;
+	kind = msg->msg_controllen ? quic_send_cmsg(msg, &level, &si) : 0;
+	if (kind < 0)
+		return kind;
 	lock_sock(sk);
 	if (!qs->conn)
 		err = -ENOTCONN;
-	else if (hs)
+	else if (kind == 1)
 		err = quic_conn_send_handshake(sk, msg, len, level);
 	else
-		err = -EOPNOTSUPP;	/* stream data: not attached yet */
+		err = quic_conn_send_stream(sk, msg, len, si.stream_id, si.stream_flags);
 	release_sock(sk);
 	return err;
 }
@@ -184,7 +191,12 @@ static int quic_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int fla
 	int err;
 
 	lock_sock(sk);
-	err = qs->conn ? quic_conn_recv_handshake(sk, msg, len, flags) : -ENOTCONN;
+	if (!qs->conn)
+		err = -ENOTCONN;
+	else if (qs->state == QUIC_SS_ESTABLISHED)
+		err = quic_conn_recv_stream(sk, msg, len, flags);
+	else
+		err = quic_conn_recv_handshake(sk, msg, len, flags);
 	release_sock(sk);
 	return err;
 }
@@ -276,7 +288,8 @@ static __poll_t quic_poll(struct file *file, struct socket *sock, poll_table *wa
 	__poll_t mask = 0;
 
 	sock_poll_wait(file, sock, wait);
-	if (qs->conn && qb_conn_has_handshake_data(qs->conn))
+	if (qs->conn && (qs->state == QUIC_SS_ESTABLISHED ? qb_conn_has_stream_data(qs->conn)
+							   : qb_conn_has_handshake_data(qs->conn)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (qs->conn && qs->state != QUIC_SS_CLOSED)
 		mask |= EPOLLOUT | EPOLLWRNORM;

@@ -75,6 +75,14 @@ done
 if [ -x /usr/sbin/gtlsserver ]; then
   copy_with_libs /usr/sbin/gtlsserver bin/gtlsserver
 fi
+# Our userspace endpoint program, when a build of it is given
+# (QUICBED_PROGRAM, set by ctest), and files for it to serve.
+if [ -n "${QUICBED_PROGRAM:-}" ] && [ -x "$QUICBED_PROGRAM" ]; then
+  copy_with_libs "$QUICBED_PROGRAM" bin/quicbed
+fi
+mkdir -p "$root/www"
+echo "hello from quicbed" >"$root/www/hello.txt"
+head -c 1048576 /dev/urandom >"$root/www/1mb.bin"
 # A throwaway P-256 certificate for the servers in the guest.
 mkdir -p "$root/certs"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -days 2 \
