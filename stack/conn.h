@@ -240,6 +240,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // `reason` must be a static string.
   void close(uint64_t app_error, const char* reason, uint64_t now);
 
+  // For a host whose TLS runs asynchronously (quic.ko's handshake in a
+  // userspace process): TLS has queued events since the connection last
+  // called it; runs advance() now (conn_async_tls.cpp). Then call
+  // write_datagram().
+  void advance_tls(uint64_t now);
+
   // ---- Streams (RFC 9000 §2-§4). These may be called from inside events
   // (receive_datagram, write_datagram and on_timeout may not).
   // Opens a stream of ours; kLimitExceeded while the peer's MAX_STREAMS
