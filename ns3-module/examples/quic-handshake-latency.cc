@@ -12,6 +12,7 @@
 #include "ns3/point-to-point-module.h"
 #include "ns3/quic-apps.h"
 #include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 
 #include <iomanip>
 #include <iostream>
@@ -57,22 +58,13 @@ main(int argc, char* argv[])
     {
         g_handshake = Time();
         g_response = Time();
-        NodeContainer nodes;
-        nodes.Create(2);
-        PointToPointHelper p2p;
-        p2p.SetDeviceAttribute("DataRate", StringValue("100Mbps"));
-        p2p.SetChannelAttribute("Delay", TimeValue(MilliSeconds(rttMs) / 2));
-        NetDeviceContainer devices = p2p.Install(nodes);
-        InternetStackHelper internet;
-        internet.Install(nodes);
-        QuicHelper quic;
-        quic.Install(nodes);
-        Ipv4AddressHelper ipv4;
-        ipv4.SetBase("10.1.1.0", "255.255.255.0");
-        Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
-        QuicHelper::InstallServer(nodes.Get(1), 443).Start(Seconds(0));
+        QuicLinkHelper::Params lp;
+        lp.rate = "100Mbps";
+        lp.delay = std::to_string(rttMs / 2.0) + "ms";
+        QuicLinkHelper link(lp);
+        QuicHelper::InstallServer(link.Server(), 443).Start(Seconds(0));
         ApplicationContainer client =
-            QuicHelper::InstallClient(nodes.Get(0), InetSocketAddress(ifaces.GetAddress(1), 443), 1, 1, 100, 1000);
+            QuicHelper::InstallClient(link.Client(), InetSocketAddress(link.ServerAddress(), 443), 1, 1, 100, 1000);
         client.Start(Seconds(1));
         client.Get(0)->TraceConnectWithoutContext("Response", MakeCallback(&Response));
         Simulator::Schedule(Seconds(1) + NanoSeconds(1), &Connect);

@@ -373,25 +373,15 @@ Ptr<QuicSocket>
 QuicSocket::Fork() const
 {
     Ptr<QuicSocket> s = CreateObject<QuicSocket>();
-    s->m_ccAlgorithm = m_ccAlgorithm;
-    s->m_initialWindow = m_initialWindow;
-    s->m_maxDatagramSize = m_maxDatagramSize;
-    s->m_initialMaxData = m_initialMaxData;
-    s->m_initialMaxStreamData = m_initialMaxStreamData;
-    s->m_maxStreamWindow = m_maxStreamWindow;
-    s->m_maxConnectionWindow = m_maxConnectionWindow;
-    s->m_sndBufSize = m_sndBufSize;
-    s->m_maxStreamsBidi = m_maxStreamsBidi;
-    s->m_maxStreamsUni = m_maxStreamsUni;
-    s->m_idleTimeout = m_idleTimeout;
-    s->m_ecn = m_ecn;
-    s->m_pacing = m_pacing;
-    s->m_zeroRtt = m_zeroRtt;
-    s->m_version = m_version;
-    s->m_cryptoMode = m_cryptoMode;
-    s->m_qlogDir = m_qlogDir;
-    s->m_keyLogFile = m_keyLogFile;
-    s->m_maxDatagramFrameSize = m_maxDatagramFrameSize;
+    // Every attribute of the listening socket, as TCP's forks have.
+    const TypeId tid = GetTypeId();
+    for (uint32_t i = 0; i < tid.GetAttributeN(); ++i)
+    {
+        const TypeId::AttributeInformation info = tid.GetAttribute(i);
+        Ptr<AttributeValue> v = info.checker->Create();
+        GetAttribute(info.name, *v);
+        s->SetAttribute(info.name, *v);
+    }
     s->m_l4 = m_l4;
     s->m_role = ACCEPTED;
     s->m_local = m_local;

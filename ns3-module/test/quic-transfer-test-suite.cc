@@ -4,18 +4,12 @@
 #include "quic-test-util.h"
 
 #include "ns3/config.h"
-#include "ns3/double.h"
-#include "ns3/error-model.h"
 #include "ns3/inet-socket-address.h"
-#include "ns3/internet-stack-helper.h"
-#include "ns3/ipv4-address-helper.h"
-#include "ns3/point-to-point-helper.h"
-#include "ns3/pointer.h"
 #include "ns3/quic-apps.h"
 #include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
-#include "ns3/string.h"
 #include "ns3/test.h"
 #include "ns3/uinteger.h"
 
@@ -64,31 +58,14 @@ class QuicStreamsAndDatagramsTestCase : public TestCase
         Config::Reset();
         RngSeedManager::SetSeed(1);
         RngSeedManager::SetRun(1);
-        NodeContainer nodes;
-        nodes.Create(2);
-        PointToPointHelper p2p;
-        p2p.SetDeviceAttribute("DataRate", StringValue("10Mbps"));
-        p2p.SetChannelAttribute("Delay", StringValue("20ms"));
-        NetDeviceContainer devices = p2p.Install(nodes);
-        for (uint32_t i = 0; i < 2; ++i)
-        {
-            Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
-            em->SetAttribute("ErrorRate", DoubleValue(0.01));
-            em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
-            em->AssignStreams(20 + i);
-            devices.Get(i)->SetAttribute("ReceiveErrorModel", PointerValue(em));
-        }
-        InternetStackHelper internet;
-        internet.Install(nodes);
-        QuicHelper quic;
-        quic.Install(nodes);
-        QuicHelper::AssignStreams(nodes, 50);
-        Ipv4AddressHelper ipv4;
-        ipv4.SetBase("10.1.1.0", "255.255.255.0");
-        Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
-        ApplicationContainer server = QuicHelper::InstallServer(nodes.Get(1), 443);
-        ApplicationContainer client = QuicHelper::InstallClient(nodes.Get(0),
-                                                                InetSocketAddress(ifaces.GetAddress(1), 443),
+        QuicLinkHelper::Params lp;
+        lp.delay = "20ms";
+        lp.lossToServer = 0.01;
+        lp.lossToClient = 0.01;
+        QuicLinkHelper link(lp);
+        ApplicationContainer server = QuicHelper::InstallServer(link.Server(), 443);
+        ApplicationContainer client = QuicHelper::InstallClient(link.Client(),
+                                                                InetSocketAddress(link.ServerAddress(), 443),
                                                                 20,
                                                                 5,
                                                                 1000,
