@@ -448,10 +448,6 @@ QuicSocket::BindUdp(const Address& address)
         m_udp = nullptr;
         return -1;
     }
-    if (m_ecn)
-    {
-        m_udp->SetIpTos(0x02); // ECT(0), RFC 9000 §13.4.1
-    }
     m_udp->SetIpRecvTos(true);
     // A congestion window's worth of datagrams may come in between two
     // events: the default UDP receive buffer (128 KiB) would drop them.
@@ -645,6 +641,14 @@ QuicSocket::InfoOf(Ptr<Packet> p) const
 void
 QuicSocket::SendUdp(Ptr<Packet> p, const Address& to)
 {
+    if (m_ecn)
+    {
+        // ECT(0) on every datagram (RFC 9000 §13.4.1); the IP layer copies
+        // the tag into the header's ECN field.
+        SocketIpTosTag tos;
+        tos.SetTos(0x02);
+        p->ReplacePacketTag(tos);
+    }
     m_udp->SendTo(p, 0, to);
 }
 

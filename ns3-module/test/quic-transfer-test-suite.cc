@@ -3,7 +3,17 @@
 // traces (Config paths as ns-3's TCP) fire.
 #include "quic-test-util.h"
 
+#include "ns3/boolean.h"
+#include "ns3/bulk-send-helper.h"
 #include "ns3/config.h"
+#include "ns3/double.h"
+#include "ns3/packet-sink-helper.h"
+#include "ns3/packet-sink.h"
+#include "ns3/queue-size.h"
+#include "ns3/red-queue-disc.h"
+#include "ns3/string.h"
+#include "ns3/tcp-socket-state.h"
+#include "ns3/traffic-control-helper.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/quic-apps.h"
 #include "ns3/quic-helper.h"
@@ -88,6 +98,82 @@ class QuicStreamsAndDatagramsTestCase : public TestCase
     }
 };
 
+// ECN (RFC 9000 §13.4, RFC 9002 §7.1): with Ecn=true the datagrams go
+// ECT(0); a RED queue that marks instead of dropping makes the receiver
+// count CE and the sender reduce its window (CongState enters recovery)
+// although no packet is lost.
+class QuicEcnTestCase : public TestCase
+{
+  public:
+    QuicEcnTestCase()
+        : TestCase("Ecn=true through a marking RED queue: window reductions without loss")
+    {
+    }
+
+  private:
+    static void CongState(uint32_t* recoveries, TcpSocketState::TcpCongState_t, TcpSocketState::TcpCongState_t now)
+    {
+        if (now == TcpSocketState::CA_RECOVERY)
+        {
+            ++*recoveries;
+        }
+    }
+
+    static void Lost(uint64_t* lost, uint64_t)
+    {
+        ++*lost;
+    }
+
+    static void Connect(uint32_t* recoveries, uint64_t* lost)
+    {
+        const std::string base = "/NodeList/0/$ns3::QuicL4Protocol/SocketList/*/";
+        Config::ConnectWithoutContext(base + "CongState", MakeBoundCallback(&CongState, recoveries));
+        Config::ConnectWithoutContext(base + "PacketLost", MakeBoundCallback(&Lost, lost));
+    }
+
+    void DoRun() override
+    {
+        Config::Reset();
+        RngSeedManager::SetSeed(1);
+        RngSeedManager::SetRun(1);
+        Config::SetDefault("ns3::QuicSocket::Ecn", BooleanValue(true));
+        QuicLinkHelper::Params lp;
+        lp.rate = "10Mbps";
+        lp.delay = "10ms";
+        QuicLinkHelper link(lp);
+        // The client's egress: RED marking CE from 5 packets of average
+        // queue (and above its maximum threshold too: no hard drops), long
+        // before its 1000-packet limit.
+        TrafficControlHelper tch;
+        tch.Uninstall(link.Devices().Get(0));
+        tch.SetRootQueueDisc("ns3::RedQueueDisc",
+                             "UseEcn", BooleanValue(true),
+                             "UseHardDrop", BooleanValue(false),
+                             "MinTh", DoubleValue(5),
+                             "MaxTh", DoubleValue(15),
+                             "MaxSize", QueueSizeValue(QueueSize("1000p")),
+                             "LinkBandwidth", StringValue("10Mbps"),
+                             "LinkDelay", StringValue("10ms"));
+        QueueDiscContainer qdiscs = tch.Install(link.Devices().Get(0));
+        BulkSendHelper bulk("ns3::QuicSocketFactory", InetSocketAddress(link.ServerAddress(), 443));
+        bulk.SetAttribute("MaxBytes", UintegerValue(5'000'000));
+        bulk.Install(link.Client()).Start(Seconds(0.1));
+        PacketSinkHelper sinkHelper("ns3::QuicSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), 443));
+        ApplicationContainer sink = sinkHelper.Install(link.Server());
+        uint32_t recoveries = 0;
+        uint64_t lost = 0;
+        Simulator::Schedule(Seconds(0.1) + NanoSeconds(1), &Connect, &recoveries, &lost);
+        Simulator::Stop(Seconds(20));
+        Simulator::Run();
+        const uint64_t marked = qdiscs.Get(0)->GetStats().GetNMarkedPackets(RedQueueDisc::UNFORCED_MARK);
+        NS_TEST_EXPECT_MSG_EQ(DynamicCast<PacketSink>(sink.Get(0))->GetTotalRx(), 5'000'000, "transfer complete");
+        NS_TEST_EXPECT_MSG_GT(marked, 0, "RED marked CE (the datagrams were ECT)");
+        NS_TEST_EXPECT_MSG_GT(recoveries, 0, "the sender reduced its window for CE marks");
+        NS_TEST_EXPECT_MSG_EQ(lost, 0, "no packet was lost: the marks, not drops, drove it");
+        Simulator::Destroy();
+    }
+};
+
 class QuicTransferTestSuite : public TestSuite
 {
   public:
@@ -116,6 +202,7 @@ class QuicTransferTestSuite : public TestSuite
         nullCipher.cryptoMode = "NullCipherForSweeps";
         AddTestCase(new QuicExactTransferTestCase("2% loss, NullCipherForSweeps", nullCipher), TestCase::QUICK);
         AddTestCase(new QuicStreamsAndDatagramsTestCase(), TestCase::QUICK);
+        AddTestCase(new QuicEcnTestCase(), TestCase::QUICK);
     }
 };
 
