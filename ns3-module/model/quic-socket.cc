@@ -261,13 +261,16 @@ QuicSocket::DoDispose()
 {
     m_timer.Cancel();
     m_flushEvent.Cancel();
-    // The engine goes before the services it uses (TLS, tracer).
+    // The engine goes before the services it uses (TLS, tracer). An
+    // accepted connection still in its listener's endpoint is the
+    // listener's to free, with its TLS session and tracer (destroy()).
     m_listener.reset();
     m_conn.reset();
-    m_tls.reset();
-    m_tracer.reset();
-    m_econn = nullptr;
-    m_parent = nullptr;
+    if (!m_econn)
+    {
+        m_tls.reset();
+        m_tracer.reset();
+    }
     if (m_udp)
     {
         m_udp->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
