@@ -95,7 +95,7 @@ QuicSocket::GetTypeId()
             .SetGroupName("Quic")
             .AddConstructor<QuicSocket>()
             .AddAttribute("CongestionControl",
-                          "Congestion control algorithm (NewReno, Cubic, Bbr).",
+                          "Congestion control algorithm: NewReno, Cubic (RFC 9438, HyStart++) or Bbr (BBRv2-style, stack/cc/bbr).",
                           EnumValue(CUBIC),
                           MakeEnumAccessor(&QuicSocket::m_ccAlgorithm),
                           MakeEnumChecker(NEW_RENO, "NewReno", CUBIC, "Cubic", BBR, "Bbr"))
@@ -306,8 +306,8 @@ QuicSocket::MakeConfig(quicbed::Role role) const
         c.cc = quicbed::CcAlgorithm::kCubic;
         break;
     case BBR:
-        NS_FATAL_ERROR("QuicSocket CongestionControl=Bbr: this build of the core has no BBR "
-                       "(stack/cc/bbr); use NewReno or Cubic");
+        c.cc = quicbed::CcAlgorithm::kBbr;
+        break;
     }
     if (m_zeroRtt)
     {
