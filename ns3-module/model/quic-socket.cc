@@ -165,7 +165,8 @@ QuicSocket::GetTypeId()
                           MakeBooleanAccessor(&QuicSocket::m_pacing),
                           MakeBooleanChecker())
             .AddAttribute("ZeroRtt",
-                          "Resume with 0-RTT data (RFC 9001 §4.6).",
+                          "0-RTT (RFC 9001 §4.6): a server accepts it; a client resumes the node's last "
+                          "session ticket from the same server and sends its first data in 0-RTT packets.",
                           BooleanValue(false),
                           MakeBooleanAccessor(&QuicSocket::m_zeroRtt),
                           MakeBooleanChecker())
@@ -309,10 +310,6 @@ QuicSocket::MakeConfig(quicbed::Role role) const
         c.cc = quicbed::CcAlgorithm::kBbr;
         break;
     }
-    if (m_zeroRtt)
-    {
-        NS_FATAL_ERROR("QuicSocket ZeroRtt=true: this build of the core has no 0-RTT yet");
-    }
     if (!m_pacing)
     {
         NS_FATAL_ERROR("QuicSocket Pacing=false: the core always paces (RFC 9002 §7.7); "
@@ -356,9 +353,27 @@ QuicSocket::CryptoBackend() const
 }
 
 std::unique_ptr<quicbed::GnutlsTls>
-QuicSocket::NewTls(quicbed::Role role) const
+QuicSocket::NewTls(quicbed::Role role)
 {
-    auto tls = QuicTlsCredentials::Get().Context(role, m_keyLogFile).new_session();
+    QuicTlsCredentials& credentials = QuicTlsCredentials::Get();
+    const quicbed::GnutlsTlsContext* ctx = &credentials.Context(role, m_keyLogFile, m_zeroRtt);
+    if (role == quicbed::Role::kClient && m_zeroRtt)
+    {
+        // A context of its own, whose ticket callback knows this socket's
+        // server: the node keeps the ticket for the next connection.
+        quicbed::GnutlsTlsConfig config = credentials.Config(role, m_keyLogFile, true);
+        Ptr<QuicL4Protocol> l4 = m_l4;
+        const InetSocketAddress server = m_peer;
+        config.on_session_ticket = [l4, server](const quicbed::SessionTicket& t) { l4->StoreTicket(server, t); };
+        auto own = quicbed::GnutlsTlsContext::create(config);
+        if (!own.is_ok())
+        {
+            NS_FATAL_ERROR("QUIC TLS context: " << own.status().reason());
+        }
+        m_ownTlsContext = std::move(own).value();
+        ctx = m_ownTlsContext.get();
+    }
+    auto tls = ctx->new_session();
     if (!tls.is_ok())
     {
         NS_FATAL_ERROR("QUIC TLS session: " << tls.status().reason());
@@ -524,6 +539,10 @@ QuicSocket::Connect(const Address& address)
     m_tracer = NewTracer(quicbed::Role::kClient, nullptr);
     m_tls = NewTls(quicbed::Role::kClient);
     quicbed::ConnectionConfig config = MakeConfig(quicbed::Role::kClient);
+    if (m_zeroRtt)
+    {
+        Resume(config);
+    }
     config.tls = m_tls.get();
     config.events = m_events.get();
     config.tracer = m_tracer.get();
@@ -534,9 +553,35 @@ QuicSocket::Connect(const Address& address)
         NS_FATAL_ERROR("QuicSocket: connection setup failed: " << s.reason());
     }
     m_l4->AddSocket(this);
-    // The ClientHello goes out at once (from Connect()'s caller's event).
-    Flush();
+    // The ClientHello goes out now, once Connect()'s caller has set its
+    // callbacks (BulkSend sets them after Connect()): 0-RTT reports the
+    // connection usable at once.
+    RequestFlush();
     return 0;
+}
+
+void
+QuicSocket::Resume(quicbed::ConnectionConfig& config)
+{
+    const quicbed::SessionTicket* t = m_l4->FindTicket(m_peer);
+    if (!t)
+    {
+        return; // the first connection to this server: a full handshake
+    }
+    auto tp = quicbed::TransportParameters::parse(quicbed::Bytes(t->transport_params.data(), t->transport_params.size()),
+                                                  quicbed::Role::kServer);
+    if (!tp.is_ok() || !m_tls->set_session(t->session).is_ok())
+    {
+        NS_LOG_WARN("QuicSocket: the stored session cannot be resumed; full handshake");
+        return;
+    }
+    // RFC 9001 §4.6.1: 0-RTT only under a ticket that allows it, within
+    // the transport parameters the server had (RFC 9000 §7.4.1).
+    if (t->allows_zero_rtt())
+    {
+        m_zeroRttParams = std::make_unique<quicbed::TransportParameters>(tp.value());
+        config.zero_rtt_params = m_zeroRttParams.get();
+    }
 }
 
 int
@@ -754,6 +799,13 @@ void
 QuicSocket::DeliverEvents()
 {
     Ptr<QuicSocket> self = this; // an application callback may close us
+    if (m_role == CLIENT && !m_handshakeDone && !m_earlyReported && m_conn && m_conn->zero_rtt_writable())
+    {
+        // RFC 9001 §4.6: data written now goes in 0-RTT packets.
+        m_earlyReported = true;
+        NotifyConnectionSucceeded();
+        NotifySend(GetTxAvailable());
+    }
     if (m_handshakeDone && !m_handshakeReported)
     {
         m_handshakeReported = true;
@@ -761,15 +813,18 @@ QuicSocket::DeliverEvents()
         if (m_role == CLIENT)
         {
             WritePending();
-            NotifyConnectionSucceeded();
-            NotifySend(GetTxAvailable());
+            if (!m_earlyReported)
+            {
+                NotifyConnectionSucceeded();
+                NotifySend(GetTxAvailable());
+            }
         }
         else if (m_parent)
         {
             m_parent->NotifyNewConnectionCreated(this, m_peer);
         }
     }
-    if (!m_readable.empty() && m_handshakeReported)
+    if (!m_readable.empty() && (m_handshakeReported || m_earlyReported))
     {
         std::set<uint64_t> readable;
         readable.swap(m_readable);
@@ -889,7 +944,7 @@ void
 QuicSocket::WritePending()
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         return;
     }
@@ -1005,7 +1060,7 @@ QuicSocket::Close()
     {
         return 0;
     }
-    if (!m_handshakeDone)
+    if (!c->streams_usable())
     {
         c->close(0, "closed before the handshake completed", NowUs());
         RequestFlush();
@@ -1046,7 +1101,7 @@ int64_t
 QuicSocket::OpenStream(bool bidirectional)
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         m_errno = ERROR_NOTCONN;
         return -1;
@@ -1065,7 +1120,7 @@ int
 QuicSocket::SendOnStream(uint64_t streamId, Ptr<Packet> p, bool fin)
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         m_errno = ERROR_NOTCONN;
         return -1;
@@ -1116,7 +1171,7 @@ int
 QuicSocket::SendDatagram(Ptr<Packet> p)
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         m_errno = ERROR_NOTCONN;
         return -1;

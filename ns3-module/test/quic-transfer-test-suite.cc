@@ -23,6 +23,10 @@
 #include "ns3/test.h"
 #include "ns3/uinteger.h"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 using namespace ns3;
 using namespace ns3::quictest;
 
@@ -174,6 +178,81 @@ class QuicEcnTestCase : public TestCase
     }
 };
 
+// 0-RTT (RFC 9001 §4.6): with ZeroRtt=true a client node keeps the
+// session ticket of its first connection, and its second connection to the
+// same server resumes it and sends its request in 0-RTT packets, which the
+// server accepts. The qlogs say which packets went how.
+class QuicZeroRttTestCase : public TestCase
+{
+  public:
+    QuicZeroRttTestCase()
+        : TestCase("ZeroRtt=true: the second connection sends its request in 0-RTT")
+    {
+    }
+
+  private:
+    // Files of `dir` whose name ends in `suffix` and that hold `text`.
+    static uint32_t FilesWith(const std::string& dir, const std::string& suffix, const std::string& text)
+    {
+        uint32_t n = 0;
+        for (const auto& e : std::filesystem::directory_iterator(dir))
+        {
+            const std::string name = e.path().filename().string();
+            if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            {
+                continue;
+            }
+            std::ifstream in(e.path(), std::ios::binary);
+            const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            n += content.find(text) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+
+    void DoRun() override
+    {
+        Config::Reset();
+        RngSeedManager::SetSeed(1);
+        RngSeedManager::SetRun(1);
+        const std::string dir = MakeTempDir("quic-zero-rtt");
+        Config::SetDefault("ns3::QuicSocket::ZeroRtt", BooleanValue(true));
+        Config::SetDefault("ns3::QuicSocket::QlogDir", StringValue(dir));
+        QuicLinkHelper::Params lp;
+        lp.delay = "25ms";
+        QuicLinkHelper link(lp);
+        QuicHelper::InstallServer(link.Server(), 443).Start(Seconds(0));
+        ApplicationContainer clients;
+        for (uint32_t i = 0; i < 2; ++i)
+        {
+            ApplicationContainer c = QuicHelper::InstallClient(link.Client(),
+                                                               InetSocketAddress(link.ServerAddress(), 443),
+                                                               1,
+                                                               1,
+                                                               100,
+                                                               5000);
+            c.Start(Seconds(1 + i));
+            clients.Add(c);
+        }
+        Simulator::Stop(Seconds(5));
+        Simulator::Run();
+        for (uint32_t i = 0; i < 2; ++i)
+        {
+            NS_TEST_EXPECT_MSG_EQ(DynamicCast<QuicClientApplication>(clients.Get(i))->GetResponsesCompleted(),
+                                  1,
+                                  "connection " << i << " got its response");
+        }
+        Simulator::Destroy();
+        NS_TEST_EXPECT_MSG_EQ(CountFiles(dir), 4, "two connections, two ends each");
+        NS_TEST_EXPECT_MSG_EQ(FilesWith(dir, "_client.sqlog", "\"packet_type\":\"0RTT\""),
+                              1,
+                              "exactly one client (the second) sent 0-RTT packets");
+        NS_TEST_EXPECT_MSG_EQ(FilesWith(dir, "_server.sqlog", "\"name\":\"transport:packet_received\",\"data\":{\"header\":{\"packet_type\":\"0RTT\""),
+                              1,
+                              "the server processed them");
+        std::filesystem::remove_all(dir);
+    }
+};
+
 class QuicTransferTestSuite : public TestSuite
 {
   public:
@@ -203,6 +282,7 @@ class QuicTransferTestSuite : public TestSuite
         AddTestCase(new QuicExactTransferTestCase("2% loss, NullCipherForSweeps", nullCipher), TestCase::QUICK);
         AddTestCase(new QuicStreamsAndDatagramsTestCase(), TestCase::QUICK);
         AddTestCase(new QuicEcnTestCase(), TestCase::QUICK);
+        AddTestCase(new QuicZeroRttTestCase(), TestCase::QUICK);
     }
 };
 
