@@ -63,6 +63,8 @@ class Bbr final : public CongestionController {
   void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) override;
   void on_persistent_congestion(uint64_t now) override;
   void on_packet_lost(const CcLoss& loss) override;
+  // §5.3.4.4: ProbeRTT's small flight says nothing about the bandwidth.
+  bool wants_app_limited_samples() const override { return mode_ == Mode::kProbeRtt; }
 
   uint64_t cwnd() const override { return cwnd_; }
   // BBR keeps no slow start threshold.

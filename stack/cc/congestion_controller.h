@@ -64,6 +64,11 @@ class CongestionController {
   // Each lost packet, before the congestion event that covers them; only
   // model-based controllers need the detail.
   virtual void on_packet_lost(const CcLoss&) {}
+  // After an ACK: the controller holds the flight below what the path
+  // carries on purpose (BBR's ProbeRTT), so the delivery rate samples of
+  // the current flight must count as app-limited (draft-ietf-ccwg-bbr
+  // §5.3.4.4).
+  virtual bool wants_app_limited_samples() const { return false; }
 
   virtual uint64_t cwnd() const = 0;
   virtual uint64_t ssthresh() const = 0;

@@ -236,6 +236,32 @@ TEST(Bbr, ProbeRttAfterMinRttWindowAndBack) {
   EXPECT_EQ(std::count(n.modes.begin(), n.modes.end(), Mode::kProbeRtt), 1);
 }
 
+// §5.3.4.4: ProbeRTT also comes during a Startup that never filled the
+// pipe (an application offering four packets at a time), and returns to
+// Startup, not ProbeBW.
+TEST(Bbr, ProbeRttFromAnAppLimitedStartupReturnsToStartup) {
+  Net n;
+  n.clock.app_window = 4 * kMds;
+  ASSERT_TRUE(n.run_to(Mode::kProbeRtt, 8 * kSec));
+  EXPECT_FALSE(n.cc.filled_pipe());
+  EXPECT_EQ(n.modes.front(), Mode::kStartup);
+  n.run_for(400 * kMs);
+  EXPECT_EQ(n.cc.mode(), Mode::kStartup);
+  EXPECT_EQ(n.modes, (std::vector<Mode>{Mode::kStartup, Mode::kProbeRtt, Mode::kStartup}));
+}
+
+// §5.4.3: a sender restarting from idle in ProbeBW paces at the estimated
+// bandwidth (gain 1) rather than a probing or draining gain.
+TEST(Bbr, RestartFromIdlePacesAtBw) {
+  Net n;
+  ASSERT_TRUE(n.run_to(Mode::kProbeBwDown, 8 * kSec));  // DOWN after the first UP
+  ASSERT_EQ(n.cc.pacing_rate(n.clock.rtt()), expected_pacing(kLink, 90));
+  // The flight empties; the next packet finds nothing in flight.
+  n.cc.on_packet_sent(n.clock.now() + 10 * kSec, kMds, kMds);
+  EXPECT_EQ(n.cc.pacing_rate(n.clock.rtt()), expected_pacing(kLink, 100));
+  EXPECT_EQ(n.cc.mode(), Mode::kProbeBwDown);
+}
+
 // A longer RTT in the path (a route change) is adopted once the 10 s
 // min_rtt window has passed without the old value.
 TEST(Bbr, MinRttFilterExpires) {
