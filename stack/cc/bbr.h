@@ -71,6 +71,7 @@ class Bbr final : public CongestionController {
   uint64_t ssthresh() const override { return kU64Max; }
   CcState state() const override;
   uint64_t pacing_rate(const RttEstimator& rtt) const override;
+  uint64_t send_quantum() const override { return send_quantum_; }
 
   // The model, for traces and tests.
   Mode mode() const { return mode_; }

@@ -75,6 +75,9 @@ class CongestionController {
   virtual CcState state() const = 0;
   // Bytes per second the pacer releases (RFC 9002 §7.7).
   virtual uint64_t pacing_rate(const RttEstimator& rtt) const = 0;
+  // Bytes the pacer may release back to back (draft-ietf-ccwg-bbr §5.6.3
+  // send quantum); 0 leaves the host's burst.
+  virtual uint64_t send_quantum() const { return 0; }
 
  protected:
   ~CongestionController() = default;
