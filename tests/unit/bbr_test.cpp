@@ -116,6 +116,29 @@ TEST(Bbr, StartupDrainProbeBwOnBandwidthPlateau) {
   EXPECT_LT(n.mode_times[2] - n.mode_times[1], 5 * kPathRtt);
 }
 
+// §5.3.3.5.1 on a path whose BDP is about one packet (50 us propagation):
+// Reno coexistence counts at least BBR's four-packet minimum window, so a
+// ProbeBW cycle lasts several rounds instead of probing on every ACK.
+TEST(Bbr, TinyBdpPathStillWaitsRoundsBetweenProbes) {
+  Bbr cc(kMds);
+  test::AckClock clock(cc, kMds, 50, kLink);
+  clock.paced = true;
+  std::vector<uint64_t> waits;  // rounds from each DOWN to the next REFILL
+  uint64_t down_round = 0;
+  Mode last = cc.mode();
+  while (clock.now() < 2 * kSec) {
+    ASSERT_TRUE(clock.step());
+    if (cc.mode() == last) continue;
+    if (cc.mode() == Mode::kProbeBwDown) down_round = cc.round_count();
+    if (cc.mode() == Mode::kProbeBwRefill && down_round != 0) waits.push_back(cc.round_count() - down_round);
+    last = cc.mode();
+  }
+  ASSERT_GE(waits.size(), 3u);
+  EXPECT_LT(cc.bdp(), 2 * kMds);
+  // Four rounds less the 0 or 1 the random wait starts with.
+  for (uint64_t w : waits) EXPECT_GE(w, 3u);
+}
+
 // §5.3.3: DOWN -> CRUISE -> REFILL -> UP -> DOWN, with each phase's gains,
 // and the pacing rate gain * bw (less 1 %) on every ACK.
 TEST(Bbr, ProbeBwCyclesThroughItsPhasesWithTheirGains) {
