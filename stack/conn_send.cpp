@@ -151,7 +151,11 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   size_t pos = 0;
   bool pad_datagram = false;
   for (PacketNumberSpace& s : spaces_) {
-    if (!s.can_send() || (!closing && !wants_to_send(s, now))) continue;
+    // A client without 1-RTT keys writes its Application data in 0-RTT
+    // packets while it has their keys (RFC 9001 §4.6.1); never a
+    // CONNECTION_CLOSE, which goes in Initial or Handshake packets then.
+    const bool zero_rtt = !closing && s.id() == PnSpace::kApplication && sending_zero_rtt();
+    if ((!s.can_send() && !zero_rtt) || (!closing && !wants_to_send(s, now))) continue;
     const bool initial = s.id() == PnSpace::kInitial;
     // §14.1: every datagram with a client's Initial is at least 1200 bytes,
     // as is every one with a server's ack-eliciting Initial.
@@ -230,7 +234,8 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
 bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos) {
   const PeerCid* dst = peer_cids_.current();
   if (!dst || pos + kAeadTagLen >= datagram.size()) return false;
-  d.type = packet_type_of(s.id());
+  // Only a 0-RTT sender gets here without the space's write keys.
+  d.type = s.can_send() ? packet_type_of(s.id()) : PacketType::kZeroRtt;
   d.start = pos;
   d.bytes = datagram.subspan(pos);
   d.w = Writer(d.bytes.first(d.bytes.size() - kAeadTagLen));
@@ -269,8 +274,10 @@ bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes data
 
 void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_eliciting, uint64_t now) {
   Writer& w = d.w;
-  // An ACK rides on every packet of the space while one is owed (§13.2).
-  if (s.acks.has_ack()) {
+  // An ACK rides on every packet of the space while one is owed (§13.2);
+  // never in 0-RTT (RFC 9000 §12.4, Table 3).
+  const bool zero_rtt = d.type == PacketType::kZeroRtt;
+  if (s.acks.has_ack() && !zero_rtt) {
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
     if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
   }
@@ -286,7 +293,7 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
       d.mark_eliciting();
     }
   }
-  while (!d.record.items.full()) {
+  while (!d.record.items.full() && !zero_rtt) {
     SendBuffer::Chunk c;
     if (!s.crypto_out.next_chunk(w.remaining(), kU64Max, c)) break;
     Result<size_t> n = write_crypto(w, CryptoFrame{c.offset, c.data});
@@ -307,7 +314,10 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
 void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
   Writer& w = d.w;
   const uint64_t rtt = recovery_.rtt().smoothed_rtt();
-  if (path_response_pending_) {
+  // 0-RTT carries no PATH_RESPONSE nor RETIRE_CONNECTION_ID (RFC 9000
+  // §12.4, §12.5); neither can be due before the handshake anyway.
+  const bool one_rtt = d.type == PacketType::kOneRtt;
+  if (path_response_pending_ && one_rtt) {
     Frame f;
     f.type = FrameType::kPathResponse;
     f.path.data = Bytes(path_response_, kPathDataLen);
@@ -348,7 +358,7 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
     }
   }
 
-  fill_cid_frames(d);
+  if (one_rtt) fill_cid_frames(d);
   fill_datagrams(d);
 
   // STREAM data, round robin: each packet starts with the stream after the
@@ -470,7 +480,9 @@ Result<size_t> Connection::seal_packet(PacketDraft& d, size_t min_end) {
     trace_packet(true, h, total, d.bytes.subspan(payload_at, d.w.position() - payload_at),
                  local_params_.ack_delay_exponent);
   }
-  QB_TRY(sp(d.record.space).write.protect(packet, d.pn_offset, d.pn_len, d.record.pn));
+  PacketProtection& keys = d.type == PacketType::kZeroRtt ? zero_rtt_keys_ : sp(d.record.space).write;
+  QB_TRY(keys.protect(packet, d.pn_offset, d.pn_len, d.record.pn));
+  if (d.type == PacketType::kZeroRtt) ++zero_rtt_packets_;
   d.record.bytes = total;
   return d.start + total;
 }

@@ -291,7 +291,6 @@ LossTimerAction Recovery::on_loss_detection_timeout(uint64_t now) {
 }
 
 void Recovery::discard_space(PnSpace space, uint64_t now) {
-  QB_ASSERT(space != PnSpace::kApplication);
   Space& s = spaces_[idx(space)];
   while (Record* r = s.sent.pop_front()) {
     unlink(r, false);

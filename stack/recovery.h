@@ -116,7 +116,10 @@ class Recovery {
   // RFC 9002 §A.9.
   LossTimerAction on_loss_detection_timeout(uint64_t now);
 
-  // RFC 9002 §6.4 / §A.11: Initial or Handshake keys were discarded.
+  // RFC 9002 §6.4 / §A.11: Initial or Handshake keys were discarded, or
+  // (Application) a client's 0-RTT was rejected: every record of the space
+  // leaves flight through on_packet_discarded, without congestion signal.
+  // Packet numbers continue where they were.
   void discard_space(PnSpace space, uint64_t now);
 
   // Inputs from the handshake that change the timer (§6.2.1, §6.2.2.1).

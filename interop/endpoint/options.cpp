@@ -24,6 +24,8 @@ constexpr const char* kUsage =
     "  --download-dir DIR     where files are saved (default: .; created if missing)\n"
     "  --ca FILE              trust the CA certificates of this PEM file (default: the system's)\n"
     "  --insecure             do not verify the server's certificate\n"
+    "  --session-file FILE    resume the TLS session stored there (if any) and store the\n"
+    "                         server's new session tickets there\n"
     "server: serves the files under a directory.\n"
     "  --listen ADDR:PORT     UDP address to serve on (e.g. [::]:443, 127.0.0.1:4433)\n"
     "  --cert FILE            PEM certificate chain, leaf first\n"
@@ -41,6 +43,8 @@ constexpr const char* kUsage =
     "  --max-datagram-size N  largest UDP payload sent, 1200-65527 (default 1452)\n"
     "  --timeout SECONDS      idle timeout, which also bounds the handshake (default 10)\n"
     "  --no-gso               no UDP GSO: one datagram per packet (captures on lo then decrypt)\n"
+    "  --early-data           0-RTT: a client resuming a session sends its requests in 0-RTT\n"
+    "                         packets; a server accepts them (anti-replay protected, GET only)\n"
     "  -v, --verbose          progress and statistics on stderr\n"
     "  -h, --help             this text\n"
     "exit status: 0 success, 1 failure (the reason on stderr), 2 usage error\n";
@@ -57,6 +61,8 @@ constexpr OptionSpec kSpecs[] = {
     {"--download-dir", true, Scope::kClient},
     {"--ca", true, Scope::kClient},
     {"--insecure", false, Scope::kClient},
+    {"--session-file", true, Scope::kClient},
+    {"--early-data", false, Scope::kBoth},
     {"--listen", true, Scope::kServer},
     {"--cert", true, Scope::kServer},
     {"--key", true, Scope::kServer},
@@ -162,6 +168,10 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.ca_file = v;
   } else if (name == "--insecure") {
     o.insecure = true;
+  } else if (name == "--session-file") {
+    o.session_file = v;
+  } else if (name == "--early-data") {
+    o.early_data = true;
   } else if (name == "--listen") {
     Result<SocketAddress> a = parse_address(v);
     if (!a.is_ok()) {
@@ -259,6 +269,10 @@ bool check(Options& o, const std::vector<std::string>& operands, std::string* er
     o.urls.push_back(u);
   }
   if (!o.ca_file.empty() && !readable(o.ca_file, false, error, "--ca")) return false;
+  if (o.early_data && o.session_file.empty()) {
+    *error = "--early-data needs --session-file (0-RTT resumes a stored session)";
+    return false;
+  }
   if (!o.ca_file.empty() && o.insecure) {
     *error = "--ca and --insecure contradict each other";
     return false;
