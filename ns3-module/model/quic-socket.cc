@@ -303,8 +303,8 @@ QuicSocket::MakeConfig(quicbed::Role role) const
         c.cc = quicbed::CcAlgorithm::kCubic;
         break;
     case BBR:
-        NS_FATAL_ERROR("QuicSocket CongestionControl=Bbr: this build of the core has no BBR "
-                       "(stack/cc/bbr); use NewReno or Cubic");
+        c.cc = quicbed::CcAlgorithm::kBbr;
+        break;
     }
     if (m_zeroRtt)
     {
