@@ -141,6 +141,8 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   now_ = now;
   const bool closing = state_ == State::kClosing;
   if (closing && !close_frame_pending_) return 0;
+  // The controller may size the pacer's bursts (BBR's send quantum).
+  if (const uint64_t quantum = cc_->send_quantum()) pacer_.set_burst_bytes(quantum);
   // A DPLPMTUD probe is a datagram of its own, of the probed size.
   const uint64_t probe = closing ? 0 : mtu_probe_size(out.size(), now);
   const size_t limit = probe               ? static_cast<size_t>(probe)
