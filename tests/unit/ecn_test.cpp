@@ -321,8 +321,22 @@ TEST_F(EcnConnTest, PeerReportingDecreasingCountsDisablesEcn) {
 // with NewReno and CUBIC alike; no packet is lost.
 class EcnCeTest : public EcnConnTest, public ::testing::WithParamInterface<CcAlgorithm> {};
 
+// What the tracer hears of ECN: state changes and congestion triggers.
+struct EcnTracer final : Tracer {
+  void ecn_state_updated(uint64_t, EcnState, EcnState new_state) override { states.push_back(new_state); }
+  void congestion_state_updated(uint64_t, CcState, CcState, CongestionTrigger trigger) override {
+    if (trigger == CongestionTrigger::kEcn) ++ecn_triggers;
+  }
+  void packet_lost(uint64_t, const TracedPacketLost&) override { ++lost; }
+  std::vector<EcnState> states;
+  int ecn_triggers = 0;
+  int lost = 0;
+};
+
 TEST_P(EcnCeTest, CeMarksReduceTheWindowOncePerRoundTrip) {
   client_.config.cc = GetParam();
+  EcnTracer tracer;
+  client_.config.tracer = &tracer;
   // Two bursts of ten CE-marked datagrams, far apart.
   auto marked = [](size_t i) { return (i >= 40 && i < 50) || (i >= 400 && i < 410); };
   ecn_path_ = [&](Dir d, size_t i, Ecn e) { return d == kToServer && e == Ecn::kEct0 && marked(i) ? Ecn::kCe : e; };
@@ -348,6 +362,10 @@ TEST_P(EcnCeTest, CeMarksReduceTheWindowOncePerRoundTrip) {
   if (ssthresholds.size() == 2) {
     EXPECT_LT(ssthresholds[1], ssthresholds[0]);
   }
+  // qlog: validated once, each recovery period started by ECN, no loss.
+  EXPECT_EQ(tracer.states, std::vector<EcnState>{EcnState::kCapable});
+  EXPECT_EQ(tracer.ecn_triggers, 2);
+  EXPECT_EQ(tracer.lost, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Controllers, EcnCeTest, ::testing::Values(CcAlgorithm::kNewReno, CcAlgorithm::kCubic),
