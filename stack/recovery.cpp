@@ -43,6 +43,7 @@ Status Recovery::on_packet_sent(const SentPacket& p) {
   Record* r = make<Record>(alloc_);
   if (!r) return ErrorCode::kNoMemory;
   r->packet = p;
+  rate_.on_packet_sent(r->packet, bytes_in_flight_);
   r->ack_before = ack_after_last_;
   ack_after_last_ = false;
   s.sent.push_back(r);
@@ -93,9 +94,11 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
   ecn.has_counts = has_ecn;
   if (has_ecn) ecn.counts = ack.ecn;
   ecn.largest_newly_acked = largest_newly_acked;
+  rate_.begin_ack();
   for (const Record* r = acked.front(); r; r = acked.next(r)) {
     eliciting |= r->packet.ack_eliciting;
     bytes_acked += r->packet.bytes;
+    rate_.on_packet_acked(r->packet, now);
     ecn.newly_acked_ect0 += r->packet.ecn == Ecn::kEct0;
     ecn.newly_acked_marked += r->packet.ecn != Ecn::kNotEct;
   }
@@ -134,6 +137,7 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
     a.largest_acked_sent_time = largest->packet.time_sent;
     a.bytes_in_flight = bytes_in_flight_;
     a.app_limited = app_limited_;
+    a.rate = &rate_.finish_ack(rtt_.has_sample() ? rtt_.min_rtt() : kU64Max);
     cc_.on_ack(a, rtt_);
   }
   while (Record* r = acked.pop_front()) destroy(alloc_, r);
@@ -197,8 +201,19 @@ void Recovery::on_packets_lost(SpaceList& lost, uint64_t now) {
   uint64_t newest_sent = kNever;
   for (Record* r = lost.front(); r; r = lost.next(r)) {
     unlink(r, false);
+    if (!r->packet.mtu_probe) {  // neither a loss rate nor a congestion signal
+      rate_.on_packet_lost(r->packet);
+      CcLoss l;
+      l.now = now;
+      l.bytes = r->packet.bytes;
+      l.tx_in_flight = r->packet.tx_in_flight;
+      l.lost_since_sent = rate_.lost() - r->packet.lost;
+      l.is_app_limited = r->packet.is_app_limited;
+      l.bytes_in_flight = bytes_in_flight_;
+      cc_.on_packet_lost(l);
+      newest_sent = r->packet.time_sent;
+    }
     events_.on_packet_lost(r->packet);
-    if (!r->packet.mtu_probe) newest_sent = r->packet.time_sent;
   }
   if (newest_sent != kNever) cc_.on_congestion_event(now, newest_sent, false);
   if (persistent) {
@@ -289,7 +304,6 @@ LossTimerAction Recovery::on_loss_detection_timeout(uint64_t now) {
 }
 
 void Recovery::discard_space(PnSpace space, uint64_t now) {
-  QB_ASSERT(space != PnSpace::kApplication);
   Space& s = spaces_[idx(space)];
   while (Record* r = s.sent.pop_front()) {
     unlink(r, false);

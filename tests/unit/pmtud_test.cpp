@@ -9,7 +9,7 @@
 
 #include "conn_pair.h"
 #include "pmtud.h"
-#include "stream_transfer.h"
+#include "upload_pair.h"
 
 namespace quicbed {
 namespace {
