@@ -396,10 +396,10 @@ void Connection::requeue_items(const SentPacket& p) {
 }
 
 void Connection::on_packet_discarded(const SentPacket& p) {
+  // Its space is gone, and with it everything the packet carried.
   ecn_.on_packet_discarded(p.ecn);
-  // Initial and Handshake: its space is gone, and with it everything the
-  // packet carried. Application: 0-RTT was rejected (RFC 9001 §4.6.2), so
-  // what the packet carried goes again in 1-RTT.
+  // Application: 0-RTT was rejected (RFC 9001 §4.6.2), so what the packet
+  // carried goes again in 1-RTT.
   if (p.space == PnSpace::kApplication) requeue_items(p);
 }
 

@@ -240,6 +240,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // `reason` must be a static string.
   void close(uint64_t app_error, const char* reason, uint64_t now);
 
+  // For a host whose TLS runs asynchronously (quic.ko's handshake in a
+  // userspace process): TLS has queued events since the connection last
+  // called it; runs advance() now (conn_async_tls.cpp). Then call
+  // write_datagram().
+  void advance_tls(uint64_t now);
+
   // ---- Streams (RFC 9000 §2-§4). These may be called from inside events
   // (receive_datagram, write_datagram and on_timeout may not).
   // Opens a stream of ours; kLimitExceeded while the peer's MAX_STREAMS
@@ -394,9 +400,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_packet_acked(const SentPacket& p) override;
   void on_packet_lost(const SentPacket& p) override;
   void on_packet_discarded(const SentPacket& p) override;
-  bool on_ecn_feedback(const AckEcnFeedback& f) override;
   // Requeues what a lost (or, 0-RTT rejected, abandoned) packet carried.
   void requeue_items(const SentPacket& p);
+  bool on_ecn_feedback(const AckEcnFeedback& f) override;
 
   // ---- Life cycle (conn.cpp)
   // Our transport parameters, CIDs filled in, handed to TLS.

@@ -201,7 +201,7 @@ void Recovery::on_packets_lost(SpaceList& lost, uint64_t now) {
   uint64_t newest_sent = kNever;
   for (Record* r = lost.front(); r; r = lost.next(r)) {
     unlink(r, false);
-    if (!r->packet.mtu_probe) {  // neither a loss rate nor a congestion signal
+    if (!r->packet.mtu_probe) {
       rate_.on_packet_lost(r->packet);
       CcLoss l;
       l.now = now;

@@ -37,11 +37,6 @@ struct SentPacket {
   // (in flight = ack-eliciting or PADDING); ACK-only packets are neither.
   bool ack_eliciting = false;
   bool in_flight = false;
-  // The ECN codepoint of its datagram (RFC 9000 §13.4.2: validation
-  // compares the peer's counts with the marks of acknowledged packets).
-  Ecn ecn = Ecn::kNotEct;
-  // A DPLPMTUD probe (RFC 9000 §14.4): its loss is no congestion signal.
-  bool mtu_probe = false;
   // Delivery rate estimation state at send time (draft-ietf-ccwg-bbr
   // §4.1.2.2 P.*), stamped by Recovery's DeliveryRateEstimator.
   bool is_app_limited = false;
@@ -50,6 +45,11 @@ struct SentPacket {
   uint64_t first_sent_time = 0;  // send time of the flight's first packet
   uint64_t tx_in_flight = 0;     // bytes in flight just after it was sent
   uint64_t lost = 0;             // bytes declared lost before it was sent
+  // The ECN codepoint of its datagram (RFC 9000 §13.4.2: validation
+  // compares the peer's counts with the marks of acknowledged packets).
+  Ecn ecn = Ecn::kNotEct;
+  // A DPLPMTUD probe (RFC 9000 §14.4): its loss is no congestion signal.
+  bool mtu_probe = false;
   BoundedVec<SentItem, kMaxSentItems> items;
 };
 

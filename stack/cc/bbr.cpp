@@ -36,6 +36,14 @@ uint64_t Bbr::next_random() {
   return rng_;
 }
 
+// DPLPMTUD changed the datagram size (RFC 9000 §14.3): the model is in
+// bytes and keeps what it learned; only the floors in datagrams follow.
+void Bbr::set_max_datagram_size(uint64_t bytes) {
+  QB_ASSERT(bytes > 0 && bytes <= kMaxCcDatagramSize);
+  mds_ = bytes;
+  cwnd_ = max_u64(cwnd_, min_pipe_cwnd());
+}
+
 CcState Bbr::state() const {
   switch (mode_) {
     case Mode::kStartup: return CcState::kBbrStartup;
@@ -525,15 +533,6 @@ void Bbr::on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) {
   packet_conservation_ = true;
   recovery_round_end_ = delivered_;
   cwnd_ = max_u64(last_loss_inflight_ + mds_, min_pipe_cwnd());
-}
-
-// DPLPMTUD changed the datagram size (RFC 9000 §14.3): the model is in
-// bytes and stays; the window keeps at least its minimum (§5.6.4.4
-// BBRMinPipeCwnd) in the new size, and the quantum follows at the next ACK.
-void Bbr::set_max_datagram_size(uint64_t bytes) {
-  QB_ASSERT(bytes > 0 && bytes <= kMaxCcDatagramSize);
-  mds_ = bytes;
-  cwnd_ = max_u64(cwnd_, min_pipe_cwnd());
 }
 
 // RFC 9002 §7.6.2: the window collapses; the model is kept.

@@ -61,14 +61,14 @@ class CongestionController {
   virtual void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) = 0;
   // RFC 9002 §7.6.2: the window collapses to the minimum.
   virtual void on_persistent_congestion(uint64_t now) = 0;
+  // Each lost packet, before the congestion event that covers them; only
+  // model-based controllers need the detail.
+  virtual void on_packet_lost(const CcLoss&) {}
   // The connection's maximum datagram size changed (DPLPMTUD, RFC 9000
   // §14.3): window growth and the minimum window (RFC 9002 §7.2) follow.
   // bytes: 1..kMaxCcDatagramSize.
   virtual void set_max_datagram_size(uint64_t bytes) = 0;
   virtual uint64_t max_datagram_size() const = 0;
-  // Each lost packet, before the congestion event that covers them; only
-  // model-based controllers need the detail.
-  virtual void on_packet_lost(const CcLoss&) {}
 
   virtual uint64_t cwnd() const = 0;
   virtual uint64_t ssthresh() const = 0;

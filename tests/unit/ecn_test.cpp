@@ -9,7 +9,7 @@
 #include "conn_pair.h"
 #include "ecn_validation.h"
 #include "endpoint_pair.h"
-#include "upload_pair.h"
+#include "stream_transfer.h"
 
 namespace quicbed {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "conn_pair.h"
 #include "pmtud.h"
-#include "upload_pair.h"
+#include "stream_transfer.h"
 
 namespace quicbed {
 namespace {
