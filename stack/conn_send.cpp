@@ -160,6 +160,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
     // A client without 1-RTT keys writes its Application data in 0-RTT
     // packets while it has their keys (RFC 9001 §4.6.1); never a
     // CONNECTION_CLOSE, which goes in Initial or Handshake packets then.
+    // A DPLPMTUD probe is a 1-RTT packet alone in its datagram.
     const bool zero_rtt = !closing && s.id() == PnSpace::kApplication && sending_zero_rtt();
     if (probe) {
       if (s.id() != PnSpace::kApplication) continue;
