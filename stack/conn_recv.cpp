@@ -71,7 +71,12 @@ bool Connection::handle_packet(MutBytes packet, const PacketHeader& h, size_t da
                                uint64_t now) {
   frame_type_ = 0;
   const size_t len = packet.size();
+  const uint32_t version_before = version_;
   Status s = process_packet(packet, h, datagram_len, info, now);
+  // A client that tried the keys of the server's compatible choice on an
+  // Initial that did not authenticate keeps its version (RFC 9368 §2.3:
+  // only a genuine server packet moves it).
+  if (!s.is_ok() && version_ != version_before && !peer_seen_) (void)set_version(version_before);
   if (s.is_ok()) {
     after_packet(now);
     return true;
@@ -90,11 +95,13 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
                                   const DatagramInfo& info, uint64_t now) {
   PacketType type = PacketType::kOneRtt;
   if (h.form == HeaderForm::kLong) {
-    // Version Negotiation, other versions, Retry and 0-RTT are not handled:
-    // this endpoint speaks one version and asks for no Retry.
-    if (h.version != version_) return drop(DropReason::kUnsupportedVersion);
+    if (h.version == kVersionNegotiationVersion) return on_version_negotiation(h, now);
+    if (h.has_invariants_only()) return drop(DropReason::kUnsupportedVersion);
+    if (h.type == PacketType::kRetry) return on_retry(h, packet, now);
+    // 0-RTT is not handled.
     type = h.type;
     if (type != PacketType::kInitial && type != PacketType::kHandshake) return drop(DropReason::kUnexpectedPacket);
+    if (h.version != version_) QB_TRY(accept_other_version(h));
   }
 
   const bool first_initial = is_server() && !peer_seen_;
@@ -117,7 +124,8 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   // RFC 9001 §5.7: the keys are still to come.
   if (!can_open(s)) return buffer_packet(packet, s.id(), info.ecn);
 
-  Result<PacketNumberField> pnf = s.read.unprotect_header(packet, h.pn_offset);
+  PacketProtection& read = type == PacketType::kInitial ? initial_read_keys(h.version) : s.read;
+  Result<PacketNumberField> pnf = read.unprotect_header(packet, h.pn_offset);
   if (!pnf) return drop(DropReason::kHeaderParseError);
   const uint64_t pn = decode_packet_number(s.acks.largest(), pnf->truncated, pnf->len);
   // §17.1: no packet number beyond 2^62-1 is valid.
@@ -126,7 +134,7 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   // update if the packet opens with the next phase's keys (a packet of the
   // previous phase, delayed, fails and is dropped: no old keys are kept).
   const bool next_phase = type == PacketType::kOneRtt && key_phase_bit(packet[0]) != s.read_phase;
-  PayloadProtection& keys = next_phase ? s.next_read : s.read.payload();
+  PayloadProtection& keys = next_phase ? s.next_read : read.payload();
   QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf->len, pn));
   // §17.2, §17.3.1: reserved bits are checked once protection is removed.
   QB_TRY(check_reserved_bits(packet[0]));
@@ -186,7 +194,11 @@ Status Connection::accept_first_initial(const PacketHeader& h, size_t datagram_l
   // §14.1: a client's Initial comes in a datagram of at least 1200 bytes;
   // §7.2: with a Destination Connection ID of at least 8 bytes.
   if (datagram_len < kMinInitialDatagram || h.dcid.size() < kMinClientDcidLen) return drop(DropReason::kInvalidInitial);
-  if (!original_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return drop(DropReason::kInvalidInitial);
+  if (!initial_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return drop(DropReason::kInvalidInitial);
+  // §7.3: after a Retry the client's first DCID comes from the token, and
+  // the one this Initial carries is the Retry's Source Connection ID.
+  original_dcid_ = retried_ ? retry_original_dcid_ : initial_dcid_;
+  if (retried_) retry_scid_ = initial_dcid_;
   // Until the packet authenticates, all of this may be redone for another.
   local_scid_.len = static_cast<uint8_t>(cid_len_);
   random_.fill(MutBytes(local_scid_.bytes, local_scid_.len));
@@ -255,7 +267,7 @@ bool Connection::dcid_is_ours(Bytes dcid, PacketType type) const {
   if (local_cids_.find(dcid)) return true;
   // §7.2: the client addresses its Initials to the DCID it chose until it
   // hears from the server.
-  return is_server() && type == PacketType::kInitial && bytes_equal(dcid, original_dcid_.view());
+  return is_server() && type == PacketType::kInitial && bytes_equal(dcid, initial_dcid_.view());
 }
 
 Status Connection::process_frames(PacketNumberSpace& s, PacketType type, Bytes payload, bool& ack_eliciting,
@@ -296,8 +308,9 @@ Status Connection::on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now) 
       confirm_handshake(now);
       return Status::ok();
     case FrameType::kNewToken:
-      // §19.7: only servers send it. No token cache yet: a client ignores it.
+      // §19.7: only servers send it; the host may keep it for next time.
       if (is_server()) return Status(ErrorCode::kProtocolViolation, "NEW_TOKEN from a client");
+      events_.on_new_token(f.new_token.token);
       return Status::ok();
     case FrameType::kNewConnectionId:
       return peer_cids_.on_new_connection_id(f.new_connection_id);

@@ -120,6 +120,7 @@ class GnutlsTls final : public TlsSession {
   bool peer_tp_received_ = false;
   bool peer_checked_ = false;
   bool started_ = false;
+  bool local_tp_sent_ = false;  // in the ClientHello or EncryptedExtensions
   bool complete_ = false;
   int sent_alert_ = -1;    // the fatal alert GnuTLS raised, if any
   Status abort_status_;    // set by our callbacks when they abort the handshake
