@@ -89,11 +89,11 @@ def _strs(s: str) -> list[str]:
 
 
 def tshark_argv(pcap: Path | str, keylog: Path | str, port: int,
-                tshark: str = "tshark") -> list[str]:
+                tshark: str = "tshark", fields: list[str] | None = None) -> list[str]:
     argv = [tshark, "-n", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}",
             "-d", f"udp.port=={port},quic", "-T", "fields",
             "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in FIELDS:
+    for f in fields or FIELDS:
         argv += ["-e", f]
     return argv
 
@@ -103,6 +103,10 @@ def check(pcap: Path | str, keylog: Path | str | list, port: int,
     """Runs tshark on `pcap` (QUIC on UDP `port`, keys from `keylog`: one path
     or a list, concatenated) and returns the counts. Raises RuntimeError if
     tshark fails."""
+    return parse(_run(pcap, keylog, port, FIELDS, tshark, timeout), port)
+
+
+def _run(pcap, keylog, port: int, fields: list[str], tshark: str, timeout: float) -> str:
     keylogs = [keylog] if isinstance(keylog, (str, Path)) else list(keylog)
     with tempfile.TemporaryDirectory(prefix="quicbed-tshark-") as tmp:
         keys = Path(tmp) / "keys.log"
@@ -110,12 +114,62 @@ def check(pcap: Path | str, keylog: Path | str | list, port: int,
             for k in keylogs:
                 if os.path.exists(k):
                     out.write(Path(k).read_bytes().rstrip(b"\n") + b"\n")
-        p = subprocess.run(tshark_argv(pcap, keys, port, tshark), capture_output=True,
+        p = subprocess.run(tshark_argv(pcap, keys, port, tshark, fields), capture_output=True,
                            text=True, timeout=timeout)
     if p.returncode != 0:
         err = "\n".join(l for l in p.stderr.splitlines() if "Running as user" not in l)
         raise RuntimeError(f"tshark exited with {p.returncode}: {err.strip()}")
-    return parse(p.stdout, port)
+    return p.stdout
+
+
+@dataclass
+class LongPacket:
+    """One long header packet as tshark decoded it (Version Negotiation
+    excluded), in capture order."""
+    from_server: bool
+    version: int
+    type: int            # v1 numbering: Initial 0, 0-RTT 1, Handshake 2, Retry 3
+    token: str           # Initial: the Token (hex, "" if none); Retry: the Retry Token
+    pn: int | None       # None for Retry, or if not decrypted
+
+
+PACKET_FIELDS = ["udp.srcport", "quic.header_form", "quic.version", "quic.long.packet_type",
+                 "quic.long.packet_type_v2", "quic.token_length", "quic.token", "quic.retry_token",
+                 "quic.packet_number", "quic.fixed_bit"]
+
+
+def long_packets(pcap: Path | str, keylog: Path | str | list, port: int,
+                 tshark: str = "tshark", timeout: float = 300) -> tuple[list[LongPacket], int]:
+    """The long header packets of a capture, and how many packets (long or
+    short) had a zero Fixed Bit (RFC 9287 greasing)."""
+    out: list[LongPacket] = []
+    zero_fixed = 0
+    for line in _run(pcap, keylog, port, PACKET_FIELDS, tshark, timeout).splitlines():
+        cols = line.split("\t") + [""] * len(PACKET_FIELDS)
+        v = dict(zip(PACKET_FIELDS, cols))
+        forms, vers = _ints(v["quic.header_form"]), _ints(v["quic.version"])
+        t1, t2 = _ints(v["quic.long.packet_type"]), _ints(v["quic.long.packet_type_v2"])
+        tlens, tokens = _ints(v["quic.token_length"]), _strs(v["quic.token"])
+        retry_tokens, pns = _strs(v["quic.retry_token"]), _ints(v["quic.packet_number"])
+        zero_fixed += sum(1 for b in _strs(v["quic.fixed_bit"]) if b in ("0", "False"))
+        if 0 in vers:
+            continue  # Version Negotiation
+        for form in forms:
+            if not form:
+                if pns:
+                    pns.pop(0)
+                continue  # 1-RTT: always last in a datagram
+            ver = vers.pop(0) if vers else 0
+            t = V2_TO_V1_TYPE.get(t2.pop(0)) if ver == VERSION_2 and t2 else (t1.pop(0) if t1 else -1)
+            token, pn = "", None
+            if t == RETRY:  # no packet number
+                token = retry_tokens.pop(0) if retry_tokens else ""
+            else:
+                pn = pns.pop(0) if pns else None
+            if t == INITIAL and tlens and tlens.pop(0) > 0 and tokens:
+                token = tokens.pop(0)
+            out.append(LongPacket(v["udp.srcport"] == str(port), ver, t, token, pn))
+    return out, zero_fixed
 
 
 def parse(text: str, port: int) -> Result:

@@ -24,7 +24,7 @@ namespace quicbed {
 // next connection usually comes from another port (§8.1.3), so a host
 // gives the IP address alone.
 using TokenAddressFn = size_t (*)(Bytes peer_address, uint8_t* out);
-inline constexpr size_t kMaxTokenAddressLen = 32;
+inline constexpr size_t kMaxTokenAddressLen = 64;
 
 struct AddressValidationConfig {
   // RFC 9000 §8.1.2: every new client without a valid token gets a Retry,
