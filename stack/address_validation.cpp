@@ -4,6 +4,15 @@
 #include "protection.h"
 
 namespace quicbed {
+namespace {
+
+// NEW_TOKEN tokens name no version: the client's next connection may start
+// in the version the last one was moved away from (RFC 9368 §2.3), and
+// either way it proves the same address. Retry tokens are bound to the
+// version of the Initial they answer, which the next Initial repeats.
+constexpr uint32_t kAnyVersion = 0;
+
+}  // namespace
 
 Status AddressValidator::init(CryptoBackend& backend, const AddressValidationConfig& config) {
   backend_ = &backend;
@@ -38,7 +47,7 @@ Admission AddressValidator::admit(const PacketHeader& h, Bytes peer, uint64_t no
     uint8_t buf[kMaxTokenAddressLen];
     // §8.1.3: a token of an earlier connection proves the address, if it
     // is still good; otherwise it is as if there were none.
-    a.validated = codec_.open(h.token, h.version, token_address(peer, buf), now, config_.lifetimes).is_ok();
+    a.validated = codec_.open(h.token, kAnyVersion, token_address(peer, buf), now, config_.lifetimes).is_ok();
   }
   if (!a.validated && config_.retry) a.action = Admission::Action::kRetry;
   return a;
@@ -74,15 +83,14 @@ Result<size_t> AddressValidator::write_retry(MutBytes out, const PacketHeader& h
   return w.position();
 }
 
-Result<size_t> AddressValidator::new_token(MutBytes out, uint32_t version, Bytes peer, Random& random,
-                                           uint64_t now) const {
+Result<size_t> AddressValidator::new_token(MutBytes out, Bytes peer, Random& random, uint64_t now) const {
   TokenContent c;
   c.kind = TokenKind::kNewToken;
   c.issued = now;
   uint8_t nonce[kTokenNonceLen];
   random.fill(MutBytes(nonce));
   uint8_t buf[kMaxTokenAddressLen];
-  return codec_.seal(c, version, token_address(peer, buf), Bytes(nonce), out);
+  return codec_.seal(c, kAnyVersion, token_address(peer, buf), Bytes(nonce), out);
 }
 
 }  // namespace quicbed

@@ -70,9 +70,10 @@ class AddressValidator {
   Result<size_t> write_retry(MutBytes out, const PacketHeader& h, Bytes peer, size_t cid_len, Random& random,
                              Allocator& alloc, uint64_t now) const;
 
-  // A token for a NEW_TOKEN frame to the client at `peer` of a `version`
-  // connection; its length in `out` (kMaxOwnTokenLen bytes of room).
-  Result<size_t> new_token(MutBytes out, uint32_t version, Bytes peer, Random& random, uint64_t now) const;
+  // A token for a NEW_TOKEN frame to the client at `peer`, good for a
+  // later connection in any version; its length in `out` (kMaxOwnTokenLen
+  // bytes of room).
+  Result<size_t> new_token(MutBytes out, Bytes peer, Random& random, uint64_t now) const;
 
   bool new_tokens() const { return config_.new_tokens; }
 

@@ -445,7 +445,7 @@ void Endpoint::send_retry(const PacketHeader& h, const Path& path, uint64_t now)
 void Endpoint::issue_new_token(EndpointConnection& c) {
   if (!validator_.new_tokens()) return;
   uint8_t token[kMaxOwnTokenLen];
-  Result<size_t> n = validator_.new_token(MutBytes(token), c.conn_.version(), c.path_.peer.view(), random_, now_);
+  Result<size_t> n = validator_.new_token(MutBytes(token), c.path_.peer.view(), random_, now_);
   if (n && c.conn_.send_new_token(Bytes(token, *n))) ++stats_.new_tokens_sent;
 }
 

@@ -7,8 +7,8 @@
 //                                  RSCID len (1) || RSCID) || tag (16)
 //
 // sealed with AES-128-GCM under a key derived from a host secret, with the
-// kind, the QUIC version (RFC 9369 §5: tokens are bound to their version)
-// and the client's address as associated data: a token works only from the
+// kind, a QUIC version (the Retry's, or none: address_validation.cpp) and
+// the client's address as associated data: a token works only from the
 // address it was given to (§8.1.3: "bound to the client's IP address"), and
 // nobody without the secret can forge or read one (§8.1.4: integrity and
 // confidentiality). The kind byte stays in the clear so that a server can

@@ -208,6 +208,32 @@ TEST_F(RetryTest, NewTokenSkipsTheRetryNextTime) {
   EXPECT_EQ(endpoint_->stats().invalid_tokens, 0u);
 }
 
+// A token from a connection moved to v2 (RFC 9368 §2.3) serves the next
+// connection, which starts in v1 again.
+TEST_F(RetryTest, NewTokenOfAVersion2ConnectionServesAVersion1Start) {
+  config_.versions[0] = kVersion2;
+  config_.versions[1] = kVersion1;
+  start_server();
+  auto both = [](ConnectionConfig& cc) {
+    cc.versions[0] = kVersion1;
+    cc.versions[1] = kVersion2;
+  };
+  TestClient& first = add_client(kVersion1, both);
+  run_until([&] { return all_confirmed() && !first.events.new_tokens.empty(); }, 2 * kSec);
+  ASSERT_EQ(first.conn->version(), kVersion2);
+  ASSERT_EQ(first.events.new_tokens.size(), 1u);
+  const Buf token = first.events.new_tokens[0];
+  TestClient& second = add_client(kVersion1, [&](ConnectionConfig& cc) {
+    both(cc);
+    cc.token = bytes_of(token);
+  });
+  run_until([&] { return all_confirmed(); }, now_ + 2 * kSec);
+  EXPECT_TRUE(second.conn->handshake_confirmed());
+  EXPECT_FALSE(second.conn->retry_received());
+  EXPECT_EQ(second.conn->version(), kVersion2);
+  EXPECT_EQ(endpoint_->stats().retries_sent, 1u);
+}
+
 // Without Retry, a NEW_TOKEN token still lifts the amplification limit of
 // the next connection (§8.1.3).
 TEST_F(RetryTest, NewTokenValidatesWithoutRetry) {
