@@ -60,6 +60,15 @@ def assert_retry_like_the_runner(r: tshark_check.Result, packets: list[tshark_ch
     assert min(p.pn for p in after) > max(p.pn for p in before), (before, after)
 
 
+def retry_case(tmp: Path, peer: str):
+    """The ALPN the peer does Retry over, the served file, the paths and
+    the port of a Retry test."""
+    alpn = "h3" if peer == "ngtcp2" else "hq-interop"
+    www, dl, keylog = tmp / "www", tmp / "downloads", tmp / "client-keys.log"
+    names = make_www(www, [10 * 1024])
+    return alpn, www, dl, keylog, names, P.PEERS[peer].fixed_port or PORT
+
+
 # --------------------------------------------------------------------------
 # Retry: our client, the peer's server
 
@@ -67,13 +76,9 @@ def assert_retry_like_the_runner(r: tshark_check.Result, packets: list[tshark_ch
 @needs_peers
 @pytest.mark.parametrize("peer", ["ngtcp2", "quic-go"])
 def test_retry_our_client_from_peer_server(tmp_path, certs, peer):
-    alpn = "h3" if peer == "ngtcp2" else "hq-interop"
-    www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    names = make_www(www, [10 * 1024])
-    srv = P.PEERS[peer]
-    port = srv.fixed_port or PORT
+    alpn, www, dl, keylog, names, port = retry_case(tmp_path, peer)
     with P.NetNs() as ns:
-        s = srv.server(addr="127.0.0.1", port=port, www=www, cert=certs.cert, key=certs.key, alpn=alpn,
+        s = P.PEERS[peer].server(addr="127.0.0.1", port=port, www=www, cert=certs.cert, key=certs.key, alpn=alpn,
                        keylog=tmp_path / "server-keys.log", qlog_dir=tmp_path / "server-qlog",
                        workdir=tmp_path, netns=ns.name, retry=True)
         with P.Capture(tmp_path / "capture.pcap", port, netns=ns.name) as cap:
@@ -103,13 +108,9 @@ def test_retry_our_client_from_peer_server(tmp_path, certs, peer):
 @needs_peers
 @pytest.mark.parametrize("peer", ["ngtcp2", "quic-go"])
 def test_retry_our_server_to_peer_client(tmp_path, certs, peer):
-    alpn = "h3" if peer == "ngtcp2" else "hq-interop"
-    www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    names = make_www(www, [10 * 1024])
-    cli = P.PEERS[peer]
-    port = cli.fixed_port or PORT
+    alpn, www, dl, keylog, names, port = retry_case(tmp_path, peer)
     with P.NetNs() as ns:
-        c = cli.client(addr="127.0.0.1", port=port, files=names, downloads=dl, alpn=alpn, keylog=keylog,
+        c = P.PEERS[peer].client(addr="127.0.0.1", port=port, files=names, downloads=dl, alpn=alpn, keylog=keylog,
                        qlog_dir=tmp_path / "client-qlog", workdir=tmp_path, netns=ns.name)
         with P.Capture(tmp_path / "capture.pcap", port, netns=ns.name) as cap:
             with quicbed_server(tmp_path, certs, www, f"[::]:{port}", "--retry", "--no-gso", "-v",
