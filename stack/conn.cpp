@@ -307,6 +307,11 @@ void Connection::confirm_handshake(uint64_t now) {
 void Connection::discard_space(PnSpace s, uint64_t now) {
   PacketNumberSpace& space = sp(s);
   if (space.discarded()) return;
+  if (s == PnSpace::kInitial) {
+    // The original version's Initial keys (RFC 9368 §2.3) go with the rest.
+    original_initial_read_.header().reset();
+    original_initial_read_.payload().reset();
+  }
   recovery_.discard_space(s, now);
   if (space.read.ready()) trace_key(false, level_of(s), 0, KeyTrigger::kTls, true);
   if (space.write.ready()) trace_key(true, level_of(s), 0, KeyTrigger::kTls, true);

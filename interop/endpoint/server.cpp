@@ -115,10 +115,12 @@ int Server::run() {
   send();
   const EndpointStats& es = endpoint_->stats();
   const DatagramSender::Stats& ss = sender_->stats();
-  log_info("stopped by signal %d: %llu connection(s) accepted, %llu refused; %llu datagrams received, %llu sent "
-           "in %llu sends",
+  log_info("stopped by signal %d: %llu connection(s) accepted, %llu refused; %llu Retry, %llu Version Negotiation, "
+           "%llu invalid token(s); %llu datagrams received, %llu sent in %llu sends",
            loop_.last_signal(), static_cast<unsigned long long>(es.connections_accepted),
-           static_cast<unsigned long long>(es.connections_refused),
+           static_cast<unsigned long long>(es.connections_refused), static_cast<unsigned long long>(es.retries_sent),
+           static_cast<unsigned long long>(es.version_negotiations_sent),
+           static_cast<unsigned long long>(es.invalid_tokens),
            static_cast<unsigned long long>(es.datagrams_received), static_cast<unsigned long long>(ss.datagrams),
            static_cast<unsigned long long>(ss.sends));
   return 0;

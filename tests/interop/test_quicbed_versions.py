@@ -137,7 +137,7 @@ def test_new_token_skips_the_retry_next_time(tmp_path, certs):
     port = P.free_udp_port()
     argv = ["-v", "--no-gso", "--ca", str(certs.ca_cert), "--keylog", str(keylog), "--token-file", str(token)]
     with P.Capture(tmp_path / "capture.pcap", port) as cap:
-        with quicbed_server(tmp_path, certs, www, f"127.0.0.1:{port}", "--retry", "--no-gso"):
+        with quicbed_server(tmp_path, certs, www, f"127.0.0.1:{port}", "--retry", "--no-gso", "-v"):
             first, _ = run(client_argv(P.urls("127.0.0.1", port, names), tmp_path / "dl1", *argv))
             saved = token.read_bytes() if token.exists() else b""
             second, _ = run(client_argv(P.urls("127.0.0.1", port, names), tmp_path / "dl2", *argv))
@@ -152,6 +152,8 @@ def test_new_token_skips_the_retry_next_time(tmp_path, certs):
     retry_at = next(i for i, p in enumerate(packets) if p.type == RETRY)
     tokens = [p.token for p in packets[retry_at + 1:] if not p.from_server and p.type == INITIAL]
     assert saved.hex() in tokens, tokens
+    server_log = (tmp_path / "quicbed-server.log").read_text()
+    assert "2 connection(s) accepted, 0 refused; 1 Retry, 0 Version Negotiation, 0 invalid token(s)" in server_log
 
 
 @needs_peers
