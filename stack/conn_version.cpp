@@ -78,6 +78,11 @@ Status Connection::negotiate_version(const TransportParameters& tp) {
     }
     const uint32_t choice = compatible_version_choice(original_version_, version_span(versions_), peer_available);
     if (choice == version_) return Status::ok();
+    // 0-RTT keys of the original version are in place already: the
+    // client's 0-RTT packets stay in that version, which this stack does
+    // not mix with another (RFC 9369 leaves 0-RTT across versions to the
+    // versions' documents). Such a connection stays where it started.
+    if (zero_rtt_keys_.ready()) return Status::ok();
     // RFC 9368 §2.3: we answer in `choice`. The client's Initials in the
     // original version stay readable; our Initials, Handshake and 1-RTT
     // packets (and their keys, RFC 9369 §3.3) are all `choice`'s. TLS has

@@ -21,6 +21,7 @@
 #include "h3_session.h"
 #include "malloc_allocator.h"
 #include "options.h"
+#include "session_file.h"
 #include "system_random.h"
 #include "udp_socket.h"
 
@@ -54,11 +55,17 @@ class Client final : private ConnectionEvents {
   void on_handshake_complete() override;
   void on_connection_closed(const CloseInfo& info) override;
   void on_stream_readable(uint64_t id) override;
+  void on_early_data(bool accepted) override;
   // --token-file: kept for the next run (RFC 9000 §8.1.3).
   void on_new_token(Bytes token) override;
 
   // Socket, TLS and connection; false (logged) if any cannot be had.
   bool setup();
+  // --session-file: the stored session for TLS and its remembered server
+  // parameters for the connection (RFC 9000 §7.4.1); a missing, stale or
+  // damaged file only costs a full handshake (logged).
+  void load_session(ConnectionConfig& config);
+  void store_ticket(const SessionTicket& t);
   // A TLS session and a connection in `version`; `vn_original` is the
   // version of the attempt a Version Negotiation packet ended (RFC 9368
   // §4), 0 for the first. False (logged) if TLS cannot be set up.
@@ -114,6 +121,11 @@ class Client final : private ConnectionEvents {
   std::vector<uint8_t> datagram_;                   // a received datagram, decrypted in place
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> token_;  // from --token-file, sent in our Initials
+
+  // --session-file: resuming the stored session, and its server parameters.
+  bool resuming_ = false;
+  TransportParameters remembered_;
+  size_t tickets_stored_ = 0;
 
   // How the connection ended, if it did before we closed it.
   bool closed_ = false;

@@ -5,13 +5,17 @@
 
 namespace quicbed {
 
-static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_destructible_v<Cubic>,
+static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_destructible_v<Cubic> &&
+                  std::is_trivially_destructible_v<Bbr>,
               "CcHolder never runs a controller's destructor");
 
 CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size) : algorithm_(algorithm) {
   switch (algorithm) {
     case CcAlgorithm::kCubic:
       cc_ = new (storage_) Cubic(max_datagram_size);
+      return;
+    case CcAlgorithm::kBbr:
+      cc_ = new (storage_) Bbr(max_datagram_size);
       return;
     case CcAlgorithm::kNewReno:
       break;
@@ -21,6 +25,10 @@ CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size) : algorith
 
 Cubic* CcHolder::cubic() {
   return algorithm_ == CcAlgorithm::kCubic ? static_cast<Cubic*>(cc_) : nullptr;
+}
+
+const Bbr* CcHolder::bbr() const {
+  return algorithm_ == CcAlgorithm::kBbr ? static_cast<const Bbr*>(cc_) : nullptr;
 }
 
 }  // namespace quicbed
