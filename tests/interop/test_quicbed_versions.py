@@ -292,3 +292,29 @@ def test_help_names_the_new_options():
     r = subprocess.run([str(QUICBED), "--help"], capture_output=True, text=True, timeout=30)
     for option in ("--retry", "--versions", "--version", "--other-versions", "--token-file"):
         assert option in r.stdout, option
+
+
+@needs_peers
+def test_v2_server_with_resumption_and_0rtt(tmp_path, certs):
+    """A server that prefers v2 and accepts 0-RTT: the first connection is
+    moved to v2 and stores a ticket; the second resumes with 0-RTT requests,
+    and every file arrives either way (0-RTT keys of the version the client
+    started in keep that connection there)."""
+    www, keylog, session = tmp_path / "www", tmp_path / "client-keys.log", tmp_path / "session.bin"
+    names = make_www(www, [3000, 40])
+    port = P.free_udp_port()
+    argv = ["-v", "--no-gso", "--ca", str(certs.ca_cert), "--keylog", str(keylog), "--session-file",
+            str(session), "--early-data"]
+    with P.Capture(tmp_path / "capture.pcap", port) as cap:
+        with quicbed_server(tmp_path, certs, www, f"127.0.0.1:{port}", "--versions", "v2,v1", "--early-data",
+                            "--no-gso"):
+            first, _ = run(client_argv(P.urls("127.0.0.1", port, names), tmp_path / "dl1", *argv))
+            second, _ = run(client_argv(P.urls("127.0.0.1", port, names), tmp_path / "dl2", *argv))
+    for r, dl in ((first, "dl1"), (second, "dl2")):
+        assert r.returncode == 0, r.stderr[-3000:]
+        assert_identical(www, tmp_path / dl, names, r.stderr)
+    assert "requests in 0-RTT" in second.stderr, second.stderr[-2000:]
+    res, packets, _ = captured(tmp_path, cap, [keylog], port)
+    assert res.handshakes == 2, res.lines()
+    first_server_initial = next(p for p in packets if p.from_server and p.type == INITIAL)
+    assert first_server_initial.version == V2
