@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 from quicbed_util import (P, QUICBED, TIMEOUT, assert_identical, client_argv, make_www, needs_peers,
-                          needs_quicbed, quicbed_server, run, tshark_check)
+                          needs_quicbed, peer_server, quicbed_server, run, tshark_check)
 
 V1, V2 = 0x00000001, 0x6B3343CF
 INITIAL, HANDSHAKE, RETRY = 0, 2, 3
@@ -78,18 +78,11 @@ def retry_case(tmp: Path, peer: str):
 def test_retry_our_client_from_peer_server(tmp_path, certs, peer):
     alpn, www, dl, keylog, names, port = retry_case(tmp_path, peer)
     with P.NetNs() as ns:
-        s = P.PEERS[peer].server(addr="127.0.0.1", port=port, www=www, cert=certs.cert, key=certs.key, alpn=alpn,
-                       keylog=tmp_path / "server-keys.log", qlog_dir=tmp_path / "server-qlog",
-                       workdir=tmp_path, netns=ns.name, retry=True)
         with P.Capture(tmp_path / "capture.pcap", port, netns=ns.name) as cap:
-            sp = s.start()
-            try:
-                P.wait_listening(sp, port)
+            with peer_server(tmp_path, certs, www, peer, port, alpn, ns.name, retry=True):
                 r, _ = run(client_argv(P.urls("127.0.0.1", port, names), dl, "--alpn", alpn, "-v",
                                        "--no-gso", "--ca", str(certs.ca_cert), "--keylog", str(keylog),
                                        "--qlog-dir", str(tmp_path / "client-qlog"), netns=ns.name))
-            finally:
-                P.stop(sp)
     assert r.returncode == 0, f"client exited with {r.returncode}: {r.stderr[-3000:]}"
     assert_identical(www, dl, names, r.stderr)
     res, packets, _ = captured(tmp_path, cap, [keylog], port)
@@ -242,19 +235,11 @@ def test_client_in_v2_against_a_v1_peer(tmp_path, certs):
     (RFC 9368 4: it cannot tell the negotiation was genuine)."""
     www, dl = tmp_path / "www", tmp_path / "downloads"
     names = make_www(www, [1000])
-    srv = P.PEERS["ngtcp2"]
     with P.NetNs() as ns:
-        s = srv.server(addr="127.0.0.1", port=PORT, www=www, cert=certs.cert, key=certs.key, alpn="h3",
-                       keylog=tmp_path / "server-keys.log", qlog_dir=tmp_path / "server-qlog",
-                       workdir=tmp_path, netns=ns.name)
-        sp = s.start()
-        try:
-            P.wait_listening(sp, PORT)
+        with peer_server(tmp_path, certs, www, "ngtcp2", PORT, "h3", ns.name):
             r, _ = run(client_argv(P.urls("127.0.0.1", PORT, names), dl, "--alpn", "h3", "-v",
                                    "--ca", str(certs.ca_cert), "--version", "v2", "--timeout", "5",
                                    netns=ns.name), timeout=60)
-        finally:
-            P.stop(sp)
     assert "starting again in 0x00000001" in r.stderr, r.stderr[-3000:]
     assert r.returncode == 1
     assert "0x11" in r.stderr and "version_information" in r.stderr, r.stderr[-3000:]
