@@ -202,7 +202,8 @@ TEST_F(VersionNegotiationTest, ForgedInitialOfAnotherVersionDoesNotMoveTheClient
   lh.type = PacketType::kInitial;
   lh.version = kVersion2;
   lh.dcid = h->scid;
-  lh.scid = bytes_of(Buf(8, 0x33));
+  const Buf forged_scid(8, 0x33);
+  lh.scid = bytes_of(forged_scid);
   lh.pn_len = 2;
   auto layout = write_long_header(w, lh);
   ASSERT_TRUE(layout.is_ok());
