@@ -105,15 +105,10 @@ def tshark_argv(pcap: Path | str, keylog: Path | str, port: int,
     return argv
 
 
-def check(pcap: Path | str, keylog: Path | str | list, port: int,
-          tshark: str = "tshark", timeout: float = 300) -> Result:
-    """Runs tshark on `pcap` (QUIC on UDP `port`, keys from `keylog`: one path
-    or a list, concatenated) and returns the counts. Raises RuntimeError if
-    tshark fails."""
-    return parse(_run(pcap, keylog, port, FIELDS, tshark, timeout), port)
-
-
-def _run(pcap, keylog, port: int, fields: list[str], tshark: str, timeout: float) -> str:
+def _run(pcap: Path | str, keylog: Path | str | list, port: int, fields: list[str],
+         tshark: str, timeout: float) -> str:
+    """tshark's field lines for `pcap`, keys from `keylog` (one path or a list,
+    concatenated). Raises RuntimeError if tshark fails."""
     keylogs = [keylog] if isinstance(keylog, (str, Path)) else list(keylog)
     with tempfile.TemporaryDirectory(prefix="quicbed-tshark-") as tmp:
         keys = Path(tmp) / "keys.log"
@@ -129,6 +124,25 @@ def _run(pcap, keylog, port: int, fields: list[str], tshark: str, timeout: float
     return p.stdout
 
 
+def check(pcap: Path | str, keylog: Path | str | list, port: int,
+          tshark: str = "tshark", timeout: float = 300) -> Result:
+    """Runs tshark on `pcap` (QUIC on UDP `port`, keys from `keylog`: one path
+    or a list, concatenated) and returns the counts. Raises RuntimeError if
+    tshark fails."""
+    return parse(_run(pcap, keylog, port, FIELDS, tshark, timeout), port)
+
+
+def frames(pcap: Path | str, keylog: Path | str | list, port: int, fields: list[str],
+           tshark: str = "tshark", timeout: float = 300) -> list[dict[str, list[str]]]:
+    """Any tshark `fields` of every frame, decrypted as check() does: one dict
+    per frame mapping each field to its values (a frame with coalesced
+    packets or several frames of a type has several), in capture order."""
+    rows = []
+    for line in _run(pcap, keylog, port, fields, tshark, timeout).splitlines():
+        cols = line.split("\t")
+        cols += [""] * (len(fields) - len(cols))
+        rows.append({f: _strs(c) for f, c in zip(fields, cols)})
+    return rows
 @dataclass
 class LongPacket:
     """One long header packet as tshark decoded it (Version Negotiation
@@ -151,14 +165,15 @@ def long_packets(pcap: Path | str, keylog: Path | str | list, port: int,
     short) had a zero Fixed Bit (RFC 9287 greasing)."""
     out: list[LongPacket] = []
     zero_fixed = 0
-    for line in _run(pcap, keylog, port, PACKET_FIELDS, tshark, timeout).splitlines():
-        cols = line.split("\t") + [""] * len(PACKET_FIELDS)
-        v = dict(zip(PACKET_FIELDS, cols))
-        forms, vers = _ints(v["quic.header_form"]), _ints(v["quic.version"])
-        t1, t2 = _ints(v["quic.long.packet_type"]), _ints(v["quic.long.packet_type_v2"])
-        tlens, tokens = _ints(v["quic.token_length"]), _strs(v["quic.token"])
-        retry_tokens, pns = _strs(v["quic.retry_token"]), _ints(v["quic.packet_number"])
-        zero_fixed += sum(1 for b in _strs(v["quic.fixed_bit"]) if b in ("0", "False"))
+    for v in frames(pcap, keylog, port, PACKET_FIELDS, tshark, timeout):
+        ints = {f: [int(x, 0) for x in v[f]] for f in ("quic.header_form", "quic.version", "quic.long.packet_type",
+                                                       "quic.long.packet_type_v2", "quic.token_length",
+                                                       "quic.packet_number")}
+        forms, vers = ints["quic.header_form"], ints["quic.version"]
+        t1, t2 = ints["quic.long.packet_type"], ints["quic.long.packet_type_v2"]
+        tlens, tokens = ints["quic.token_length"], v["quic.token"]
+        retry_tokens, pns = v["quic.retry_token"], ints["quic.packet_number"]
+        zero_fixed += sum(1 for b in v["quic.fixed_bit"] if b in ("0", "False"))
         if 0 in vers:
             continue  # Version Negotiation
         for form in forms:
@@ -175,7 +190,7 @@ def long_packets(pcap: Path | str, keylog: Path | str | list, port: int,
                 pn = pns.pop(0) if pns else None
             if t == INITIAL and tlens and tlens.pop(0) > 0 and tokens:
                 token = tokens.pop(0)
-            out.append(LongPacket(v["udp.srcport"] == str(port), ver, t, token, pn))
+            out.append(LongPacket(v["udp.srcport"] == [str(port)], ver, t, token, pn))
     return out, zero_fixed
 
 
