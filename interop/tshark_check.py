@@ -143,6 +143,55 @@ def frames(pcap: Path | str, keylog: Path | str | list, port: int, fields: list[
         cols += [""] * (len(fields) - len(cols))
         rows.append({f: _strs(c) for f, c in zip(fields, cols)})
     return rows
+@dataclass
+class LongPacket:
+    """One long header packet as tshark decoded it (Version Negotiation
+    excluded), in capture order."""
+    from_server: bool
+    version: int
+    type: int            # v1 numbering: Initial 0, 0-RTT 1, Handshake 2, Retry 3
+    token: str           # Initial: the Token (hex, "" if none); Retry: the Retry Token
+    pn: int | None       # None for Retry, or if not decrypted
+
+
+PACKET_FIELDS = ["udp.srcport", "quic.header_form", "quic.version", "quic.long.packet_type",
+                 "quic.long.packet_type_v2", "quic.token_length", "quic.token", "quic.retry_token",
+                 "quic.packet_number", "quic.fixed_bit"]
+
+
+def long_packets(pcap: Path | str, keylog: Path | str | list, port: int,
+                 tshark: str = "tshark", timeout: float = 300) -> tuple[list[LongPacket], int]:
+    """The long header packets of a capture, and how many packets (long or
+    short) had a zero Fixed Bit (RFC 9287 greasing)."""
+    out: list[LongPacket] = []
+    zero_fixed = 0
+    for v in frames(pcap, keylog, port, PACKET_FIELDS, tshark, timeout):
+        ints = {f: [int(x, 0) for x in v[f]] for f in ("quic.header_form", "quic.version", "quic.long.packet_type",
+                                                       "quic.long.packet_type_v2", "quic.token_length",
+                                                       "quic.packet_number")}
+        forms, vers = ints["quic.header_form"], ints["quic.version"]
+        t1, t2 = ints["quic.long.packet_type"], ints["quic.long.packet_type_v2"]
+        tlens, tokens = ints["quic.token_length"], v["quic.token"]
+        retry_tokens, pns = v["quic.retry_token"], ints["quic.packet_number"]
+        zero_fixed += sum(1 for b in v["quic.fixed_bit"] if b in ("0", "False"))
+        if 0 in vers:
+            continue  # Version Negotiation
+        for form in forms:
+            if not form:
+                if pns:
+                    pns.pop(0)
+                continue  # 1-RTT: always last in a datagram
+            ver = vers.pop(0) if vers else 0
+            t = V2_TO_V1_TYPE.get(t2.pop(0)) if ver == VERSION_2 and t2 else (t1.pop(0) if t1 else -1)
+            token, pn = "", None
+            if t == RETRY:  # no packet number
+                token = retry_tokens.pop(0) if retry_tokens else ""
+            else:
+                pn = pns.pop(0) if pns else None
+            if t == INITIAL and tlens and tlens.pop(0) > 0 and tokens:
+                token = tokens.pop(0)
+            out.append(LongPacket(v["udp.srcport"] == [str(port)], ver, t, token, pn))
+    return out, zero_fixed
 
 
 def parse(text: str, port: int) -> Result:

@@ -73,12 +73,32 @@ Connection::Connection(const ConnectionConfig& c)
       streams_(alloc_, c.role, stream_config(c)),
       conn_recv_(c.params.initial_max_data, c.max_connection_window),
       datagrams_(alloc_, c.datagram_queue_count, c.datagram_queue_bytes),
-      // RFC 9000 §8.1: only servers validate addresses before sending.
-      address_validated_(c.role == Role::kClient),
+      original_version_(c.version),
+      vn_original_version_(c.vn_original_version),
+      // RFC 9000 §8.1: only servers validate addresses before sending,
+      // unless a token did it already (§8.1.2, §8.1.3).
+      address_validated_(c.role == Role::kClient || c.address_validated),
+      retried_(c.role == Role::kServer && c.retried),
+      retry_original_dcid_(c.retry_original_dcid),
+      grease_tp_(c.grease_transport_parameter),
       traced_ecn_state_(ecn_.state()),
       traced_mtu_(max_datagram_size_),
       traced_pmtud_state_(pmtud_.state()) {
   local_params_.active_connection_id_limit = peer_cids_.limit();
+  const std::span<const uint32_t> versions = version_span(c.versions);
+  versions_[0] = c.version;  // an empty list: the version alone
+  bool listed = false;
+  for (size_t i = 0; i < versions.size(); ++i) {
+    versions_[i] = versions[i];
+    listed |= versions[i] == c.version;
+  }
+  // RFC 9368 §3: the Chosen Version is among the Available Versions; one
+  // left out of the list goes last (least preferred).
+  if (!listed && versions.size() < kMaxVersions) versions_[versions.size()] = c.version;
+  if (c.token.size() <= kMaxTokenLen && c.role == Role::kClient) {
+    copy_bytes(token_, c.token.data(), c.token.size());
+    token_len_ = c.token.size();
+  }
   if (c.zero_rtt_params && c.role == Role::kClient) {
     zero_rtt_params_ = remembered_for_zero_rtt(*c.zero_rtt_params);
     has_zero_rtt_params_ = true;
@@ -101,6 +121,9 @@ Status Connection::init(uint64_t now) {
     return Status(ErrorCode::kInvalidArgument, "max_idle_timeout out of range");
   }
   if (local_params_.max_ack_delay >= (1u << 14)) return Status(ErrorCode::kInvalidArgument, "max_ack_delay too large");
+  for (uint32_t v : version_span(versions_)) {
+    if (!is_supported_version(v)) return Status(ErrorCode::kInvalidArgument, "unsupported QUIC version in the list");
+  }
   QB_TRY(streams_.init());
   initialized_ = true;
   now_ = now;
@@ -116,6 +139,7 @@ Status Connection::init(uint64_t now) {
   random_.fill(MutBytes(local_scid_.bytes, local_scid_.len));
   local_cids_.start(local_scid_);
   peer_cids_.start(original_dcid_);
+  initial_dcid_ = original_dcid_;
   QB_TRY(derive_initial_keys(original_dcid_.view()));
   QB_TRY(send_transport_params());
   trace_start();
@@ -141,13 +165,23 @@ Status Connection::send_transport_params() {
   if (is_server()) {
     tp.has_original_destination_connection_id = true;
     tp.original_destination_connection_id = original_dcid_;
+    // §7.3: after a Retry, also the CID the Retry told the client to use.
+    tp.has_retry_source_connection_id = retried_;
+    if (retried_) tp.retry_source_connection_id = retry_scid_;
     // §10.3: the token for the CID of sequence 0.
     tp.has_stateless_reset_token = true;
     QB_TRY(make_reset_token(local_scid_, tp.stateless_reset_token));
   }
+  fill_version_information();
+  // §18.1: a reserved parameter, its number and content unpredictable.
+  uint8_t grease_bytes[9];
+  random_.fill(MutBytes(grease_bytes));
+  GreaseTransportParameter grease;
+  grease.n = grease_bytes[0] % 64 + 1;
+  grease.value = Bytes(grease_bytes + 1, grease_bytes[0] % 9);
   uint8_t buf[512];
   Writer w{MutBytes(buf)};
-  QB_TRY(tp.serialize(w, role_));
+  QB_TRY(tp.serialize(w, role_, grease_tp_ ? &grease : nullptr));
   return tls_.set_local_transport_params(w.written());
 }
 
@@ -208,6 +242,7 @@ Status Connection::on_tls_peer_transport_params(Bytes ext) {
   const Role peer = is_server() ? Role::kClient : Role::kServer;
   QB_ASSIGN_OR_RETURN(TransportParameters tp, TransportParameters::parse(ext, peer));
   QB_TRY(check_peer_cids(tp));
+  QB_TRY(negotiate_version(tp));
   if (tp.has_stateless_reset_token) {
     QB_TRY(peer_cids_.set_initial_reset_token(Bytes(tp.stateless_reset_token, kStatelessResetTokenLen)));
   }
@@ -243,11 +278,7 @@ Status Connection::check_peer_cids(const TransportParameters& tp) const {
   if (!(tp.original_destination_connection_id == original_dcid_)) {
     return Status(ErrorCode::kTransportParameterError, "original_destination_connection_id mismatch");
   }
-  // We never received a Retry, so the server cannot have sent one.
-  if (tp.has_retry_source_connection_id) {
-    return Status(ErrorCode::kTransportParameterError, "retry_source_connection_id without Retry");
-  }
-  return Status::ok();
+  return check_retry_cids(tp);
 }
 
 Status Connection::on_tls_handshake_complete() {
@@ -300,6 +331,11 @@ void Connection::confirm_handshake(uint64_t now) {
 void Connection::discard_space(PnSpace s, uint64_t now) {
   PacketNumberSpace& space = sp(s);
   if (space.discarded()) return;
+  if (s == PnSpace::kInitial) {
+    // The original version's Initial keys (RFC 9368 §2.3) go with the rest.
+    original_initial_read_.header().reset();
+    original_initial_read_.payload().reset();
+  }
   recovery_.discard_space(s, now);
   if (space.read.ready()) trace_key(false, level_of(s), 0, KeyTrigger::kTls, true);
   if (space.write.ready()) trace_key(true, level_of(s), 0, KeyTrigger::kTls, true);
@@ -347,6 +383,7 @@ void Connection::on_packet_acked(const SentPacket& p) {
         on_control_fate(it, true);
         break;
       case kItemNewConnectionId:
+      case kItemNewToken:
         break;
       case kItemRetireConnectionId:
         peer_cids_.on_retire_connection_id_acked(it.offset);
@@ -390,6 +427,9 @@ void Connection::requeue_items(const SentPacket& p) {
         break;
       case kItemRetireConnectionId:
         peer_cids_.on_retire_connection_id_lost(it.offset);
+        break;
+      case kItemNewToken:  // §13.3: sent again until acknowledged
+        new_token_pending_ = true;
         break;
     }
   }
@@ -617,7 +657,7 @@ uint64_t Connection::next_timeout() const {
   // Data held back by the pacer only (RFC 9002 §7.7) goes when it says.
   const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
   if ((app.can_send() || sending_zero_rtt()) && recovery_.can_send(false) && recovery_.bytes_in_flight() < cc_->cwnd() &&
-      (handshake_done_pending_ || app_data_pending() || pmtud_.probe_size() != 0)) {
+      (handshake_done_pending_ || new_token_pending_ || app_data_pending() || pmtud_.probe_size() != 0)) {
     const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
     if (paced > now_) t = min_u64(t, paced);
   }

@@ -18,9 +18,10 @@
 // 0-RTT (RFC 9001 §4.6) lives in conn_early.cpp: a client resuming a
 // session sends stream data in 0-RTT packets under the server's remembered
 // transport parameters; a server accepts them when TLS accepted early data.
+// Versions (RFC 9368, RFC 9369), Retry and address validation tokens
+// (RFC 9000 §8.1) are in conn_version.cpp and conn_retry.cpp.
 //
-// Not yet here: Retry and Version Negotiation (such packets are dropped),
-// connection migration.
+// Not yet here: connection migration.
 #pragma once
 
 #include <cstddef>
@@ -47,10 +48,12 @@
 #include "recovery.h"
 #include "reset_token.h"
 #include "streams.h"
+#include "token.h"
 #include "tls.h"
 #include "trace.h"
 #include "transport_params.h"
 #include "varint.h"
+#include "version.h"
 
 namespace quicbed {
 
@@ -103,6 +106,10 @@ class ConnectionEvents {
   // The peer retired `cid` (§5.1.2): packets addressed to it are no longer
   // this connection's. Not reported when the connection ends: all go then.
   virtual void on_cid_retired(const ConnectionId& cid) { (void)cid; }
+  // Client: the server gave a token for a later connection (NEW_TOKEN,
+  // RFC 9000 §8.1.3, §19.7), valid during the call only; a host that
+  // keeps it passes it back in ConnectionConfig::token next time.
+  virtual void on_new_token(Bytes token) { (void)token; }
   // RFC 9001 §4.6.2: the server accepted or rejected 0-RTT. Reported once,
   // as soon as it is known (at the latest just before
   // on_handshake_complete), and only when the client attempted 0-RTT. A
@@ -116,7 +123,35 @@ class ConnectionEvents {
 
 struct ConnectionConfig {
   Role role = Role::kClient;
+  // A client's first Initial goes out in this version; a server's is the
+  // version of the client's first Initial.
   uint32_t version = kVersion1;
+  // The versions this endpoint speaks on the connection, most preferred
+  // first; 0 ends the list, and an empty list means `version` alone
+  // (RFC 9368 §3). A client lists them in version_information (compatible
+  // negotiation may move it to any of them) and picks from a Version
+  // Negotiation packet by them; a server moves a client to the first one
+  // the client lists (RFC 9368 §2.3) and lists them as its Available
+  // Versions.
+  uint32_t versions[kMaxVersions] = {};
+  // Client, starting again after a Version Negotiation packet (RFC 9368
+  // §4): the version of the attempt it answered; 0 for a first attempt.
+  // The server's version_information is then checked for a downgrade.
+  uint32_t vn_original_version = 0;
+  // Client: a token from a NEW_TOKEN frame of an earlier connection to
+  // this server (RFC 9000 §8.1.3), sent in every Initial; copied by init(),
+  // at most kMaxTokenLen bytes.
+  Bytes token;
+  // Server, set by the Endpoint from a valid token: the client's address
+  // is validated from the start (§8.1: no amplification limit), and after
+  // a Retry the client's first Destination Connection ID, which the
+  // original_destination_connection_id transport parameter reports (§7.3).
+  bool address_validated = false;
+  bool retried = false;
+  ConnectionId retry_original_dcid;
+  // RFC 9000 §18.1: a reserved transport parameter (31*N+27) with random
+  // content goes with ours, so that peers keep ignoring unknown ones.
+  bool grease_transport_parameter = true;
   // The transport parameters we declare (RFC 9000 §18.2). The connection
   // fills in the connection ID parameters (§7.3) and the server's
   // stateless_reset_token itself; active_connection_id_limit is capped at
@@ -281,6 +316,21 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // peer takes no DATAGRAM frame (or before its transport parameters).
   size_t max_datagram_payload() const;
 
+  // Server: a token for the client's next connection, sent in a NEW_TOKEN
+  // frame (RFC 9000 §8.1.3) until acknowledged; the Endpoint makes it.
+  // kInvalidArgument for a client, before the handshake completes, or for
+  // an empty token or one longer than kMaxOwnTokenLen.
+  Status send_new_token(Bytes token);
+  // The version the connection speaks now (RFC 9368: it may change once,
+  // by compatible negotiation, during the handshake).
+  uint32_t version() const { return version_; }
+  // Client: a Version Negotiation packet ended this attempt (RFC 9000
+  // §6.2) and named this version to start a new connection in (with
+  // ConnectionConfig::vn_original_version set to version()); 0 otherwise.
+  uint32_t restart_version() const { return restart_version_; }
+  // Client: a Retry was accepted (RFC 9000 §17.2.5.2).
+  bool retry_received() const { return retry_received_; }
+
   // RFC 9001 §6: moves our 1-RTT keys to the next key phase; the peer
   // follows. kInvalidArgument before the handshake is confirmed or while
   // no packet of the current phase has been acknowledged (§6.1).
@@ -346,6 +396,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
     kItemControl,
     kItemNewConnectionId,     // offset: the sequence number (RFC 9000 §19.15)
     kItemRetireConnectionId,  // offset: the sequence number (§19.16)
+    kItemNewToken,            // NEW_TOKEN (§19.7)
   };
 
   // A packet being written into a datagram (conn_send.cpp).
@@ -450,6 +501,35 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
     return ErrorCode::kDropPacket;
   }
 
+  // ---- Versions (conn_version.cpp)
+  // Speaks `v` from now on: its Initial keys, derived again from the
+  // client's Destination Connection ID, and its key schedule (RFC 9369 §3).
+  Status set_version(uint32_t v);
+  // A long header of another version than ours, before keys are touched:
+  // a client follows a server's compatible choice (RFC 9368 §2.3), a
+  // server still opens the client's Initials of the original version.
+  Status accept_other_version(const PacketHeader& h);
+  // RFC 9000 §6.2: a client's answer to Version Negotiation.
+  Status on_version_negotiation(const PacketHeader& h, uint64_t now);
+  // RFC 9368 §4: the peer's version_information; a server also makes its
+  // compatible choice here, before TLS answers the ClientHello.
+  Status negotiate_version(const TransportParameters& tp);
+  // Our version_information (RFC 9368 §3) into local_params_.
+  void fill_version_information();
+  // Packet protection of the Initial packets the peer sends in `version`.
+  PacketProtection& initial_read_keys(uint32_t version);
+
+  // ---- Address validation (conn_retry.cpp)
+  // RFC 9000 §17.2.5.2: a client's processing of a Retry packet.
+  Status on_retry(const PacketHeader& h, Bytes packet, uint64_t now);
+  // RFC 9000 §7.3: the connection ID parameters a Retry adds.
+  Status check_retry_cids(const TransportParameters& tp) const;
+  // The NEW_TOKEN frame that is due (§8.1.3); false if it does not fit.
+  bool write_new_token(Writer& w);
+  // RFC 9287 §3: the Fixed Bit goes unpredictable once the peer said it
+  // accepts that; the first byte of the packet just written.
+  void grease_fixed_bit(uint8_t& first_byte, PacketType type);
+
   // ---- Receiving (conn_recv.cpp)
   // One packet of a datagram, `packet` exactly its bytes: processed, and
   // then the handshake's milestones, or dropped (traced), or the connection
@@ -536,7 +616,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   Tracer* tracer_;
   const uint8_t* reset_key_;
   const Role role_;
-  const uint32_t version_;
+  uint32_t version_;
   const VersionCrypto* vc_ = nullptr;
   TransportParameters local_params_;
   size_t cid_len_;
@@ -600,8 +680,36 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   uint64_t frame_type_ = 0;
   Bytes packet_dcid_;
 
-  // ---- Address validation (§8.1)
+  // ---- Versions (RFC 9368, conn_version.cpp)
+  uint32_t versions_[kMaxVersions] = {};  // ours, most preferred first
+  uint32_t original_version_;             // of the client's first Initial
+  uint32_t vn_original_version_;          // client: the attempt VN ended
+  uint32_t restart_version_ = 0;
+  // Server, once it moved the client to another version: opens the
+  // client's Initials still in the original one (RFC 9368 §2.3).
+  PacketProtection original_initial_read_;
+  // The Destination Connection ID the Initial keys come from (RFC 9001
+  // §5.2): the client's first one, or the Retry's Source Connection ID.
+  ConnectionId initial_dcid_;
+
+  // ---- Address validation (§8.1, conn_retry.cpp)
   bool address_validated_;
+  // Client: a Retry was processed; server: the connection follows one.
+  bool retry_received_ = false;
+  bool retried_;
+  // Client: the Retry's Source Connection ID; server: the Initial DCID
+  // that the Retry told the client to use (retry_source_connection_id).
+  ConnectionId retry_scid_;
+  ConnectionId retry_original_dcid_;  // server after a Retry, from the token
+  uint8_t token_[kMaxTokenLen] = {};  // client: sent in every Initial
+  size_t token_len_ = 0;
+  uint8_t new_token_[kMaxOwnTokenLen] = {};  // server: for NEW_TOKEN
+  size_t new_token_len_ = 0;
+  bool new_token_pending_ = false;
+  bool grease_tp_;
+  // RFC 9287: random bits for the Fixed Bit, drawn 64 at a time.
+  uint64_t grease_bits_ = 0;
+  uint8_t grease_bits_left_ = 0;
   bool amplification_blocked_ = false;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;

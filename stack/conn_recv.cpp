@@ -71,7 +71,12 @@ bool Connection::handle_packet(MutBytes packet, const PacketHeader& h, size_t da
                                uint64_t now) {
   frame_type_ = 0;
   const size_t len = packet.size();
+  const uint32_t version_before = version_;
   Status s = process_packet(packet, h, datagram_len, info, now);
+  // A client that tried the keys of the server's compatible choice on an
+  // Initial that did not authenticate keeps its version (RFC 9368 §2.3:
+  // only a genuine server packet moves it).
+  if (!s.is_ok() && version_ != version_before && !peer_seen_) (void)set_version(version_before);
   if (s.is_ok()) {
     after_packet(now);
     return true;
@@ -90,15 +95,16 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
                                   const DatagramInfo& info, uint64_t now) {
   PacketType type = PacketType::kOneRtt;
   if (h.form == HeaderForm::kLong) {
-    // Version Negotiation, other versions and Retry are not handled: this
-    // endpoint speaks one version and asks for no Retry. Only servers
-    // receive 0-RTT packets (RFC 9000 §17.2.3).
-    if (h.version != version_) return drop(DropReason::kUnsupportedVersion);
+    if (h.version == kVersionNegotiationVersion) return on_version_negotiation(h, now);
+    if (h.has_invariants_only()) return drop(DropReason::kUnsupportedVersion);
+    if (h.type == PacketType::kRetry) return on_retry(h, packet, now);
+    // Only servers receive 0-RTT packets (RFC 9000 §17.2.3).
     type = h.type;
     const bool zero_rtt = type == PacketType::kZeroRtt && is_server();
     if (type != PacketType::kInitial && type != PacketType::kHandshake && !zero_rtt) {
       return drop(DropReason::kUnexpectedPacket);
     }
+    if (h.version != version_) QB_TRY(accept_other_version(h));
   }
 
   const bool first_initial = is_server() && !peer_seen_;
@@ -130,7 +136,9 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
 
   // The 0-RTT keys open 0-RTT packets only, and those open with nothing
   // else: a 1-RTT packet is never tried with them, nor the reverse.
-  PacketProtection& opener = zero_rtt ? zero_rtt_keys_ : s.read;
+  PacketProtection& opener = zero_rtt                        ? zero_rtt_keys_
+                             : type == PacketType::kInitial ? initial_read_keys(h.version)
+                                                            : s.read;
   Result<PacketNumberField> pnf = opener.unprotect_header(packet, h.pn_offset);
   if (!pnf) return drop(DropReason::kHeaderParseError);
   const uint64_t pn = decode_packet_number(s.acks.largest(), pnf->truncated, pnf->len);
@@ -140,7 +148,7 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   // update if the packet opens with the next phase's keys (a packet of the
   // previous phase, delayed, fails and is dropped: no old keys are kept).
   const bool next_phase = type == PacketType::kOneRtt && key_phase_bit(packet[0]) != s.read_phase;
-  PayloadProtection& keys = zero_rtt ? zero_rtt_keys_.payload() : next_phase ? s.next_read : s.read.payload();
+  PayloadProtection& keys = zero_rtt ? zero_rtt_keys_.payload() : next_phase ? s.next_read : opener.payload();
   QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf->len, pn));
   // §17.2, §17.3.1: reserved bits are checked once protection is removed.
   QB_TRY(check_reserved_bits(packet[0]));
@@ -204,7 +212,11 @@ Status Connection::accept_first_initial(const PacketHeader& h, size_t datagram_l
   // §14.1: a client's Initial comes in a datagram of at least 1200 bytes;
   // §7.2: with a Destination Connection ID of at least 8 bytes.
   if (datagram_len < kMinInitialDatagram || h.dcid.size() < kMinClientDcidLen) return drop(DropReason::kInvalidInitial);
-  if (!original_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return drop(DropReason::kInvalidInitial);
+  if (!initial_dcid_.assign(h.dcid) || !peer_initial_scid_.assign(h.scid)) return drop(DropReason::kInvalidInitial);
+  // §7.3: after a Retry the client's first DCID comes from the token, and
+  // the one this Initial carries is the Retry's Source Connection ID.
+  original_dcid_ = retried_ ? retry_original_dcid_ : initial_dcid_;
+  if (retried_) retry_scid_ = initial_dcid_;
   // Until the packet authenticates, all of this may be redone for another.
   local_scid_.len = static_cast<uint8_t>(cid_len_);
   random_.fill(MutBytes(local_scid_.bytes, local_scid_.len));
@@ -276,8 +288,9 @@ bool Connection::dcid_is_ours(Bytes dcid, PacketType type) const {
   if (local_cids_.find(dcid)) return true;
   // §7.2: the client addresses its Initials to the DCID it chose until it
   // hears from the server.
+  // (After a Retry: the Retry's Source Connection ID, RFC 9000 §17.2.5.2.)
   return is_server() && (type == PacketType::kInitial || type == PacketType::kZeroRtt) &&
-         bytes_equal(dcid, original_dcid_.view());
+         bytes_equal(dcid, initial_dcid_.view());
 }
 
 Status Connection::process_frames(PacketNumberSpace& s, PacketType type, Bytes payload, bool& ack_eliciting,
@@ -318,8 +331,9 @@ Status Connection::on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now) 
       confirm_handshake(now);
       return Status::ok();
     case FrameType::kNewToken:
-      // §19.7: only servers send it. No token cache yet: a client ignores it.
+      // §19.7: only servers send it; the host may keep it for next time.
       if (is_server()) return Status(ErrorCode::kProtocolViolation, "NEW_TOKEN from a client");
+      events_.on_new_token(f.new_token.token);
       return Status::ok();
     case FrameType::kNewConnectionId:
       return peer_cids_.on_new_connection_id(f.new_connection_id);

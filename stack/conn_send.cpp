@@ -113,7 +113,7 @@ bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
   if (!recovery_.can_send(false) || !can_send_data(now)) return false;
   SendBuffer::Chunk c;
   if (s.crypto_out.next_chunk(1, kU64Max, c)) return true;
-  return s.id() == PnSpace::kApplication && (handshake_done_pending_ || app_data_pending());
+  return s.id() == PnSpace::kApplication && (handshake_done_pending_ || new_token_pending_ || app_data_pending());
 }
 
 bool Connection::app_data_pending() const {
@@ -277,6 +277,7 @@ bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes data
     auto offset = write_short_header(d.w, h);
     if (!offset) return false;
     d.pn_offset = *offset;
+    grease_fixed_bit(d.bytes[0], d.type);
   } else {
     LongHeader h;
     h.type = d.type;
@@ -285,10 +286,13 @@ bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes data
     h.scid = local_scid_.view();
     h.packet_number = pn;
     h.pn_len = d.pn_len;
+    // RFC 9000 §17.2.2: a client's Initials carry its token (§8.1.2-§8.1.3).
+    if (d.type == PacketType::kInitial && !is_server()) h.token = Bytes(token_, token_len_);
     auto layout = write_long_header(d.w, h);
     if (!layout) return false;
     d.pn_offset = layout->pn_offset;
     d.length_offset = layout->length_offset;
+    grease_fixed_bit(d.bytes[0], d.type);
   }
   d.header_len = d.w.position();
   // Room for the header protection minimum (write_datagram pads to it).
@@ -386,6 +390,10 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
   }
 
   if (one_rtt) fill_cid_frames(d);
+  if (one_rtt && new_token_pending_ && !d.record.items.full() && write_new_token(d.w)) {
+    d.add(SentItem{kItemNewToken, 0, 0, 0, 0});
+    d.mark_eliciting();
+  }
   fill_datagrams(d);
 
   // STREAM data, round robin: each packet starts with the stream after the

@@ -146,7 +146,11 @@ void Connection::trace_closed(const CloseInfo& info) {
       e.owner = info.source == CloseInfo::Source::kLocal ? TraceOwner::kLocal : TraceOwner::kRemote;
       e.trigger = info.application      ? CloseTrigger::kApplication
                   : info.error_code == 0 ? CloseTrigger::kClean
-                                         : CloseTrigger::kError;
+                  // RFC 9368: a version negotiation failure, or an attempt
+                  // that Version Negotiation ended.
+                  : info.error_code == static_cast<uint64_t>(ErrorCode::kVersionNegotiationError)
+                      ? CloseTrigger::kVersionMismatch
+                      : CloseTrigger::kError;
       break;
     case CloseInfo::Source::kIdleTimeout:
       e.trigger = CloseTrigger::kIdleTimeout;

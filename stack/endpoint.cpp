@@ -29,6 +29,7 @@ constexpr size_t kResetRandomLen = 26;
 constexpr uint64_t kReplyUnit = 1'000'000;
 // The reason phrase of CONNECTION_REFUSED (RFC 9000 §19.19).
 constexpr char kRefusalReason[] = "server at capacity";
+constexpr char kInvalidTokenReason[] = "invalid Retry token";
 
 ConnectionConfig with_events(ConnectionConfig c, ConnectionEvents& events) {
   c.events = &events;
@@ -57,6 +58,7 @@ EndpointConnection::EndpointConnection(Key, Endpoint& ep, const ConnectionConfig
     : endpoint_(ep), services_(services), path_(path), conn_(with_events(config, *this)) {}
 
 void EndpointConnection::on_handshake_complete() {
+  endpoint_.issue_new_token(*this);
   if (services_.events) services_.events->on_handshake_complete();
 }
 void EndpointConnection::on_connection_closed(const CloseInfo& info) {
@@ -81,6 +83,9 @@ void EndpointConnection::on_cid_issued(const ConnectionId& cid) {
 void EndpointConnection::on_cid_retired(const ConnectionId& cid) {
   endpoint_.remove_route(*this, cid.view());
   if (services_.events) services_.events->on_cid_retired(cid);
+}
+void EndpointConnection::on_new_token(Bytes token) {
+  if (services_.events) services_.events->on_new_token(token);
 }
 
 // ---- Set-up ----------------------------------------------------------------
@@ -121,6 +126,7 @@ Status Endpoint::init() {
   if (capacity_ > config_.max_connections) capacity_ = config_.max_connections;
   if (capacity_ == 0) return Status(ErrorCode::kInvalidArgument, "routing table too small for one connection");
   QB_TRY(timers_.init(capacity_));
+  QB_TRY(validator_.init(crypto_, config_.validation));
   budget_.configure(config_.stateless_replies_per_second, config_.stateless_reply_burst);
   initialized_ = true;
   return Status::ok();
@@ -138,6 +144,7 @@ bool Endpoint::version_enabled(uint32_t v) const {
 
 void Endpoint::receive_datagram(MutBytes datagram, const Path& path, const DatagramInfo& info, uint64_t now) {
   QB_ASSERT(initialized_);
+  now_ = now;
   ++stats_.datagrams_received;
   const HeaderParseOptions opts{config_.connection.cid_len, config_.connection.params.grease_quic_bit};
   // §5.2: the first packet's header routes the datagram; coalesced packets
@@ -190,7 +197,20 @@ void Endpoint::receive_long(MutBytes datagram, const PacketHeader& h, const Path
     ++stats_.datagrams_dropped;
     return;
   }
-  accept(datagram, h, path, info, now);
+  // §8.1: the token decides whether the address needs proving first.
+  const Admission a = validator_.admit(h, path.peer.view(), now);
+  switch (a.action) {
+    case Admission::Action::kRetry:
+      send_retry(h, path, now);
+      return;
+    case Admission::Action::kInvalidToken:
+      ++stats_.invalid_tokens;
+      send_refusal(h, path, now, ErrorCode::kInvalidToken);
+      return;
+    case Admission::Action::kAccept:
+      break;
+  }
+  accept(datagram, h, path, info, now, a);
 }
 
 void Endpoint::deliver(EndpointConnection& c, MutBytes datagram, const DatagramInfo& info, uint64_t now) {
@@ -199,7 +219,7 @@ void Endpoint::deliver(EndpointConnection& c, MutBytes datagram, const DatagramI
 }
 
 void Endpoint::accept(MutBytes datagram, const PacketHeader& h, const Path& path, const DatagramInfo& info,
-                      uint64_t now) {
+                      uint64_t now, const Admission& admission) {
   if (!has_room()) {
     ++stats_.connections_refused;
     send_refusal(h, path, now);
@@ -225,6 +245,10 @@ void Endpoint::accept(MutBytes datagram, const PacketHeader& h, const Path& path
   ConnectionConfig cc = config_.connection;
   cc.role = Role::kServer;
   cc.version = h.version;
+  for (size_t i = 0; i < EndpointConfig::kMaxVersions; ++i) cc.versions[i] = config_.versions[i];
+  cc.address_validated = admission.validated;
+  cc.retried = admission.retried;
+  cc.retry_original_dcid = admission.odcid;
   cc.alloc = &alloc_;
   cc.crypto_backend = &crypto_;
   cc.random = &random_;
@@ -293,6 +317,7 @@ Transmit Endpoint::write_datagram(MutBytes out, uint64_t now) {
 
 void Endpoint::on_timeout(uint64_t now) {
   QB_ASSERT(initialized_);
+  now_ = now;
   // Due connections leave the heap first, so each runs once per call even
   // if its next deadline is already past.
   for (DeadlineNode* n = timers_.top(); n && n->deadline <= now; n = timers_.top()) {
@@ -355,13 +380,22 @@ void Endpoint::commit_reply(size_t size) {
 void Endpoint::send_version_negotiation(const PacketHeader& h, const Path& path, uint64_t now) {
   Reply* r = reserve_reply(path, now);
   if (!r) return;
-  uint32_t versions[EndpointConfig::kMaxVersions];
+  uint32_t versions[EndpointConfig::kMaxVersions + 1];
   size_t n = 0;
   for (uint32_t v : config_.versions) {
     if (v != 0) versions[n++] = v;
   }
-  uint8_t unused_bits = 0;
-  random_.fill(MutBytes(&unused_bits, 1));
+  uint8_t random[5];
+  random_.fill(MutBytes(random));
+  const uint8_t unused_bits = random[0];
+  // §6.3: a reserved version too, so that clients keep ignoring versions
+  // they do not know; somewhere in the list.
+  const uint32_t grease = greased_version(uint32_t{random[1]} << 24 | uint32_t{random[2]} << 16 |
+                                          uint32_t{random[3]} << 8 | random[4]);
+  const size_t at = random[4] % (n + 1);
+  for (size_t i = n; i > at; --i) versions[i] = versions[i - 1];
+  versions[at] = grease;
+  ++n;
   Writer w{MutBytes(r->bytes, kMaxStatelessReply)};
   // §17.2.1: the client's connection IDs come back swapped, so that it
   // recognizes the answer (§6.2).
@@ -390,16 +424,36 @@ void Endpoint::send_stateless_reset(Bytes dcid, size_t trigger_len, const Path& 
   ++stats_.stateless_resets_sent;
 }
 
-void Endpoint::send_refusal(const PacketHeader& h, const Path& path, uint64_t now) {
+void Endpoint::send_refusal(const PacketHeader& h, const Path& path, uint64_t now, ErrorCode code) {
   Reply* r = reserve_reply(path, now);
   if (!r) return;
-  Result<size_t> n = write_refusal(MutBytes(r->bytes, kMaxStatelessReply), h);
+  Result<size_t> n = write_refusal(MutBytes(r->bytes, kMaxStatelessReply), h, code);
   if (!n) return;
   commit_reply(*n);
   ++stats_.refusals_sent;
 }
 
-Result<size_t> Endpoint::write_refusal(MutBytes out, const PacketHeader& h) {
+void Endpoint::send_retry(const PacketHeader& h, const Path& path, uint64_t now) {
+  Reply* r = reserve_reply(path, now);
+  if (!r) return;
+  Result<size_t> n = validator_.write_retry(MutBytes(r->bytes, kMaxStatelessReply), h, path.peer.view(),
+                                            config_.connection.cid_len, random_, alloc_, now);
+  if (!n) {
+    ++stats_.datagrams_dropped;
+    return;
+  }
+  commit_reply(*n);
+  ++stats_.retries_sent;
+}
+
+void Endpoint::issue_new_token(EndpointConnection& c) {
+  if (!validator_.new_tokens()) return;
+  uint8_t token[kMaxOwnTokenLen];
+  Result<size_t> n = validator_.new_token(MutBytes(token), c.path_.peer.view(), random_, now_);
+  if (n && c.conn_.send_new_token(Bytes(token, *n))) ++stats_.new_tokens_sent;
+}
+
+Result<size_t> Endpoint::write_refusal(MutBytes out, const PacketHeader& h, ErrorCode code) {
   // §5.2.2: "If the server refuses to accept a new connection, it SHOULD
   // send an Initial packet containing a CONNECTION_CLOSE frame with error
   // code CONNECTION_REFUSED", protected with the Initial keys of the
@@ -424,9 +478,11 @@ Result<size_t> Endpoint::write_refusal(MutBytes out, const PacketHeader& h) {
   QB_ASSIGN_OR_RETURN(LongHeaderLayout layout, write_long_header(w, lh));
   Frame f;
   f.type = FrameType::kConnectionClose;
-  f.connection_close = ConnectionCloseFrame{static_cast<uint64_t>(ErrorCode::kConnectionRefused), 0,
-                                            Bytes(reinterpret_cast<const uint8_t*>(kRefusalReason),
-                                                  sizeof(kRefusalReason) - 1)};
+  const char* reason = code == ErrorCode::kInvalidToken ? kInvalidTokenReason : kRefusalReason;
+  const size_t reason_len =
+      code == ErrorCode::kInvalidToken ? sizeof(kInvalidTokenReason) - 1 : sizeof(kRefusalReason) - 1;
+  f.connection_close = ConnectionCloseFrame{static_cast<uint64_t>(code), 0,
+                                            Bytes(reinterpret_cast<const uint8_t*>(reason), reason_len)};
   // The frame is longer than the 3 bytes the header protection sample
   // needs after a 1-byte packet number (RFC 9001 §5.4.2); a CONNECTION_CLOSE
   // is not ack-eliciting, so no padding to 1200 bytes (RFC 9000 §14.1).

@@ -11,8 +11,13 @@
 //     in a datagram of at least 1200 bytes (§14.1) with a Destination
 //     Connection ID of at least 8 bytes (§7.2);
 //   - answers a long header of another version, in a datagram of at least
-//     1200 bytes, with Version Negotiation (§6.1, §17.2.1), never a Version
-//     Negotiation packet;
+//     1200 bytes, with Version Negotiation (§6.1, §17.2.1) listing ours and
+//     a reserved one (§15), never a Version Negotiation packet;
+//   - checks the token of a client's first Initial and, when asked to
+//     validate addresses, answers one without a valid token with a Retry
+//     (§8.1.2, address_validation.h); a failing Retry token gets
+//     INVALID_TOKEN; a connection gives its client a NEW_TOKEN token once
+//     its handshake completes (§8.1.3);
 //   - answers a short header addressed to no connection with a Stateless
 //     Reset (§10.3) whose token is the one that CID's connection would have
 //     given, so a peer whose connection we lost stops at once;
@@ -34,8 +39,7 @@
 // init() (each admitted connection reserves the CIDs it can ever have, so a
 // CID it issues always finds a slot); a fixed queue of stateless replies.
 //
-// Not yet here: Retry and address validation tokens (§8.1.2), connection
-// migration (a datagram from another path is handed to its connection, and
+// Not yet here: connection migration (a datagram from another path is handed to its connection, and
 // replies keep going to the path the connection started on), client
 // connections.
 #pragma once
@@ -46,6 +50,7 @@
 #include "base/allocator.h"
 #include "base/bytes.h"
 #include "base/intrusive_list.h"
+#include "address_validation.h"
 #include "base/status.h"
 #include "cid.h"
 #include "cid_table.h"
@@ -139,10 +144,12 @@ struct EndpointConfig {
   // here: the routing key of short headers), datagram size, congestion
   // control, limits. The endpoint sets role, version and the host pointers.
   ConnectionConfig connection;
-  // QUIC versions a client may start a connection in, in the order Version
-  // Negotiation lists them; 0 ends the list. Each must be one the stack
-  // speaks (is_supported_version).
-  static constexpr size_t kMaxVersions = 4;
+  // QUIC versions a client may start a connection in, most preferred
+  // first: Version Negotiation lists them in this order, and a client that
+  // lists a more preferred one than it started in is moved to it (RFC 9368
+  // §2.3). 0 ends the list. Each must be one the stack speaks
+  // (is_supported_version).
+  static constexpr size_t kMaxVersions = quicbed::kMaxVersions;
   uint32_t versions[kMaxVersions] = {kVersion1, kVersion2, 0, 0};
 
   // Connections at once, closing and draining ones included (1..2^20).
@@ -164,6 +171,8 @@ struct EndpointConfig {
   // 0 per second sends none.
   uint32_t stateless_replies_per_second = 1000;
   uint32_t stateless_reply_burst = 32;
+  // Retry and tokens (RFC 9000 §8.1).
+  AddressValidationConfig validation;
 
   // Host services shared by every connection; must outlive the endpoint.
   Allocator* alloc = nullptr;
@@ -182,6 +191,9 @@ struct EndpointStats {
   uint64_t version_negotiations_sent = 0;
   uint64_t stateless_resets_sent = 0;
   uint64_t refusals_sent = 0;            // Initials with CONNECTION_REFUSED
+  uint64_t retries_sent = 0;             // §8.1.2
+  uint64_t invalid_tokens = 0;           // Initials closed with INVALID_TOKEN
+  uint64_t new_tokens_sent = 0;          // §8.1.3, one per connection
   uint64_t stateless_replies_limited = 0;  // not sent: token bucket empty or queue full
   // CIDs a connection issued that could not be routed: another
   // connection's already (random CIDs colliding) or over the bound.
@@ -250,6 +262,7 @@ class EndpointConnection final : public ListHook<endpoint_detail::ReadyTag>,
   // Also keep the routing table in sync (RFC 9000 §5.1).
   void on_cid_issued(const ConnectionId& cid) override;
   void on_cid_retired(const ConnectionId& cid) override;
+  void on_new_token(Bytes token) override;
 
   Endpoint& endpoint_;
   ConnectionServices services_;
@@ -266,8 +279,8 @@ class Endpoint {
   static constexpr size_t kRoutesPerConnection = EndpointConnection::kMaxRoutes;
   static constexpr size_t kMaxConnections = size_t{1} << 20;
   // The most bytes a stateless reply takes: Version Negotiation echoing two
-  // 255-byte CIDs (RFC 8999 §5.1) and listing every version.
-  static constexpr size_t kMaxStatelessReply = 7 + 2 * kMaxInvariantCidLen + 4 * EndpointConfig::kMaxVersions;
+  // 255-byte CIDs (RFC 8999 §5.1) listing every version and a reserved one.
+  static constexpr size_t kMaxStatelessReply = 7 + 2 * kMaxInvariantCidLen + 4 * (EndpointConfig::kMaxVersions + 1);
   // Stateless replies waiting for write_datagram().
   static constexpr size_t kMaxPendingReplies = 16;
 
@@ -344,7 +357,8 @@ class Endpoint {
   void receive_long(MutBytes datagram, const PacketHeader& h, const Path& path, const DatagramInfo& info,
                     uint64_t now);
   void deliver(EndpointConnection& c, MutBytes datagram, const DatagramInfo& info, uint64_t now);
-  void accept(MutBytes datagram, const PacketHeader& h, const Path& path, const DatagramInfo& info, uint64_t now);
+  void accept(MutBytes datagram, const PacketHeader& h, const Path& path, const DatagramInfo& info, uint64_t now,
+              const Admission& admission);
   bool version_enabled(uint32_t v) const;
   bool has_room() const { return all_.size() < capacity_; }
 
@@ -355,8 +369,14 @@ class Endpoint {
   void commit_reply(size_t size);
   void send_version_negotiation(const PacketHeader& h, const Path& path, uint64_t now);
   void send_stateless_reset(Bytes dcid, size_t trigger_len, const Path& path, uint64_t now);
-  void send_refusal(const PacketHeader& h, const Path& path, uint64_t now);
-  Result<size_t> write_refusal(MutBytes out, const PacketHeader& h);
+  // An Initial with CONNECTION_CLOSE(`code`), §5.2.2 and §8.1.2.
+  void send_refusal(const PacketHeader& h, const Path& path, uint64_t now,
+                    ErrorCode code = ErrorCode::kConnectionRefused);
+  Result<size_t> write_refusal(MutBytes out, const PacketHeader& h, ErrorCode code);
+  void send_retry(const PacketHeader& h, const Path& path, uint64_t now);
+  // §8.1.3: a NEW_TOKEN token for the client of a connection whose
+  // handshake just completed.
+  void issue_new_token(EndpointConnection& c);
 
   // ---- Connection bookkeeping
   Status add_route(EndpointConnection& c, Bytes cid);
@@ -382,6 +402,8 @@ class Endpoint {
   IntrusiveList<EndpointConnection, endpoint_detail::ReadyTag> ready_;
   IntrusiveList<EndpointConnection, endpoint_detail::DueTag> due_;  // inside on_timeout()
 
+  AddressValidator validator_;
+  uint64_t now_ = 0;  // of the call running, for callbacks from connections
   ReplyBudget budget_;
   Reply replies_[kMaxPendingReplies];
   size_t reply_head_ = 0;

@@ -110,7 +110,9 @@ class TlsSession {
  public:
   // The body of our quic_transport_parameters extension (RFC 9001 §8.2),
   // serialized by the connection; copied. Required before the first
-  // advance(), refused (kInvalidArgument) once the handshake has started.
+  // advance(), refused (kInvalidArgument) once they were sent. A server
+  // may set them again from on_tls_peer_transport_params (its compatible
+  // version choice, RFC 9368 §2.3, shows in them), before its answer.
   virtual Status set_local_transport_params(Bytes ext) = 0;
   // Handshake bytes the peer sent at `level`, contiguous and in order (the
   // connection reassembles CRYPTO frames). During the handshake they are

@@ -251,6 +251,13 @@ class Tracer {
   virtual void parameters_set(uint64_t now, TraceOwner owner, const TransportParameters& p) {
     (void)now, (void)owner, (void)p;
   }
+  // transport:version_information (RFC 9368 §3): the versions each side
+  // lists (a side that sent no version_information lists none) and the
+  // peer's chosen version (0 if it sent none).
+  virtual void version_information(uint64_t now, std::span<const uint32_t> server_versions,
+                                   std::span<const uint32_t> client_versions, uint32_t chosen) {
+    (void)now, (void)server_versions, (void)client_versions, (void)chosen;
+  }
   // transport:packet_sent / packet_received / packet_dropped
   virtual void packet_sent(uint64_t now, const TracedPacket& p) { (void)now, (void)p; }
   virtual void packet_received(uint64_t now, const TracedPacket& p) { (void)now, (void)p; }

@@ -268,7 +268,11 @@ Status GnutlsTls::setup() {
 }
 
 Status GnutlsTls::set_local_transport_params(Bytes ext) {
-  if (started_) return Status(ErrorCode::kInvalidArgument, "handshake already started");
+  // A server may still change them while it reads the ClientHello (RFC
+  // 9368 §2.3: its version choice shows in them), until they are sent.
+  if (local_tp_sent_ || (started_ && ctx_.config_.role == Role::kClient)) {
+    return Status(ErrorCode::kInvalidArgument, "transport parameters already sent");
+  }
   local_tp_.assign(ext.begin(), ext.end());
   if (ctx_.config_.role == Role::kServer && ctx_.anti_replay_) {
     // GnuTLS refuses early data in a session without anti-replay: that is
@@ -522,6 +526,7 @@ int GnutlsTls::on_ticket() {
 
 int GnutlsTls::send_transport_params(gnutls_session_t session, gnutls_buffer_t out) {
   auto* self = static_cast<GnutlsTls*>(gnutls_session_get_ptr(session));
+  self->local_tp_sent_ = true;
   int rc = gnutls_buffer_append_data(out, self->local_tp_.data(), self->local_tp_.size());
   return rc < 0 ? rc : static_cast<int>(self->local_tp_.size());
 }

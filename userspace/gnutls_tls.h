@@ -178,6 +178,7 @@ class GnutlsTls final : public TlsSession {
   bool peer_tp_received_ = false;
   bool peer_checked_ = false;
   bool started_ = false;
+  bool local_tp_sent_ = false;  // in the ClientHello or EncryptedExtensions
   bool complete_ = false;
   bool early_offered_ = false;  // client: the ClientHello offered early data; server: it was offered to us
   bool early_keys_ = false;     // TLS reported a 0-RTT secret

@@ -697,6 +697,28 @@ void QlogWriter::parameters_set(uint64_t now, TraceOwner owner, const TransportP
   r.finish();
 }
 
+// quic-events-03 §5.1: the versions each side lists and the chosen one.
+void QlogWriter::version_information(uint64_t now, std::span<const uint32_t> server_versions,
+                                     std::span<const uint32_t> client_versions, uint32_t chosen) {
+  Record r(*this, now, "transport:version_information");
+  Json& j = r.json();
+  const struct {
+    const char* key;
+    std::span<const uint32_t> list;
+  } sides[] = {{"server_versions", server_versions}, {"client_versions", client_versions}};
+  for (const auto& side : sides) {
+    if (side.list.empty()) continue;
+    j.key(side.key).begin_array();
+    for (uint32_t v : side.list) version(j, v);
+    j.end_array();
+  }
+  if (chosen != 0) {
+    j.key("chosen_version");
+    version(j, chosen);
+  }
+  r.finish();
+}
+
 void QlogWriter::packet_event(uint64_t now, const char* name, const TracedPacket& p) {
   Record r(*this, now, name);
   Json& j = r.json();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "error_text.h"
@@ -97,15 +98,41 @@ bool Client::setup() {
     return false;
   }
   tls_context_ = std::move(ctx).value();
+  if (!options_.token_file.empty()) {
+    // A missing file is the first run; a token too long is not ours.
+    FILE* f = std::fopen(options_.token_file.c_str(), "rb");
+    if (f) {
+      token_.resize(kMaxTokenLen + 1);
+      token_.resize(std::fread(token_.data(), 1, token_.size(), f));
+      std::fclose(f);
+      if (token_.size() > kMaxTokenLen) token_.clear();
+    }
+  }
+  start_us_ = now_us();
+  if (!make_connection(options_.version, 0)) return false;
+
+  st = loop_.open_for_socket(socket_.fd(), [this] { on_socket_readable(); }, [this] { on_timer(); });
+  if (!st.is_ok()) {
+    log_error("event loop: %s", st.message().c_str());
+    return false;
+  }
+  return true;
+}
+
+bool Client::make_connection(uint32_t version, uint32_t vn_original) {
   Result<std::unique_ptr<GnutlsTls>> session = tls_context_->new_session();
   if (!session.is_ok()) {
     log_error("TLS session setup failed: %s", session.status().reason());
     return false;
   }
+  // The old connection goes before the TLS session and qlog it used.
+  conn_.reset();
   tls_ = std::move(session).value();
-
-  start_us_ = now_us();
+  qlog_.reset();
   ConnectionConfig config = connection_settings(options_, Role::kClient);
+  config.version = version;
+  config.vn_original_version = vn_original;
+  config.token = Bytes(token_.data(), token_.size());
   if (!options_.qlog_dir.empty()) {
     qlog_ = std::make_unique<ConnectionQlog>(options_.qlog_dir, Role::kClient, start_us_);
     config.tracer = qlog_.get();
@@ -115,15 +142,42 @@ bool Client::setup() {
   config.tls = tls_.get();
   config.events = this;
   config.random = &random_;
-  if (!options_.session_file.empty()) load_session(config);
+  // A session (and 0-RTT) belongs to the version it came from: a restart
+  // after Version Negotiation does a full handshake.
+  if (!options_.session_file.empty() && vn_original == 0) load_session(config);
   conn_ = std::make_unique<Connection>(config);
+  return true;
+}
 
-  st = loop_.open_for_socket(socket_.fd(), [this] { on_socket_readable(); }, [this] { on_timer(); });
-  if (!st.is_ok()) {
-    log_error("event loop: %s", st.message().c_str());
+bool Client::restart_after_version_negotiation() {
+  const uint32_t version = conn_->restart_version();
+  const uint32_t original = conn_->version();
+  log_info("version negotiation: 0x%08x not supported by the server, starting again in 0x%08x", original, version);
+  if (!make_connection(version, original)) return false;
+  closed_ = false;
+  close_info_ = CloseInfo();
+  close_reason_.clear();
+  const Status s = conn_->init(now_us());
+  if (!s.is_ok()) {
+    log_error("connection setup failed: %s", s.reason());
     return false;
   }
   return true;
+}
+
+void Client::on_new_token(Bytes token) {
+  if (options_.token_file.empty()) return;
+  // Written whole or not at all: a rename over the old file.
+  const std::string tmp = options_.token_file + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  const bool ok = f && std::fwrite(token.data(), 1, token.size(), f) == token.size();
+  if (f && std::fclose(f) != 0) f = nullptr;
+  if (!ok || !f || std::rename(tmp.c_str(), options_.token_file.c_str()) != 0) {
+    log_error("--token-file %s: cannot save the server's token: %s", options_.token_file.c_str(),
+              std::strerror(errno));
+    return;
+  }
+  log_info("saved the server's NEW_TOKEN token (%zu bytes) to %s", token.size(), options_.token_file.c_str());
 }
 
 void Client::load_session(ConnectionConfig& config) {
@@ -245,6 +299,13 @@ void Client::after_event() {
     if (all_finished() && established) conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
   }
   send();
+  if (conn_->is_terminated() && conn_->restart_version() != 0) {
+    if (!restart_after_version_negotiation()) {
+      loop_.stop();
+      return;
+    }
+    send();
+  }
   if (conn_->state() != Connection::State::kHandshake && conn_->state() != Connection::State::kEstablished) {
     // Closing or draining: our CONNECTION_CLOSE (if any) went out above,
     // and a client has nothing to wait for (§10.2.2 lets it leave).

@@ -56,6 +56,8 @@ class Client final : private ConnectionEvents {
   void on_connection_closed(const CloseInfo& info) override;
   void on_stream_readable(uint64_t id) override;
   void on_early_data(bool accepted) override;
+  // --token-file: kept for the next run (RFC 9000 §8.1.3).
+  void on_new_token(Bytes token) override;
 
   // Socket, TLS and connection; false (logged) if any cannot be had.
   bool setup();
@@ -64,6 +66,13 @@ class Client final : private ConnectionEvents {
   // damaged file only costs a full handshake (logged).
   void load_session(ConnectionConfig& config);
   void store_ticket(const SessionTicket& t);
+  // A TLS session and a connection in `version`; `vn_original` is the
+  // version of the attempt a Version Negotiation packet ended (RFC 9368
+  // §4), 0 for the first. False (logged) if TLS cannot be set up.
+  bool make_connection(uint32_t version, uint32_t vn_original);
+  // RFC 9000 §6.2: the connection ended on Version Negotiation naming a
+  // version both speak; a new one starts in it. False if it cannot.
+  bool restart_after_version_negotiation();
   void on_socket_readable();
   void on_timer();
   // After every event: start requests the stream credit allows, send, then
@@ -111,6 +120,7 @@ class Client final : private ConnectionEvents {
   size_t finished_ = 0;                             // saved or failed
   std::vector<uint8_t> datagram_;                   // a received datagram, decrypted in place
   std::vector<uint8_t> read_buffer_;
+  std::vector<uint8_t> token_;  // from --token-file, sent in our Initials
 
   // --session-file: resuming the stored session, and its server parameters.
   bool resuming_ = false;

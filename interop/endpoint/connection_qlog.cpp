@@ -48,6 +48,10 @@ void ConnectionQlog::connection_closed(uint64_t now, const TracedConnectionClose
 void ConnectionQlog::parameters_set(uint64_t now, TraceOwner owner, const TransportParameters& p) {
   if (writer_) writer_->parameters_set(now, owner, p);
 }
+void ConnectionQlog::version_information(uint64_t now, std::span<const uint32_t> server_versions,
+                                         std::span<const uint32_t> client_versions, uint32_t chosen) {
+  if (writer_) writer_->version_information(now, server_versions, client_versions, chosen);
+}
 void ConnectionQlog::packet_sent(uint64_t now, const TracedPacket& p) {
   if (writer_) writer_->packet_sent(now, p);
 }

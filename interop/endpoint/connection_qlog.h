@@ -29,6 +29,8 @@ class ConnectionQlog final : public Tracer {
                                 TraceConnectionState new_state) override;
   void connection_closed(uint64_t now, const TracedConnectionClosed& e) override;
   void parameters_set(uint64_t now, TraceOwner owner, const TransportParameters& p) override;
+  void version_information(uint64_t now, std::span<const uint32_t> server_versions,
+                           std::span<const uint32_t> client_versions, uint32_t chosen) override;
   void packet_sent(uint64_t now, const TracedPacket& p) override;
   void packet_received(uint64_t now, const TracedPacket& p) override;
   void packet_dropped(uint64_t now, const TracedPacketDrop& d) override;

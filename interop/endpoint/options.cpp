@@ -11,6 +11,8 @@
 
 #include "address.h"
 #include "hq.h"
+#include "packet.h"
+#include "version.h"
 
 namespace quicbed {
 namespace {
@@ -24,6 +26,10 @@ constexpr const char* kUsage =
     "  --download-dir DIR     where files are saved (default: .; created if missing)\n"
     "  --ca FILE              trust the CA certificates of this PEM file (default: the system's)\n"
     "  --insecure             do not verify the server's certificate\n"
+    "  --version v1|v2        QUIC version of the first Initial (default v1)\n"
+    "  --other-versions LIST  versions the client also speaks, most preferred first, ','\n"
+    "                         separated (default v1,v2); the server may move it to one\n"
+    "  --token-file FILE      keep the server's NEW_TOKEN token there and send it next time\n"
     "  --session-file FILE    resume the TLS session stored there (if any) and store the\n"
     "                         server's new session tickets there\n"
     "server: serves the files under a directory.\n"
@@ -31,6 +37,9 @@ constexpr const char* kUsage =
     "  --cert FILE            PEM certificate chain, leaf first\n"
     "  --key FILE             PEM private key of the certificate\n"
     "  --root DIR             directory served; paths resolving outside it are refused\n"
+    "  --retry                answer each new client with a Retry (address validation)\n"
+    "  --versions LIST        versions served, most preferred first, ',' separated\n"
+    "                         (default v1,v2); clients listing a preferred one move to it\n"
     "both:\n"
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
@@ -65,6 +74,11 @@ constexpr OptionSpec kSpecs[] = {
     {"--download-dir", true, Scope::kClient},
     {"--ca", true, Scope::kClient},
     {"--insecure", false, Scope::kClient},
+    {"--version", true, Scope::kClient},
+    {"--other-versions", true, Scope::kClient},
+    {"--token-file", true, Scope::kClient},
+    {"--retry", false, Scope::kServer},
+    {"--versions", true, Scope::kServer},
     {"--session-file", true, Scope::kClient},
     {"--early-data", false, Scope::kBoth},
     {"--listen", true, Scope::kServer},
@@ -166,6 +180,36 @@ bool parse_ciphers(const std::string& list, std::vector<CipherSuite>* out, std::
   return true;
 }
 
+// A ','-separated list of distinct QUIC versions.
+bool parse_versions(const std::string& option, const std::string& list, std::vector<uint32_t>* out,
+                    std::string* error) {
+  out->clear();
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    const std::string name = list.substr(start, end - start);
+    uint32_t v = 0;
+    if (!parse_quic_version(name, &v)) {
+      *error = option + " " + list + ": unknown QUIC version '" + name + "' (expected v1 or v2)";
+      return false;
+    }
+    for (uint32_t seen : *out) {
+      if (seen == v) {
+        *error = option + " " + list + ": " + name + " listed twice";
+        return false;
+      }
+    }
+    if (out->size() == kMaxVersions) {
+      *error = option + " " + list + ": more than " + std::to_string(kMaxVersions) + " versions";
+      return false;
+    }
+    out->push_back(v);
+    start = end + 1;
+  }
+  return true;
+}
+
 // Applies one option; false with *error set if its value is unusable.
 bool apply(Options& o, std::string_view name, const std::string& v, std::string* error) {
   if (name == "--download-dir") {
@@ -174,6 +218,17 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.ca_file = v;
   } else if (name == "--insecure") {
     o.insecure = true;
+  } else if (name == "--version") {
+    if (!parse_quic_version(v, &o.version)) {
+      *error = "--version " + v + ": expected v1 or v2";
+      return false;
+    }
+  } else if (name == "--other-versions" || name == "--versions") {
+    return parse_versions(std::string(name), v, &o.versions, error);
+  } else if (name == "--token-file") {
+    o.token_file = v;
+  } else if (name == "--retry") {
+    o.retry = true;
   } else if (name == "--session-file") {
     o.session_file = v;
   } else if (name == "--early-data") {
@@ -300,6 +355,21 @@ const char* short_usage_text() {
   return "usage: quicbed client [options] URL...\n"
          "       quicbed server --listen ADDR:PORT --cert FILE --key FILE --root DIR [options]\n"
          "       quicbed --help\n";
+}
+
+bool parse_quic_version(const std::string& name, uint32_t* out) {
+  uint32_t v = 0;
+  if (name == "v1" || name == "1") {
+    v = kVersion1;
+  } else if (name == "v2" || name == "2") {
+    v = kVersion2;
+  } else if (name.size() == 10 && name.compare(0, 2, "0x") == 0 &&
+             name.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos) {
+    v = static_cast<uint32_t>(std::strtoul(name.c_str() + 2, nullptr, 16));
+  }
+  if (!is_supported_version(v)) return false;
+  *out = v;
+  return true;
 }
 
 bool parse_cipher_suite(const std::string& name, CipherSuite* out) {

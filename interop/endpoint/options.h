@@ -31,6 +31,16 @@ struct Options {
   std::string cert_file;
   std::string key_file;
   std::string root;
+  bool retry = false;  // --retry: validate every new client's address first (RFC 9000 §8.1.2)
+
+  // QUIC versions (RFC 9368, RFC 9369). Client: the version of its first
+  // Initial (--version), and the ones it lists as compatible
+  // (--other-versions, most preferred first); server: the ones it speaks,
+  // most preferred first (--versions), moving clients to the first one
+  // they list. Empty: v1 then v2.
+  uint32_t version = 0x00000001;
+  std::vector<uint32_t> versions;
+  std::string token_file;  // client: NEW_TOKEN tokens kept across runs (RFC 9000 §8.1.3)
 
   // Both.
   std::string alpn;  // "hq-interop" or "h3"; empty: see offered_alpns()
@@ -67,6 +77,9 @@ ParsedOptions parse_options(int argc, const char* const* argv);
 // The usage text printed by --help, and the short one after a usage error.
 const char* usage_text();
 const char* short_usage_text();
+
+// "v1", "v2" or a supported version in hex ("0x6b3343cf"); false otherwise.
+bool parse_quic_version(const std::string& name, uint32_t* out);
 
 // "TLS_AES_128_GCM_SHA256" (RFC 8446 §B.4) and the like; false if unknown.
 bool parse_cipher_suite(const std::string& name, CipherSuite* out);

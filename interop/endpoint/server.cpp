@@ -13,6 +13,22 @@ namespace {
 
 constexpr size_t kScratch = 256 << 10;
 
+// The client's IP address, without the port, from the sockaddr bytes of a
+// path (RFC 9000 §8.1.3: a client's next connection comes from another
+// port). IPv4-mapped IPv6 addresses count as their IPv4 address.
+size_t token_address(Bytes peer, uint8_t* out) {
+  sockaddr_storage ss{};
+  std::memcpy(&ss, peer.data(), std::min(peer.size(), sizeof ss));
+  const SocketAddress a = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss),
+                                                       static_cast<socklen_t>(peer.size()))
+                              .unmapped();
+  const std::string ip = a.to_string();
+  const std::string host = ip.substr(0, ip.rfind(':'));
+  const size_t n = std::min(host.size(), kMaxTokenAddressLen);
+  std::memcpy(out, host.data(), n);
+  return n;
+}
+
 }  // namespace
 
 Server::Server(const Options& options) : options_(options), scratch_(kScratch) {}
@@ -58,6 +74,12 @@ bool Server::setup() {
   config.connection = connection_settings(options_, Role::kServer);
   random_.fill(MutBytes(config.hash_key, sizeof config.hash_key));
   random_.fill(MutBytes(config.reset_key, sizeof config.reset_key));
+  // RFC 9000 §8.1: Retry on request; NEW_TOKEN tokens (bound to the
+  // client's IP address, not its port) always.
+  config.validation.retry = options_.retry;
+  random_.fill(MutBytes(config.validation.token_key, sizeof config.validation.token_key));
+  config.validation.token_address = token_address;
+  for (size_t i = 0; i < EndpointConfig::kMaxVersions; ++i) config.versions[i] = config.connection.versions[i];
   config.alloc = &alloc_;
   config.crypto_backend = &crypto_;
   config.random = &random_;
@@ -93,10 +115,12 @@ int Server::run() {
   send();
   const EndpointStats& es = endpoint_->stats();
   const DatagramSender::Stats& ss = sender_->stats();
-  log_info("stopped by signal %d: %llu connection(s) accepted, %llu refused; %llu datagrams received, %llu sent "
-           "in %llu sends",
+  log_info("stopped by signal %d: %llu connection(s) accepted, %llu refused; %llu Retry, %llu Version Negotiation, "
+           "%llu invalid token(s); %llu datagrams received, %llu sent in %llu sends",
            loop_.last_signal(), static_cast<unsigned long long>(es.connections_accepted),
-           static_cast<unsigned long long>(es.connections_refused),
+           static_cast<unsigned long long>(es.connections_refused), static_cast<unsigned long long>(es.retries_sent),
+           static_cast<unsigned long long>(es.version_negotiations_sent),
+           static_cast<unsigned long long>(es.invalid_tokens),
            static_cast<unsigned long long>(es.datagrams_received), static_cast<unsigned long long>(ss.datagrams),
            static_cast<unsigned long long>(ss.sends));
   return 0;

@@ -38,7 +38,14 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
   const bool h3 = std::find(alpns.begin(), alpns.end(), kAlpnH3) != alpns.end();
   tp.initial_max_streams_uni = h3 ? kMaxPeerH3UniStreams : 0;
   tp.active_connection_id_limit = 4;
+  // RFC 9287: our packets may have a zero Fixed Bit, and so may the peer's.
+  tp.grease_quic_bit = true;
   c.max_local_streams = kMaxPeerStreams;
+  // RFC 9368: the client's first version and the versions either side
+  // lists (the Endpoint gives a server connection its own).
+  c.version = o.version;
+  const std::vector<uint32_t> versions = o.versions.empty() ? std::vector<uint32_t>{kVersion1, kVersion2} : o.versions;
+  for (size_t i = 0; i < versions.size() && i < kMaxVersions; ++i) c.versions[i] = versions[i];
   return c;
 }
 

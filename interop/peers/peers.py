@@ -180,7 +180,10 @@ class Peer:
 
     def server(self, *, addr: str, port: int, www: Path, cert: Path, key: Path,
                alpn: str, keylog: Path, qlog_dir: Path, workdir: Path,
-               netns: str | None = None, capture_friendly: bool = True) -> Command:
+               netns: str | None = None, capture_friendly: bool = True,
+               retry: bool = False) -> Command:
+        """`retry`: the server validates each client's address with a Retry
+        (RFC 9000 8.1.2)."""
         raise NotImplementedError
 
     def client(self, *, addr: str, port: int, files: list[str], downloads: Path,
@@ -203,10 +206,12 @@ class Ngtcp2(Peer):
             "cannot decrypt, so capture_friendly=True passes --max-gso-dgrams=1.")
 
     def server(self, *, addr, port, www, cert, key, alpn, keylog, qlog_dir, workdir,
-               netns=None, capture_friendly=True):
+               netns=None, capture_friendly=True, retry=False):
         # gtlsserver has no ALPN option: it accepts h3 (and h3-29).
         self._check_alpn(alpn)
         argv = [NGTCP2_SERVER, "--quiet", f"--htdocs={www}", f"--qlog-dir={qlog_dir}"]
+        if retry:
+            argv.append("-V")  # --validate-addr: a Retry for every new client
         if capture_friendly:
             argv.append("--max-gso-dgrams=1")
         argv += [addr, str(port), str(key), str(cert)]
@@ -244,8 +249,10 @@ class QuicGo(Peer):
             "/downloads + its URL path, and panics without QLOGDIR. No UDP GSO.")
 
     def server(self, *, addr, port, www, cert, key, alpn, keylog, qlog_dir, workdir,
-               netns=None, capture_friendly=True):
+               netns=None, capture_friendly=True, retry=False):
         self._check_alpn(alpn)
+        if retry and alpn != "hq-interop":
+            raise Unsupported("quic-go's interop server does Retry (TESTCASE=retry) over hq-interop only")
         if port != QUICGO_PORT:
             raise Unsupported(f"quic-go's interop server always listens on UDP {QUICGO_PORT}")
         # addr is not used: the server binds every address (":443").
@@ -260,7 +267,7 @@ class QuicGo(Peer):
             shutil.copyfile(key, certs / "priv.key")
 
         argv = _jail(root, {"www": www, "certs": certs, "logs": logs}, [str(QUICGO_SERVER)])
-        env = {"TESTCASE": self.TESTCASE[alpn], "SSLKEYLOGFILE": str(keylog),
+        env = {"TESTCASE": "retry" if retry else self.TESTCASE[alpn], "SSLKEYLOGFILE": str(keylog),
                "QLOGDIR": str(qlog_dir)}
         return Command(_in_netns(argv, netns), env, workdir / "quic-go-server.log",
                        "quic-go server", prepare)

@@ -122,6 +122,30 @@ def quicbed_server(tmp: Path, certs: P.Certs, www: Path, listen: str, *extra: st
         assert rc == 0, f"server exited with {rc}: {log.read_text()[-2000:]}"
 
 
+@contextlib.contextmanager
+def started(cmd: P.Command, port: int):
+    """A peer server started from `cmd`, listening on `port`, stopped on exit."""
+    p = cmd.start()
+    try:
+        P.wait_listening(p, port)
+        yield p
+    finally:
+        P.stop(p)
+
+
+@contextlib.contextmanager
+def peer_server(tmp: Path, certs: P.Certs, www: Path, peer: str, port: int, alpn: str, netns: str,
+                **options):
+    """The peer's server for `www` on `port` in `netns` (its TLS secrets in
+    tmp/server-keys.log, qlog in tmp/server-qlog; `options` such as
+    retry=True go to Peer.server), listening on entry, stopped on exit."""
+    s = P.PEERS[peer].server(addr="127.0.0.1", port=port, www=www, cert=certs.cert, key=certs.key, alpn=alpn,
+                             keylog=tmp / "server-keys.log", qlog_dir=tmp / "server-qlog", workdir=tmp,
+                             netns=netns, **options)
+    with started(s, port) as p:
+        yield p
+
+
 def peer_client_from_quicbed(tmp: Path, certs: P.Certs, www: Path, names: list[str], peer: str, port: int,
                              server_args: list[str], netns: str, capture: bool = False):
     """The peer's h3 client fetches `names` from our server (started with

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+import quicbed_util
 from quicbed_util import (P, assert_identical, client_argv, make_www, needs_peers, quicbed_server, run,
                           tshark_check)
 
@@ -96,15 +97,9 @@ def slow_loopback(netns: str, rate: str = "2mbit") -> None:
                     "rate", rate, "burst", "3000", "latency", "5s"], check=True, timeout=30)
 
 
-@contextlib.contextmanager
 def started(cmd: P.Command, port: int = PORT):
     """A peer server started from `cmd`, stopped on exit."""
-    p = cmd.start()
-    try:
-        P.wait_listening(p, port)
-        yield p
-    finally:
-        P.stop(p)
+    return quicbed_util.started(cmd, port)
 
 
 def our_client_twice(tmp: Path, certs: P.Certs, names: list[str], alpn: str, zerortt: bool,

@@ -58,6 +58,7 @@ class Events final : public ConnectionEvents {
   void on_datagram(Bytes data) override { datagrams.emplace_back(data.begin(), data.end()); }
   void on_cid_issued(const ConnectionId& cid) override { cids_issued.push_back(cid); }
   void on_cid_retired(const ConnectionId& cid) override { cids_retired.push_back(cid); }
+  void on_new_token(Bytes token) override { new_tokens.emplace_back(token.begin(), token.end()); }
   void on_early_data(bool accepted) override { early_outcomes.push_back(accepted); }
   void on_connection_closed(const CloseInfo& info) override {
     ++closes;
@@ -74,6 +75,7 @@ class Events final : public ConnectionEvents {
   std::vector<std::vector<uint8_t>> datagrams;
   std::vector<ConnectionId> cids_issued;
   std::vector<ConnectionId> cids_retired;
+  std::vector<std::vector<uint8_t>> new_tokens;  // NEW_TOKEN frames' tokens
   std::vector<bool> early_outcomes;  // on_early_data, in order
   int closes = 0;
   CloseInfo::Source source = CloseInfo::Source::kLocal;

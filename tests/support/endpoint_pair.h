@@ -204,7 +204,9 @@ class EndpointPairTest : public ::testing::Test {
   }
 
   // A client connection, initialized now; its ClientHello waits to be sent.
-  TestClient& add_client(uint32_t version = kVersion1) {
+  // `configure` may change its configuration before the connection is made.
+  TestClient& add_client(uint32_t version = kVersion1,
+                         const std::function<void(ConnectionConfig&)>& configure = nullptr) {
     const uint32_t id = static_cast<uint32_t>(clients_.size());
     clients_.push_back(std::make_unique<TestClient>(id));
     TestClient& c = *clients_.back();
@@ -220,6 +222,7 @@ class EndpointPairTest : public ::testing::Test {
     c.config.events = &c.events;
     c.config.random = &c.random;
     if (client_config) client_config(c.config);
+    if (configure) configure(c.config);
     c.conn = std::make_unique<Connection>(c.config);
     Status s = c.conn->init(now_);
     EXPECT_TRUE(s.is_ok()) << s.reason();

@@ -410,16 +410,27 @@ TEST_F(EndpointTest, UnknownVersionGetsVersionNegotiation) {
   EXPECT_EQ(strays_[0].to, kStrayBase + 1);
   const Buf& vn = strays_[0].bytes;
   // First byte: long header form, then unused bits (0x40 set, RFC 9000
-  // §17.2.1); Version 0; the client's CIDs swapped; v1 and v2.
+  // §17.2.1); Version 0; the client's CIDs swapped; v1 and v2, and a
+  // reserved version somewhere (§15).
   Buf want = {0x00, 0x00, 0x00, 0x00, 0x03, 0x51, 0x52, 0x53, 0x09, 0xd1, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
-              0xd8, 0xd9, 0x00, 0x00, 0x00, 0x01, 0x6b, 0x33, 0x43, 0xcf};
-  ASSERT_EQ(vn.size(), 1 + want.size());
+              0xd8, 0xd9};
+  ASSERT_EQ(vn.size(), 1 + want.size() + 3 * 4);
   EXPECT_EQ(vn[0] & 0xc0, 0xc0);
-  EXPECT_EQ(Buf(vn.begin() + 1, vn.end()), want);
+  EXPECT_EQ(Buf(vn.begin() + 1, vn.begin() + 1 + want.size()), want);
   auto h = parse_packet_header(bytes_of(vn), HeaderParseOptions{8, false});
   ASSERT_TRUE(h.is_ok());
   EXPECT_EQ(h->type, PacketType::kVersionNegotiation);
-  EXPECT_EQ(h->versions.size(), 2u);
+  std::vector<uint32_t> real;
+  int reserved = 0;
+  for (uint32_t v : h->versions) {
+    if (is_reserved_version(v)) {
+      ++reserved;
+    } else {
+      real.push_back(v);
+    }
+  }
+  EXPECT_EQ(reserved, 1);
+  EXPECT_EQ(real, (std::vector<uint32_t>{kVersion1, kVersion2}));
   EXPECT_EQ(endpoint_->stats().version_negotiations_sent, 1u);
   EXPECT_EQ(host_.creates, 0);
 
@@ -456,15 +467,20 @@ TEST_F(EndpointTest, VersionNegotiationListsTheEnabledVersions) {
   run_for(50 * kMs);
   EXPECT_EQ(host_.creates, 0);
   EXPECT_EQ(endpoint_->stats().version_negotiations_sent, 1u);
-  // The client drops it (it has no Version Negotiation support yet); the
-  // bytes it got list v1 alone.
+  // The bytes list v1 alone (and a reserved version); the client, which
+  // speaks only v2, gives up (RFC 9368 §2.1: no version in common).
   ASSERT_GE(sent_by_server_.size(), 1u);
   const Buf& vn = sent_by_server_[0].bytes;
   auto h = parse_packet_header(bytes_of(vn), HeaderParseOptions{8, false});
   ASSERT_TRUE(h.is_ok());
   ASSERT_EQ(h->type, PacketType::kVersionNegotiation);
-  ASSERT_EQ(h->versions.size(), 1u);
-  EXPECT_EQ(h->versions[0], kVersion1);
+  ASSERT_EQ(h->versions.size(), 2u);
+  EXPECT_TRUE(h->versions.contains(kVersion1));
+  EXPECT_FALSE(h->versions.contains(kVersion2));
+  const Connection& c = *clients_[0]->conn;
+  EXPECT_TRUE(c.is_terminated());
+  EXPECT_EQ(c.restart_version(), 0u);
+  EXPECT_EQ(c.close_info().error_code, static_cast<uint64_t>(ErrorCode::kVersionNegotiationError));
 }
 
 // ---- Stateless Reset (RFC 9000 §10.3) ------------------------------------------

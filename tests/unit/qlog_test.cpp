@@ -729,6 +729,25 @@ TEST_F(QlogTest, ConnectionStartedAndStateUpdated) {
   }
 }
 
+// RFC 9368 version_information as quic-events-03 §5.1 version_information.
+TEST_F(QlogTest, VersionInformation) {
+  auto w = open();
+  const uint32_t server[] = {0x6b3343cf, 0x00000001};
+  const uint32_t client[] = {0x00000001};
+  w->version_information(kStart, server, client, 0x6b3343cf);
+  w->version_information(kStart, std::span<const uint32_t>(), client, 0);
+  auto recs = records(w);
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[1]["name"].str(), "transport:version_information");
+  EXPECT_EQ(recs[1]["data"]["server_versions"][0].str(), "6b3343cf");
+  EXPECT_EQ(recs[1]["data"]["server_versions"][1].str(), "00000001");
+  EXPECT_EQ(recs[1]["data"]["client_versions"][0].str(), "00000001");
+  EXPECT_EQ(recs[1]["data"]["chosen_version"].str(), "6b3343cf");
+  // A side that sent none, and no chosen version: left out.
+  EXPECT_FALSE(recs[2]["data"].has("server_versions"));
+  EXPECT_FALSE(recs[2]["data"].has("chosen_version"));
+}
+
 TEST_F(QlogTest, ConnectionClosedCodes) {
   auto w = open();
   TracedConnectionClosed c;
