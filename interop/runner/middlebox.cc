@@ -42,6 +42,8 @@
 #include "ns3/node.h"
 #include "ns3/packet.h"
 #include "ns3/point-to-point-helper.h"
+#include "ns3/point-to-point-net-device.h"
+#include "ns3/queue.h"
 #include "ns3/queue-size.h"
 #include "ns3/random-variable-stream.h"
 #include "ns3/rng-seed-manager.h"
@@ -69,7 +71,7 @@ struct Direction {
   std::set<uint64_t> drop_list;  // 1-based packet indices
 
   uint64_t seen = 0, forwarded = 0, dropped = 0, corrupted = 0, blackholed = 0,
-           not_ip = 0, rewritten = 0;
+           not_ip = 0, rewritten = 0, queue_drops = 0;
   uint32_t run = 0;  // current burst length
 };
 
@@ -283,6 +285,9 @@ void link_to_left(Ptr<NetDevice>, Ptr<const Packet> p, uint16_t proto, const Add
   g_left_emu->Send(p->Copy(), g_left_peer, proto);
 }
 
+// The link's drop-tail queues (in each sending point-to-point device).
+void queue_drop(Direction* d, Ptr<const Packet>) { ++d->queue_drops; }
+
 void poll_stop() {
   if (g_stop) {
     Simulator::Stop();
@@ -312,11 +317,11 @@ Ptr<NetDevice> emu(Ptr<Node> node, const std::string& dev, const std::string& ma
 void print(const Direction& d) {
   std::fprintf(stderr,
                "%s: seen %llu forwarded %llu dropped %llu corrupted %llu blackholed %llu "
-               "not-ip %llu nat-rewritten %llu\n",
+               "not-ip %llu nat-rewritten %llu queue-drops %llu\n",
                d.name, (unsigned long long)d.seen, (unsigned long long)d.forwarded,
                (unsigned long long)d.dropped, (unsigned long long)d.corrupted,
                (unsigned long long)d.blackholed, (unsigned long long)d.not_ip,
-               (unsigned long long)d.rewritten);
+               (unsigned long long)d.rewritten, (unsigned long long)d.queue_drops);
 }
 
 }  // namespace
@@ -381,6 +386,10 @@ int main(int argc, char** argv) {
   g_left_p2p = link.Get(0);
   g_right_p2p = link.Get(1);
 
+  DynamicCast<PointToPointNetDevice>(g_left_p2p)->GetQueue()->TraceConnectWithoutContext(
+      "Drop", MakeBoundCallback(&queue_drop, &g_to_server));
+  DynamicCast<PointToPointNetDevice>(g_right_p2p)->GetQueue()->TraceConnectWithoutContext(
+      "Drop", MakeBoundCallback(&queue_drop, &g_to_client));
   left->RegisterProtocolHandler(MakeCallback(&from_left), 0, g_left_emu, true);
   right->RegisterProtocolHandler(MakeCallback(&from_right), 0, g_right_emu, true);
   right->RegisterProtocolHandler(MakeCallback(&link_to_right), 0, g_right_p2p, false);
