@@ -51,19 +51,19 @@ case "$TESTCASE" in
     connections=twice
     client_opts+=(--early-data); server_opts+=(--early-data) ;;
   retry)
-    has_option -- --retry || exit 127
+    has_option --retry || exit 127
     server_opts+=(--retry) ;;
   keyupdate)
-    has_option -- --key-update || exit 127
+    has_option --key-update || exit 127
     client_opts+=(--key-update) ;;
   ecn)
-    has_option -- --ecn || exit 127
+    has_option --ecn || exit 127
     client_opts+=(--ecn on); server_opts+=(--ecn on) ;;
   v2)
-    has_option -- --other-versions || exit 127
+    has_option --other-versions || exit 127
     client_opts+=(--version v1 --other-versions v2,v1) ;;
   connectionmigration)
-    has_option -- --preferred-address || exit 127
+    has_option --preferred-address || exit 127
     # The client moves to the server's preferred address (server4's port
     # 4433 on IPv4, the runner's server46 has both families).
     server_opts+=(--preferred-address 193.167.100.100:4433) ;;

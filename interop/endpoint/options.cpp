@@ -24,6 +24,8 @@ constexpr const char* kUsage =
     "  --download-dir DIR     where files are saved (default: .; created if missing)\n"
     "  --ca FILE              trust the CA certificates of this PEM file (default: the system's)\n"
     "  --insecure             do not verify the server's certificate\n"
+    "  --key-update           once the handshake is confirmed, move to the next 1-RTT key\n"
+    "                         phase (RFC 9001 §6; the server follows)\n"
     "  --session-file FILE    resume the TLS session stored there (if any) and store the\n"
     "                         server's new session tickets there\n"
     "server: serves the files under a directory.\n"
@@ -62,6 +64,7 @@ constexpr OptionSpec kSpecs[] = {
     {"--ca", true, Scope::kClient},
     {"--insecure", false, Scope::kClient},
     {"--session-file", true, Scope::kClient},
+    {"--key-update", false, Scope::kClient},
     {"--early-data", false, Scope::kBoth},
     {"--listen", true, Scope::kServer},
     {"--cert", true, Scope::kServer},
@@ -170,6 +173,8 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.insecure = true;
   } else if (name == "--session-file") {
     o.session_file = v;
+  } else if (name == "--key-update") {
+    o.key_update = true;
   } else if (name == "--early-data") {
     o.early_data = true;
   } else if (name == "--listen") {

@@ -150,14 +150,18 @@ def test_local_runner_transfer_ours_vs_ours():
     assert r.result == "succeeded", r.detail
 
 
+CHECK_MISMATCH = [(C.check_chacha20, "client offered"), (C.check_longrtt, "none retransmitted")]
+
+
 @needs_peers
 @needs_middlebox
-def test_local_runner_check_can_fail():
-    """A handshake run judged by the chacha20 check fails: the client
-    offered all its cipher suites, not only ChaCha20."""
-    case = LR.Case("handshake", "X", [1024], C.check_chacha20)
-    r = _run("quicbed", "quicbed", case)
-    assert r.result == "failed" and "client offered" in r.detail, r.detail
+@pytest.mark.parametrize("check,why", CHECK_MISMATCH, ids=["chacha20", "longrtt"])
+def test_local_runner_check_can_fail(check, why):
+    """A handshake run on the default link judged by another test's check
+    fails: the client offered all its cipher suites, and with a 30 ms RTT
+    its ClientHello was not retransmitted."""
+    r = _run("quicbed", "quicbed", LR.Case("handshake", "X", [1024], check))
+    assert r.result == "failed" and why in r.detail, r.detail
 
 
 @needs_peers
