@@ -287,7 +287,7 @@ class Runner:
                 return "failed", f"{n} differs from the served file", None
         keylogs = [slogs / "keys.log", clogs / "keys.log"]
         run = C.Run(C.Trace(tmp / "client-side.pcap", keylogs), C.Trace(tmp / "server-side.pcap", keylogs),
-                    len(names))
+                    len(names), corrupted=any(k.startswith("corrupt") for k in case.scenario))
         for cap in caps:
             if cap.drops:
                 return "failed", f"tcpdump dropped {cap.drops} packets on {cap.iface}", None

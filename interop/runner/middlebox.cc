@@ -99,9 +99,14 @@ Ptr<UniformRandomVariable> g_rng;
 Ptr<NetDevice> g_left_emu, g_right_emu, g_left_p2p, g_right_p2p;
 Mac48Address g_left_peer, g_right_peer;
 
-// The NAT: the client's real endpoint and the one the server sees.
-bool g_nat_known = false;
-Endpoint g_client_real, g_client_public;
+// The NAT: each client endpoint (address, port) seen and the one the
+// server sees for it now; the public endpoints of earlier bindings, whose
+// replies are dropped.
+struct Binding {
+  Endpoint real, current;
+};
+std::vector<Binding> g_bindings;
+std::vector<Endpoint> g_expired;
 uint64_t g_rebinds = 0;
 
 uint16_t load16(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
@@ -166,17 +171,29 @@ Endpoint endpoint_of(const uint8_t* addr, size_t len, const uint8_t* port) {
   return {std::vector<uint8_t>(addr, addr + len), load16(port)};
 }
 
-// A new public endpoint for the client: another port, and with "addr"
+bool in_use(const Endpoint& e) {
+  for (const Binding& b : g_bindings) {
+    if (b.real == e || b.current == e) return true;
+  }
+  for (const Endpoint& x : g_expired) {
+    if (x == e) return true;
+  }
+  return false;
+}
+
+// New public endpoints for the client: another port, and with "addr"
 // another host in the client's subnet (the last byte of the address).
 void rebind() {
-  if (!g_nat_known) return;
-  Endpoint next = g_client_public;
-  do {
-    next.port = uint16_t(g_rng->GetInteger(1024, 65535));
-    if (g_cfg.rebind == "addr") next.addr.back() = uint8_t(g_rng->GetInteger(101, 250));
-  } while (next == g_client_public || next == g_client_real);
-  g_client_public = next;
-  ++g_rebinds;
+  for (Binding& b : g_bindings) {
+    Endpoint next = b.current;
+    do {
+      next.port = uint16_t(g_rng->GetInteger(1024, 65535));
+      if (g_cfg.rebind == "addr") next.addr.back() = uint8_t(g_rng->GetInteger(101, 250));
+    } while (in_use(next));
+    if (!(b.current == b.real)) g_expired.push_back(b.current);
+    b.current = next;
+    ++g_rebinds;
+  }
 }
 
 void schedule_rebinds() {
@@ -191,19 +208,35 @@ bool nat(std::vector<uint8_t>& b, uint16_t proto, bool to_server, Direction& d) 
   if (g_cfg.rebind.empty() || !parse_udp(b, proto, &v)) return true;
   if (to_server) {
     Endpoint src = endpoint_of(v.src, v.addr_len, v.udp);
-    if (!g_nat_known) {
-      g_client_real = g_client_public = src;
-      g_nat_known = true;
+    Binding* bind = nullptr;
+    for (Binding& b : g_bindings) {
+      if (b.real == src) bind = &b;
     }
-    if (!(src == g_client_real) || g_client_public == g_client_real) return true;
-    std::memcpy(v.src, g_client_public.addr.data(), v.addr_len);
-    store16(v.udp, g_client_public.port);
+    if (!bind) {
+      g_bindings.push_back({src, src});
+      return true;
+    }
+    if (bind->current == bind->real) return true;
+    std::memcpy(v.src, bind->current.addr.data(), v.addr_len);
+    store16(v.udp, bind->current.port);
   } else {
     Endpoint dst = endpoint_of(v.dst, v.addr_len, v.udp + 2);
-    if (!g_nat_known || dst == g_client_real) return true;
-    if (!(dst == g_client_public)) return false;  // an expired binding
-    std::memcpy(v.dst, g_client_real.addr.data(), v.addr_len);
-    store16(v.udp + 2, g_client_real.port);
+    const Binding* bind = nullptr;
+    for (const Binding& b : g_bindings) {
+      if (b.current == dst) bind = &b;
+    }
+    if (!bind) {
+      for (const Binding& b : g_bindings) {
+        if (b.real == dst) return false;  // only its public endpoint is reachable
+      }
+      for (const Endpoint& x : g_expired) {
+        if (x == dst) return false;  // a binding the NAT forgot
+      }
+      return true;
+    }
+    if (bind->current == bind->real) return true;
+    std::memcpy(v.dst, bind->real.addr.data(), v.addr_len);
+    store16(v.udp + 2, bind->real.port);
   }
   fix_checksums(v);
   ++d.rewritten;
