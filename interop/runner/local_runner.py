@@ -284,7 +284,9 @@ class Runner:
             if not got.is_file():
                 return "failed", f"{n} not downloaded", None
             if got.read_bytes() != (www / n).read_bytes():
-                return "failed", f"{n} differs from the served file", None
+                have, want = got.stat().st_size, (www / n).stat().st_size
+                what = f"{have} of {want} bytes" if have != want else "same size, other bytes"
+                return "failed", f"{n} differs from the served file ({what})", None
         keylogs = [slogs / "keys.log", clogs / "keys.log"]
         run = C.Run(C.Trace(tmp / "client-side.pcap", keylogs), C.Trace(tmp / "server-side.pcap", keylogs),
                     len(names), corrupted=any(k.startswith("corrupt") for k in case.scenario))
