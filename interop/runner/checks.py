@@ -221,6 +221,28 @@ def check_v2(run: Run) -> str | None:
     return None if server == {V2} else f"server long headers in versions {sorted(server)}"
 
 
+def check_amplification(run: Run) -> str | None:
+    """RFC 9000 §8.1: before the client's first Handshake packet reaches
+    it (its address validated), the server sends at most 3 times the bytes
+    it received (UDP payloads, as the server's side of the link saw them)."""
+    if err := handshakes(run, 1):
+        return err
+    rows = run.server.fields(["udp.srcport", "udp.length", "quic.long.packet_type"], "quic")
+    got = sent = 0
+    for src, length, types in rows:
+        from_client = src != "443"
+        if from_client and "2" in types.split(","):
+            break
+        size = int(length) - 8
+        if from_client:
+            got += size
+        else:
+            sent += size
+        if sent > 3 * got:
+            return f"server sent {sent} bytes having received {got} from an unvalidated client"
+    return None
+
+
 def check_ipv6(run: Run) -> str | None:
     if err := handshakes(run, 1):
         return err

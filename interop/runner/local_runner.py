@@ -62,6 +62,7 @@ class Case:
     name_len: int = 0                 # random file names of this length (0: short)
     timeout: float = 60
     measure: bool = False             # goodput: kbps reported
+    chain: int = 0                    # certificates in the server's chain (0: CA + leaf)
 
     def testcase(self, role: str) -> str:
         if role == "client" and self.client_testname:
@@ -91,6 +92,8 @@ CASES = {c.name: c for c in [
          scenario={"blackhole-on": "5", "blackhole-off": "2"}),
     Case("keyupdate", "U", [3 * MB], C.check_keyupdate, "transfer", client_testname="keyupdate"),
     Case("ecn", "E", [100 * KB], C.check_ecn),
+    Case("amplificationlimit", "A", [5 * KB], C.check_amplification, "transfer",
+         scenario={"drop-list-to-server": "2,3,4,5,6,7"}, chain=9),
     Case("handshakeloss", "L1", [1 * KB] * 50, C.check_multiconnect, "multiconnect",
          scenario={**_LOSS, "burst-to-server": 3, "burst-to-client": 3}, timeout=300),
     Case("transferloss", "L2", [2 * MB], C.check_handshake, "transfer",
@@ -123,9 +126,10 @@ class Result:
 class Probe:
     """The simulator's wait for the server: a long-header datagram of
     version 0x57414954 with zero-length CIDs, padded to 1207 bytes, that
-    must be answered with Version Negotiation (version 0). Sent from the
-    client's namespace through the link, from a port the captures leave
-    out (probes still in flight on a slow link are no part of the test)."""
+    must be answered with Version Negotiation (version 0). Sent within the
+    server's namespace (the runner's simulator sits next to the server), so
+    that it never crosses the link (nor counts in its drop lists), from a
+    port the captures leave out."""
 
     PORT = 57832
 
@@ -153,6 +157,44 @@ class AllUdpCapture(P.Capture):
                             "-s", str(self.SNAPLEN), "-B", "32768", "-w", str(self.pcap),
                             f"udp and not port {Probe.PORT}"],
                            self.netns)
+
+
+def make_chain(d: Path, length: int) -> None:
+    """The runner's certs.sh with a chain length: a root CA, length - 2
+    intermediate CAs, a leaf for the runner's host names (P-256). Writes
+    ca.pem (the root), cert.pem (the leaf, then the intermediates) and
+    priv.key (the leaf's key) into `d`."""
+    d.mkdir(parents=True, exist_ok=True)
+
+    def run(*argv: str) -> None:
+        subprocess.run(["openssl", *argv], check=True, capture_output=True, timeout=60)
+
+    ec = ("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")
+    ca_ext = d / "ca.ext"
+    ca_ext.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    leaf_ext = d / "leaf.ext"
+    san = ",".join(f"DNS:{n}" for n in P.SANS_DNS)
+    leaf_ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                        f"extendedKeyUsage=serverAuth\nsubjectAltName={san}\n")
+    names = ["root"] + [f"intermediate{i}" for i in range(1, length - 1)] + ["leaf"]
+    for i, name in enumerate(names):
+        key, cert, csr = d / f"{name}.key", d / f"{name}.pem", d / f"{name}.csr"
+        run("genpkey", *ec, "-out", str(key))
+        if i == 0:
+            run("req", "-x509", "-new", "-key", str(key), "-sha256", "-days", "30",
+                "-subj", "/CN=quicbed runner root", "-out", str(cert),
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+            continue
+        parent = names[i - 1]
+        run("req", "-new", "-key", str(key), "-subj", f"/CN={'server' if name == 'leaf' else name}",
+            "-out", str(csr))
+        run("x509", "-req", "-in", str(csr), "-CA", str(d / f"{parent}.pem"),
+            "-CAkey", str(d / f"{parent}.key"), "-CAcreateserial", "-sha256", "-days", "30",
+            "-extfile", str(leaf_ext if name == "leaf" else ca_ext), "-out", str(cert))
+    shutil.copyfile(d / "root.pem", d / "ca.pem")
+    shutil.copyfile(d / "leaf.key", d / "priv.key")
+    (d / "cert.pem").write_text("".join((d / f"{n}.pem").read_text() for n in reversed(names[1:])))
 
 
 def _random_name(rng: random.Random, n: int) -> str:
@@ -220,8 +262,10 @@ class Runner:
         hosts.write_text("127.0.0.1 localhost\n::1 localhost\n" + T.HOSTS)
         certs = tmp / "certs"
         certs.mkdir()
+        if case.chain:
+            make_chain(tmp / "chain", case.chain)
         for f in ("cert.pem", "priv.key", "ca.pem"):
-            shutil.copyfile(self.certs.dir / f, certs / f)
+            shutil.copyfile((tmp / "chain" if case.chain else self.certs.dir) / f, certs / f)
         urls = [f"https://{case.host}:443/{n}" for n in names]
         base_env = {"SSLKEYLOGFILE": "/logs/keys.log", "QLOGDIR": "/logs/qlog/"}
         senv = {**base_env, **server.env, "ROLE": "server",
@@ -250,7 +294,7 @@ class Runner:
             # probe (else, for a server without it, its socket on 443).
             deadline, vn = time.monotonic() + 10, False
             while time.monotonic() < deadline and sp.poll() is None:
-                if Probe.answered(topo.ns["client"]):
+                if Probe.answered(topo.ns["server"]):
                     vn = True
                     break
                 if P.udp_bound(sp.pid, 443) and time.monotonic() > deadline - 7:
