@@ -27,7 +27,7 @@ import json
 import os
 import random
 import shutil
-import socket
+import signal
 import string
 import subprocess
 import sys
@@ -435,6 +435,11 @@ def main(argv: list[str] | None = None) -> int:
     for b in (a.quicbed, a.middlebox):
         if not os.access(b, os.X_OK):
             ap.error(f"{b} is not built")
+    # SIGTERM (and SIGINT, even when started in the background with it
+    # ignored) end the run through the usual cleanup: namespaces removed,
+    # processes stopped, the temporary directory deleted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     runner = Runner(a.quicbed.resolve(), a.middlebox.resolve(), a.keep_failed)
     for impl in servers + clients:
         if impl not in runner.impls:

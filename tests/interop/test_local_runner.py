@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -113,9 +112,9 @@ def test_middlebox_delays_and_drops_by_index(tmp_path):
     assert "to-server: seen 20 forwarded 17 dropped 3" in stats, stats
 
 
-def _run(server: str, client: str, case: LR.Case) -> LR.Result:
-    runner = LR.Runner(QUICBED.resolve(), MIDDLEBOX.resolve(),
-                       keep=Path(tempfile.mkdtemp(prefix="quicbed-runner-failed-")))
+def _run(server: str, client: str, case: LR.Case, keep: Path) -> LR.Result:
+    """One run; a failed one's logs and captures are kept under `keep`."""
+    runner = LR.Runner(QUICBED.resolve(), MIDDLEBOX.resolve(), keep=keep)
     try:
         r = runner.run(server, client, case)
     finally:
@@ -135,8 +134,8 @@ FAST = [("quicbed", "quicbed", "handshake"), ("quicbed", "quicbed", "resumption"
 @needs_peers
 @needs_middlebox
 @pytest.mark.parametrize("server,client,test", FAST, ids=[f"{s}-{c}-{t}" for s, c, t in FAST])
-def test_local_runner_case(server, client, test):
-    r = _run(server, client, LR.CASES[test])
+def test_local_runner_case(server, client, test, tmp_path):
+    r = _run(server, client, LR.CASES[test], tmp_path)
     assert r.result == "succeeded", r.detail
 
 
@@ -145,8 +144,8 @@ def test_local_runner_case(server, client, test):
 @pytest.mark.xfail(reason="our client closes with INTERNAL_ERROR 'too many gaps' when the "
                    "link's 25-packet queue drops more than 16 runs of a stream's data "
                    "(stack/stream.h max_recv_segments)", strict=False)
-def test_local_runner_transfer_ours_vs_ours():
-    r = _run("quicbed", "quicbed", LR.CASES["transfer"])
+def test_local_runner_transfer_ours_vs_ours(tmp_path):
+    r = _run("quicbed", "quicbed", LR.CASES["transfer"], tmp_path)
     assert r.result == "succeeded", r.detail
 
 
@@ -156,17 +155,17 @@ CHECK_MISMATCH = [(C.check_chacha20, "client offered"), (C.check_longrtt, "none 
 @needs_peers
 @needs_middlebox
 @pytest.mark.parametrize("check,why", CHECK_MISMATCH, ids=["chacha20", "longrtt"])
-def test_local_runner_check_can_fail(check, why):
+def test_local_runner_check_can_fail(check, why, tmp_path):
     """A handshake run on the default link judged by another test's check
     fails: the client offered all its cipher suites, and with a 30 ms RTT
     its ClientHello was not retransmitted."""
-    r = _run("quicbed", "quicbed", LR.Case("handshake", "X", [1024], check))
+    r = _run("quicbed", "quicbed", LR.Case("handshake", "X", [1024], check), tmp_path)
     assert r.result == "failed" and why in r.detail, r.detail
 
 
 @needs_peers
 @needs_middlebox
-def test_local_runner_unsupported_is_127():
+def test_local_runner_unsupported_is_127(tmp_path):
     """ngtcp2's endpoint script has no v2 (only the draft): '?'."""
-    r = _run("ngtcp2", "quicbed", LR.CASES["v2"])
+    r = _run("ngtcp2", "quicbed", LR.CASES["v2"], tmp_path)
     assert r.result == "unsupported", r.detail
