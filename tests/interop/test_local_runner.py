@@ -112,6 +112,66 @@ def test_middlebox_delays_and_drops_by_index(tmp_path):
     assert "to-server: seen 20 forwarded 17 dropped 3" in stats, stats
 
 
+_SEEN = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+if sys.argv[1] == "server":
+    s.bind((sys.argv[2], 9999)); s.settimeout(8)
+    try:
+        while True:
+            d, a = s.recvfrom(2000); s.sendto(f"{a[0]}:{a[1]}".encode(), a)
+    except socket.timeout:
+        pass
+else:
+    s.settimeout(1)
+    for i in range(16):
+        s.sendto(b"x", (sys.argv[2], 9999))
+        try:
+            print(s.recvfrom(2000)[0].decode())
+        except socket.timeout:
+            print("lost")
+        time.sleep(0.25)
+"""
+
+
+@needs_middlebox
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: network and mount namespaces")
+@pytest.mark.parametrize("kind", ["port", "addr"])
+def test_middlebox_nat_rebinding(tmp_path, kind):
+    """The NAT in front of the client: after the rebinding the server sees
+    the client from a new port (and with "addr" a new address in its
+    subnet), its answers still reach the client, and nothing is lost."""
+    with T.Topology() as topo:
+        top, root = T.raw_sock_tree(tmp_path)
+        mnt = tmp_path / "mnt"
+        mnt.mkdir()
+        argv = [str(MIDDLEBOX), *topo.middlebox_args(), f"--rebind={kind}", "--first-rebind=3",
+                "--rebind-every=100"]
+        log = open(tmp_path / "mb.log", "wb")
+        mb = subprocess.Popen(["ip", "netns", "exec", topo.ns["sim"], *P._jail(mnt, {top: root}, argv)],
+                              stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        try:
+            time.sleep(1)
+            srv = subprocess.Popen(["ip", "netns", "exec", topo.ns["server"], sys.executable, "-c",
+                                    _SEEN, "server", T.SERVER4])
+            time.sleep(0.3)
+            c = subprocess.run(["ip", "netns", "exec", topo.ns["client"], sys.executable, "-c", _SEEN,
+                                "client", T.SERVER4], capture_output=True, text=True, timeout=60)
+            P.stop(srv)
+        finally:
+            P.stop(mb)
+    seen = c.stdout.split()
+    stats = (tmp_path / "mb.log").read_text()
+    assert len(seen) == 16 and "lost" not in seen, (seen, stats)
+    assert len(set(seen)) == 2, (seen, stats)  # one rebinding
+    before, after = seen[0], seen[-1]
+    (a0, p0), (a1, p1) = before.rsplit(":", 1), after.rsplit(":", 1)
+    assert a0 == T.CLIENT4 and p0 != p1
+    assert (a1 != a0 and a1.startswith("193.167.0.")) if kind == "addr" else a1 == a0
+    assert "rebinds: 1" in stats, stats
+
+
 def _run(server: str, client: str, case: LR.Case, keep: Path) -> LR.Result:
     """One run; a failed one's logs and captures are kept under `keep`."""
     runner = LR.Runner(QUICBED.resolve(), MIDDLEBOX.resolve(), keep=keep)
