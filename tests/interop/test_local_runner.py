@@ -188,7 +188,7 @@ def _run(server: str, client: str, case: LR.Case, keep: Path) -> LR.Result:
 FAST = [("quicbed", "quicbed", "handshake"), ("quicbed", "quicbed", "resumption"),
         ("quicbed", "quicbed", "zerortt"), ("quicbed", "ngtcp2", "handshake"),
         ("quicbed", "ngtcp2", "http3"), ("ngtcp2", "quicbed", "handshake"),
-        ("quicbed", "ngtcp2", "chacha20")]
+        ("quicbed", "ngtcp2", "chacha20"), ("quicbed", "quicbed", "ecn")]
 
 
 @needs_peers
