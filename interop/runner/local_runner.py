@@ -278,14 +278,8 @@ class Runner:
         with T.Topology() as topo, contextlib.ExitStack() as stack:
             sim = topo.ns["sim"]
             link = {**DEFAULT_LINK, **case.scenario}
-            top, raw_root = T.raw_sock_tree(tmp)
-            mb_argv = [str(self.middlebox), *topo.middlebox_args(),
-                       *(f"--{k}={v}" for k, v in link.items())]
-            mnt = tmp / "middlebox-root"
-            mnt.mkdir()
-            with open(tmp / "middlebox.log", "wb") as out:
-                mb = subprocess.Popen(["ip", "netns", "exec", sim, *P._jail(mnt, {top: raw_root}, mb_argv)],
-                                      stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+            mb = T.start_middlebox(topo, tmp, self.middlebox,
+                                   [f"--{k}={v}" for k, v in link.items()], tmp / "middlebox.log")
             stack.callback(P.stop, mb)
             sp = self._start(tmp, topo.ns["server"], "server", server.argv("server", urls), senv,
                              {"www": www, "certs": certs, "logs": slogs}, hosts)

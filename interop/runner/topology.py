@@ -22,8 +22,12 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "peers")]
+import peers as P  # noqa: E402
 
 CLIENT4, SERVER4 = "193.167.0.100", "193.167.100.100"
 CLIENT6, SERVER6 = "fd00:cafe:cafe:0::100", "fd00:cafe:cafe:100::100"
@@ -126,3 +130,17 @@ def raw_sock_tree(tmp: Path) -> tuple[str, Path]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(RAW_SOCK_CREATOR, dest)
     return top, root
+
+
+def start_middlebox(topo: Topology, tmp: Path, binary: Path, options: list[str],
+                    log: Path) -> subprocess.Popen:
+    """quicbed-middlebox between the topology's veths, in the simulator's
+    namespace and a private mount namespace where Debian's ns-3 finds its
+    raw-socket creator; its output goes to `log`. Stop it with P.stop."""
+    top, root = raw_sock_tree(tmp)
+    mnt = tmp / "middlebox-root"
+    mnt.mkdir()
+    argv = [str(binary), *topo.middlebox_args(), *options]
+    with open(log, "wb") as out:
+        return subprocess.Popen(["ip", "netns", "exec", topo.ns["sim"], *P._jail(mnt, {top: root}, argv)],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)

@@ -8,6 +8,7 @@ The middlebox is found next to QUICBED_BIN's build
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -50,6 +51,31 @@ def test_result_table_letters():
     assert "| a | ✓(H)<br>?(S)<br>✕(DC) | ✓(H) |" in md
 
 
+@contextlib.contextmanager
+def _link(tmp_path: Path, *options: str):
+    """The topology with the middlebox running (given options); yields it."""
+    with T.Topology() as topo:
+        mb = T.start_middlebox(topo, tmp_path, MIDDLEBOX, list(options), tmp_path / "mb.log")
+        try:
+            time.sleep(1)
+            yield topo
+        finally:
+            P.stop(mb)
+
+
+def _udp(topo: T.Topology, script: str, addr: str, *args: str) -> str:
+    """`script` as UDP server on `addr` in the server's namespace and as
+    client in the client's; the client's output."""
+    srv = subprocess.Popen(["ip", "netns", "exec", topo.ns["server"], sys.executable, "-c",
+                            script, "server", addr])
+    try:
+        time.sleep(0.3)
+        return subprocess.run(["ip", "netns", "exec", topo.ns["client"], sys.executable, "-c", script,
+                               "client", addr, *args], capture_output=True, text=True, timeout=60).stdout
+    finally:
+        P.stop(srv)
+
+
 _ECHO = r"""
 import socket, sys, time
 fam = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
@@ -78,28 +104,8 @@ def test_middlebox_delays_and_drops_by_index(tmp_path):
     """UDP echoes through the middlebox: 10 round trips of 1200 bytes take
     2 x 15 ms plus serialisation at 10 Mbit/s, and the drop list loses
     exactly the client's 2nd and 5th packets (IPv4 and IPv6)."""
-    with T.Topology() as topo:
-        top, root = T.raw_sock_tree(tmp_path)
-        mnt = tmp_path / "mnt"
-        mnt.mkdir()
-        argv = [str(MIDDLEBOX), *topo.middlebox_args(), "--drop-list-to-server=2,5,13"]
-        log = open(tmp_path / "mb.log", "wb")
-        mb = subprocess.Popen(["ip", "netns", "exec", topo.ns["sim"], *P._jail(mnt, {top: root}, argv)],
-                              stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        try:
-            time.sleep(1)
-            outs = []
-            for addr in (T.SERVER4, T.SERVER6):
-                srv = subprocess.Popen(["ip", "netns", "exec", topo.ns["server"], sys.executable, "-c",
-                                        _ECHO, "server", addr])
-                time.sleep(0.3)
-                c = subprocess.run(["ip", "netns", "exec", topo.ns["client"], sys.executable, "-c", _ECHO,
-                                    "client", addr, "10"], capture_output=True, text=True, timeout=60)
-                P.stop(srv)
-                outs.append(c.stdout.split("\n")[:10])
-        finally:
-            P.stop(mb)
+    with _link(tmp_path, "--drop-list-to-server=2,5,13") as topo:
+        outs = [_udp(topo, _ECHO, addr, "10").split("\n")[:10] for addr in (T.SERVER4, T.SERVER6)]
     stats = (tmp_path / "mb.log").read_text()
     v4, v6 = outs
     assert [i for i, l in enumerate(v4) if l == "lost"] == [1, 4], (v4, stats)
@@ -141,27 +147,9 @@ def test_middlebox_nat_rebinding(tmp_path, kind):
     """The NAT in front of the client: after the rebinding the server sees
     the client from a new port (and with "addr" a new address in its
     subnet), its answers still reach the client, and nothing is lost."""
-    with T.Topology() as topo:
-        top, root = T.raw_sock_tree(tmp_path)
-        mnt = tmp_path / "mnt"
-        mnt.mkdir()
-        argv = [str(MIDDLEBOX), *topo.middlebox_args(), f"--rebind={kind}", "--first-rebind=3",
-                "--rebind-every=100"]
-        log = open(tmp_path / "mb.log", "wb")
-        mb = subprocess.Popen(["ip", "netns", "exec", topo.ns["sim"], *P._jail(mnt, {top: root}, argv)],
-                              stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-        try:
-            time.sleep(1)
-            srv = subprocess.Popen(["ip", "netns", "exec", topo.ns["server"], sys.executable, "-c",
-                                    _SEEN, "server", T.SERVER4])
-            time.sleep(0.3)
-            c = subprocess.run(["ip", "netns", "exec", topo.ns["client"], sys.executable, "-c", _SEEN,
-                                "client", T.SERVER4], capture_output=True, text=True, timeout=60)
-            P.stop(srv)
-        finally:
-            P.stop(mb)
-    seen = c.stdout.split()
+    with _link(tmp_path, f"--rebind={kind}", "--first-rebind=3", "--rebind-every=100") as topo:
+        out = _udp(topo, _SEEN, T.SERVER4)
+    seen = out.split()
     stats = (tmp_path / "mb.log").read_text()
     assert len(seen) == 16 and "lost" not in seen, (seen, stats)
     assert len(set(seen)) == 2, (seen, stats)  # one rebinding
