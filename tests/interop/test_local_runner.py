@@ -146,13 +146,15 @@ else:
 def test_middlebox_nat_rebinding(tmp_path, kind):
     """The NAT in front of the client: after the rebinding the server sees
     the client from a new port (and with "addr" a new address in its
-    subnet), its answers still reach the client, and nothing is lost."""
+    subnet) and its answers still reach the client."""
     with _link(tmp_path, f"--rebind={kind}", "--first-rebind=3", "--rebind-every=100") as topo:
         out = _udp(topo, _SEEN, T.SERVER4)
     seen = out.split()
     stats = (tmp_path / "mb.log").read_text()
-    assert len(seen) == 16 and "lost" not in seen, (seen, stats)
-    assert len(set(seen)) == 2, (seen, stats)  # one rebinding
+    # A reply in flight when the binding changes goes to the forgotten
+    # public endpoint and is dropped, as by a real NAT: at most that one.
+    assert len(seen) == 16 and seen.count("lost") <= 1, (seen, stats)
+    assert len(set(seen) - {"lost"}) == 2, (seen, stats)  # one rebinding
     before, after = seen[0], seen[-1]
     (a0, p0), (a1, p1) = before.rsplit(":", 1), after.rsplit(":", 1)
     assert a0 == T.CLIENT4 and p0 != p1
