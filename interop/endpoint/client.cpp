@@ -278,6 +278,13 @@ void Client::on_timer() {
 
 void Client::after_event() {
   const bool established = conn_->state() == Connection::State::kEstablished;
+  // RFC 9001 §6.1: refused until the handshake is confirmed and a packet of
+  // the current phase is acknowledged, so tried after each event until then.
+  if (options_.key_update && !key_updated_ && established && conn_->handshake_confirmed() &&
+      conn_->update_keys().is_ok()) {
+    key_updated_ = true;
+    if (options_.verbose) log_info("key update: now in key phase %d", conn_->key_phase() ? 1 : 0);
+  }
   // Requests start once streams may be used: established, or at once when
   // resuming with 0-RTT (RFC 9001 §4.6.1).
   if (h3_mode_ && !h3_ && !h3_failed_ && conn_->streams_usable()) start_h3();

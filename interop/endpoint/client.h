@@ -124,6 +124,7 @@ class Client final : private ConnectionEvents {
 
   // --session-file: resuming the stored session, and its server parameters.
   bool resuming_ = false;
+  bool key_updated_ = false;           // --key-update done
   TransportParameters remembered_;
   size_t tickets_stored_ = 0;
 

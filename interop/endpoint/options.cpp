@@ -30,6 +30,8 @@ constexpr const char* kUsage =
     "  --other-versions LIST  versions the client also speaks, most preferred first, ','\n"
     "                         separated (default v1,v2); the server may move it to one\n"
     "  --token-file FILE      keep the server's NEW_TOKEN token there and send it next time\n"
+    "  --key-update           once the handshake is confirmed, move to the next 1-RTT key\n"
+    "                         phase (RFC 9001 §6; the server follows)\n"
     "  --session-file FILE    resume the TLS session stored there (if any) and store the\n"
     "                         server's new session tickets there\n"
     "server: serves the files under a directory.\n"
@@ -80,6 +82,7 @@ constexpr OptionSpec kSpecs[] = {
     {"--retry", false, Scope::kServer},
     {"--versions", true, Scope::kServer},
     {"--session-file", true, Scope::kClient},
+    {"--key-update", false, Scope::kClient},
     {"--early-data", false, Scope::kBoth},
     {"--listen", true, Scope::kServer},
     {"--cert", true, Scope::kServer},
@@ -231,6 +234,8 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.retry = true;
   } else if (name == "--session-file") {
     o.session_file = v;
+  } else if (name == "--key-update") {
+    o.key_update = true;
   } else if (name == "--early-data") {
     o.early_data = true;
   } else if (name == "--listen") {
