@@ -30,8 +30,9 @@ constexpr uint64_t kReplyUnit = 1'000'000;
 // The reason phrase of CONNECTION_REFUSED (RFC 9000 §19.19).
 constexpr char kRefusalReason[] = "server at capacity";
 
-ConnectionConfig with_events(ConnectionConfig c, ConnectionEvents& events) {
+ConnectionConfig with_events(ConnectionConfig c, ConnectionEvents& events, const Path& path) {
   c.events = &events;
+  c.path = path;
   return c;
 }
 
@@ -43,18 +44,11 @@ size_t next_pow2(size_t v) {
 
 }  // namespace
 
-bool PathAddress::assign(Bytes b) {
-  if (b.size() > kMaxPathAddressLen) return false;
-  len = static_cast<uint8_t>(b.size());
-  copy_bytes(bytes, b.data(), b.size());
-  return true;
-}
-
 // ---- EndpointConnection ----------------------------------------------------
 
 EndpointConnection::EndpointConnection(Key, Endpoint& ep, const ConnectionConfig& config,
                                        const ConnectionServices& services, const Path& path)
-    : endpoint_(ep), services_(services), path_(path), conn_(with_events(config, *this)) {}
+    : endpoint_(ep), services_(services), conn_(with_events(config, *this, path)) {}
 
 void EndpointConnection::on_handshake_complete() {
   if (services_.events) services_.events->on_handshake_complete();
@@ -150,7 +144,7 @@ void Endpoint::receive_datagram(MutBytes datagram, const Path& path, const Datag
     return;
   }
   if (EndpointConnection* c = table_.find(h->dcid)) {
-    deliver(*c, datagram, info, now);
+    deliver(*c, datagram, path, info, now);
     return;
   }
   // §10.3: a short header nobody here knows: the peer may hold a
@@ -177,7 +171,7 @@ void Endpoint::receive_long(MutBytes datagram, const PacketHeader& h, const Path
     return;
   }
   if (EndpointConnection* c = table_.find(h.dcid)) {
-    deliver(*c, datagram, info, now);
+    deliver(*c, datagram, path, info, now);
     return;
   }
   // §5.2.2: only an Initial starts a connection; 0-RTT or Handshake
@@ -190,8 +184,12 @@ void Endpoint::receive_long(MutBytes datagram, const PacketHeader& h, const Path
   accept(datagram, h, path, info, now);
 }
 
-void Endpoint::deliver(EndpointConnection& c, MutBytes datagram, const DatagramInfo& info, uint64_t now) {
-  c.conn_.receive_datagram(datagram, info, now);
+void Endpoint::deliver(EndpointConnection& c, MutBytes datagram, const Path& path, const DatagramInfo& info,
+                       uint64_t now) {
+  // §9: the connection learns the path, for validation and migration.
+  DatagramInfo with_path = info;
+  with_path.path = &path;
+  c.conn_.receive_datagram(datagram, with_path, now);
   after_call(c, true);
 }
 
@@ -240,7 +238,9 @@ void Endpoint::accept(MutBytes datagram, const PacketHeader& h, const Path& path
     ++stats_.datagrams_dropped;
     return;
   }
-  c->conn_.receive_datagram(datagram, info, now);
+  DatagramInfo with_path = info;
+  with_path.path = &path;
+  c->conn_.receive_datagram(datagram, with_path, now);
   // An Initial that did not authenticate (RFC 9001 §5.2 keys anyone can
   // derive, but a forged or corrupted packet fails) leaves nothing to keep.
   const bool authenticated = c->conn_.space(PnSpace::kInitial).acks.largest() != kNoPacketNumber ||
@@ -275,11 +275,10 @@ Transmit Endpoint::write_datagram(MutBytes out, uint64_t now) {
   // to send leaves the list until something happens to it.
   while (EndpointConnection* c = ready_.front()) {
     ready_.remove(c);
-    const size_t n = c->conn_.write_datagram(out, now);
+    const size_t n = c->conn_.write_datagram(out, now, &t.path);
     if (n) {
       ready_.push_back(c);
       t.size = n;
-      t.path = c->path_;
     }
     after_call(*c, false);
     if (n) return t;

@@ -86,6 +86,9 @@ class QlogWriter final : public Tracer {
   void congestion_state_updated(uint64_t now, CcState old_state, CcState new_state,
                                 CongestionTrigger trigger) override;
   void packet_lost(uint64_t now, const TracedPacketLost& p) override;
+  // connectivity:migration_state_updated (quic-events, later drafts): the
+  // state, and the path's addresses when they are socket addresses.
+  void path_updated(uint64_t now, TracePathEvent e, const Path& p) override;
 
  private:
   class Record;
