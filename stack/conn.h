@@ -442,6 +442,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_path_challenge(const PathFrame& f, uint64_t now);
   void on_path_response(const PathFrame& f, uint64_t now);
   void on_peer_migrated(size_t i, uint64_t now);
+  // The validated path other than the active one, kept to go back to
+  // (§9.3.2); Paths::kNone if none.
+  size_t fallback_index() const;
   // Makes path `i` active: its CID becomes current, and congestion state
   // and RTT start over unless only a port changed (§9.4).
   void switch_path(size_t i, uint64_t now);

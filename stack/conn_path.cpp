@@ -54,13 +54,22 @@ void Connection::on_packet_path(const PacketHeader& h) {
       paths_.active().bytes_received += rx_datagram_len_;
     } else {
       const ConnectionId active_dcid = paths_.active().peer_dcid;
-      rx_path_ = paths_.add(*rx_addr_);
+      // A full table forgets its oldest inactive path (not the one kept to
+      // go back to, which is validated: probes come and go).
+      rx_path_ = paths_.add(*rx_addr_, fallback_index());
       PathInfo& p = paths_[rx_path_];
       p.bytes_received = rx_datagram_len_;
       p.peer_changed_cid = active_dcid.len && !bytes_equal(h.dcid, active_dcid.view());
     }
   }
   if (h.form == HeaderForm::kShort) (void)paths_[rx_path_].peer_dcid.assign(h.dcid);
+}
+
+size_t Connection::fallback_index() const {
+  for (size_t j = 0; j < paths_.size(); ++j) {
+    if (j != paths_.active_index() && paths_[j].validated) return j;
+  }
+  return Paths::kNone;
 }
 
 void Connection::after_packet_path(uint64_t pn, uint64_t now) {
@@ -181,6 +190,14 @@ void Connection::drop_path(size_t i) {
     }
   }
   paths_.remove(i);
+  // Entries above `i` moved down one: so does the received datagram's.
+  if (rx_path_ == i) {
+    rx_path_ = Paths::kNone;
+    rx_addr_ = nullptr;
+  } else if (rx_path_ != Paths::kNone && rx_path_ > i) {
+    --rx_path_;
+  }
+  tx_path_ = paths_.active_index();
 }
 
 void Connection::on_path_validation_failed(size_t i, uint64_t now) {
@@ -190,10 +207,7 @@ void Connection::on_path_validation_failed(size_t i, uint64_t now) {
     return;
   }
   // §9.3.2: back to the last validated path, if any.
-  size_t back = Paths::kNone;
-  for (size_t j = 0; j < paths_.size(); ++j) {
-    if (j != i && paths_[j].validated) back = j;
-  }
+  const size_t back = fallback_index();
   if (back != Paths::kNone) {
     switch_path(back, now);
     trace_path(TracePathEvent::kMigrationAbandoned, paths_.active().path);

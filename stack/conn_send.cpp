@@ -66,6 +66,9 @@ bool Connection::can_send_data(uint64_t now) const {
 
 bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
   if (s.acks.ack_due(now) || s.probes > 0) return true;
+  // RFC 9000 §8.2: path validation frames go whatever the window says,
+  // like probes (their loss is the path's business).
+  if (s.id() == PnSpace::kApplication && path_frames_pending(now) && recovery_.can_send(true)) return true;
   if (!recovery_.can_send(false) || !can_send_data(now)) return false;
   SendBuffer::Chunk c;
   if (s.crypto_out.next_chunk(1, kU64Max, c)) return true;
@@ -238,6 +241,7 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
     if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
   }
+  if (s.id() == PnSpace::kApplication && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
   // RFC 9002 §6.2.4: probes go out whatever the congestion window says.
   const bool probe = s.probes > 0;
   if (!allow_eliciting || !recovery_.can_send(probe) || !(probe || can_send_data(now))) return;
@@ -271,7 +275,6 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
 void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
   Writer& w = d.w;
   const uint64_t rtt = recovery_.rtt().smoothed_rtt();
-  fill_path_frames(d, now);
   // Flow control first (§4): credit for the peer, and our own blockage.
   if (conn_recv_.should_update() && d.has_control_room()) {
     Frame f;

@@ -21,6 +21,7 @@
 #include "h3_session.h"
 #include "malloc_allocator.h"
 #include "options.h"
+#include "path_sockets.h"
 #include "system_random.h"
 #include "udp_socket.h"
 
@@ -57,7 +58,15 @@ class Client final : private ConnectionEvents {
 
   // Socket, TLS and connection; false (logged) if any cannot be had.
   bool setup();
-  void on_socket_readable();
+  void on_socket_readable(size_t socket);
+  // RFC 9000 §9: --rebind-after, --migrate-after and the server's
+  // preferred address (§9.6), each once, when its time has come.
+  void maybe_migrate();
+  // A new UDP socket connected to `peer`, listed and read; its index, or
+  // sockets_.size() (logged) on failure.
+  size_t open_socket(const SocketAddress& peer, bool add);
+  Result<UdpSocket> new_socket(const SocketAddress& peer);
+  size_t active_socket() const;
   void on_timer();
   // After every event: start requests the stream credit allows, send, then
   // rearm the timer or stop the loop.
@@ -85,9 +94,14 @@ class Client final : private ConnectionEvents {
   GnutlsCrypto crypto_;
   SystemRandom random_;
   EventLoop loop_;
-  UdpSocket socket_;
   SocketAddress peer_;
-  std::unique_ptr<DatagramSender> sender_;
+  // The sockets and, per socket, the path the connection knows it by.
+  PathSockets sockets_;
+  std::vector<Path> socket_paths_;
+  Path last_path_;
+  bool rebound_ = false;
+  bool migrated_ = false;
+  bool preferred_tried_ = false;
   std::unique_ptr<GnutlsTlsContext> tls_context_;
   std::unique_ptr<GnutlsTls> tls_;
   std::unique_ptr<ConnectionQlog> qlog_;  // with --qlog-dir

@@ -24,11 +24,18 @@ constexpr const char* kUsage =
     "  --download-dir DIR     where files are saved (default: .; created if missing)\n"
     "  --ca FILE              trust the CA certificates of this PEM file (default: the system's)\n"
     "  --insecure             do not verify the server's certificate\n"
+    "  --migrate-after BYTES  after BYTES received, migrate to a new local UDP port under a\n"
+    "                         new connection ID, probing the path first (RFC 9000 §9.2)\n"
+    "  --rebind-after BYTES   after BYTES received, switch to a new local UDP port keeping the\n"
+    "                         connection ID, unknown to the connection (a NAT rebinding)\n"
+    "  --no-preferred-address stay on the address the server was reached at (§9.6)\n"
     "server: serves the files under a directory.\n"
     "  --listen ADDR:PORT     UDP address to serve on (e.g. [::]:443, 127.0.0.1:4433)\n"
     "  --cert FILE            PEM certificate chain, leaf first\n"
     "  --key FILE             PEM private key of the certificate\n"
     "  --root DIR             directory served; paths resolving outside it are refused\n"
+    "  --preferred-address ADDR:PORT  also listen there and offer it as preferred_address\n"
+    "  --disable-active-migration     send disable_active_migration (RFC 9000 §18.2)\n"
     "both:\n"
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
@@ -57,6 +64,11 @@ constexpr OptionSpec kSpecs[] = {
     {"--download-dir", true, Scope::kClient},
     {"--ca", true, Scope::kClient},
     {"--insecure", false, Scope::kClient},
+    {"--migrate-after", true, Scope::kClient},
+    {"--rebind-after", true, Scope::kClient},
+    {"--no-preferred-address", false, Scope::kClient},
+    {"--preferred-address", true, Scope::kServer},
+    {"--disable-active-migration", false, Scope::kServer},
     {"--listen", true, Scope::kServer},
     {"--cert", true, Scope::kServer},
     {"--key", true, Scope::kServer},
@@ -169,6 +181,24 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       return false;
     }
     o.listen = v;
+  } else if (name == "--migrate-after" || name == "--rebind-after") {
+    uint64_t n = 0;
+    if (!parse_size(v, 1, uint64_t{1} << 50, &n)) {
+      *error = std::string(name) + " " + v + ": expected a number of bytes, at least 1";
+      return false;
+    }
+    (name == "--migrate-after" ? o.migrate_after : o.rebind_after) = n;
+  } else if (name == "--no-preferred-address") {
+    o.follow_preferred_address = false;
+  } else if (name == "--preferred-address") {
+    Result<SocketAddress> a = parse_address(v);
+    if (!a.is_ok() || a->port() == 0) {
+      *error = "--preferred-address " + v + ": expected a numeric ADDR:PORT with a port, e.g. 127.0.0.2:4434";
+      return false;
+    }
+    o.preferred_address = v;
+  } else if (name == "--disable-active-migration") {
+    o.disable_active_migration = true;
   } else if (name == "--cert") {
     o.cert_file = v;
   } else if (name == "--key") {

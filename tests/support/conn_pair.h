@@ -280,8 +280,10 @@ class ConnPairTest : public ::testing::Test {
       sent_at_[d].push_back(now_);
       Verdict v = filter_ ? filter_(d, index, now_) : Verdict{};
       if (v.fate == Verdict::Fate::kDrop) continue;
-      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out, path});
-      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out, path});
+      if (use_paths_) in_flight_paths_[seq_] = path;
+      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out});
+      if (use_paths_ && v.fate == Verdict::Fate::kDuplicate) in_flight_paths_[seq_] = path;
+      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out});
     }
     ADD_FAILURE() << "endless datagrams";
   }
@@ -329,7 +331,12 @@ class ConnPairTest : public ::testing::Test {
     while (!queue_.empty() && queue_.front().at <= now_) {
       InFlight f = std::move(queue_.front());
       queue_.erase(queue_.begin());
-      deliver(f.dir, std::move(f.bytes), f.path);
+      Path path;
+      if (auto it = in_flight_paths_.find(f.seq); it != in_flight_paths_.end()) {
+        path = it->second;
+        in_flight_paths_.erase(it);
+      }
+      deliver(f.dir, std::move(f.bytes), path);
     }
     for (Endpoint* e : {&client_, &server_}) {
       if (e->conn->next_timeout() <= now_) e->conn->on_timeout(now_);
@@ -392,7 +399,6 @@ class ConnPairTest : public ::testing::Test {
     uint64_t seq;
     Dir dir;
     Buf bytes;
-    Path path;  // as the sender wrote it
   };
 
   static inline test::TestCerts* certs_ = nullptr;
@@ -405,6 +411,7 @@ class ConnPairTest : public ::testing::Test {
   std::vector<Buf> sent_[2];      // every datagram written, per direction
   std::vector<uint64_t> sent_at_[2];  // and when
   std::vector<Path> sent_paths_[2];   // and on which path (use_paths_)
+  std::map<uint64_t, Path> in_flight_paths_;  // by InFlight::seq, as the sender wrote it
   bool use_paths_ = false;
   bool nat_ = false;
   PathAddress nat_inside_, nat_outside_;
