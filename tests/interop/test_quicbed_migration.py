@@ -29,14 +29,14 @@ FIELDS = ["ip.src", "udp.srcport", "ip.dst", "udp.dstport", "quic.header_form", 
 
 @dataclass
 class Paths:
-    """What a capture says about the client's addresses (ip, port), each in
-    the order it first sent from it."""
-    client_addrs: list = field(default_factory=list)
+    """What a capture says about the paths, each a (client address, server
+    address) pair of (ip, port), in the order the client first used them."""
+    paths: list = field(default_factory=list)
     server_addrs: set = field(default_factory=set)
-    challenged: set = field(default_factory=set)  # client addresses the server sent PATH_CHALLENGE to
-    answered: set = field(default_factory=set)    # client addresses that sent PATH_RESPONSE
-    first_dcid: dict = field(default_factory=dict)  # client address -> DCID of its first short header
-    dcids: dict = field(default_factory=dict)       # client address -> every short-header DCID from it
+    challenged: set = field(default_factory=set)  # paths the server sent PATH_CHALLENGE on
+    answered: set = field(default_factory=set)    # paths the client sent PATH_RESPONSE on
+    first_dcid: dict = field(default_factory=dict)  # path -> DCID of the client's first short header on it
+    dcids: dict = field(default_factory=dict)       # path -> every short-header DCID the client used on it
 
 
 def paths_of(pcap, keylog, port: int = PORT) -> Paths:
@@ -54,40 +54,40 @@ def paths_of(pcap, keylog, port: int = PORT) -> Paths:
         forms = [x for x in v["quic.header_form"].split(",") if x]
         dcids = [x for x in v["quic.dcid"].split(",") if x]
         if v["udp.dstport"] == str(port):  # client -> server
-            client, server = src, dst
-            if client not in p.client_addrs:
-                p.client_addrs.append(client)
+            path = (src, dst)
+            if path not in p.paths:
+                p.paths.append(path)
             if PATH_RESPONSE in frames:
-                p.answered.add(client)
+                p.answered.add(path)
             # A short header (form 0) alone in its datagram: its DCID.
             if forms == ["0"] and dcids:
-                p.first_dcid.setdefault(client, dcids[0])
-                p.dcids.setdefault(client, set()).add(dcids[0])
+                p.first_dcid.setdefault(path, dcids[0])
+                p.dcids.setdefault(path, set()).add(dcids[0])
         else:
-            client, server = dst, src
+            path = (dst, src)
             if PATH_CHALLENGE in frames:
-                p.challenged.add(client)
-        p.server_addrs.add(server)
+                p.challenged.add(path)
+        p.server_addrs.add(path[1])
     return p
 
 
 def assert_rebinding(p: Paths, min_paths: int = 2) -> None:
-    """The interop runner's rebind check: each client address after the
-    first was probed by the server and answered by the client."""
-    assert len(p.client_addrs) >= min_paths, f"the client never changed address: {p.client_addrs}"
-    for a in p.client_addrs[1:]:
-        assert a in p.challenged, f"the server sent no PATH_CHALLENGE to {a}"
-        assert a in p.answered, f"no PATH_RESPONSE from {a}"
+    """The interop runner's rebind check: each path after the first was
+    probed by the server and answered by the client."""
+    assert len(p.paths) >= min_paths, f"the client never changed path: {p.paths}"
+    for path in p.paths[1:]:
+        assert path in p.challenged, f"the server sent no PATH_CHALLENGE on {path}"
+        assert path in p.answered, f"no PATH_RESPONSE on {path}"
 
 
 def assert_new_dcid(p: Paths) -> None:
     """connectionmigration: the first packet on each new path goes to a
     connection ID no earlier path used (RFC 9000 §9.5)."""
-    seen = set(p.dcids.get(p.client_addrs[0], set()))
-    for a in p.client_addrs[1:]:
-        assert a in p.first_dcid, f"no short header from {a}"
-        assert p.first_dcid[a] not in seen, f"{a} reuses DCID {p.first_dcid[a]}"
-        seen |= p.dcids[a]
+    seen = set(p.dcids.get(p.paths[0], set()))
+    for path in p.paths[1:]:
+        assert path in p.first_dcid, f"no short header on {path}"
+        assert p.first_dcid[path] not in seen, f"{path} reuses DCID {p.first_dcid[path]}"
+        seen |= p.dcids[path]
 
 
 def with_options(cmd: P.Command, program: str, *options: str) -> P.Command:
@@ -148,6 +148,7 @@ def test_ngtcp2_client_nat_rebinding(tmp_path, certs):
     the request itself the first packet from the new port."""
     p, _ = peer_client_run(tmp_path, certs, "--change-local-addr=20ms", "--nat-rebinding", "--delay-stream=150ms")
     assert_rebinding(p)
+    assert p.first_dcid[p.paths[1]] == p.first_dcid[p.paths[0]]  # a rebinding keeps the CID
     states = qlog_states(tmp_path / "server-qlog")
     assert "migration_started" in states and "probing_successful" in states, states
 
@@ -167,7 +168,9 @@ def test_ngtcp2_client_to_our_preferred_address(tmp_path, certs):
     gtlsclient validates it and moves there."""
     p, _ = peer_client_run(tmp_path, certs, server_opts=("--preferred-address", f"127.0.0.2:{PORT}"),
                            extra_addr="127.0.0.2")
-    assert ("127.0.0.2", str(PORT)) in p.server_addrs, p.server_addrs
+    assert p.paths[-1][1] == ("127.0.0.2", str(PORT)), p.paths
+    assert_rebinding(p)
+    assert_new_dcid(p)  # §9.6: the preferred address's own CID
 
 
 # ---- our client, ngtcp2's server ------------------------------------------------
@@ -227,7 +230,9 @@ def test_our_client_to_ngtcp2_preferred_address(tmp_path, certs):
     p, log = our_client_run(tmp_path, certs, server_opts=(f"--preferred-ipv4-addr=127.0.0.2:{PORT}",),
                             extra_addr="127.0.0.2")
     assert "probing the server's preferred address 127.0.0.2" in log, log[-2000:]
-    assert ("127.0.0.2", str(PORT)) in p.server_addrs, p.server_addrs
+    assert p.paths[-1][1] == ("127.0.0.2", str(PORT)), p.paths
+    assert_rebinding(p)
+    assert_new_dcid(p)
 
 
 # ---- ours against ours -------------------------------------------------------------
@@ -257,8 +262,9 @@ def test_ours_migration_and_rebinding(tmp_path, certs):
     p, log = ours_run(tmp_path, certs, "--rebind-after", str(1 << 20), "--migrate-after", str(3 << 20))
     assert "rebound to local" in log and "now on path" in log, log[-2000:]
     assert_rebinding(p, min_paths=3)
-    # The migration's path (the third address) uses a fresh CID.
-    assert p.first_dcid[p.client_addrs[2]] not in p.dcids[p.client_addrs[0]] | p.dcids[p.client_addrs[1]]
+    # The rebinding keeps the CID; the migration's path (the third) has a fresh one.
+    assert p.first_dcid[p.paths[1]] == p.first_dcid[p.paths[0]]
+    assert p.first_dcid[p.paths[2]] not in p.dcids[p.paths[0]] | p.dcids[p.paths[1]]
 
 
 @needs_peers
@@ -266,7 +272,9 @@ def test_ours_preferred_address(tmp_path, certs):
     p, log = ours_run(tmp_path, certs, server_opts=("--preferred-address", f"127.0.0.2:{PORT}"),
                       extra_addr="127.0.0.2")
     assert "now on path" in log and "127.0.0.2" in log, log[-2000:]
-    assert ("127.0.0.2", str(PORT)) in p.server_addrs, p.server_addrs
+    assert p.paths[-1][1] == ("127.0.0.2", str(PORT)), p.paths
+    assert_rebinding(p)
+    assert_new_dcid(p)
 
 
 @needs_peers
@@ -275,4 +283,4 @@ def test_ours_disable_active_migration(tmp_path, certs):
     migrate (it says why) and the download completes on the first path."""
     p, log = ours_run(tmp_path, certs, "--migrate-after", str(1 << 20), server_opts=("--disable-active-migration",))
     assert "the server disabled active migration" in log, log[-2000:]
-    assert len(p.client_addrs) == 1, p.client_addrs
+    assert len(p.paths) == 1, p.paths
