@@ -60,6 +60,16 @@ void Connection::on_packet_path(const PacketHeader& h) {
       PathInfo& p = paths_[rx_path_];
       p.bytes_received = rx_datagram_len_;
       p.peer_changed_cid = active_dcid.len && !bytes_equal(h.dcid, active_dcid.view());
+      // §9.5: "an endpoint MUST NOT reuse a connection ID when sending to
+      // more than one destination address": answers on a path the peer
+      // opened with a new CID go under a new one of its CIDs too (after a
+      // NAT rebinding, which keeps the CID, it MAY keep the current one).
+      if (p.peer_changed_cid) {
+        if (Result<uint64_t> seq = peer_cids_.take_unused()) {
+          p.has_cid = true;
+          p.cid_sequence = *seq;
+        }
+      }
     }
   }
   if (h.form == HeaderForm::kShort) (void)paths_[rx_path_].peer_dcid.assign(h.dcid);
@@ -133,16 +143,6 @@ void Connection::start_path_validation(size_t i, uint64_t now) {
 
 void Connection::on_peer_migrated(size_t i, uint64_t now) {
   PathInfo& p = paths_[i];
-  // §9.5: "an endpoint MUST NOT reuse a connection ID when sending to more
-  // than one destination address": a new one when the peer used a new one
-  // (after a NAT rebinding it MAY keep the current one, and does).
-  if (p.peer_changed_cid && !p.has_cid) {
-    Result<uint64_t> seq = peer_cids_.take_unused();
-    if (seq) {
-      p.has_cid = true;
-      p.cid_sequence = *seq;
-    }
-  }
   // §9.3: validate the new address unless already done or under way; the
   // last validated path stays in the table to go back to (§9.3.2).
   if (!p.validated && !p.validating) start_path_validation(i, now);

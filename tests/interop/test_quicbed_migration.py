@@ -14,6 +14,8 @@ compared byte for byte. quic-go 0.29 does no migration, so it is not here.
 
 from __future__ import annotations
 
+import contextlib
+import re
 import subprocess
 from dataclasses import dataclass, field
 
@@ -97,8 +99,21 @@ def with_options(cmd: P.Command, program: str, *options: str) -> P.Command:
     return cmd
 
 
-def add_address(ns: P.NetNs, addr: str) -> None:
-    subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{addr}/8", "dev", "lo"], check=True, timeout=30)
+@contextlib.contextmanager
+def namespace(extra_addr: str | None = None):
+    """A network namespace of our own, with `extra_addr` on lo as well."""
+    with P.NetNs() as ns:
+        if extra_addr:
+            subprocess.run(["ip", "-n", ns.name, "addr", "add", f"{extra_addr}/8", "dev", "lo"], check=True,
+                           timeout=30)
+        yield ns
+
+
+def transfer_files(tmp_path):
+    """The files served (random, SIZES) and where they go: www, downloads,
+    the client's key log, the names."""
+    www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
+    return www, dl, keylog, make_www(www, SIZES)
 
 
 def log_of(path) -> str:
@@ -108,11 +123,8 @@ def log_of(path) -> str:
 # ---- ngtcp2's client, our server ------------------------------------------------
 
 def peer_client_run(tmp_path, certs, *client_opts, server_opts=(), extra_addr=None):
-    www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    names = make_www(www, SIZES)
-    with P.NetNs() as ns:
-        if extra_addr:
-            add_address(ns, extra_addr)
+    www, dl, keylog, names = transfer_files(tmp_path)
+    with namespace(extra_addr) as ns:
         c = P.PEERS["ngtcp2"].client(addr="127.0.0.1", port=PORT, files=names, downloads=dl, alpn="h3",
                                      keylog=keylog, qlog_dir=tmp_path / "client-qlog", workdir=tmp_path,
                                      netns=ns.name)
@@ -130,7 +142,6 @@ def peer_client_run(tmp_path, certs, *client_opts, server_opts=(), extra_addr=No
 
 
 def qlog_states(qlog_dir) -> list[str]:
-    import re
     states = []
     for f in sorted(qlog_dir.glob("*.sqlog")):
         states += re.findall(r'"connectivity:migration_state_updated".*?"state":"([a-z_]+)"', f.read_text())
@@ -176,12 +187,9 @@ def test_ngtcp2_client_to_our_preferred_address(tmp_path, certs):
 # ---- our client, ngtcp2's server ------------------------------------------------
 
 def our_client_run(tmp_path, certs, *client_opts, server_opts=(), extra_addr=None):
-    www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    names = make_www(www, SIZES)
+    www, dl, keylog, names = transfer_files(tmp_path)
     srv = P.PEERS["ngtcp2"]
-    with P.NetNs() as ns:
-        if extra_addr:
-            add_address(ns, extra_addr)
+    with namespace(extra_addr) as ns:
         s = srv.server(addr="127.0.0.1", port=PORT, www=www, cert=certs.cert, key=certs.key, alpn="h3",
                        keylog=tmp_path / "server-keys.log", qlog_dir=tmp_path / "server-qlog",
                        workdir=tmp_path, netns=ns.name)
@@ -238,11 +246,8 @@ def test_our_client_to_ngtcp2_preferred_address(tmp_path, certs):
 # ---- ours against ours -------------------------------------------------------------
 
 def ours_run(tmp_path, certs, *client_opts, server_opts=(), extra_addr=None):
-    www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
-    names = make_www(www, SIZES)
-    with P.NetNs() as ns:
-        if extra_addr:
-            add_address(ns, extra_addr)
+    www, dl, keylog, names = transfer_files(tmp_path)
+    with namespace(extra_addr) as ns:
         with P.Capture(tmp_path / "capture.pcap", PORT, netns=ns.name) as cap:
             with quicbed_server(tmp_path, certs, www, f"127.0.0.1:{PORT}", "--no-gso", "-v", *server_opts,
                                 netns=ns.name):

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "conn_pair.h"
+#include "endpoint_pair.h"
 #include "hex.h"
 #include "path.h"
 
@@ -132,6 +133,16 @@ class ConnPathTest : public ConnPairTest {
     ASSERT_TRUE(n.is_ok());
   }
 
+  // A NAT gives the client's address `outside`; the client sends data, and
+  // the server moves to the new address (§9.3).
+  void rebind_client_to(const PathAddress& outside) {
+    nat_ = true;
+    nat_inside_ = client_addr_;
+    nat_outside_ = outside;
+    client_sends(3000);
+    run_until([&] { return server_.conn->path().peer == outside; }, now_ + kSec);
+  }
+
   // Bytes the server sent to / received from a peer address, per the link.
   uint64_t server_sent_to(const PathAddress& peer) const {
     uint64_t n = 0;
@@ -171,11 +182,7 @@ TEST_F(ConnPathTest, NatRebindingPortOnlyKeepsCongestionState) {
   const uint64_t srtt = server_.conn->recovery().rtt().smoothed_rtt();
   ASSERT_NE(srtt, kInitialRttUs);
   const PathAddress outside = test_address(kClientHost, 5555);
-  nat_ = true;
-  nat_inside_ = client_addr_;
-  nat_outside_ = outside;
-  client_sends(3000);
-  run_until([&] { return server_.conn->path().peer == outside; }, now_ + kSec);
+  rebind_client_to(outside);
   ASSERT_EQ(server_.conn->path().peer, outside);
   EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), srtt);  // §9.4: port only
   EXPECT_FALSE(server_.conn->paths().active().validated);
@@ -197,11 +204,7 @@ TEST_F(ConnPathTest, AddressChangeResetsCongestionState) {
   run_for(200 * kMs);
   ASSERT_NE(server_.conn->recovery().rtt().smoothed_rtt(), kInitialRttUs);
   const PathAddress outside = test_address(0x0b000009, 4433);
-  nat_ = true;
-  nat_inside_ = client_addr_;
-  nat_outside_ = outside;
-  client_sends(3000);
-  run_until([&] { return server_.conn->path().peer == outside; }, now_ + kSec);
+  rebind_client_to(outside);
   ASSERT_EQ(server_.conn->path().peer, outside);
   EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), kInitialRttUs);
   EXPECT_EQ(server_.conn->recovery().rtt().min_rtt(), 0u);
@@ -398,6 +401,52 @@ TEST_F(ConnPathTest, MigrateRefusedForServerAndBeforeConfirmation) {
   EXPECT_EQ(server_.conn->migrate(Path{server_addr_, next.local}, false, now_).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(client_.conn->migrate(client_.conn->path(), false, now_).code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(client_.conn->migrate(next, true, now_).code(), ErrorCode::kInvalidArgument);  // no preferred address
+}
+
+// ---- Through the server Endpoint ---------------------------------------------
+
+class EndpointPathTest : public EndpointPairTest {};
+
+// §9.3: the Endpoint hands each datagram's path to its connection and
+// sends where the connection says: after a NAT rebinding, the server probes
+// the client's new address and the echo comes back there.
+TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
+  start_server();
+  TestClient& c = add_client();
+  run_until([&] { return all_confirmed(); }, 5 * kSec);
+  ASSERT_TRUE(all_confirmed());
+  run_for(100 * kMs);
+  ASSERT_EQ(host_.accepted_events.size(), 1u);
+  const Connection& server = *host_.accepted_events[0]->conn;
+  EXPECT_EQ(server.path().peer, address_of(0));
+
+  nat_[0] = 0x100;  // the client's packets now come from address 0x100
+  const size_t before = sent_by_server_.size();
+  auto id = c.conn->open_stream(StreamDir::kBidi);
+  ASSERT_TRUE(id.is_ok());
+  const Buf msg(5000, 0x42);
+  ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
+  Buf echoed;
+  run_until(
+      [&] {
+        for (;;) {
+          uint8_t buf[2048];
+          auto r = c.conn->stream_read(*id, MutBytes(buf, sizeof buf));
+          if (!r || r->bytes == 0) return r && r->fin;
+          echoed.insert(echoed.end(), buf, buf + r->bytes);
+          if (r->fin) return true;
+        }
+      },
+      now_ + 5 * kSec);
+  EXPECT_EQ(echoed, msg);
+  run_for(200 * kMs);  // the client's PATH_RESPONSE, on its way with the last ACKs
+  EXPECT_EQ(server.path().peer, address_of(0x100));
+  EXPECT_TRUE(server.paths().active().validated);
+  EXPECT_EQ(host_.accepted_events[0]->closes, 0);
+  // Everything after the rebinding went to the new address (the client's
+  // id 0 again behind the NAT), nothing to the old one (a stray).
+  EXPECT_GT(sent_by_server_.size(), before);
+  EXPECT_TRUE(strays_.empty());
 }
 
 }  // namespace
