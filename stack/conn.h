@@ -442,6 +442,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_path_challenge(const PathFrame& f, uint64_t now);
   void on_path_response(const PathFrame& f, uint64_t now);
   void on_peer_migrated(size_t i, uint64_t now);
+  // A new entry for `p`, making room first if needed.
+  size_t add_path(const Path& p);
   // The validated path other than the active one, kept to go back to
   // (§9.3.2); Paths::kNone if none.
   size_t fallback_index() const;

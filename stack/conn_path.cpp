@@ -54,9 +54,7 @@ void Connection::on_packet_path(const PacketHeader& h) {
       paths_.active().bytes_received += rx_datagram_len_;
     } else {
       const ConnectionId active_dcid = paths_.active().peer_dcid;
-      // A full table forgets its oldest inactive path (not the one kept to
-      // go back to, which is validated: probes come and go).
-      rx_path_ = paths_.add(*rx_addr_, fallback_index());
+      rx_path_ = add_path(*rx_addr_);
       PathInfo& p = paths_[rx_path_];
       p.bytes_received = rx_datagram_len_;
       p.peer_changed_cid = active_dcid.len && !bytes_equal(h.dcid, active_dcid.view());
@@ -73,6 +71,21 @@ void Connection::on_packet_path(const PacketHeader& h) {
     }
   }
   if (h.form == HeaderForm::kShort) (void)paths_[rx_path_].peer_dcid.assign(h.dcid);
+}
+
+size_t Connection::add_path(const Path& p) {
+  if (paths_.size() == Paths::kMaxPaths) {
+    // A full table forgets its oldest path other than the active one and
+    // the one kept to go back to (§9.3.2), retiring its CID (§9.5).
+    const size_t keep = fallback_index();
+    for (size_t j = 0; j < paths_.size(); ++j) {
+      if (j != paths_.active_index() && j != keep) {
+        drop_path(j);
+        break;
+      }
+    }
+  }
+  return paths_.add(p);
 }
 
 size_t Connection::fallback_index() const {
@@ -252,7 +265,7 @@ Status Connection::migrate(const Path& path, bool preferred, uint64_t now) {
     // §9.5: a CID not used on any other path; §9.6: the preferred
     // address's own (sequence 1).
     QB_ASSIGN_OR_RETURN(uint64_t seq, peer_cids_.take_unused(preferred ? 1 : PeerCids::kAnySequence));
-    i = paths_.add(path, paths_.active_index());
+    i = add_path(path);
     PathInfo& p = paths_[i];
     p.has_cid = true;
     p.cid_sequence = seq;
