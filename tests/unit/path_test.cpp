@@ -245,7 +245,8 @@ TEST_F(ConnPathTest, ProbeFromNewPathIsAnsweredThere) {
   const PathAddress probe = test_address(kClientHost, 7777);
   const Path original = server_.conn->path();
   const size_t before = sent_[kToClient].size();
-  // PATH_CHALLENGE and PADDING only: a probing packet (§9.1).
+  const std::string old_dcid = to_hex(server_.conn->peer_cids().current()->cid.view());
+  // PATH_CHALLENGE and PADDING only: a probing packet (§9.1), under a new CID.
   forge_from_client(probe, server_cid(1), 100000, Buf{0x1a, 1, 2, 3, 4, 5, 6, 7, 8}, 40);
   const uint64_t received = 1 + 8 + 4 + 9 + 40 + kAeadTagLen;
   EXPECT_EQ(server_.conn->path(), original);
@@ -257,6 +258,10 @@ TEST_F(ConnPathTest, ProbeFromNewPathIsAnsweredThere) {
       // §8.2.2: expanded toward 1200 bytes as far as §8 allows: exactly
       // the budget, three times the probe.
       EXPECT_EQ(sent_[kToClient][i].size(), 3 * received);
+      // §9.5: the peer used a new CID on this path, so do we.
+      const std::string dcid = short_dcid(sent_[kToClient][i]);
+      EXPECT_FALSE(dcid.empty());
+      EXPECT_NE(dcid, old_dcid);
     }
   }
   EXPECT_EQ(answers, 1u);
@@ -389,6 +394,33 @@ TEST_F(ConnPathTest, PreferredAddressMigration) {
   run_until([&] { return server_.conn->path().local == preferred; }, now_ + kSec);
   EXPECT_EQ(server_.conn->path().local, preferred);
   run_for(500 * kMs);
+  EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
+}
+
+// The path table is bounded: probing more paths than it holds forgets the
+// oldest probe and retires the CID it used (§9.5); the active path stays.
+TEST_F(ConnPathTest, FullPathTableDropsOldestProbe) {
+  client_.config.params.active_connection_id_limit = 8;
+  server_.config.params.active_connection_id_limit = 8;
+  handshake();
+  run_for(200 * kMs);
+  // Nothing the client sends on a new path arrives.
+  filter_ = [&](Dir d, size_t i, uint64_t) {
+    Verdict v;
+    if (d == kToServer && !(sent_paths_[kToServer][i] == client_.conn->path())) v.fate = Verdict::Fate::kDrop;
+    return v;
+  };
+  const Path original = client_.conn->path();
+  for (uint16_t port = 7000; port < 7000 + Paths::kMaxPaths; ++port) {
+    Status s = client_.conn->migrate(Path{test_address(kClientHost, port), server_addr_}, false, now_);
+    ASSERT_TRUE(s.is_ok()) << s.reason();
+    run_for(10 * kMs);
+  }
+  EXPECT_EQ(client_.conn->paths().size(), Paths::kMaxPaths);
+  EXPECT_EQ(client_.conn->path(), original);
+  EXPECT_EQ(client_.conn->paths().find(Path{test_address(kClientHost, 7000), server_addr_}), Paths::kNone);
+  run_for(300 * kMs);
+  EXPECT_FALSE(server_.events.cids_retired.empty());  // the forgotten probe's CID
   EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
 }
 
