@@ -19,7 +19,10 @@ expert_errors (frames with an expert item of severity error), truncated
 Version Negotiation excluded), version_negotiation, handshakes (distinct
 Source Connection IDs in the server's Initial packets, as the interop
 runner counts them), client_hellos, retries, alpns (offered and chosen),
-key_phases (1-RTT key phase bits seen).
+key_phases (1-RTT key phase bits seen), certificates (TLS Certificate
+messages: one per full handshake, none when resumed), zero_rtt_bytes and
+client_one_rtt_bytes (bytes of the client's 0-RTT and 1-RTT packets, what
+the interop runner's zerortt test weighs).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ VERSION_2 = 0x6B3343CF
 # Long header packet types, v1 numbering (RFC 9000 17.2): Initial 0, 0-RTT 1,
 # Handshake 2, Retry 3. QUIC v2 (RFC 9369 3.2) numbers them 1, 2, 3, 0.
 V2_TO_V1_TYPE = {1: 0, 2: 1, 3: 2, 0: 3}
-INITIAL, RETRY = 0, 3
+INITIAL, ZERO_RTT, RETRY = 0, 1, 3
+TLS_CERTIFICATE = 11
 
 FIELDS = [
     "frame.len", "frame.cap_len", "udp.srcport", "udp.dstport",
@@ -47,7 +51,7 @@ FIELDS = [
     "quic.version", "quic.scid", "quic.key_phase",
     "quic.decryption_failed", "quic.remaining_payload", "_ws.malformed",
     "_ws.expert.severity",
-    "tls.handshake.type", "tls.handshake.extensions_alpn_str",
+    "tls.handshake.type", "tls.handshake.extensions_alpn_str", "quic.packet_length",
 ]
 
 
@@ -67,6 +71,9 @@ class Result:
     retries: int = 0
     alpns: list[str] = field(default_factory=list)
     key_phases: list[int] = field(default_factory=list)
+    certificates: int = 0
+    zero_rtt_bytes: int = 0
+    client_one_rtt_bytes: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -142,6 +149,7 @@ def parse(text: str, port: int) -> Result:
         if any(s >= PI_ERROR for s in _ints(v["_ws.expert.severity"])):
             r.expert_errors += 1
         r.client_hellos += _ints(v["tls.handshake.type"]).count(1)
+        r.certificates += _ints(v["tls.handshake.type"]).count(TLS_CERTIFICATE)
         alpns.update(_strs(v["tls.handshake.extensions_alpn_str"]))
         phases.update(int(x in ("1", "True")) for x in _strs(v["quic.key_phase"]))
         vers = _ints(v["quic.version"])
@@ -154,15 +162,26 @@ def parse(text: str, port: int) -> Result:
         t1, t2 = _ints(v["quic.long.packet_type"]), _ints(v["quic.long.packet_type_v2"])
         scids = _strs(v["quic.scid"])
         from_server = v["udp.srcport"] == str(port)
+        long_types = []
         for i, ver in enumerate(vers):
             t = V2_TO_V1_TYPE.get(t2.pop(0)) if ver == VERSION_2 and t2 else (
                 t1.pop(0) if t1 else None)
+            long_types.append(t)
             if not from_server or t is None:
                 continue
             if t == INITIAL and i < len(scids):
                 server_initial_scids.add(scids[i])
             elif t == RETRY:
                 r.retries += 1
+        # The client's 0-RTT and 1-RTT bytes: packets in datagram order,
+        # long headers (form 1) taking their types in order.
+        forms, lens = _ints(v["quic.header_form"]), _ints(v["quic.packet_length"])
+        if not from_server and len(forms) == len(lens):
+            for form, size in zip(forms, lens):
+                if form == 0:
+                    r.client_one_rtt_bytes += size
+                elif long_types and long_types.pop(0) == ZERO_RTT:
+                    r.zero_rtt_bytes += size
     r.versions = [f"0x{x:08x}" for x in sorted(versions)]
     r.handshakes = len(server_initial_scids)
     r.alpns = sorted(alpns)

@@ -8,6 +8,8 @@ QUICBED_PACKAGES=(
   libgnutls28-dev                           # crypto backend (and TLS, later)
   libgtest-dev libgmock-dev googletest      # unit tests
   libnghttp3-dev                            # HTTP/3 (interop/h3)
+  libns3-dev ns3 libgsl-dev libxml2-dev     # ns-3 3.37 for ns3-module/ (ns3 ships what find_package(ns3) names)
+  tshark                                    # the ns-3 module's pcap check (and the interop tests)
 )
 
 quicbed_install_deps() {
@@ -23,6 +25,8 @@ quicbed_install_deps() {
   local sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
+  # wireshark-common (tshark) asks whether non-root users may capture: "no".
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo[@]}" debconf-set-selections
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -q
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"
 }

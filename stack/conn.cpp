@@ -73,6 +73,10 @@ Connection::Connection(const ConnectionConfig& c)
       address_validated_(c.role == Role::kClient) {
   local_params_.active_connection_id_limit = peer_cids_.limit();
   paths_.start(c.path);
+  if (c.zero_rtt_params && c.role == Role::kClient) {
+    zero_rtt_params_ = remembered_for_zero_rtt(*c.zero_rtt_params);
+    has_zero_rtt_params_ = true;
+  }
 }
 
 Connection::~Connection() { drop_buffered(); }
@@ -188,14 +192,15 @@ Status Connection::on_tls_crypto_data(EncryptionLevel level, Bytes data) {
 }
 
 Status Connection::on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) {
-  // No 0-RTT: its keys are never installed, so 0-RTT packets are dropped.
-  if (level == EncryptionLevel::kEarlyData) return Status::ok();
+  if (level == EncryptionLevel::kEarlyData) return on_zero_rtt_secret(dir, suite, secret);
   PacketNumberSpace& s = sp(pn_space_of(level));
   if (s.discarded()) return Status(ErrorCode::kInternalError, "secret for a discarded level");
   PacketProtection& keys = dir == KeyDirection::kRead ? s.read : s.write;
   QB_TRY(keys.init(crypto_, suite, *vc_, secret));
   trace_key(dir == KeyDirection::kWrite, level, 0, KeyTrigger::kTls, false);
   if (level == EncryptionLevel::kApplication && dir == KeyDirection::kRead) QB_TRY(s.prepare_next_read());
+  // RFC 9001 §4.9.3: a client sends no 0-RTT once it has 1-RTT keys.
+  if (level == EncryptionLevel::kApplication && dir == KeyDirection::kWrite && !is_server()) discard_zero_rtt_keys();
   // RFC 9002 §6.2.2.1: the client's anti-deadlock probe moves to Handshake.
   if (level == EncryptionLevel::kHandshake && dir == KeyDirection::kWrite) {
     recovery_.on_handshake_keys_available(now_);
@@ -228,7 +233,9 @@ Status Connection::on_tls_peer_transport_params(Bytes ext) {
   peer_params_ = tp;
   has_peer_params_ = true;
   if (tracer_) tracer_->parameters_set(now_, TraceOwner::kRemote, tp);
-  return Status::ok();
+  // The EncryptedExtensions carrying these also say whether the server
+  // took our 0-RTT (RFC 9001 §4.6.2).
+  return update_early_data(&peer_params_);
 }
 
 Status Connection::check_peer_cids(const TransportParameters& tp) const {
@@ -272,10 +279,12 @@ void Connection::after_packet(uint64_t now) {
     }
     // RFC 9000 §5.1.1: the peer gets spare connection IDs in 1-RTT packets.
     Status s = issue_cids();
+    if (s) s = update_early_data(nullptr);
     if (!s) {
       close_with_error(s, 0, now);
       return;
     }
+    report_early_data();
     events_.on_handshake_complete();
   }
 }
@@ -346,6 +355,10 @@ void Connection::on_packet_acked(const SentPacket& p) {
 
 void Connection::on_packet_lost(const SentPacket& p) {
   trace_lost(p);
+  requeue_items(p);
+}
+
+void Connection::requeue_items(const SentPacket& p) {
   PacketNumberSpace& s = sp(p.space);
   for (const SentItem& it : p.items) {
     switch (it.kind) {
@@ -373,8 +386,11 @@ void Connection::on_packet_lost(const SentPacket& p) {
   }
 }
 
-void Connection::on_packet_discarded(const SentPacket&) {
-  // Its space is gone, and with it everything the packet carried.
+void Connection::on_packet_discarded(const SentPacket& p) {
+  // Initial and Handshake: its space is gone, and with it everything the
+  // packet carried. Application: 0-RTT was rejected (RFC 9001 §4.6.2), so
+  // what the packet carried goes again in 1-RTT.
+  if (p.space == PnSpace::kApplication) requeue_items(p);
 }
 
 void Connection::on_stream_fate(const SentItem& it, bool acked) {
@@ -460,14 +476,21 @@ void Connection::on_control_fate(const SentItem& it, bool acked) {
 
 // ---- Streams ---------------------------------------------------------------
 
+bool Connection::streams_usable() const {
+  // A client attempting 0-RTT may use its streams before the handshake
+  // completes (RFC 9001 §4.6.1); data waits for keys if 0-RTT is refused.
+  return state_ == State::kEstablished ||
+         (state_ == State::kHandshake && !is_server() && early_state_ != EarlyDataState::kNone);
+}
+
 Result<uint64_t> Connection::open_stream(StreamDir dir) {
-  if (state_ != State::kEstablished) return Status(ErrorCode::kInvalidArgument, "connection not established");
+  if (!streams_usable()) return Status(ErrorCode::kInvalidArgument, "connection not established");
   QB_ASSIGN_OR_RETURN(Stream* s, streams_.open(dir));
   return s->id();
 }
 
 Result<size_t> Connection::stream_write(uint64_t id, Bytes data, bool fin) {
-  if (state_ != State::kEstablished) return Status(ErrorCode::kInvalidArgument, "connection not established");
+  if (!streams_usable()) return Status(ErrorCode::kInvalidArgument, "connection not established");
   Stream* s = streams_.find(id);
   if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
   QB_ASSIGN_OR_RETURN(size_t n, s->write(data));
@@ -583,7 +606,7 @@ uint64_t Connection::next_timeout() const {
   }
   // Data held back by the pacer only (RFC 9002 §7.7) goes when it says.
   const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
-  if (app.can_send() && recovery_.can_send(false) && recovery_.bytes_in_flight() < cc_->cwnd() &&
+  if ((app.can_send() || sending_zero_rtt()) && recovery_.can_send(false) && recovery_.bytes_in_flight() < cc_->cwnd() &&
       (handshake_done_pending_ || app_data_pending())) {
     const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
     if (paced > now_) t = min_u64(t, paced);

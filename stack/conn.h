@@ -21,8 +21,11 @@
 // validation, NAT rebinding and peer migration (server), and active
 // migration and the preferred address (client, migrate()).
 //
-// Not yet here: Retry and Version Negotiation (such packets are dropped),
-// 0-RTT.
+// 0-RTT (RFC 9001 §4.6) lives in conn_early.cpp: a client resuming a
+// session sends stream data in 0-RTT packets under the server's remembered
+// transport parameters; a server accepts them when TLS accepted early data.
+//
+// Not yet here: Retry and Version Negotiation (such packets are dropped).
 #pragma once
 
 #include <cstddef>
@@ -36,6 +39,7 @@
 #include "cid_manager.h"
 #include "crypto.h"
 #include "datagram_queue.h"
+#include "early_data.h"
 #include "ecn.h"
 #include "frame.h"
 #include "keys.h"
@@ -106,6 +110,12 @@ class ConnectionEvents {
   // The peer retired `cid` (§5.1.2): packets addressed to it are no longer
   // this connection's. Not reported when the connection ends: all go then.
   virtual void on_cid_retired(const ConnectionId& cid) { (void)cid; }
+  // RFC 9001 §4.6.2: the server accepted or rejected 0-RTT. Reported once,
+  // as soon as it is known (at the latest just before
+  // on_handshake_complete), and only when the client attempted 0-RTT. A
+  // client whose 0-RTT was rejected has its 0-RTT stream data sent again in
+  // 1-RTT packets (RFC 9000 §7.4.1: nothing of it reached the server).
+  virtual void on_early_data(bool accepted) { (void)accepted; }
 
  protected:
   ~ConnectionEvents() = default;
@@ -160,6 +170,12 @@ struct ConnectionConfig {
   // client's first Initial's, a client's its socket's. Hosts that never
   // migrate may leave it empty.
   Path path;
+  // Client, optional: the transport parameters of the server in the
+  // connection whose session ticket TLS resumes (RFC 9000 §7.4.1). When TLS
+  // attempts 0-RTT, streams may be opened and written before the handshake
+  // completes, within these limits, and go out in 0-RTT packets. Without
+  // them no 0-RTT is sent. Copied by the constructor.
+  const TransportParameters* zero_rtt_params = nullptr;
 };
 
 class Connection final : private TlsCallbacks, private RecoveryEvents {
@@ -229,8 +245,11 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // (receive_datagram, write_datagram and on_timeout may not).
   // Opens a stream of ours; kLimitExceeded while the peer's MAX_STREAMS
   // (or our own bound) does not allow one (STREAMS_BLOCKED goes out),
-  // kInvalidArgument before the handshake completes.
+  // kInvalidArgument while !streams_usable().
   Result<uint64_t> open_stream(StreamDir dir);
+  // Streams may be opened and written: established, or a client attempting
+  // 0-RTT (early_data() is not kNone) during the handshake.
+  bool streams_usable() const;
   // Queues data (and with `fin`, the end of the stream once all of it is
   // queued); returns how much was taken: less when the send buffer is full.
   Result<size_t> stream_write(uint64_t id, Bytes data, bool fin);
@@ -264,6 +283,15 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // The Key Phase bit our 1-RTT packets carry.
   bool key_phase() const { return spaces_[idx(PnSpace::kApplication)].write_phase; }
 
+  // RFC 9001 §4.6: 0-RTT in this connection (kNone if not attempted).
+  EarlyDataState early_data() const { return early_state_; }
+  // Client: stream data written now may go in 0-RTT packets.
+  bool zero_rtt_writable() const { return !is_server() && zero_rtt_keys_.ready() && state_ == State::kHandshake; }
+  // The 0-RTT packets sent (client) or processed (server).
+  uint64_t zero_rtt_packets() const { return zero_rtt_packets_; }
+  // The handshake resumed a TLS session (no certificate was exchanged).
+  bool resumed() const { return handshake_complete_ && tls_.resumed(); }
+
   State state() const { return state_; }
   bool is_terminated() const { return state_ == State::kClosed; }
   Role role() const { return role_; }
@@ -275,6 +303,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool has_peer_params() const { return has_peer_params_; }
   const TransportParameters& peer_params() const { return peer_params_; }
   const Recovery& recovery() const { return recovery_; }
+  const CongestionController& congestion_controller() const { return cc_.get(); }
+  // The BBR model when BBR is the controller, else nullptr.
+  const Bbr* bbr() const { return cc_.bbr(); }
   // RFC 9000 §5.1.2: addresses the peer with another connection ID it
   // issued from now on, and retires the current one (the peer replaces
   // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
@@ -325,7 +356,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   struct PacketDraft;
 
   static constexpr size_t idx(PnSpace s) { return static_cast<size_t>(s); }
-  // The encryption level and packet type of a space (no 0-RTT here).
+  // The encryption level and packet type of a space's own keys (0-RTT
+  // packets, written and read with the connection's 0-RTT keys, excepted).
   static constexpr EncryptionLevel level_of(PnSpace s) {
     return s == PnSpace::kInitial     ? EncryptionLevel::kInitial
            : s == PnSpace::kHandshake ? EncryptionLevel::kHandshake
@@ -346,10 +378,34 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   Status on_tls_peer_transport_params(Bytes ext) override;
   Status on_tls_handshake_complete() override;
 
+  // ---- 0-RTT (conn_early.cpp)
+  // The 0-RTT secret: a client's write key (only with zero_rtt_params), a
+  // server's read key (RFC 9001 §4.6.1).
+  Status on_zero_rtt_secret(KeyDirection dir, CipherSuite suite, Bytes secret);
+  // Client: what TLS says of early data, after the ClientHello and once the
+  // server's parameters arrive: applies the outcome (RFC 9001 §4.6.2) and
+  // checks an acceptance against the remembered parameters (RFC 9000
+  // §7.4.1).
+  Status update_early_data(const TransportParameters* peer);
+  // Reports the outcome to the host, once.
+  void report_early_data();
+  // RFC 9001 §4.9.3: the 0-RTT keys go.
+  void discard_zero_rtt_keys();
+  // Whether the packet being written in the Application space is a 0-RTT
+  // one: a client with 0-RTT keys and no 1-RTT ones yet.
+  bool sending_zero_rtt() const;
+  // Server: a 0-RTT packet can be opened now (its keys are installed); or
+  // TLS has yet to answer the ClientHello, so the packet waits (RFC 9001
+  // §5.7) instead of being dropped.
+  bool can_open_zero_rtt() const { return is_server() && zero_rtt_keys_.ready(); }
+  bool zero_rtt_undecided() const;
+
   // ---- RecoveryEvents (conn.cpp)
   void on_packet_acked(const SentPacket& p) override;
   void on_packet_lost(const SentPacket& p) override;
   void on_packet_discarded(const SentPacket& p) override;
+  // Requeues what a lost (or, 0-RTT rejected, abandoned) packet carried.
+  void requeue_items(const SentPacket& p);
 
   // ---- Life cycle (conn.cpp)
   // Our transport parameters, CIDs filled in, handed to TLS.
@@ -410,7 +466,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // and, at a server, 1-RTT ones only once the handshake completed.
   bool can_open(const PacketNumberSpace& s) const;
   // Keeps a copy of `packet` for later; a drop when the buffer is full.
-  Status buffer_packet(Bytes packet, PnSpace space, Ecn ecn);
+  Status buffer_packet(Bytes packet, PnSpace space, Ecn ecn, bool zero_rtt = false);
   // Processes the buffered packets whose keys have arrived meanwhile (and
   // drops those whose keys went), until none is left that can be.
   void replay_buffered(uint64_t now);
@@ -473,6 +529,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Ack-eliciting data may go at `now`: the congestion window has room
   // (RFC 9002 §7) and the pacer releases a datagram (§7.7).
   bool can_send_data(uint64_t now) const;
+  // Nothing to send while the window and pacer allow: tell the delivery
+  // rate estimator.
+  void mark_app_limited(uint64_t now);
   uint64_t pacing_rate() const { return cc_->pacing_rate(recovery_.rtt()); }
   // Starts a packet of space `s` at offset `pos` of `datagram`; false if
   // not even its header and the header protection minimum fit.
@@ -552,6 +611,16 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   ConnectionId peer_initial_scid_;
   TransportParameters peer_params_;
   bool has_peer_params_ = false;
+
+  // ---- 0-RTT (RFC 9001 §4.6): a client's write keys or a server's read
+  // keys (0-RTT shares the Application space's packet numbers, §12.3), the
+  // client's remembered server parameters, and the outcome.
+  PacketProtection zero_rtt_keys_;
+  TransportParameters zero_rtt_params_;
+  bool has_zero_rtt_params_ = false;
+  EarlyDataState early_state_ = EarlyDataState::kNone;
+  bool early_reported_ = false;
+  uint64_t zero_rtt_packets_ = 0;
   bool tls_complete_ = false;  // reported by TLS, not yet acted upon
   bool handshake_complete_ = false;
   bool handshake_confirmed_ = false;
@@ -586,6 +655,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
     size_t len;
     PnSpace space;
     Ecn ecn;
+    bool zero_rtt;
   };
   BoundedVec<BufferedPacket, kMaxBufferedPackets> buffered_;
   size_t buffered_bytes_ = 0;
@@ -593,7 +663,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // ---- Tracing: the last state reported, and a packet's frames
   TraceConnectionState trace_state_ = TraceConnectionState::kAttempted;
   TracedMetrics traced_metrics_;
-  CcState traced_cc_state_ = CcState::kSlowStart;
+  CcState traced_cc_state_ = cc_->state();
   DropReason drop_reason_ = DropReason::kUnexpectedPacket;
   TracedFrame trace_frames_[kMaxTracedFrames];
 };

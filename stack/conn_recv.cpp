@@ -96,11 +96,15 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
                                   const DatagramInfo& info, uint64_t now) {
   PacketType type = PacketType::kOneRtt;
   if (h.form == HeaderForm::kLong) {
-    // Version Negotiation, other versions, Retry and 0-RTT are not handled:
-    // this endpoint speaks one version and asks for no Retry.
+    // Version Negotiation, other versions and Retry are not handled: this
+    // endpoint speaks one version and asks for no Retry. Only servers
+    // receive 0-RTT packets (RFC 9000 §17.2.3).
     if (h.version != version_) return drop(DropReason::kUnsupportedVersion);
     type = h.type;
-    if (type != PacketType::kInitial && type != PacketType::kHandshake) return drop(DropReason::kUnexpectedPacket);
+    const bool zero_rtt = type == PacketType::kZeroRtt && is_server();
+    if (type != PacketType::kInitial && type != PacketType::kHandshake && !zero_rtt) {
+      return drop(DropReason::kUnexpectedPacket);
+    }
   }
 
   const bool first_initial = is_server() && !peer_seen_;
@@ -121,10 +125,20 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   PacketNumberSpace& s = sp(pn_space_of(type));
   // RFC 9001 §4.9: the keys are gone, and with them the packet's use.
   if (s.discarded()) return drop(DropReason::kKeyUnavailable);
-  // RFC 9001 §5.7: the keys are still to come.
-  if (!can_open(s)) return buffer_packet(packet, s.id(), info.ecn);
+  // RFC 9001 §5.7: the keys are still to come. 0-RTT packets have their
+  // own keys (RFC 9001 §4.6.1), and only while TLS has not answered the
+  // ClientHello may they come later; a refused or finished 0-RTT leaves
+  // none (§4.6.2: never processed then).
+  const bool zero_rtt = type == PacketType::kZeroRtt;
+  if (zero_rtt && !can_open_zero_rtt()) {
+    return zero_rtt_undecided() ? buffer_packet(packet, s.id(), info.ecn, true) : drop(DropReason::kKeyUnavailable);
+  }
+  if (!zero_rtt && !can_open(s)) return buffer_packet(packet, s.id(), info.ecn);
 
-  Result<PacketNumberField> pnf = s.read.unprotect_header(packet, h.pn_offset);
+  // The 0-RTT keys open 0-RTT packets only, and those open with nothing
+  // else: a 1-RTT packet is never tried with them, nor the reverse.
+  PacketProtection& opener = zero_rtt ? zero_rtt_keys_ : s.read;
+  Result<PacketNumberField> pnf = opener.unprotect_header(packet, h.pn_offset);
   if (!pnf) return drop(DropReason::kHeaderParseError);
   const uint64_t pn = decode_packet_number(s.acks.largest(), pnf->truncated, pnf->len);
   // §17.1: no packet number beyond 2^62-1 is valid.
@@ -133,7 +147,7 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   // update if the packet opens with the next phase's keys (a packet of the
   // previous phase, delayed, fails and is dropped: no old keys are kept).
   const bool next_phase = type == PacketType::kOneRtt && key_phase_bit(packet[0]) != s.read_phase;
-  PayloadProtection& keys = next_phase ? s.next_read : s.read.payload();
+  PayloadProtection& keys = zero_rtt ? zero_rtt_keys_.payload() : next_phase ? s.next_read : s.read.payload();
   QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf->len, pn));
   // §17.2, §17.3.1: reserved bits are checked once protection is removed.
   QB_TRY(check_reserved_bits(packet[0]));
@@ -174,6 +188,10 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
     address_validated_ = true;
     trace_state(TraceConnectionState::kPeerValidated);
   }
+  if (zero_rtt) ++zero_rtt_packets_;
+  // RFC 9001 §4.9.3: once the client sends 1-RTT it sends no more 0-RTT;
+  // its late ones are sent again in 1-RTT after loss detection.
+  if (is_server() && type == PacketType::kOneRtt) discard_zero_rtt_keys();
   // §10.1: an authenticated packet restarts the idle timer.
   last_activity_ = now;
   eliciting_sent_since_receive_ = false;
@@ -213,14 +231,14 @@ bool Connection::can_open(const PacketNumberSpace& s) const {
   return s.can_receive() && (s.id() != PnSpace::kApplication || !is_server() || handshake_complete_);
 }
 
-Status Connection::buffer_packet(Bytes packet, PnSpace space, Ecn ecn) {
+Status Connection::buffer_packet(Bytes packet, PnSpace space, Ecn ecn, bool zero_rtt) {
   if (buffered_.full() || packet.size() > kMaxBufferedBytes - buffered_bytes_) {
     return drop(DropReason::kKeyUnavailable);
   }
   auto* data = static_cast<uint8_t*>(alloc_.allocate(packet.size(), 1));
   if (!data) return drop(DropReason::kKeyUnavailable);
   copy_bytes(data, packet.data(), packet.size());
-  (void)buffered_.push_back(BufferedPacket{data, packet.size(), space, ecn});
+  (void)buffered_.push_back(BufferedPacket{data, packet.size(), space, ecn, zero_rtt});
   buffered_bytes_ += packet.size();
   return Status::ok();
 }
@@ -242,7 +260,10 @@ void Connection::replay_buffered(uint64_t now) {
     for (size_t i = 0; i < buffered_.size();) {
       const BufferedPacket b = buffered_[i];
       PacketNumberSpace& s = sp(b.space);
-      if (!s.discarded() && !can_open(s)) {
+      // A 0-RTT packet waits while TLS may still install its keys; then
+      // handle_packet opens or drops it.
+      const bool waiting = b.zero_rtt ? zero_rtt_undecided() : !s.discarded() && !can_open(s);
+      if (waiting) {
         ++i;
         continue;
       }
@@ -269,7 +290,8 @@ bool Connection::dcid_is_ours(Bytes dcid, PacketType type) const {
   if (local_cids_.find(dcid)) return true;
   // §7.2: the client addresses its Initials to the DCID it chose until it
   // hears from the server.
-  return is_server() && type == PacketType::kInitial && bytes_equal(dcid, original_dcid_.view());
+  return is_server() && (type == PacketType::kInitial || type == PacketType::kZeroRtt) &&
+         bytes_equal(dcid, original_dcid_.view());
 }
 
 Status Connection::process_frames(PacketNumberSpace& s, PacketType type, Bytes payload, bool& ack_eliciting,

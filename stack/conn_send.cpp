@@ -64,6 +64,16 @@ bool Connection::can_send_data(uint64_t now) const {
          pacer_.next_send_time(now, max_datagram_size_, pacing_rate()) <= now;
 }
 
+// draft-ietf-ccwg-bbr §4.1.2.4: nothing to send although the window and
+// the pacer would let data go, so delivery rate samples of the current
+// flight measure the application, not the path.
+void Connection::mark_app_limited(uint64_t now) {
+  const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
+  if (!app.can_send() || !recovery_.can_send(false) || !can_send_data(now)) return;
+  if (handshake_done_pending_ || app_data_pending()) return;
+  recovery_.mark_app_limited();
+}
+
 bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
   if (s.acks.ack_due(now) || s.probes > 0) return true;
   // RFC 9000 §8.2: path validation frames go whatever the window says,
@@ -116,7 +126,11 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
   size_t pos = 0;
   bool pad_datagram = false;
   for (PacketNumberSpace& s : spaces_) {
-    if (!s.can_send() || (!closing && !wants_to_send(s, now))) continue;
+    // A client without 1-RTT keys writes its Application data in 0-RTT
+    // packets while it has their keys (RFC 9001 §4.6.1); never a
+    // CONNECTION_CLOSE, which goes in Initial or Handshake packets then.
+    const bool zero_rtt = !closing && s.id() == PnSpace::kApplication && sending_zero_rtt();
+    if ((!s.can_send() && !zero_rtt) || (!closing && !wants_to_send(s, now))) continue;
     const bool initial = s.id() == PnSpace::kInitial;
     // §14.1: every datagram with a client's Initial is at least 1200 bytes,
     // as is every one with a server's ack-eliciting Initial.
@@ -138,7 +152,10 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
     if (initial && (!is_server() || d.record.ack_eliciting)) pad_datagram = true;
     ++n;
   }
-  if (n == 0) return 0;
+  if (n == 0) {
+    mark_app_limited(now);
+    return 0;
+  }
 
   size_t end = 0;
   bool eliciting = false;
@@ -197,7 +214,8 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
 bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos) {
   const PeerCid* dst = send_cid();
   if (!dst || pos + kAeadTagLen >= datagram.size()) return false;
-  d.type = packet_type_of(s.id());
+  // Only a 0-RTT sender gets here without the space's write keys.
+  d.type = s.can_send() ? packet_type_of(s.id()) : PacketType::kZeroRtt;
   d.start = pos;
   d.bytes = datagram.subspan(pos);
   d.w = Writer(d.bytes.first(d.bytes.size() - kAeadTagLen));
@@ -236,12 +254,14 @@ bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes data
 
 void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_eliciting, uint64_t now) {
   Writer& w = d.w;
-  // An ACK rides on every packet of the space while one is owed (§13.2).
-  if (s.acks.has_ack()) {
+  // An ACK rides on every packet of the space while one is owed (§13.2);
+  // never in 0-RTT (RFC 9000 §12.4, Table 3).
+  const bool zero_rtt = d.type == PacketType::kZeroRtt;
+  if (s.acks.has_ack() && !zero_rtt) {
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
     if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
   }
-  if (s.id() == PnSpace::kApplication && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
+  if (d.type == PacketType::kOneRtt && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
   // RFC 9002 §6.2.4: probes go out whatever the congestion window says.
   const bool probe = s.probes > 0;
   if (!allow_eliciting || !recovery_.can_send(probe) || !(probe || can_send_data(now))) return;
@@ -254,7 +274,7 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
       d.mark_eliciting();
     }
   }
-  while (!d.record.items.full()) {
+  while (!d.record.items.full() && !zero_rtt) {
     SendBuffer::Chunk c;
     if (!s.crypto_out.next_chunk(w.remaining(), kU64Max, c)) break;
     Result<size_t> n = write_crypto(w, CryptoFrame{c.offset, c.data});
@@ -275,6 +295,9 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
 void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
   Writer& w = d.w;
   const uint64_t rtt = recovery_.rtt().smoothed_rtt();
+  // 0-RTT carries no PATH_RESPONSE nor RETIRE_CONNECTION_ID (RFC 9000
+  // §12.4, §12.5); neither can be due before the handshake anyway.
+  const bool one_rtt = d.type == PacketType::kOneRtt;
   // Flow control first (§4): credit for the peer, and our own blockage.
   if (conn_recv_.should_update() && d.has_control_room()) {
     Frame f;
@@ -307,7 +330,7 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
     }
   }
 
-  fill_cid_frames(d);
+  if (one_rtt) fill_cid_frames(d);
   fill_datagrams(d);
 
   // STREAM data, round robin: each packet starts with the stream after the
@@ -429,7 +452,9 @@ Result<size_t> Connection::seal_packet(PacketDraft& d, size_t min_end) {
     trace_packet(true, h, total, d.bytes.subspan(payload_at, d.w.position() - payload_at),
                  local_params_.ack_delay_exponent);
   }
-  QB_TRY(sp(d.record.space).write.protect(packet, d.pn_offset, d.pn_len, d.record.pn));
+  PacketProtection& keys = d.type == PacketType::kZeroRtt ? zero_rtt_keys_ : sp(d.record.space).write;
+  QB_TRY(keys.protect(packet, d.pn_offset, d.pn_len, d.record.pn));
+  if (d.type == PacketType::kZeroRtt) ++zero_rtt_packets_;
   d.record.bytes = total;
   return d.start + total;
 }

@@ -65,6 +65,9 @@ void EndpointConnection::on_stream_readable(uint64_t id) {
 void EndpointConnection::on_datagram(Bytes data) {
   if (services_.events) services_.events->on_datagram(data);
 }
+void EndpointConnection::on_early_data(bool accepted) {
+  if (services_.events) services_.events->on_early_data(accepted);
+}
 void EndpointConnection::on_cid_issued(const ConnectionId& cid) {
   if (!endpoint_.add_route(*this, cid.view())) ++endpoint_.stats_.routes_failed;
   if (services_.events) services_.events->on_cid_issued(cid);

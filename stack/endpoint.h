@@ -224,6 +224,7 @@ class EndpointConnection final : public ListHook<endpoint_detail::ReadyTag>,
   void on_stream_opened(uint64_t id) override;
   void on_stream_readable(uint64_t id) override;
   void on_datagram(Bytes data) override;
+  void on_early_data(bool accepted) override;
   // Also keep the routing table in sync (RFC 9000 §5.1).
   void on_cid_issued(const ConnectionId& cid) override;
   void on_cid_retired(const ConnectionId& cid) override;

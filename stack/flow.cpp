@@ -47,6 +47,13 @@ bool SendFlow::on_max(uint64_t limit) {
   return true;
 }
 
+bool SendFlow::reset_limit(uint64_t limit) {
+  if (limit < sent_) return false;
+  limit_ = limit;
+  blocked_reported_ = false;
+  return true;
+}
+
 uint64_t SendFlow::on_blocked_sent() {
   blocked_reported_ = true;
   blocked_at_ = limit_;

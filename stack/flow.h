@@ -74,6 +74,10 @@ class SendFlow {
   // §4.1: a MAX_DATA / MAX_STREAM_DATA / MAX_STREAMS that does not raise the
   // limit is ignored (frames can arrive out of order). True if it raised it.
   bool on_max(uint64_t limit);
+  // RFC 9000 §7.4.1: 0-RTT was rejected, so the limit remembered from an
+  // earlier connection no longer holds and the peer's new one replaces it,
+  // lower or not. False (and unchanged) if more than `limit` was sent.
+  [[nodiscard]] bool reset_limit(uint64_t limit);
 
   // §4.1, §4.6: a DATA_BLOCKED / STREAM_DATA_BLOCKED / STREAMS_BLOCKED is due:
   // the sender has something to send (`has_data`), no credit left, and has

@@ -4,7 +4,8 @@
 // directions, and that level's CRYPTO data (§19.6) both ways: received
 // bytes reassembled for TLS, sent bytes kept until acknowledged.
 //
-// 0-RTT and 1-RTT share the Application space; this stack sends no 0-RTT.
+// 0-RTT and 1-RTT share the Application space; the 0-RTT keys live in the
+// connection (conn_early.cpp), apart from the 1-RTT ones here.
 #pragma once
 
 #include <cstddef>

@@ -43,6 +43,7 @@ Status Recovery::on_packet_sent(const SentPacket& p) {
   Record* r = make<Record>(alloc_);
   if (!r) return ErrorCode::kNoMemory;
   r->packet = p;
+  rate_.on_packet_sent(r->packet, bytes_in_flight_);
   r->ack_before = ack_after_last_;
   ack_after_last_ = false;
   s.sent.push_back(r);
@@ -88,9 +89,11 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
   }
   bool eliciting = false;
   uint64_t bytes_acked = 0;
+  rate_.begin_ack();
   for (const Record* r = acked.front(); r; r = acked.next(r)) {
     eliciting |= r->packet.ack_eliciting;
     bytes_acked += r->packet.bytes;
+    rate_.on_packet_acked(r->packet, now);
   }
   if (largest_sent_time != kNever && eliciting) {
     if (!rtt_.has_sample()) first_rtt_sample_time_ = now;
@@ -126,6 +129,7 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
     a.largest_acked_sent_time = largest->packet.time_sent;
     a.bytes_in_flight = bytes_in_flight_;
     a.app_limited = app_limited_;
+    a.rate = &rate_.finish_ack(rtt_.has_sample() ? rtt_.min_rtt() : kU64Max);
     cc_.on_ack(a, rtt_);
   }
   while (Record* r = acked.pop_front()) destroy(alloc_, r);
@@ -186,6 +190,15 @@ void Recovery::on_packets_lost(SpaceList& lost, uint64_t now) {
   bool persistent = in_persistent_congestion(lost);
   for (Record* r = lost.front(); r; r = lost.next(r)) {
     unlink(r, false);
+    rate_.on_packet_lost(r->packet);
+    CcLoss l;
+    l.now = now;
+    l.bytes = r->packet.bytes;
+    l.tx_in_flight = r->packet.tx_in_flight;
+    l.lost_since_sent = rate_.lost() - r->packet.lost;
+    l.is_app_limited = r->packet.is_app_limited;
+    l.bytes_in_flight = bytes_in_flight_;
+    cc_.on_packet_lost(l);
     events_.on_packet_lost(r->packet);
   }
   cc_.on_congestion_event(now, lost.back()->packet.time_sent, false);
@@ -277,7 +290,6 @@ LossTimerAction Recovery::on_loss_detection_timeout(uint64_t now) {
 }
 
 void Recovery::discard_space(PnSpace space, uint64_t now) {
-  QB_ASSERT(space != PnSpace::kApplication);
   Space& s = spaces_[idx(space)];
   while (Record* r = s.sent.pop_front()) {
     unlink(r, false);

@@ -17,6 +17,7 @@
 #include "base/intrusive_list.h"
 #include "base/status.h"
 #include "cc/congestion_controller.h"
+#include "cc/delivery_rate.h"
 #include "frame.h"
 #include "packet_type.h"
 #include "rtt.h"
@@ -115,7 +116,10 @@ class Recovery {
   // RFC 9002 §A.9.
   LossTimerAction on_loss_detection_timeout(uint64_t now);
 
-  // RFC 9002 §6.4 / §A.11: Initial or Handshake keys were discarded.
+  // RFC 9002 §6.4 / §A.11: Initial or Handshake keys were discarded, or
+  // (Application) a client's 0-RTT was rejected: every record of the space
+  // leaves flight through on_packet_discarded, without congestion signal.
+  // Packet numbers continue where they were.
   void discard_space(PnSpace space, uint64_t now);
 
   // Inputs from the handshake that change the timer (§6.2.1, §6.2.2.1).
@@ -136,6 +140,11 @@ class Recovery {
   }
   // RFC 9002 §7.8: passed on to the controller with each ACK.
   void set_app_limited(bool app_limited) { app_limited_ = app_limited; }
+  // The connection had nothing to send while the window and the pacer
+  // allowed more: delivery rate samples of the current flight are
+  // app-limited (draft-ietf-ccwg-bbr §4.1.2.4).
+  void mark_app_limited() { rate_.mark_app_limited(bytes_in_flight_); }
+  const DeliveryRateEstimator& delivery_rate() const { return rate_; }
 
   const RttEstimator& rtt() const { return rtt_; }
   uint64_t bytes_in_flight() const { return bytes_in_flight_; }
@@ -212,6 +221,7 @@ class Recovery {
   bool handshake_ack_received_ = false;
   bool amplification_blocked_ = false;
   bool app_limited_ = false;
+  DeliveryRateEstimator rate_;
 };
 
 }  // namespace quicbed

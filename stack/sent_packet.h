@@ -36,6 +36,14 @@ struct SentPacket {
   // (in flight = ack-eliciting or PADDING); ACK-only packets are neither.
   bool ack_eliciting = false;
   bool in_flight = false;
+  // Delivery rate estimation state at send time (draft-ietf-ccwg-bbr
+  // §4.1.2.2 P.*), stamped by Recovery's DeliveryRateEstimator.
+  bool is_app_limited = false;
+  uint64_t delivered = 0;        // bytes delivered before it was sent
+  uint64_t delivered_time = 0;   // when that count last grew
+  uint64_t first_sent_time = 0;  // send time of the flight's first packet
+  uint64_t tx_in_flight = 0;     // bytes in flight just after it was sent
+  uint64_t lost = 0;             // bytes declared lost before it was sent
   BoundedVec<SentItem, kMaxSentItems> items;
 };
 

@@ -169,6 +169,8 @@ class Stream : public ListHook<> {
 
   const RecvFlow& recv_flow() const { return recv_flow_; }
   const SendFlow& send_flow() const { return send_flow_; }
+  // RFC 9000 §7.4.1: 0-RTT rejected; SendFlow::reset_limit.
+  [[nodiscard]] bool reset_send_limit(uint64_t limit) { return send_flow_.reset_limit(limit); }
   const SendBuffer& send_buffer() const { return send_buf_; }
 
  private:

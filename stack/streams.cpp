@@ -73,6 +73,22 @@ void StreamManager::set_peer_params(const TransportParameters& peer) {
   }
 }
 
+Status StreamManager::reset_peer_params(const TransportParameters& peer) {
+  if (!local_streams_[idx(StreamDir::kBidi)].reset_limit(peer.initial_max_streams_bidi) ||
+      !local_streams_[idx(StreamDir::kUni)].reset_limit(peer.initial_max_streams_uni)) {
+    return Status(ErrorCode::kLimitExceeded, "more streams open than the peer now allows");
+  }
+  peer_stream_data_bidi_local_ = peer.initial_max_stream_data_bidi_local;
+  peer_stream_data_bidi_remote_ = peer.initial_max_stream_data_bidi_remote;
+  peer_stream_data_uni_ = peer.initial_max_stream_data_uni;
+  for (Stream* s = first(); s; s = next(s)) {
+    if (s->has_send() && !s->reset_send_limit(send_limit_for(s->id()))) {
+      return Status(ErrorCode::kLimitExceeded, "more stream data sent than the peer now allows");
+    }
+  }
+  return Status::ok();
+}
+
 uint64_t StreamManager::send_limit_for(uint64_t id) const {
   if (stream_dir(id) == StreamDir::kUni) return peer_stream_data_uni_;
   // §18.2, from the peer's side: "bidi_local" covers the streams it opens,

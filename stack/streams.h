@@ -52,6 +52,11 @@ class StreamManager {
   // and initial per-stream credit. Limits only grow, so applying the
   // parameters of a completed handshake after remembered 0-RTT ones is safe.
   void set_peer_params(const TransportParameters& peer);
+  // RFC 9000 §7.4.1: 0-RTT was rejected, so the peer's parameters replace
+  // the remembered ones even where lower. kLimitExceeded (nothing changed
+  // for the streams past the first that does not fit) if the streams
+  // opened or the data sent under the remembered ones exceed them.
+  Status reset_peer_params(const TransportParameters& peer);
 
   // Open a stream of ours. kLimitExceeded when the peer's limit is reached
   // (a STREAMS_BLOCKED becomes due, §4.6) or our own bound is; kNoMemory.

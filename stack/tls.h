@@ -43,6 +43,14 @@ constexpr PnSpace pn_space_of(EncryptionLevel l) {
 // and 1-RTT packets, not in 0-RTT.
 constexpr bool carries_crypto_data(EncryptionLevel l) { return l != EncryptionLevel::kEarlyData; }
 
+// RFC 9001 §4.6: what became of 0-RTT in this handshake.
+enum class EarlyDataState : uint8_t {
+  kNone,       // not attempted (client) or not offered by the client (server)
+  kAttempted,  // client: offered in the ClientHello, the server's answer not yet known
+  kAccepted,   // the server's EncryptedExtensions carry early_data (§4.6.2)
+  kRejected,   // offered, and the server refused it (or the client learnt so)
+};
+
 // Which side of the connection a traffic secret protects: kRead opens the
 // peer's packets, kWrite seals ours (RFC 9001 §5.1).
 enum class KeyDirection : uint8_t { kRead, kWrite };
@@ -117,6 +125,15 @@ class TlsSession {
   // The negotiated ALPN protocol (RFC 7301); empty until the peer's hello
   // is processed. A handshake cannot complete without one (RFC 9001 §8.1).
   virtual Bytes alpn() const = 0;
+
+  // RFC 9001 §4.6. A client knows it is kAttempted once its ClientHello is
+  // written, and the outcome once the server's EncryptedExtensions are
+  // processed (at the latest when the handshake completes); a server knows
+  // it once the ClientHello is processed. Hosts without 0-RTT keep kNone.
+  virtual EarlyDataState early_data_state() const { return EarlyDataState::kNone; }
+  // The handshake resumed a session (a PSK from a ticket, RFC 8446 §2.2):
+  // no Certificate was exchanged. Meaningful once the handshake completes.
+  virtual bool resumed() const { return false; }
 
  protected:
   ~TlsSession() = default;

@@ -1,12 +1,15 @@
 #include "gnutls_tls.h"
 
 #include <arpa/inet.h>
+#include <gnutls/gnutls.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <iterator>
 #include <new>
+
+#include "early_data.h"
 
 namespace quicbed {
 
@@ -82,6 +85,12 @@ TlsAlert verification_alert(unsigned status) {
 
 Status backend_error(const char* what) { return Status(ErrorCode::kCryptoBackend, what); }
 
+// RFC 9001 §4.6.1: a server allowing 0-RTT in QUIC says so with this
+// max_early_data_size, and no other.
+constexpr size_t kQuicMaxEarlyData = 0xffffffff;
+// RFC 8446 §4.2.10: the early_data extension.
+constexpr unsigned kEarlyDataExtension = 42;
+
 }  // namespace
 
 // ---------------------------------------------------------------- context
@@ -125,6 +134,17 @@ Result<std::unique_ptr<GnutlsTlsContext>> GnutlsTlsContext::create(const GnutlsT
     if (n <= 0) return Status(ErrorCode::kInvalidArgument, "no trusted CA certificate");
   }
 
+  if (server && config.session_tickets) {
+    if (gnutls_session_ticket_key_generate(&ctx->ticket_key_) < 0) return backend_error("session ticket key");
+  }
+  if (server && config.early_data) {
+    // RFC 8446 §8: early data is only accepted from a ClientHello not seen
+    // before within the ticket age window (GnuTLS's default window).
+    if (gnutls_anti_replay_init(&ctx->anti_replay_) < 0) return ErrorCode::kNoMemory;
+    gnutls_anti_replay_set_add_function(ctx->anti_replay_, anti_replay_add);
+    gnutls_anti_replay_set_ptr(ctx->anti_replay_, ctx.get());
+  }
+
   if (!config.keylog_file.empty()) {
     ctx->keylog_path_ = config.keylog_file;
   } else if (const char* env = std::getenv("SSLKEYLOGFILE"); env && *env) {
@@ -134,14 +154,53 @@ Result<std::unique_ptr<GnutlsTlsContext>> GnutlsTlsContext::create(const GnutlsT
 }
 
 GnutlsTlsContext::~GnutlsTlsContext() {
+  if (anti_replay_) gnutls_anti_replay_deinit(anti_replay_);
+  if (ticket_key_.data) {
+    gnutls_memset(ticket_key_.data, 0, ticket_key_.size);
+    gnutls_free(ticket_key_.data);
+  }
   if (cred_) gnutls_certificate_free_credentials(cred_);
   if (priority_) gnutls_priority_deinit(priority_);
 }
 
+int GnutlsTlsContext::anti_replay_add(void* ptr, time_t expires, const gnutls_datum_t* key, const gnutls_datum_t*) {
+  auto* self = static_cast<GnutlsTlsContext*>(ptr);
+  const time_t now = time(nullptr);
+  std::string k(reinterpret_cast<const char*>(key->data), key->size);
+  auto it = self->replay_seen_.find(k);
+  if (it != self->replay_seen_.end() && it->second >= now) return GNUTLS_E_DB_ENTRY_EXISTS;
+  if (self->replay_seen_.size() >= self->config_.anti_replay_entries) {
+    for (auto e = self->replay_seen_.begin(); e != self->replay_seen_.end();) {
+      e = e->second < now ? self->replay_seen_.erase(e) : std::next(e);
+    }
+    // Full of live entries: refusing early data is the safe answer.
+    if (self->replay_seen_.size() >= self->config_.anti_replay_entries) return GNUTLS_E_DB_ERROR;
+  }
+  self->replay_seen_[std::move(k)] = expires;
+  return 0;
+}
+
+bool GnutlsTlsContext::zero_rtt_compatible(const std::vector<uint8_t>& local_tp) const {
+  if (!has_ticket_tp_) {
+    ticket_tp_ = local_tp;
+    has_ticket_tp_ = true;
+    return true;
+  }
+  if (ticket_tp_ == local_tp) return true;
+  Result<TransportParameters> issued = TransportParameters::parse(Bytes(ticket_tp_.data(), ticket_tp_.size()), Role::kServer);
+  Result<TransportParameters> now = TransportParameters::parse(Bytes(local_tp.data(), local_tp.size()), Role::kServer);
+  return issued.is_ok() && now.is_ok() && check_zero_rtt_limits(*issued, *now).is_ok();
+}
+
 Result<std::unique_ptr<GnutlsTls>> GnutlsTlsContext::new_session() const {
-  unsigned flags = config_.role == Role::kServer ? GNUTLS_SERVER : GNUTLS_CLIENT;
+  const bool server = config_.role == Role::kServer;
+  unsigned flags = server ? GNUTLS_SERVER : GNUTLS_CLIENT;
   // RFC 9001 §8.3: QUIC has no EndOfEarlyData message.
   flags |= GNUTLS_NO_END_OF_EARLY_DATA;
+  // The server's ticket goes out once the handshake is complete (advance()),
+  // at the 1-RTT level, not in the middle of the server's flight.
+  if (server) flags |= GNUTLS_NO_AUTO_SEND_TICKET;
+  if (config_.early_data) flags |= GNUTLS_ENABLE_EARLY_DATA;
   gnutls_session_t s;
   if (gnutls_init(&s, flags) < 0) return ErrorCode::kNoMemory;
   std::unique_ptr<GnutlsTls> tls(new (std::nothrow) GnutlsTls(*this, s));
@@ -190,6 +249,13 @@ Status GnutlsTls::setup() {
     return backend_error("ALPN");
   }
 
+  if (server && ctx_.ticket_key_.data &&
+      gnutls_session_ticket_enable_server(s_, &ctx_.ticket_key_) < 0) {
+    return backend_error("session tickets");
+  }
+  if (server && cfg.early_data && gnutls_record_set_max_early_data_size(s_, kQuicMaxEarlyData) < 0) {
+    return backend_error("max_early_data_size");
+  }
   if (!server) {
     const std::string& name = cfg.server_name;
     if (!name.empty() && !is_ip_literal(name) &&
@@ -204,7 +270,41 @@ Status GnutlsTls::setup() {
 Status GnutlsTls::set_local_transport_params(Bytes ext) {
   if (started_) return Status(ErrorCode::kInvalidArgument, "handshake already started");
   local_tp_.assign(ext.begin(), ext.end());
+  if (ctx_.config_.role == Role::kServer && ctx_.anti_replay_) {
+    // GnuTLS refuses early data in a session without anti-replay: that is
+    // how a session whose parameters fall below the tickets' promise
+    // (RFC 9000 §7.4.1) turns 0-RTT down.
+    zero_rtt_allowed_ = ctx_.zero_rtt_compatible(local_tp_);
+    if (zero_rtt_allowed_) gnutls_anti_replay_enable(s_, ctx_.anti_replay_);
+  }
   return Status::ok();
+}
+
+Status GnutlsTls::set_session(const std::vector<uint8_t>& session) {
+  if (ctx_.config_.role != Role::kClient) return Status(ErrorCode::kInvalidArgument, "only clients resume");
+  if (started_) return Status(ErrorCode::kInvalidArgument, "handshake already started");
+  if (session.empty() || gnutls_session_set_data(s_, session.data(), session.size()) < 0) {
+    return Status(ErrorCode::kInvalidArgument, "unusable session data");
+  }
+  return Status::ok();
+}
+
+bool GnutlsTls::resumed() const { return gnutls_session_is_resumed(s_) != 0; }
+
+EarlyDataState GnutlsTls::early_data_state() const {
+  const bool accepted = (gnutls_session_get_flags(s_) & GNUTLS_SFLAGS_EARLY_DATA) != 0;
+  if (ctx_.config_.role == Role::kServer) {
+    if (!early_offered_) return EarlyDataState::kNone;
+    // Accepted once the ClientHello is processed: its 0-RTT secret is out.
+    return accepted && early_keys_ ? EarlyDataState::kAccepted
+           : peer_checked_        ? EarlyDataState::kRejected
+                                  : EarlyDataState::kAttempted;
+  }
+  // RFC 9001 §4.6.1: the 0-RTT write secret comes with an early_data offer.
+  if (!early_keys_) return EarlyDataState::kNone;
+  if (accepted) return EarlyDataState::kAccepted;
+  // The EncryptedExtensions (parsed by the time the peer is checked) say no.
+  return peer_checked_ || complete_ ? EarlyDataState::kRejected : EarlyDataState::kAttempted;
 }
 
 Status GnutlsTls::provide_data(EncryptionLevel level, Bytes data, TlsCallbacks& cb) {
@@ -225,6 +325,9 @@ Status GnutlsTls::advance(TlsCallbacks& cb) {
   started_ = true;
   cb_ = &cb;
   int rc = gnutls_handshake(s_);
+  // RFC 8446 §4.6.1: the server's ticket, after its handshake is complete,
+  // travels in CRYPTO frames of 1-RTT packets (RFC 9001 §4.1.3).
+  if (rc == 0 && ctx_.config_.role == Role::kServer && ctx_.ticket_key_.data) rc = gnutls_session_ticket_send(s_, 1, 0);
   cb_ = nullptr;
   if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) return Status::ok();
   if (rc < 0) return failure(rc);
@@ -305,6 +408,7 @@ int GnutlsTls::on_secret(gnutls_session_t session, gnutls_record_encryption_leve
   } halves[] = {{KeyDirection::kRead, read}, {KeyDirection::kWrite, write}};
   for (const auto& h : halves) {
     if (!h.secret) continue;
+    if (l == EncryptionLevel::kEarlyData) self->early_keys_ = true;
     Status s = self->cb_->on_tls_secret(l, h.dir, suite, Bytes(static_cast<const uint8_t*>(h.secret), size));
     if (!s.is_ok()) return self->abort_with(s);
   }
@@ -321,9 +425,16 @@ int GnutlsTls::on_alert(gnutls_session_t session, gnutls_record_encryption_level
 }
 
 int GnutlsTls::on_hook(gnutls_session_t session, unsigned htype, unsigned when, unsigned incoming,
-                       const gnutls_datum_t*) {
+                       const gnutls_datum_t* msg) {
   auto* self = static_cast<GnutlsTls*>(gnutls_session_get_ptr(session));
   if (!incoming) return 0;
+  // GnuTLS hands the POST hook what its parser left of the message: the
+  // whole body is kept from the PRE hook.
+  if (htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET && when == GNUTLS_HOOK_PRE && msg) {
+    self->ticket_msg_.assign(msg->data, msg->data + msg->size);
+  }
+  if (htype == GNUTLS_HANDSHAKE_NEW_SESSION_TICKET && when == GNUTLS_HOOK_POST) return self->on_ticket();
+  if (htype == GNUTLS_HANDSHAKE_CLIENT_HELLO && when == GNUTLS_HOOK_PRE) self->note_client_hello(msg);
   // RFC 9001 §6: a TLS KeyUpdate is an unexpected_message error.
   if (htype == GNUTLS_HANDSHAKE_KEY_UPDATE) {
     return self->abort_with(tls_alert_status(TlsAlert::kUnexpectedMessage, "TLS KeyUpdate"));
@@ -341,6 +452,71 @@ int GnutlsTls::on_hook(gnutls_session_t session, unsigned htype, unsigned when, 
                           htype == GNUTLS_HANDSHAKE_ENCRYPTED_EXTENSIONS ||
                           htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC;
   if (!before_ee_parsed && when == GNUTLS_HOOK_PRE) return self->check_peer_extensions();
+  return 0;
+}
+
+void GnutlsTls::note_client_hello(const gnutls_datum_t* msg) {
+  if (ctx_.config_.role != Role::kServer || !msg) return;
+  auto find = [](void* ctx, unsigned tls_id, const unsigned char*, unsigned) -> int {
+    if (tls_id == kEarlyDataExtension) *static_cast<bool*>(ctx) = true;
+    return 0;
+  };
+  bool offered = false;
+  if (gnutls_ext_raw_parse(&offered, find, msg, GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO) >= 0) early_offered_ = offered;
+}
+
+namespace {
+
+// RFC 8446 §4.6.1: the max_early_data_size of a NewSessionTicket body's
+// early_data extension; 0 without one (or for a body that does not parse,
+// which TLS has accepted, so does not happen).
+uint32_t ticket_max_early_data(const std::vector<uint8_t>& msg) {
+  const uint8_t* p = msg.data();
+  size_t n = msg.size();
+  auto skip = [&](size_t k) {
+    if (k > n) return false;
+    p += k;
+    n -= k;
+    return true;
+  };
+  auto u16 = [&](size_t* v) {
+    if (n < 2) return false;
+    *v = size_t{p[0]} << 8 | p[1];
+    return skip(2);
+  };
+  size_t len = 0;
+  // ticket_lifetime, ticket_age_add, ticket_nonce<0..255>, ticket<1..2^16-1>
+  if (!skip(8) || n < 1) return 0;
+  len = p[0];
+  if (!skip(1 + len) || !u16(&len) || !skip(len) || !u16(&len) || len > n) return 0;
+  n = len;
+  while (n >= 4) {
+    size_t type = 0, ext_len = 0;
+    (void)u16(&type);
+    (void)u16(&ext_len);
+    if (ext_len > n) return 0;
+    if (type == kEarlyDataExtension && ext_len == 4) {
+      return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+    }
+    (void)skip(ext_len);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int GnutlsTls::on_ticket() {
+  const GnutlsTlsConfig& cfg = ctx_.config_;
+  if (cfg.role != Role::kClient || !cfg.on_session_ticket) return 0;
+  gnutls_datum_t data{nullptr, 0};
+  // A ticket GnuTLS cannot export is not worth failing the connection for.
+  if (gnutls_session_get_data2(s_, &data) < 0) return 0;
+  SessionTicket t;
+  t.session.assign(data.data, data.data + data.size);
+  gnutls_free(data.data);
+  t.transport_params = peer_tp_;
+  t.max_early_data = ticket_max_early_data(ticket_msg_);
+  cfg.on_session_ticket(t);
   return 0;
 }
 

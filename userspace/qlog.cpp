@@ -313,12 +313,20 @@ const char* key_type_name(const TracedKey& k) {
   return "unknown";
 }
 
-// quic-events-03 §7.3 gives NewReno's states; CcState uses the same three.
+// quic-events-03 §7.3 gives NewReno's states; NewReno and CUBIC use those three.
 const char* cc_state_name(CcState s) {
   switch (s) {
     case CcState::kSlowStart: return "slow_start";
     case CcState::kCongestionAvoidance: return "congestion_avoidance";
     case CcState::kRecovery: return "recovery";
+    // BBR's modes (draft-ietf-ccwg-bbr §5.3); qlog leaves the names open.
+    case CcState::kBbrStartup: return "startup";
+    case CcState::kBbrDrain: return "drain";
+    case CcState::kBbrProbeBwDown: return "probe_bw_down";
+    case CcState::kBbrProbeBwCruise: return "probe_bw_cruise";
+    case CcState::kBbrProbeBwRefill: return "probe_bw_refill";
+    case CcState::kBbrProbeBwUp: return "probe_bw_up";
+    case CcState::kBbrProbeRtt: return "probe_rtt";
   }
   return "unknown";
 }

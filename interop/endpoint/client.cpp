@@ -79,7 +79,9 @@ bool Client::setup() {
   if (open_socket(peer_, false) != 0) return false;
   datagram_.resize(65536);
 
-  Result<std::unique_ptr<GnutlsTlsContext>> ctx = GnutlsTlsContext::create(tls_settings(options_, Role::kClient));
+  GnutlsTlsConfig tls_config = tls_settings(options_, Role::kClient);
+  if (!options_.session_file.empty()) tls_config.on_session_ticket = [this](const SessionTicket& t) { store_ticket(t); };
+  Result<std::unique_ptr<GnutlsTlsContext>> ctx = GnutlsTlsContext::create(tls_config);
   if (!ctx.is_ok()) {
     log_error("TLS setup failed: %s", ctx.status().reason());
     return false;
@@ -105,6 +107,7 @@ bool Client::setup() {
   config.random = &random_;
   config.path = socket_paths_[0];
   last_path_ = config.path;
+  if (!options_.session_file.empty()) load_session(config);
   conn_ = std::make_unique<Connection>(config);
 
   SysStatus st = loop_.open_for_socket(sockets_[0].udp.fd(), [this] { on_socket_readable(0); }, [this] { on_timer(); });
@@ -113,6 +116,51 @@ bool Client::setup() {
     return false;
   }
   return true;
+}
+
+void Client::load_session(ConnectionConfig& config) {
+  SessionTicket t;
+  std::string error;
+  if (::access(options_.session_file.c_str(), F_OK) != 0) {
+    log_info("session file %s does not exist yet: full handshake", options_.session_file.c_str());
+    return;
+  }
+  if (!load_session_file(options_.session_file, &t, &error)) {
+    log_error("session file unusable, full handshake instead: %s", error.c_str());
+    return;
+  }
+  Result<TransportParameters> tp =
+      TransportParameters::parse(Bytes(t.transport_params.data(), t.transport_params.size()), Role::kServer);
+  if (!tp.is_ok()) {
+    log_error("session file %s: bad server transport parameters (%s), full handshake instead",
+              options_.session_file.c_str(), tp.status().reason());
+    return;
+  }
+  if (const Status s = tls_->set_session(t.session); !s.is_ok()) {
+    log_error("session file %s: TLS cannot resume its session (%s), full handshake instead",
+              options_.session_file.c_str(), s.reason());
+    return;
+  }
+  resuming_ = true;
+  // RFC 9001 §4.6.1: 0-RTT only under a ticket that allows it.
+  const bool zero_rtt = options_.early_data && t.allows_zero_rtt();
+  if (zero_rtt) {
+    remembered_ = *tp;
+    config.zero_rtt_params = &remembered_;
+  }
+  log_info("resuming the session stored in %s%s", options_.session_file.c_str(),
+           zero_rtt                 ? ", requests in 0-RTT"
+           : options_.early_data ? " (its ticket allows no 0-RTT: requests after the handshake)"
+                                 : "");
+}
+
+void Client::store_ticket(const SessionTicket& t) {
+  std::string error;
+  if (!store_session_file(options_.session_file, t, &error)) {
+    log_error("cannot store the session ticket: %s", error.c_str());
+    return;
+  }
+  if (tickets_stored_++ == 0) log_info("session ticket stored in %s", options_.session_file.c_str());
 }
 
 int Client::run() {
@@ -249,6 +297,9 @@ void Client::on_timer() {
 
 void Client::after_event() {
   const bool established = conn_->state() == Connection::State::kEstablished;
+  // Requests start once streams may be used: established, or at once when
+  // resuming with 0-RTT (RFC 9001 §4.6.1).
+  if (h3_mode_ && !h3_ && !h3_failed_ && conn_->streams_usable()) start_h3();
   if (h3_failed_ && established) {
     // RFC 9114 §6.2: without its control and QPACK streams there is no
     // HTTP/3 (start() logged why).
@@ -261,10 +312,10 @@ void Client::after_event() {
     collect_h3();
     // RFC 9114 §5.2: done; H3_NO_ERROR tells the server.
     if (all_finished() && !h3_->closed() && established) h3_->close();
-  } else if (!h3_mode_ && established) {
+  } else if (!h3_mode_ && conn_->streams_usable()) {
     start_requests();
     // RFC 9000 §10.2: done; CONNECTION_CLOSE with NO_ERROR tells the server.
-    if (all_finished()) conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
+    if (all_finished() && established) conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
   }
   maybe_migrate();
   send();
@@ -284,9 +335,21 @@ void Client::after_event() {
 
 void Client::on_handshake_complete() {
   handshake_us_ = now_us();
-  log_info("handshake complete in %.1f ms (ALPN %.*s)", static_cast<double>(handshake_us_ - start_us_) / 1e3,
-           static_cast<int>(tls_->alpn().size()), reinterpret_cast<const char*>(tls_->alpn().data()));
-  if (h3_mode_) start_h3();
+  log_info("handshake complete in %.1f ms (ALPN %.*s%s)", static_cast<double>(handshake_us_ - start_us_) / 1e3,
+           static_cast<int>(tls_->alpn().size()), reinterpret_cast<const char*>(tls_->alpn().data()),
+           conn_->resumed() ? ", session resumed" : "");
+  if (resuming_ && !conn_->resumed()) {
+    log_error("the server did not resume the session of %s (stale or unknown ticket): it was a full handshake",
+              options_.session_file.c_str());
+  }
+}
+
+void Client::on_early_data(bool accepted) {
+  if (accepted) {
+    log_info("0-RTT accepted by the server");
+  } else {
+    log_info("0-RTT rejected by the server: the requests go again in 1-RTT");
+  }
 }
 
 void Client::on_connection_closed(const CloseInfo& info) {

@@ -22,6 +22,7 @@
 #include "malloc_allocator.h"
 #include "options.h"
 #include "path_sockets.h"
+#include "session_file.h"
 #include "system_random.h"
 #include "udp_socket.h"
 
@@ -55,6 +56,7 @@ class Client final : private ConnectionEvents {
   void on_handshake_complete() override;
   void on_connection_closed(const CloseInfo& info) override;
   void on_stream_readable(uint64_t id) override;
+  void on_early_data(bool accepted) override;
 
   // Socket, TLS and connection; false (logged) if any cannot be had.
   bool setup();
@@ -67,6 +69,11 @@ class Client final : private ConnectionEvents {
   size_t open_socket(const SocketAddress& peer, bool add);
   Result<UdpSocket> new_socket(const SocketAddress& peer);
   size_t active_socket() const;
+  // --session-file: the stored session for TLS and its remembered server
+  // parameters for the connection (RFC 9000 §7.4.1); a missing, stale or
+  // damaged file only costs a full handshake (logged).
+  void load_session(ConnectionConfig& config);
+  void store_ticket(const SessionTicket& t);
   void on_timer();
   // After every event: start requests the stream credit allows, send, then
   // rearm the timer or stop the loop.
@@ -118,6 +125,11 @@ class Client final : private ConnectionEvents {
   size_t finished_ = 0;                             // saved or failed
   std::vector<uint8_t> datagram_;                   // a received datagram, decrypted in place
   std::vector<uint8_t> read_buffer_;
+
+  // --session-file: resuming the stored session, and its server parameters.
+  bool resuming_ = false;
+  TransportParameters remembered_;
+  size_t tickets_stored_ = 0;
 
   // How the connection ended, if it did before we closed it.
   bool closed_ = false;

@@ -29,6 +29,8 @@ constexpr const char* kUsage =
     "  --rebind-after BYTES   after BYTES received, switch to a new local UDP port keeping the\n"
     "                         connection ID, unknown to the connection (a NAT rebinding)\n"
     "  --no-preferred-address stay on the address the server was reached at (§9.6)\n"
+    "  --session-file FILE    resume the TLS session stored there (if any) and store the\n"
+    "                         server's new session tickets there\n"
     "server: serves the files under a directory.\n"
     "  --listen ADDR:PORT     UDP address to serve on (e.g. [::]:443, 127.0.0.1:4433)\n"
     "  --cert FILE            PEM certificate chain, leaf first\n"
@@ -39,7 +41,7 @@ constexpr const char* kUsage =
     "both:\n"
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
-    "  --cc newreno|cubic     congestion controller (default cubic)\n"
+    "  --cc newreno|cubic|bbr congestion controller (default cubic)\n"
     "  --ciphers LIST         TLS 1.3 cipher suites in preference order, ':' or ','\n"
     "                         separated: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,\n"
     "                         TLS_CHACHA20_POLY1305_SHA256 (default: all three)\n"
@@ -48,6 +50,8 @@ constexpr const char* kUsage =
     "  --max-datagram-size N  largest UDP payload sent, 1200-65527 (default 1452)\n"
     "  --timeout SECONDS      idle timeout, which also bounds the handshake (default 10)\n"
     "  --no-gso               no UDP GSO: one datagram per packet (captures on lo then decrypt)\n"
+    "  --early-data           0-RTT: a client resuming a session sends its requests in 0-RTT\n"
+    "                         packets; a server accepts them (anti-replay protected, GET only)\n"
     "  -v, --verbose          progress and statistics on stderr\n"
     "  -h, --help             this text\n"
     "exit status: 0 success, 1 failure (the reason on stderr), 2 usage error\n";
@@ -69,6 +73,8 @@ constexpr OptionSpec kSpecs[] = {
     {"--no-preferred-address", false, Scope::kClient},
     {"--preferred-address", true, Scope::kServer},
     {"--disable-active-migration", false, Scope::kServer},
+    {"--session-file", true, Scope::kClient},
+    {"--early-data", false, Scope::kBoth},
     {"--listen", true, Scope::kServer},
     {"--cert", true, Scope::kServer},
     {"--key", true, Scope::kServer},
@@ -174,6 +180,10 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.ca_file = v;
   } else if (name == "--insecure") {
     o.insecure = true;
+  } else if (name == "--session-file") {
+    o.session_file = v;
+  } else if (name == "--early-data") {
+    o.early_data = true;
   } else if (name == "--listen") {
     Result<SocketAddress> a = parse_address(v);
     if (!a.is_ok()) {
@@ -216,8 +226,10 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       o.cc = CcAlgorithm::kNewReno;
     } else if (v == "cubic") {
       o.cc = CcAlgorithm::kCubic;
+    } else if (v == "bbr") {
+      o.cc = CcAlgorithm::kBbr;
     } else {
-      *error = "--cc " + v + ": expected newreno or cubic";
+      *error = "--cc " + v + ": expected newreno, cubic or bbr";
       return false;
     }
   } else if (name == "--ciphers") {
@@ -287,6 +299,10 @@ bool check(Options& o, const std::vector<std::string>& operands, std::string* er
     o.urls.push_back(u);
   }
   if (!o.ca_file.empty() && !readable(o.ca_file, false, error, "--ca")) return false;
+  if (o.early_data && o.session_file.empty()) {
+    *error = "--early-data needs --session-file (0-RTT resumes a stored session)";
+    return false;
+  }
   if (!o.ca_file.empty() && o.insecure) {
     *error = "--ca and --insecure contradict each other";
     return false;

@@ -54,6 +54,12 @@ struct Options {
   size_t max_datagram_size = 1452;   // a 1500-byte MTU less IPv6 and UDP headers
   uint64_t timeout_us = 10'000'000;  // idle timeout, which also bounds the handshake
   bool gso = true;                   // UDP GSO on send (off: captures on lo decrypt)
+  // Client: where a session ticket (and the server's transport parameters)
+  // is kept between runs: read to resume, rewritten with each new ticket.
+  std::string session_file;
+  // 0-RTT (RFC 9001 §4.6). Client: send the requests in 0-RTT packets when
+  // resuming from --session-file. Server: accept 0-RTT (GET only).
+  bool early_data = false;
   int verbose = 0;
 };
 

@@ -47,17 +47,26 @@ ConnectionServices Session::services() {
 
 void Session::on_handshake_complete() {
   const Bytes alpn = tls_->alpn();
-  log_info("%s: handshake complete (ALPN %.*s)", peer_.c_str(), static_cast<int>(alpn.size()),
-           reinterpret_cast<const char*>(alpn.data()));
-  if (!is_h3()) return;
-  h3::H3Session* h = h3();
-  if (!h) return;
-  if (const Status st = h->start(); !st.is_ok()) {
-    log_error("%s: HTTP/3 setup failed: %s", peer_.c_str(), st.reason());
-    h3_failed_ = true;
+  log_info("%s: handshake complete (ALPN %.*s%s)", peer_.c_str(), static_cast<int>(alpn.size()),
+           reinterpret_cast<const char*>(alpn.data()), tls_->resumed() ? ", session resumed" : "");
+  if (is_h3()) {
+    h3::H3Session* h = h3();
+    if (!h) return;
+    if (const Status st = h->start(); !st.is_ok()) {
+      log_error("%s: HTTP/3 setup failed: %s", peer_.c_str(), st.reason());
+      h3_failed_ = true;
+    }
+    // Flushed after every event from now on.
+    if (!sending_list_.linked(this)) sending_list_.push_back(this);
   }
-  // Flushed after every event from now on.
-  if (!sending_list_.linked(this)) sending_list_.push_back(this);
+  // The 0-RTT requests, now that responses can go.
+  std::vector<uint64_t> early;
+  early.swap(early_readable_);
+  for (uint64_t id : early) on_stream_readable(id);
+}
+
+void Session::on_early_data(bool accepted) {
+  log_info("%s: 0-RTT %s", peer_.c_str(), accepted ? "accepted" : "rejected");
 }
 
 bool Session::is_h3() const {
@@ -104,7 +113,14 @@ void Session::on_stream_opened(uint64_t id) {
 }
 
 void Session::on_stream_readable(uint64_t id) {
-  if (!conn_) return;
+  // 0-RTT data (RFC 9001 §4.6) can come before the handshake completes, or
+  // even before the endpoint handed us the connection: answered then.
+  if (!conn_ || conn().state() == Connection::State::kHandshake) {
+    if (std::find(early_readable_.begin(), early_readable_.end(), id) == early_readable_.end()) {
+      early_readable_.push_back(id);
+    }
+    return;
+  }
   if (is_h3()) {
     if (h3::H3Session* h = h3()) h->on_stream_readable(id);
     return;

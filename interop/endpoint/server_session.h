@@ -61,6 +61,7 @@ class Session final : public ListHook<>, private ConnectionEvents {
   void on_connection_closed(const CloseInfo& info) override;
   void on_stream_opened(uint64_t id) override;
   void on_stream_readable(uint64_t id) override;
+  void on_early_data(bool accepted) override;
 
   // The request is complete: open its file (or reset the stream).
   void respond(Responses::iterator it);
@@ -88,6 +89,12 @@ class Session final : public ListHook<>, private ConnectionEvents {
   std::unique_ptr<h3::H3Session> h3_;
   bool h3_failed_ = false;  // start() failed: close the connection on pump()
   Responses responses_;
+  // Streams readable before the handshake completed (0-RTT requests,
+  // RFC 9001 §4.6): answered once it has, in 1-RTT. Both protocols here
+  // serve GET only, a safe method (RFC 9110 §9.2.1), so every 0-RTT request
+  // may be served; replayed ClientHellos are refused 0-RTT by TLS's
+  // anti-replay (RFC 8446 §8).
+  std::vector<uint64_t> early_readable_;
   std::vector<uint8_t>& scratch_;
   IntrusiveList<Session>& sending_list_;
   size_t sending_ = 0;  // responses in kSending; listed in sending_list_ while > 0

@@ -84,6 +84,7 @@ GnutlsTlsConfig tls_settings(const Options& o, Role role) {
   t.alpn = offered_alpns(o);
   t.cipher_suites = o.ciphers;
   t.keylog_file = o.keylog_file;
+  t.early_data = o.early_data;
   if (role == Role::kClient) {
     t.server_name = o.urls.empty() ? std::string() : o.urls.front().host;
     t.verify_peer = !o.insecure;

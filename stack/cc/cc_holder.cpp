@@ -5,7 +5,8 @@
 
 namespace quicbed {
 
-static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_destructible_v<Cubic>,
+static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_destructible_v<Cubic> &&
+                  std::is_trivially_destructible_v<Bbr>,
               "CcHolder never runs a controller's destructor");
 
 CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size) : algorithm_(algorithm) {
@@ -17,6 +18,9 @@ void CcHolder::reset(uint64_t max_datagram_size) {
     case CcAlgorithm::kCubic:
       cc_ = new (storage_) Cubic(max_datagram_size);
       return;
+    case CcAlgorithm::kBbr:
+      cc_ = new (storage_) Bbr(max_datagram_size);
+      return;
     case CcAlgorithm::kNewReno:
       break;
   }
@@ -25,6 +29,10 @@ void CcHolder::reset(uint64_t max_datagram_size) {
 
 Cubic* CcHolder::cubic() {
   return algorithm_ == CcAlgorithm::kCubic ? static_cast<Cubic*>(cc_) : nullptr;
+}
+
+const Bbr* CcHolder::bbr() const {
+  return algorithm_ == CcAlgorithm::kBbr ? static_cast<const Bbr*>(cc_) : nullptr;
 }
 
 }  // namespace quicbed

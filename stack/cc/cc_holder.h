@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cc/bbr.h"
 #include "cc/congestion_controller.h"
 #include "cc/cubic.h"
 #include "cc/newreno.h"
@@ -32,10 +33,12 @@ class CcHolder {
   void reset(uint64_t max_datagram_size);
   // The CUBIC controller for its own options, or nullptr.
   Cubic* cubic();
+  // The BBR controller for its model, or nullptr.
+  const Bbr* bbr() const;
 
  private:
-  static constexpr size_t kSize = sizeof(Cubic) > sizeof(NewReno) ? sizeof(Cubic) : sizeof(NewReno);
-  static constexpr size_t kAlign = alignof(Cubic) > alignof(NewReno) ? alignof(Cubic) : alignof(NewReno);
+  static constexpr size_t kSize = max_u64(max_u64(sizeof(Cubic), sizeof(NewReno)), sizeof(Bbr));
+  static constexpr size_t kAlign = max_u64(max_u64(alignof(Cubic), alignof(NewReno)), alignof(Bbr));
 
   alignas(kAlign) unsigned char storage_[kSize];
   CcAlgorithm algorithm_;

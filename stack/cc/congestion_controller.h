@@ -6,14 +6,27 @@
 
 #include <cstdint>
 
+#include "cc/delivery_rate.h"
 #include "rtt.h"
 
 namespace quicbed {
 
-enum class CcAlgorithm : uint8_t { kNewReno, kCubic };
+enum class CcAlgorithm : uint8_t { kNewReno, kCubic, kBbr };
 
-// ns-3's TcpSocketState names, for the CongState trace (design: ns-3 idioms).
-enum class CcState : uint8_t { kSlowStart, kCongestionAvoidance, kRecovery };
+// ns-3's TcpSocketState names, for the CongState trace (design: ns-3 idioms);
+// BBR reports its own modes (draft-ietf-ccwg-bbr §5.3) instead.
+enum class CcState : uint8_t {
+  kSlowStart,
+  kCongestionAvoidance,
+  kRecovery,
+  kBbrStartup,
+  kBbrDrain,
+  kBbrProbeBwDown,
+  kBbrProbeBwCruise,
+  kBbrProbeBwRefill,
+  kBbrProbeBwUp,
+  kBbrProbeRtt,
+};
 
 struct CcAck {
   uint64_t now = 0;
@@ -21,6 +34,20 @@ struct CcAck {
   uint64_t largest_acked_sent_time = 0;  // send time of the largest newly acked packet
   uint64_t bytes_in_flight = 0;          // after removing the acked packets
   bool app_limited = false;              // RFC 9002 §7.8: sender was not cwnd-limited
+  // The delivery rate sample of this ACK (draft-ietf-ccwg-bbr §4.1.2), or
+  // nullptr where no estimator runs. The loss-based controllers ignore it.
+  const RateSample* rate = nullptr;
+};
+
+// One packet declared lost, with its delivery state (draft-ietf-ccwg-bbr
+// §5.5.10.2 BBRHandleLostPacket).
+struct CcLoss {
+  uint64_t now = 0;
+  uint64_t bytes = 0;
+  uint64_t tx_in_flight = 0;     // bytes in flight just after it was sent
+  uint64_t lost_since_sent = 0;  // C.lost - P.lost, this packet included
+  bool is_app_limited = false;
+  uint64_t bytes_in_flight = 0;  // after removing it
 };
 
 class CongestionController {
@@ -34,6 +61,9 @@ class CongestionController {
   virtual void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) = 0;
   // RFC 9002 §7.6.2: the window collapses to the minimum.
   virtual void on_persistent_congestion(uint64_t now) = 0;
+  // Each lost packet, before the congestion event that covers them; only
+  // model-based controllers need the detail.
+  virtual void on_packet_lost(const CcLoss&) {}
 
   virtual uint64_t cwnd() const = 0;
   virtual uint64_t ssthresh() const = 0;

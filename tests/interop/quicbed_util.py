@@ -120,3 +120,24 @@ def quicbed_server(tmp: Path, certs: P.Certs, www: Path, listen: str, *extra: st
         rc = P.stop(p)
         # SIGTERM is the server's normal end.
         assert rc == 0, f"server exited with {rc}: {log.read_text()[-2000:]}"
+
+
+def peer_client_from_quicbed(tmp: Path, certs: P.Certs, www: Path, names: list[str], peer: str, port: int,
+                             server_args: list[str], netns: str, capture: bool = False):
+    """The peer's h3 client fetches `names` from our server (started with
+    `server_args`) on `port` in `netns`, with lo captured when `capture`.
+    The client's TLS secrets go to tmp/client-keys.log. Returns the client's
+    exit code, the wall time, the client's and the server's logs, and the
+    capture (or None)."""
+    c = P.PEERS[peer].client(addr="127.0.0.1", port=port, files=names, downloads=tmp / "downloads", alpn="h3",
+                             keylog=tmp / "client-keys.log", qlog_dir=tmp / "client-qlog", workdir=tmp,
+                             netns=netns)
+    with contextlib.ExitStack() as stack:
+        cap = stack.enter_context(P.Capture(tmp / "capture.pcap", port, netns=netns)) if capture else None
+        stack.enter_context(quicbed_server(tmp, certs, www, f"[::]:{port}", *server_args, netns=netns))
+        t0 = time.monotonic()
+        rc = c.run(timeout=TIMEOUT)
+        elapsed = time.monotonic() - t0
+    log = c.log.read_text(errors="replace") if c.log.exists() else ""
+    server_log = (tmp / "quicbed-server.log").read_text(errors="replace")
+    return rc, elapsed, log, server_log, cap

@@ -14,12 +14,11 @@ files. Needs root and interop/peers/setup.sh; helpers in quicbed_util.py.
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
-from quicbed_util import (P, TIMEOUT, assert_identical, check_capture, client_argv, make_mixed_www, make_www,
-                          needs_peers, needs_quicbed, quicbed_server, report, run, tshark_check)
+from quicbed_util import (P, assert_identical, check_capture, client_argv, make_mixed_www, make_www, needs_peers,
+                          needs_quicbed, peer_client_from_quicbed, quicbed_server, report, run, tshark_check)
 
 CASES = {
     "1k": [1024],
@@ -73,19 +72,11 @@ def test_server_to_peer_client(tmp_path, certs, peer, case):
     sizes = CASES[case]
     www, dl, keylog = tmp_path / "www", tmp_path / "downloads", tmp_path / "client-keys.log"
     names = make_www(www, sizes)
-    cli, port = P.PEERS[peer], peer_port(peer)
+    port = peer_port(peer)
     with P.NetNs() as ns:
-        c = cli.client(addr="127.0.0.1", port=port, files=names, downloads=dl, alpn="h3",
-                       keylog=keylog, qlog_dir=tmp_path / "client-qlog", workdir=tmp_path,
-                       netns=ns.name)
-        with P.Capture(tmp_path / "capture.pcap", port, netns=ns.name) as cap:
-            with quicbed_server(tmp_path, certs, www, f"[::]:{port}", "--no-gso", "-v", "--keylog",
-                                str(tmp_path / "server-keys.log"), netns=ns.name):
-                t0 = time.monotonic()
-                rc = c.run(timeout=TIMEOUT)
-                elapsed = time.monotonic() - t0
-    log = c.log.read_text(errors="replace") if c.log.exists() else ""
-    server_log = (tmp_path / "quicbed-server.log").read_text(errors="replace")
+        rc, elapsed, log, server_log, cap = peer_client_from_quicbed(
+            tmp_path, certs, www, names, peer, port,
+            ["--no-gso", "-v", "--keylog", str(tmp_path / "server-keys.log")], ns.name, capture=True)
     assert rc == 0, f"{peer} client exited with {rc}: {log[-2000:]}\nserver: {server_log[-2000:]}"
     assert_identical(www, dl, names, log)
     assert "handshake complete (ALPN h3)" in server_log, server_log[-2000:]

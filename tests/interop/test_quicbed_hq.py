@@ -183,7 +183,9 @@ def test_client_from_our_server(tmp_path, certs):
     ["--ciphers", "TLS_CHACHA20_POLY1305_SHA256", "--cc", "newreno"],
     ["--cc", "cubic", "--max-datagram-size", "1200"],
     ["--max-datagram-size", "9000"],
-], ids=["aes128", "aes256", "chacha20-newreno", "cubic-1200", "jumbo-9000"])
+    ["--cc", "bbr"],
+    ["--cc", "bbr", "--max-datagram-size", "9000"],
+], ids=["aes128", "aes256", "chacha20-newreno", "cubic-1200", "jumbo-9000", "bbr", "bbr-jumbo-9000"])
 def test_options_ours_to_ours(tmp_path, certs, options):
     """Each cipher suite, congestion controller and datagram size works end
     to end (the server takes the client's only suite; lo has a 64 KB MTU)."""
@@ -223,7 +225,7 @@ BAD_ARGS = [
     (["client", "https://a:1/x", "https://b:1/y"], "all URLs must name one server"),
     (["client", "--bogus", "https://a/x"], "unknown option --bogus"),
     (["client", "--alpn", "spdy", "https://a/x"], "expected hq-interop or h3"),
-    (["client", "--cc", "bbr", "https://a/x"], "--cc bbr: expected newreno or cubic"),
+    (["client", "--cc", "vegas", "https://a/x"], "--cc vegas: expected newreno, cubic or bbr"),
     (["client", "--ciphers", "TLS_AES_128_CCM_SHA256", "https://a/x"], "unknown TLS 1.3 cipher suite"),
     (["client", "--max-datagram-size", "1000", "https://a/x"], "from 1200 to 65527"),
     (["client", "--timeout", "0", "https://a/x"], "--timeout 0: expected seconds"),

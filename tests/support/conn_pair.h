@@ -56,6 +56,7 @@ class Events final : public ConnectionEvents {
   void on_datagram(Bytes data) override { datagrams.emplace_back(data.begin(), data.end()); }
   void on_cid_issued(const ConnectionId& cid) override { cids_issued.push_back(cid); }
   void on_cid_retired(const ConnectionId& cid) override { cids_retired.push_back(cid); }
+  void on_early_data(bool accepted) override { early_outcomes.push_back(accepted); }
   void on_connection_closed(const CloseInfo& info) override {
     ++closes;
     source = info.source;
@@ -71,6 +72,7 @@ class Events final : public ConnectionEvents {
   std::vector<std::vector<uint8_t>> datagrams;
   std::vector<ConnectionId> cids_issued;
   std::vector<ConnectionId> cids_retired;
+  std::vector<bool> early_outcomes;  // on_early_data, in order
   int closes = 0;
   CloseInfo::Source source = CloseInfo::Source::kLocal;
   bool application = false;
@@ -106,12 +108,19 @@ class SpyTls final : public TlsSession, private TlsCallbacks {
   }
   bool handshake_complete() const override { return inner_->handshake_complete(); }
   Bytes alpn() const override { return inner_->alpn(); }
+  EarlyDataState early_data_state() const override { return inner_->early_data_state(); }
+  bool resumed() const override { return inner_->resumed(); }
+  GnutlsTls& inner() { return *inner_; }
 
   std::map<std::pair<EncryptionLevel, KeyDirection>, Key> secrets;
   std::function<void(Buf&)> tamper;
+  // The type of each handshake message TLS had sent (RFC 8446 §4; GnuTLS
+  // hands over one message per call).
+  std::vector<uint8_t> msg_types;
 
  private:
   Status on_tls_crypto_data(EncryptionLevel level, Bytes data) override {
+    if (!data.empty()) msg_types.push_back(data[0]);
     return outer_->on_tls_crypto_data(level, data);
   }
   Status on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) override {

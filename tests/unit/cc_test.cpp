@@ -211,6 +211,33 @@ TEST(NewReno, PacingRateFollowsWindow) {
   EXPECT_EQ(cc.pacing_rate(rtt), 300'000u);  // 12000 * 1.25 / 0.05
 }
 
+// Window, ssthresh and pacing rate together at each stage of a run over a
+// 100 ms path: the pacer sees 1.25 * cwnd / srtt (§7.7) whatever changed it.
+TEST(NewReno, WindowSsthreshAndPacingThroughEachStage) {
+  using test::CcSnapshot;
+  NewReno cc(kMds);
+  test::AckClock net(cc, kMds, 100'000);
+  net.run_until(200'000);
+  ASSERT_EQ(net.rtt().smoothed_rtt(), 100'000u);
+  // Two round trips of slow start; 48000 * 1.25 / 0.1 s.
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), (CcSnapshot{48'000, kU64Max, 600'000}));
+  // A loss halves the window, and the rate with it.
+  cc.on_congestion_event(net.now(), net.last_sent(), false);
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), (CcSnapshot{24'000, 24'000, 300'000}));
+  // Recovery ends with the first ACK of a packet sent after the loss; the
+  // window then grows about one datagram per round trip.
+  while (cc.state() == CcState::kRecovery) net.step();
+  const uint64_t ca_start = cc.cwnd();
+  net.run_until(net.now() + 300'000);
+  EXPECT_EQ(cc.state(), CcState::kCongestionAvoidance);
+  EXPECT_GT(cc.cwnd(), ca_start + 2 * kMds);
+  EXPECT_LE(cc.cwnd(), ca_start + 4 * kMds);
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), (CcSnapshot{cc.cwnd(), 24'000, cc.cwnd() * 125 / 10}));
+  // Persistent congestion: the minimum window, ssthresh from the loss.
+  cc.on_persistent_congestion(net.now());
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), (CcSnapshot{2'400, 24'000, 30'000}));
+}
+
 TEST(CcHolder, BuildsEachAlgorithmInPlace) {
   CcHolder reno(CcAlgorithm::kNewReno, kMds);
   EXPECT_EQ(reno.algorithm(), CcAlgorithm::kNewReno);

@@ -9,53 +9,13 @@
 #include <vector>
 
 #include "conn_pair.h"
+#include "stream_transfer.h"
 
 namespace quicbed {
 namespace {
 
 using namespace quicbed::test;
 using ConnStreamTest = ConnPairTest;
-
-Buf pattern(size_t n, uint8_t seed) {
-  Buf b(n);
-  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 7 + (i >> 8));
-  return b;
-}
-
-// Moves one stream's data: writes what the send buffer takes, and on the
-// other side reads everything readable.
-struct Transfer {
-  Transfer(Connection* s, Connection* r, uint64_t stream, Buf bytes)
-      : sender(s), receiver(r), id(stream), data(std::move(bytes)) {}
-
-  Connection* sender;
-  Connection* receiver;
-  uint64_t id;
-  Buf data;
-  size_t written = 0;
-  bool fin_sent = false;
-  Buf received;
-  bool fin_received = false;
-
-  void pump() {
-    if (!fin_sent && sender->state() == Connection::State::kEstablished) {
-      Bytes rest(data.data() + written, data.size() - written);
-      auto n = sender->stream_write(id, rest, true);
-      ASSERT_TRUE(n.is_ok()) << n.status().reason();
-      written += *n;
-      fin_sent = written == data.size();
-    }
-    while (!fin_received && receiver->streams().find(id)) {
-      uint8_t buf[4096];
-      auto r = receiver->stream_read(id, MutBytes(buf, sizeof buf));
-      ASSERT_TRUE(r.is_ok()) << r.status().reason();
-      received.insert(received.end(), buf, buf + r->bytes);
-      fin_received = r->fin;
-      if (r->bytes == 0) break;
-    }
-  }
-  bool done() const { return fin_received; }
-};
 
 TEST_F(ConnStreamTest, BidiStreamBothWays) {
   handshake();

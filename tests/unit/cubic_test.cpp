@@ -322,6 +322,36 @@ TEST(Cubic, HyStartLeavesSlowStartWithoutLoss) {
   EXPECT_EQ(cc.w_max(), exit_cwnd);
 }
 
+// Window, ssthresh and pacing rate together through slow start, a loss,
+// congestion avoidance and persistent congestion on a 100 ms path: the
+// pacer sees 1.25 * cwnd / srtt (RFC 9002 §7.7) at every stage.
+TEST(Cubic, WindowSsthreshAndPacingThroughEachStage) {
+  using test::CcSnapshot;
+  Cubic cc(kMds);
+  cc.set_hystart(false);
+  test::AckClock net(cc, kMds, 100 * kMs);
+  net.run_until(200 * kMs);
+  ASSERT_EQ(net.rtt().smoothed_rtt(), 100 * kMs);
+  const CcSnapshot slow_start{48'000, kU64Max, 600'000};  // 48000 * 1.25 / 0.1 s
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), slow_start);
+  // §4.6: beta_cubic = 0.7 for window and threshold alike.
+  cc.on_congestion_event(net.now(), net.last_sent(), false);
+  const CcSnapshot reduced{33'600, 33'600, 420'000};
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), reduced);
+  while (cc.state() == CcState::kRecovery) net.step();
+  net.run_until(net.now() + 1 * kS);
+  ASSERT_EQ(cc.state(), CcState::kCongestionAvoidance);
+  // Concave growth back towards W_max = 48000 (K = 3.2 s, so well below).
+  const CcSnapshot now = test::snapshot(cc, net.rtt());
+  EXPECT_GT(now.cwnd, 33'600u + kMds);
+  EXPECT_LT(now.cwnd, 48'000u);
+  EXPECT_EQ(now.ssthresh, 33'600u);
+  EXPECT_EQ(now.pacing_rate, now.cwnd * 125 / 10);
+  cc.on_persistent_congestion(net.now());
+  EXPECT_EQ(test::snapshot(cc, net.rtt()), (CcSnapshot{2'400, 33'600, 30'000}));
+  EXPECT_EQ(cc.state(), CcState::kSlowStart);
+}
+
 TEST(Cubic, PacingRateFollowsWindow) {
   Cubic cc(kMds);
   RttEstimator rtt;

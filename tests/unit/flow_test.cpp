@@ -7,6 +7,20 @@ namespace {
 
 constexpr uint64_t kRtt = 50'000;  // us
 
+// RFC 9000 §7.4.1: a rejected 0-RTT's remembered limit gives way to the
+// peer's new one, lower too, unless more was already sent.
+TEST(SendFlow, ResetLimitLowersButNotBelowWhatWasSent) {
+  SendFlow f(1000);
+  f.on_sent(300);
+  EXPECT_FALSE(f.reset_limit(299));
+  EXPECT_EQ(f.limit(), 1000u);
+  EXPECT_TRUE(f.reset_limit(300));
+  EXPECT_EQ(f.available(), 0u);
+  EXPECT_TRUE(f.should_send_blocked(true));
+  EXPECT_TRUE(f.reset_limit(5000));
+  EXPECT_EQ(f.available(), 4700u);
+}
+
 TEST(RecvFlow, AllowsUpToTheLimitOnly) {
   RecvFlow f(1000, 8000);
   EXPECT_EQ(f.limit(), 1000u);

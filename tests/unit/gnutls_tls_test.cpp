@@ -9,6 +9,7 @@
 #include <gnutls/x509.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -128,6 +129,7 @@ struct Peer final : TlsCallbacks {
   std::unique_ptr<GnutlsTls> tls;
   Buf pending[kNumEncryptionLevels];
   bool sent_at[kNumEncryptionLevels] = {};
+  std::vector<uint8_t> msg_types;  // handshake message types sent (RFC 8446 §4)
   SecretRecord secrets[kNumEncryptionLevels][2];
   Buf peer_tp;
   int peer_tp_calls = 0;
@@ -144,6 +146,7 @@ struct Peer final : TlsCallbacks {
     EXPECT_FALSE(data.empty());
     pending[idx(level)].insert(pending[idx(level)].end(), data.begin(), data.end());
     sent_at[idx(level)] = true;
+    msg_types.push_back(data[0]);  // GnuTLS hands over one message per call
     return Status::ok();
   }
   Status on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) override {
@@ -303,12 +306,20 @@ TEST_F(GnutlsTlsTest, HandshakeCompletes) {
 
   // RFC 9001 §4.1.4 Figure 4 (1-RTT handshake): ClientHello at Initial,
   // ServerHello at Initial, the rest of the server flight and the client's
-  // Finished at Handshake; nothing at 1-RTT without session tickets.
+  // Finished at Handshake; at 1-RTT only the server's NewSessionTicket.
   EXPECT_TRUE(client.sent_at[idx(EncryptionLevel::kInitial)]);
   EXPECT_TRUE(client.sent_at[idx(EncryptionLevel::kHandshake)]);
   EXPECT_FALSE(client.sent_at[idx(EncryptionLevel::kApplication)]);
   EXPECT_TRUE(server.sent_at[idx(EncryptionLevel::kInitial)]);
   EXPECT_TRUE(server.sent_at[idx(EncryptionLevel::kHandshake)]);
+  EXPECT_TRUE(server.sent_at[idx(EncryptionLevel::kApplication)]);
+  EXPECT_EQ(server.msg_types.back(), 4);  // NewSessionTicket
+}
+
+TEST_F(GnutlsTlsTest, NoTicketsWhenDisabled) {
+  server_cfg.session_tickets = false;
+  handshake();
+  ASSERT_TRUE(client.status.is_ok() && server.status.is_ok());
   EXPECT_FALSE(server.sent_at[idx(EncryptionLevel::kApplication)]);
 }
 
@@ -654,6 +665,195 @@ TEST_F(GnutlsTlsTest, RawClientWithBothIsAccepted) {
   EXPECT_TRUE(server.sent_at[idx(EncryptionLevel::kHandshake)]);
   EXPECT_EQ(alpn_of(*server.tls), "hq-interop");  // known from the ClientHello on
   EXPECT_FALSE(server.tls->handshake_complete());
+}
+
+// ---------------------------------------------------------------- resumption and 0-RTT
+
+class GnutlsResumptionTest : public GnutlsTlsTest {
+ protected:
+  void SetUp() override {
+    GnutlsTlsTest::SetUp();
+    client_cfg.on_session_ticket = [this](const SessionTicket& t) { tickets.push_back(t); };
+  }
+
+  // A session of `p` from its existing context (the server keeps its
+  // ticket key across connections this way).
+  static void restart(Peer& p, const Buf& tp) {
+    Peer fresh;
+    fresh.ctx = std::move(p.ctx);
+    p.tls.reset();
+    auto tls = fresh.ctx->new_session();
+    ASSERT_TRUE(tls.is_ok()) << tls.status().reason();
+    fresh.tls = std::move(tls).value();
+    ASSERT_TRUE(fresh.tls->set_local_transport_params(Bytes(tp.data(), tp.size())).is_ok());
+    p = std::move(fresh);
+  }
+
+  // A first handshake that leaves the client a ticket.
+  void first_connection() {
+    handshake();
+    ASSERT_TRUE(client.status.is_ok()) << client.status.reason();
+    ASSERT_TRUE(server.status.is_ok()) << server.status.reason();
+    ASSERT_EQ(tickets.size(), 1u);
+  }
+
+  // The client resumes with the ticket; its ClientHello is written.
+  void resume() {
+    restart(client, client_tp());
+    restart(server, server_tp());
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_TRUE(client.tls->set_session(tickets.back().session).is_ok());
+    client.note(client.tls->advance(client));
+    ASSERT_TRUE(client.status.is_ok()) << client.status.reason();
+  }
+
+  // Runs the resumed handshake to its end.
+  void finish() {
+    for (int round = 0; round < 10; ++round) {
+      bool moved = deliver(client, server);
+      moved |= deliver(server, client);
+      if (!moved) return;
+    }
+    ADD_FAILURE() << "handshake did not settle";
+  }
+
+  std::vector<SessionTicket> tickets;
+};
+
+TEST_F(GnutlsResumptionTest, TicketAfterHandshakeAtOneRtt) {
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  // RFC 9001 §4.1.3: the NewSessionTicket is post-handshake, in 1-RTT.
+  EXPECT_TRUE(server.sent_at[idx(EncryptionLevel::kApplication)]);
+  EXPECT_EQ(tickets[0].transport_params, server_tp());
+  EXPECT_FALSE(tickets[0].session.empty());
+  EXPECT_FALSE(tickets[0].allows_zero_rtt()) << tickets[0].max_early_data;
+  EXPECT_FALSE(client.tls->resumed());
+  EXPECT_FALSE(server.tls->resumed());
+  EXPECT_EQ(client.tls->early_data_state(), EarlyDataState::kNone);
+  // A full handshake: Certificate (11) then NewSessionTicket (4) last.
+  EXPECT_EQ(std::count(server.msg_types.begin(), server.msg_types.end(), 11), 1);
+  EXPECT_EQ(server.msg_types.back(), 4);
+}
+
+TEST_F(GnutlsResumptionTest, ResumedHandshakeHasNoCertificate) {
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  resume();
+  ASSERT_FALSE(HasFatalFailure());
+  // Without early_data configured, no 0-RTT secret.
+  EXPECT_FALSE(client.secrets[idx(EncryptionLevel::kEarlyData)][kWrite].set);
+  finish();
+  ASSERT_TRUE(client.status.is_ok()) << client.status.reason();
+  ASSERT_TRUE(server.status.is_ok()) << server.status.reason();
+  EXPECT_TRUE(client.tls->handshake_complete());
+  EXPECT_TRUE(client.tls->resumed());
+  EXPECT_TRUE(server.tls->resumed());
+  // RFC 8446 §2.2: no Certificate (11) nor CertificateVerify (15) now.
+  EXPECT_EQ(std::count(server.msg_types.begin(), server.msg_types.end(), 11), 0);
+  EXPECT_EQ(std::count(server.msg_types.begin(), server.msg_types.end(), 15), 0);
+  EXPECT_EQ(std::count(server.msg_types.begin(), server.msg_types.end(), 20), 1);  // Finished
+  EXPECT_EQ(client.peer_tp, server_tp());
+  EXPECT_EQ(server.tls->early_data_state(), EarlyDataState::kNone);
+  expect_secret_pair(EncryptionLevel::kApplication, CipherSuite::kAes128GcmSha256);
+}
+
+TEST_F(GnutlsResumptionTest, BadSessionDataIsRefused) {
+  start(client, client_cfg, client_tp());
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(client.tls->set_session({1, 2, 3}).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(client.tls->set_session({}).code(), ErrorCode::kInvalidArgument);
+  // The handshake goes on as a full one.
+  start(server, server_cfg, server_tp());
+  ASSERT_FALSE(HasFatalFailure());
+  pump();
+  EXPECT_TRUE(client.tls->handshake_complete());
+  EXPECT_FALSE(client.tls->resumed());
+}
+
+TEST_F(GnutlsResumptionTest, EarlyDataAccepted) {
+  server_cfg.early_data = true;
+  client_cfg.early_data = true;
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  // RFC 9001 §4.6.1: a QUIC server allowing 0-RTT says 0xffffffff.
+  EXPECT_EQ(tickets[0].max_early_data, 0xffffffffu);
+  EXPECT_TRUE(tickets[0].allows_zero_rtt());
+  resume();
+  ASSERT_FALSE(HasFatalFailure());
+  // RFC 9001 §4.6.1: the 0-RTT write key comes with the ClientHello.
+  ASSERT_TRUE(client.secrets[idx(EncryptionLevel::kEarlyData)][kWrite].set);
+  EXPECT_EQ(client.tls->early_data_state(), EarlyDataState::kAttempted);
+  finish();
+  ASSERT_TRUE(client.status.is_ok()) << client.status.reason();
+  ASSERT_TRUE(server.status.is_ok()) << server.status.reason();
+  EXPECT_EQ(client.tls->early_data_state(), EarlyDataState::kAccepted);
+  EXPECT_EQ(server.tls->early_data_state(), EarlyDataState::kAccepted);
+  ASSERT_TRUE(server.secrets[idx(EncryptionLevel::kEarlyData)][kRead].set);
+  EXPECT_EQ(server.secrets[idx(EncryptionLevel::kEarlyData)][kRead].bytes,
+            client.secrets[idx(EncryptionLevel::kEarlyData)][kWrite].bytes);
+  EXPECT_FALSE(server.secrets[idx(EncryptionLevel::kEarlyData)][kWrite].set);
+  EXPECT_TRUE(client.tls->resumed());
+}
+
+TEST_F(GnutlsResumptionTest, EarlyDataRejectedByServerWithoutIt) {
+  client_cfg.early_data = true;
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  resume();
+  ASSERT_FALSE(HasFatalFailure());
+  finish();
+  ASSERT_TRUE(client.status.is_ok()) << client.status.reason();
+  ASSERT_TRUE(server.status.is_ok()) << server.status.reason();
+  EXPECT_TRUE(client.tls->resumed());
+  // The client may have offered 0-RTT; the server took none of it.
+  EXPECT_NE(client.tls->early_data_state(), EarlyDataState::kAccepted);
+  EXPECT_FALSE(server.secrets[idx(EncryptionLevel::kEarlyData)][kRead].set);
+  EXPECT_NE(server.tls->early_data_state(), EarlyDataState::kAccepted);
+}
+
+TEST_F(GnutlsResumptionTest, ReplayedClientHelloGetsNoEarlyData) {
+  server_cfg.early_data = true;
+  client_cfg.early_data = true;
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  resume();
+  ASSERT_FALSE(HasFatalFailure());
+  const Buf hello = client.pending[idx(EncryptionLevel::kInitial)];
+  finish();
+  ASSERT_EQ(server.tls->early_data_state(), EarlyDataState::kAccepted);
+  // RFC 8446 §8: the same ClientHello again, to a fresh session of the
+  // same server, is a replay: no 0-RTT this time.
+  restart(server, server_tp());
+  ASSERT_FALSE(HasFatalFailure());
+  server.note(server.tls->provide_data(EncryptionLevel::kInitial, Bytes(hello.data(), hello.size()), server));
+  if (!server.failed()) server.note(server.tls->advance(server));
+  EXPECT_TRUE(server.status.is_ok()) << server.status.reason();
+  EXPECT_FALSE(server.secrets[idx(EncryptionLevel::kEarlyData)][kRead].set);
+  EXPECT_EQ(server.tls->early_data_state(), EarlyDataState::kRejected);
+}
+
+TEST_F(GnutlsResumptionTest, LowerServerParametersRefuseEarlyData) {
+  server_cfg.early_data = true;
+  client_cfg.early_data = true;
+  first_connection();
+  ASSERT_FALSE(HasFatalFailure());
+  // The same server, now with a smaller initial_max_streams_bidi (0x08)
+  // than its tickets were issued under (RFC 9000 §7.4.1).
+  Buf lower = server_tp();
+  ASSERT_EQ(lower[8], 0x08);
+  lower[10] = 0x10;
+  restart(client, client_tp());
+  restart(server, lower);
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(client.tls->set_session(tickets.back().session).is_ok());
+  client.note(client.tls->advance(client));
+  finish();
+  ASSERT_TRUE(client.status.is_ok()) << client.status.reason();
+  ASSERT_TRUE(server.status.is_ok()) << server.status.reason();
+  EXPECT_TRUE(server.tls->resumed());
+  EXPECT_EQ(server.tls->early_data_state(), EarlyDataState::kRejected);
+  EXPECT_EQ(client.tls->early_data_state(), EarlyDataState::kRejected);
 }
 
 }  // namespace

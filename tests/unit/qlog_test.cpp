@@ -886,6 +886,22 @@ TEST_F(QlogTest, CongestionStateUpdated) {
   EXPECT_EQ(recs[3]["data"]["trigger"].str(), "persistent_congestion");
 }
 
+// BBR's modes (draft-ietf-ccwg-bbr §5.3) by name; qlog leaves them open.
+TEST_F(QlogTest, CongestionStateUpdatedNamesBbrModes) {
+  auto w = open();
+  const CcState modes[] = {CcState::kBbrStartup,        CcState::kBbrDrain,        CcState::kBbrProbeBwDown,
+                           CcState::kBbrProbeBwCruise,  CcState::kBbrProbeBwRefill, CcState::kBbrProbeBwUp,
+                           CcState::kBbrProbeRtt};
+  for (size_t i = 1; i < std::size(modes); ++i) {
+    w->congestion_state_updated(kStart, modes[i - 1], modes[i], CongestionTrigger::kNone);
+  }
+  auto recs = records(w);
+  ASSERT_EQ(recs.size(), std::size(modes));
+  EXPECT_EQ(recs[1]["data"]["old"].str(), "startup");
+  const char* names[] = {"drain", "probe_bw_down", "probe_bw_cruise", "probe_bw_refill", "probe_bw_up", "probe_rtt"};
+  for (size_t i = 0; i < std::size(names); ++i) EXPECT_EQ(recs[i + 1]["data"]["new"].str(), names[i]);
+}
+
 TEST_F(QlogTest, PacketLost) {
   auto w = open();
   TracedFrame f;

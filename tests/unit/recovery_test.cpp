@@ -50,7 +50,12 @@ class FakeCc final : public CongestionController {
   void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t bytes_in_flight) override {
     sent.push_back({now, bytes, bytes_in_flight});
   }
-  void on_ack(const CcAck& ack, const RttEstimator&) override { acks.push_back(ack); }
+  void on_ack(const CcAck& ack, const RttEstimator&) override {
+    acks.push_back(ack);
+    // The sample lives only for the call.
+    rates.push_back(ack.rate ? *ack.rate : RateSample());
+  }
+  void on_packet_lost(const CcLoss& l) override { losses.push_back(l); }
   void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) override {
     events.push_back({now, sent_time, ecn});
   }
@@ -66,6 +71,8 @@ class FakeCc final : public CongestionController {
   };
   std::vector<Sent> sent;
   std::vector<CcAck> acks;
+  std::vector<RateSample> rates;
+  std::vector<CcLoss> losses;
   std::vector<CongestionEvent> events;
   std::vector<uint64_t> persistent;
 };
@@ -127,6 +134,50 @@ class RecoveryTest : public ::testing::Test {
   Fates fates;
   std::unique_ptr<Recovery> rec;
 };
+
+// Recovery stamps each packet for delivery rate estimation
+// (draft-ietf-ccwg-bbr §4.1.2), hands the controller each lost packet
+// before the congestion event, and a rate sample with each ACK.
+TEST_F(RecoveryTest, FeedsDeliveryRateAndLossDetailToTheController) {
+  start(true);
+  for (uint64_t pn = 0; pn < 5; ++pn) ASSERT_TRUE(send(kApp, pn, pn * 1'000).is_ok());
+  ASSERT_TRUE(ack1(kApp, 3, 100'000).is_ok());  // pn 0 lost by packet threshold
+  ASSERT_EQ(cc.losses.size(), 1u);
+  const CcLoss& l = cc.losses[0];
+  EXPECT_EQ(l.now, 100'000u);
+  EXPECT_EQ(l.bytes, 1'000u);
+  EXPECT_EQ(l.tx_in_flight, 1'000u);     // the first packet of the flight
+  EXPECT_EQ(l.lost_since_sent, 1'000u);  // itself
+  EXPECT_FALSE(l.is_app_limited);
+  EXPECT_EQ(l.bytes_in_flight, 3'000u);  // pn 1, 2, 4
+  ASSERT_EQ(cc.events.size(), 1u);
+  ASSERT_EQ(cc.acks.size(), 1u);
+  ASSERT_NE(cc.acks[0].rate, nullptr);
+  const RateSample& rs = cc.rates[0];
+  EXPECT_TRUE(rs.valid);
+  // pn 3: sent at 3 ms into a flight begun at 0, acked at 100 ms.
+  EXPECT_EQ(rs.prior_delivered, 0u);
+  EXPECT_EQ(rs.send_elapsed, 3'000u);
+  EXPECT_EQ(rs.ack_elapsed, 100'000u);
+  EXPECT_EQ(rs.delivered, 1'000u);
+  EXPECT_EQ(rs.delivery_rate, 10'000u);  // 1000 bytes / 0.1 s
+  EXPECT_EQ(rs.tx_in_flight, 4'000u);
+  EXPECT_EQ(rs.lost, 1'000u);
+  EXPECT_EQ(rs.newly_lost, 1'000u);
+  EXPECT_EQ(rs.newly_acked, 1'000u);
+  EXPECT_EQ(rs.rtt, 97'000u);
+  EXPECT_EQ(rs.conn_delivered, 1'000u);
+  // Nothing to send with room left: the next packets are app-limited until
+  // the current flight (3000 bytes) is delivered.
+  rec->mark_app_limited();
+  EXPECT_TRUE(rec->delivery_rate().app_limited());
+  ASSERT_TRUE(send(kApp, 5, 101'000).is_ok());
+  ASSERT_TRUE(ack(kApp, {{4, 5}}, 200'000).is_ok());
+  ASSERT_EQ(cc.rates.size(), 2u);
+  EXPECT_TRUE(cc.rates[1].is_app_limited);
+  EXPECT_EQ(cc.rates[1].prior_delivered, 1'000u);
+  EXPECT_EQ(rec->delivery_rate().delivered(), 3'000u);
+}
 
 TEST_F(RecoveryTest, PacketThresholdLossThenLossTimer) {
   start(true);

@@ -167,6 +167,27 @@ TEST(StreamManager, ClientIdsAndPeerBidiLocalCredit) {
   EXPECT_EQ(f.m.find(1)->send_flow().limit(), 5000u);
 }
 
+// RFC 9000 §7.4.1: 0-RTT rejected, the server's new parameters replace the
+// remembered ones even where lower, as long as what was used fits.
+TEST(StreamManager, ResetPeerParamsLowersLimitsThatStillFit) {
+  Fixture f(Role::kClient);
+  f.m.set_peer_params(peer_params(4, 4, 5000));
+  auto a = f.m.open(StreamDir::kBidi);
+  ASSERT_TRUE(a.is_ok());
+  SendFlow conn(kBig);
+  (*a)->on_stream_sent(0, 0, false, conn);
+  ASSERT_TRUE((*a)->write(Bytes(reinterpret_cast<const uint8_t*>("hello"), 5)).is_ok());
+  (*a)->on_stream_sent(0, 5, false, conn);
+  ASSERT_TRUE(f.m.reset_peer_params(peer_params(1, 0, 100)).is_ok());
+  EXPECT_EQ(f.m.local_streams(StreamDir::kBidi).limit(), 1u);
+  EXPECT_EQ((*a)->send_flow().limit(), 101u);  // bidi_remote covers ours
+  EXPECT_FALSE(f.m.open(StreamDir::kBidi).is_ok());
+  // Less credit than the stream already used: refused.
+  EXPECT_EQ(f.m.reset_peer_params(peer_params(1, 0, 2)).code(), ErrorCode::kLimitExceeded);
+  // Fewer streams than opened: refused.
+  EXPECT_EQ(f.m.reset_peer_params(peer_params(0, 0, 100)).code(), ErrorCode::kLimitExceeded);
+}
+
 TEST(StreamManager, LostStreamsBlockedIsRepeatedAtTheSameLimitOnly) {
   Fixture f;
   EXPECT_FALSE(f.m.open(StreamDir::kUni).is_ok());
