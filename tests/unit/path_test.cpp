@@ -208,6 +208,7 @@ TEST_F(ConnPathTest, AddressChangeResetsCongestionState) {
   ASSERT_EQ(server_.conn->path().peer, outside);
   EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), kInitialRttUs);
   EXPECT_EQ(server_.conn->recovery().rtt().min_rtt(), 0u);
+  EXPECT_EQ(server_.conn->recovery().pto_count(), 0u);
   run_until([&] { return server_.conn->paths().active().validated; }, now_ + kSec);
   EXPECT_TRUE(server_.conn->paths().active().validated);
   run_for(300 * kMs);
