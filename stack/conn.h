@@ -15,7 +15,7 @@
 // (packets and datagrams out), conn_trace.cpp (what the optional Tracer
 // hears); pnspace.h holds the state of each packet number space.
 //
-// Paths and connection migration (RFC 9000 §8.2, §9) are in conn_path.cpp
+// Paths and connection migration (RFC 9000 §8.2, §9) are in conn_migration.cpp
 // and path.h: a host that passes each datagram's path (DatagramInfo::path)
 // and sends each datagram on the path write_datagram() names gets path
 // validation, NAT rebinding and peer migration (server), and active
@@ -41,11 +41,13 @@
 #include "datagram_queue.h"
 #include "early_data.h"
 #include "ecn.h"
+#include "ecn_validation.h"
 #include "frame.h"
 #include "keys.h"
 #include "packet.h"
 #include "pacer.h"
 #include "path.h"
+#include "pmtud.h"
 #include "pnspace.h"
 #include "random.h"
 #include "recovery.h"
@@ -133,8 +135,18 @@ struct ConnectionConfig {
   // addressed to us carry one of this length (§17.3).
   size_t cid_len = 8;
   // Largest UDP payload we send; RFC 9000 §14: at least 1200, and never
-  // above the peer's max_udp_payload_size.
+  // above the peer's max_udp_payload_size. With `pmtud` the upper bound
+  // of the path MTU search, which starts at 1200 (pmtud.h).
   uint64_t max_datagram_size = 1200;
+  // DPLPMTUD (RFC 8899, RFC 9000 §14.3) once the handshake is confirmed,
+  // and its PMTU_RAISE_TIMER (RFC 8899 §5.1.1).
+  bool pmtud = false;
+  uint64_t pmtu_raise_interval_us = Pmtud::kDefaultRaiseIntervalUs;
+  // ECN (RFC 9000 §13.4): mark our packets ECT(0) while the path and the
+  // peer pass validation; the host must then send each datagram with the
+  // codepoint datagram_ecn() gives (and report received ones in
+  // DatagramInfo, which is counted either way).
+  bool ecn = false;
   CcAlgorithm cc = CcAlgorithm::kCubic;
   CryptoLimits crypto;
   // Receive windows grow by auto-tuning (RecvFlow) from the transport
@@ -225,11 +237,14 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Writes the next datagram to send into `out` (room for at least
   // kMinInitialDatagram bytes is needed during the handshake) and returns
   // its length; 0 when there is nothing to send now. Call until it
-  // returns 0.
+  // returns 0. A DPLPMTUD probe goes only into an `out` large enough.
   size_t write_datagram(MutBytes out, uint64_t now) { return write_datagram(out, now, nullptr); }
   // The same, and the path the datagram must go on (RFC 9000 §8.2.2,
   // §9: probes go on the path they probe, the rest on the active path).
   size_t write_datagram(MutBytes out, uint64_t now, Path* path);
+  // The ECN codepoint to send the datagram write_datagram() just wrote
+  // with (RFC 9000 §13.4.2); kNotEct unless ConnectionConfig::ecn.
+  Ecn datagram_ecn() const { return datagram_ecn_; }
 
   // When on_timeout() must be called next; kNever if no timer is armed.
   uint64_t next_timeout() const;
@@ -240,6 +255,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Immediate close with an application error code (RFC 9000 §10.2).
   // `reason` must be a static string.
   void close(uint64_t app_error, const char* reason, uint64_t now);
+
+  // For a host whose TLS runs asynchronously (quic.ko's handshake in a
+  // userspace process): TLS has queued events since the connection last
+  // called it; runs advance() now (conn_async_tls.cpp). Then call
+  // write_datagram().
+  void advance_tls(uint64_t now);
 
   // ---- Streams (RFC 9000 §2-§4). These may be called from inside events
   // (receive_datagram, write_datagram and on_timeout may not).
@@ -311,7 +332,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
   // while the peer has given no spare one or retirements are backed up.
   Status change_peer_cid();
-  // ---- Paths (conn_path.cpp). The path datagrams go on now.
+  // ---- Paths (conn_migration.cpp). The path datagrams go on now.
   const Path& path() const { return paths_.active().path; }
   const Paths& paths() const { return paths_; }
   // Client (RFC 9000 §9.2, §9.5): probes `path` (a new local address, or
@@ -329,6 +350,11 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   const LocalCids& local_cids() const { return local_cids_; }
   const PeerCids& peer_cids() const { return peer_cids_; }
   const PacketNumberSpace& space(PnSpace s) const { return spaces_[idx(s)]; }
+  // ECN validation (RFC 9000 §13.4.2) and the path MTU search (RFC 8899).
+  const EcnValidator& ecn() const { return ecn_; }
+  const Pmtud& pmtud() const { return pmtud_; }
+  // The largest datagram ordinary packets use now (the PLPMTU with pmtud).
+  uint64_t max_datagram_size() const { return max_datagram_size_; }
   // UDP payload bytes received and sent in total.
   uint64_t bytes_received() const { return bytes_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
@@ -406,6 +432,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_packet_discarded(const SentPacket& p) override;
   // Requeues what a lost (or, 0-RTT rejected, abandoned) packet carried.
   void requeue_items(const SentPacket& p);
+  bool on_ecn_feedback(const AckEcnFeedback& f) override;
 
   // ---- Life cycle (conn.cpp)
   // Our transport parameters, CIDs filled in, handed to TLS.
@@ -485,7 +512,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
   Status on_stream_frame(const Frame& f);
 
-  // ---- Paths (conn_path.cpp)
+  // ---- Paths (conn_migration.cpp)
   // Before decryption: a short header from an unknown path may be dropped
   // (a client's, §9; disable_active_migration, §9).
   Status check_packet_path(const PacketHeader& h);
@@ -520,7 +547,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // A datagram with PATH_RESPONSE / PATH_CHALLENGE for a path other than
   // the active one, if one is due; its path in `*path`.
   size_t write_path_probe(MutBytes out, uint64_t now, Path* path);
-  void trace_path(TracePathEvent e, const Path& p);
+  void trace_migration(TracePathEvent e, const Path& p);
 
   // ---- Sending (conn_send.cpp)
   // Whether space `s` has something for a packet at `now`: an ACK due, a
@@ -558,6 +585,14 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   Result<size_t> seal_packet(PacketDraft& d, size_t min_end);
   // The most bytes the next datagram may have (§14, §8.1).
   size_t send_limit() const;
+  // The size of the DPLPMTUD probe to send now into `room` bytes, 0 for
+  // none (conn_path.cpp).
+  uint64_t mtu_probe_size(size_t room, uint64_t now) const;
+  // After the search moved: ordinary packets and the congestion controller
+  // use the new PLPMTU (conn_path.cpp).
+  void apply_plpmtu();
+  // ecn_state_updated / mtu_updated when they changed (conn_path.cpp).
+  void trace_path();
 
   // ---- Configuration and host services
   Allocator& alloc_;
@@ -575,6 +610,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   uint64_t max_datagram_size_;
 
   // ---- Components. cc_ before recovery_, which holds a reference to it.
+  EcnValidator ecn_;
+  Pmtud pmtud_;
+  Ecn datagram_ecn_ = Ecn::kNotEct;
   CcHolder cc_;
   Recovery recovery_;
   Pacer pacer_;
@@ -588,7 +626,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   DatagramQueue datagrams_;
   // The stream the next packet's STREAM data starts with (round robin).
   uint64_t next_stream_ = 0;
-  // ---- Paths (§8.2, §9; conn_path.cpp)
+  // ---- Paths (§8.2, §9; conn_migration.cpp)
   Paths paths_;
   size_t rx_path_ = Paths::kNone;    // the received datagram's path entry
   const Path* rx_addr_ = nullptr;    // and its addresses (nullptr: active)
@@ -664,6 +702,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   TraceConnectionState trace_state_ = TraceConnectionState::kAttempted;
   TracedMetrics traced_metrics_;
   CcState traced_cc_state_ = cc_->state();
+  EcnState traced_ecn_state_;
+  uint64_t traced_mtu_;
+  Pmtud::State traced_pmtud_state_;
   DropReason drop_reason_ = DropReason::kUnexpectedPacket;
   TracedFrame trace_frames_[kMaxTracedFrames];
 };

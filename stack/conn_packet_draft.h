@@ -1,5 +1,5 @@
 // Connection::PacketDraft: a packet being written, shared by the files that
-// write packets (conn_send.cpp, conn_path.cpp). Internal to the connection.
+// write packets (conn_send.cpp, conn_migration.cpp). Internal to the connection.
 #pragma once
 
 #include "conn.h"

@@ -282,6 +282,7 @@ Transmit Endpoint::write_datagram(MutBytes out, uint64_t now) {
     if (n) {
       ready_.push_back(c);
       t.size = n;
+      t.ecn = c->conn_.datagram_ecn();
     }
     after_call(*c, false);
     if (n) return t;

@@ -36,7 +36,7 @@
 //
 // Connection migration (§9): a datagram is handed to its connection with
 // the path it came on, and each connection says on which path its datagrams
-// go (conn_path.cpp decides).
+// go (conn_migration.cpp decides).
 //
 // Not yet here: Retry and address validation tokens (§8.1.2), client
 // connections.
@@ -168,10 +168,12 @@ struct EndpointStats {
 };
 
 // A datagram to send: `size` bytes of the caller's buffer, to go on `path`
-// (size 0: nothing to send).
+// with the ECN codepoint `ecn` in its IP header (RFC 9000 §13.4; stateless
+// replies are not marked) (size 0: nothing to send).
 struct Transmit {
   size_t size = 0;
   Path path;
+  Ecn ecn = Ecn::kNotEct;
 };
 
 // --- Connections ------------------------------------------------------------

@@ -4,7 +4,7 @@
 // path it uses or probes: whether it is validated, the bytes it may still
 // send there before validation (§8, §9.3: three times what it received),
 // the PATH_CHALLENGE data it awaits an answer for and the PATH_RESPONSE it
-// owes. The connection decides what a path change means (conn_path.cpp);
+// owes. The connection decides what a path change means (conn_migration.cpp);
 // this file only keeps the books.
 #pragma once
 

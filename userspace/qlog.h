@@ -89,6 +89,8 @@ class QlogWriter final : public Tracer {
   // connectivity:migration_state_updated (quic-events, later drafts): the
   // state, and the path's addresses when they are socket addresses.
   void path_updated(uint64_t now, TracePathEvent e, const Path& p) override;
+  void ecn_state_updated(uint64_t now, EcnState old_state, EcnState new_state) override;
+  void mtu_updated(uint64_t now, uint64_t old_mtu, uint64_t new_mtu, bool done) override;
 
  private:
   class Record;

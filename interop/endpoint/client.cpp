@@ -544,7 +544,12 @@ void Client::send() {
   // The sockets are connected: the default Destination is the server.
   int blocked = -1;
   SysStatus st = sockets_.send(
-      [this](MutBytes room, Path* path) { return conn_->write_datagram(room, now_us(), path); }, &blocked);
+      [this](MutBytes room, Path* path, Ecn* ecn) {
+        const size_t n = conn_->write_datagram(room, now_us(), path);
+        *ecn = conn_->datagram_ecn();
+        return n;
+      },
+      &blocked);
   if (st.would_block()) {
     // The socket buffer is full; what the connection wrote waits in the
     // sender until the socket takes it.

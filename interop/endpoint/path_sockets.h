@@ -52,9 +52,10 @@ class PathSockets {
   // `fallback` if none.
   size_t find(const SocketAddress& a, size_t fallback = 0) const;
 
-  // Calls write(MutBytes room, Path* path) -> size_t until it returns 0
-  // and sends each datagram on the socket of path->local, to path->peer
-  // (a connected socket: to its peer); consecutive datagrams of one socket
+  // Calls write(MutBytes room, Path* path, Ecn* ecn) -> size_t until it
+  // returns 0 and sends each datagram on the socket of path->local, to
+  // path->peer (a connected socket: to its peer), with the ECN codepoint
+  // *ecn (RFC 9000 §13.4); consecutive datagrams of one socket
   // share batches. ok, or the would_block() of a full socket, whose fd is
   // then in *blocked_fd (the datagram waits in its sender).
   template <typename Write>
@@ -80,9 +81,11 @@ class PathSockets {
           return n;
         }
         Path path;
-        const size_t n = write(room, &path);
+        Ecn ecn = Ecn::kNotEct;
+        const size_t n = write(room, &path, &ecn);
         if (n == 0) return 0;
         DatagramSender::Destination d;
+        d.ecn = ecn;
         const size_t target = find(socket_address(path.local), current);
         if (!sockets_[target]->connected) {
           d.peer = socket_address(path.peer);

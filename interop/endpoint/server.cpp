@@ -188,9 +188,10 @@ void Server::after_event() {
 void Server::send() {
   int blocked = -1;
   SysStatus st = sockets_.send(
-      [this](MutBytes room, Path* path) {
+      [this](MutBytes room, Path* path, Ecn* ecn) {
         const Transmit t = endpoint_->write_datagram(room, now_us());
         *path = t.path;
+        *ecn = t.ecn;
         return t.size;
       },
       &blocked);

@@ -10,7 +10,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
-#include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 
 #include <chrono>
 #include <ctime>
@@ -29,27 +29,18 @@ struct Timing
 static Timing
 RunOnce(const std::string& factory, double seconds, const std::string& rate, const std::string& delay)
 {
-    NodeContainer nodes;
-    nodes.Create(2);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue(rate));
-    p2p.SetChannelAttribute("Delay", StringValue(delay));
-    NetDeviceContainer devices = p2p.Install(nodes);
-    InternetStackHelper internet;
-    internet.Install(nodes);
-    QuicHelper quic;
-    quic.Install(nodes);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
+    QuicLinkHelper::Params lp;
+    lp.rate = rate;
+    lp.delay = delay;
+    QuicLinkHelper link(lp);
 
     const uint16_t port = 4433;
-    BulkSendHelper bulk(factory, InetSocketAddress(ifaces.GetAddress(1), port));
+    BulkSendHelper bulk(factory, InetSocketAddress(link.ServerAddress(), port));
     bulk.SetAttribute("MaxBytes", UintegerValue(0));
     bulk.SetAttribute("SendSize", UintegerValue(1448 * 10));
-    bulk.Install(nodes.Get(0)).Start(Seconds(0));
+    bulk.Install(link.Client()).Start(Seconds(0));
     PacketSinkHelper sinkHelper(factory, InetSocketAddress(Ipv4Address::GetAny(), port));
-    ApplicationContainer sink = sinkHelper.Install(nodes.Get(1));
+    ApplicationContainer sink = sinkHelper.Install(link.Server());
     sink.Start(Seconds(0));
 
     Simulator::Stop(Seconds(seconds));

@@ -9,7 +9,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
-#include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 
 #include <iostream>
 
@@ -57,35 +57,26 @@ main(int argc, char* argv[])
     Config::SetDefault("ns3::QuicSocket::CongestionControl", StringValue(cc));
     Config::SetDefault("ns3::QuicSocket::QlogDir", StringValue(qlog));
 
-    NodeContainer nodes;
-    nodes.Create(2);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue(rate));
-    p2p.SetChannelAttribute("Delay", StringValue(delay));
-    NetDeviceContainer devices = p2p.Install(nodes);
-    InternetStackHelper internet;
-    internet.Install(nodes);
-    QuicHelper quic;
-    quic.Install(nodes);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
+    QuicLinkHelper::Params lp;
+    lp.rate = rate;
+    lp.delay = delay;
+    QuicLinkHelper link(lp);
 
     const uint16_t port = 4433;
-    BulkSendHelper bulk(protocol, InetSocketAddress(ifaces.GetAddress(1), port));
+    BulkSendHelper bulk(protocol, InetSocketAddress(link.ServerAddress(), port));
     bulk.SetAttribute("MaxBytes", UintegerValue(maxBytes));
     for (uint32_t i = 0; i < flows; ++i)
     {
-        ApplicationContainer source = bulk.Install(nodes.Get(0));
+        ApplicationContainer source = bulk.Install(link.Client());
         source.Start(Seconds(0.1 + 0.01 * i));
     }
     PacketSinkHelper sinkHelper(protocol, InetSocketAddress(Ipv4Address::GetAny(), port));
-    ApplicationContainer sink = sinkHelper.Install(nodes.Get(1));
+    ApplicationContainer sink = sinkHelper.Install(link.Server());
     sink.Start(Seconds(0));
 
     if (pcap)
     {
-        p2p.EnablePcapAll("quic-bulk-send");
+        link.Link().EnablePcapAll("quic-bulk-send");
     }
     if (cwnd)
     {

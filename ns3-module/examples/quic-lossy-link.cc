@@ -8,7 +8,7 @@
 #include "ns3/internet-module.h"
 #include "ns3/network-module.h"
 #include "ns3/point-to-point-module.h"
-#include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 
 #include <iostream>
 
@@ -65,34 +65,18 @@ main(int argc, char* argv[])
     cmd.Parse(argc, argv);
     Config::SetDefault("ns3::QuicSocket::CongestionControl", StringValue(cc));
 
-    NodeContainer nodes;
-    nodes.Create(2);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue(rate));
-    p2p.SetChannelAttribute("Delay", StringValue(delay));
-    NetDeviceContainer devices = p2p.Install(nodes);
-    for (uint32_t i = 0; i < 2; ++i)
-    {
-        Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
-        em->SetAttribute("ErrorRate", DoubleValue(loss));
-        em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
-        em->AssignStreams(10 + i);
-        devices.Get(i)->SetAttribute("ReceiveErrorModel", PointerValue(em));
-    }
-    InternetStackHelper internet;
-    internet.Install(nodes);
-    QuicHelper quic;
-    quic.Install(nodes);
-    QuicHelper::AssignStreams(nodes, 100);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
+    QuicLinkHelper::Params lp;
+    lp.rate = rate;
+    lp.delay = delay;
+    lp.lossToServer = loss;
+    lp.lossToClient = loss;
+    QuicLinkHelper link(lp);
 
-    BulkSendHelper bulk("ns3::QuicSocketFactory", InetSocketAddress(ifaces.GetAddress(1), 4433));
+    BulkSendHelper bulk("ns3::QuicSocketFactory", InetSocketAddress(link.ServerAddress(), 4433));
     bulk.SetAttribute("MaxBytes", UintegerValue(bytes));
-    bulk.Install(nodes.Get(0)).Start(Seconds(0.1));
+    bulk.Install(link.Client()).Start(Seconds(0.1));
     PacketSinkHelper sinkHelper("ns3::QuicSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), 4433));
-    ApplicationContainer sink = sinkHelper.Install(nodes.Get(1));
+    ApplicationContainer sink = sinkHelper.Install(link.Server());
     Simulator::Schedule(Seconds(0.1) + NanoSeconds(1), &Connect);
     Simulator::Stop(Seconds(120));
     Simulator::Run();

@@ -6,9 +6,14 @@
 #include "quic-socket.h"
 
 #include "gnutls_crypto.h"
+#include "gnutls_tls.h"
 #include "malloc_allocator.h"
 
+#include "ns3/inet-socket-address.h"
 #include "ns3/object-vector.h"
+
+#include <map>
+#include <sstream>
 
 #include <algorithm>
 
@@ -38,7 +43,32 @@ struct QuicL4Protocol::Services
     quicbed::GnutlsCrypto gnutls;
     QuicNullCipherCrypto nullCipher;
     QuicRngRandom random;
+    std::map<std::string, quicbed::SessionTicket> tickets;
 };
+
+namespace
+{
+std::string
+TicketKey(const Address& a)
+{
+    std::ostringstream os;
+    os << InetSocketAddress::ConvertFrom(a).GetIpv4() << ":" << InetSocketAddress::ConvertFrom(a).GetPort();
+    return os.str();
+}
+} // namespace
+
+void
+QuicL4Protocol::StoreTicket(const Address& server, const quicbed::SessionTicket& ticket)
+{
+    m_services->tickets[TicketKey(server)] = ticket;
+}
+
+const quicbed::SessionTicket*
+QuicL4Protocol::FindTicket(const Address& server) const
+{
+    auto it = m_services->tickets.find(TicketKey(server));
+    return it == m_services->tickets.end() ? nullptr : &it->second;
+}
 
 QuicL4Protocol::QuicL4Protocol()
     : m_services(std::make_unique<Services>())

@@ -20,6 +20,7 @@ namespace quicbed
 {
 class Allocator;
 class CryptoBackend;
+struct SessionTicket;
 } // namespace quicbed
 
 namespace ns3
@@ -58,6 +59,10 @@ class QuicL4Protocol : public Object
     quicbed::Allocator& Allocator();
     QuicRngRandom& Random();
     quicbed::CryptoBackend& Crypto(bool nullCipher);
+    // The node's session tickets (RFC 8446 §4.6.1), the latest per server
+    // address: what a client with ZeroRtt resumes, sending 0-RTT data.
+    void StoreTicket(const Address& server, const quicbed::SessionTicket& ticket);
+    const quicbed::SessionTicket* FindTicket(const Address& server) const;
 
   protected:
     void DoDispose() override;

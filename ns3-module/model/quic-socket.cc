@@ -95,7 +95,7 @@ QuicSocket::GetTypeId()
             .SetGroupName("Quic")
             .AddConstructor<QuicSocket>()
             .AddAttribute("CongestionControl",
-                          "Congestion control algorithm (NewReno, Cubic, Bbr).",
+                          "Congestion control algorithm: NewReno, Cubic (RFC 9438, HyStart++) or Bbr (BBRv2-style, stack/cc/bbr).",
                           EnumValue(CUBIC),
                           MakeEnumAccessor(&QuicSocket::m_ccAlgorithm),
                           MakeEnumChecker(NEW_RENO, "NewReno", CUBIC, "Cubic", BBR, "Bbr"))
@@ -165,7 +165,8 @@ QuicSocket::GetTypeId()
                           MakeBooleanAccessor(&QuicSocket::m_pacing),
                           MakeBooleanChecker())
             .AddAttribute("ZeroRtt",
-                          "Resume with 0-RTT data (RFC 9001 §4.6).",
+                          "0-RTT (RFC 9001 §4.6): a server accepts it; a client resumes the node's last "
+                          "session ticket from the same server and sends its first data in 0-RTT packets.",
                           BooleanValue(false),
                           MakeBooleanAccessor(&QuicSocket::m_zeroRtt),
                           MakeBooleanChecker())
@@ -261,13 +262,16 @@ QuicSocket::DoDispose()
 {
     m_timer.Cancel();
     m_flushEvent.Cancel();
-    // The engine goes before the services it uses (TLS, tracer).
+    // The engine goes before the services it uses (TLS, tracer). An
+    // accepted connection still in its listener's endpoint is the
+    // listener's to free, with its TLS session and tracer (destroy()).
     m_listener.reset();
     m_conn.reset();
-    m_tls.reset();
-    m_tracer.reset();
-    m_econn = nullptr;
-    m_parent = nullptr;
+    if (!m_econn)
+    {
+        m_tls.reset();
+        m_tracer.reset();
+    }
     if (m_udp)
     {
         m_udp->SetRecvCallback(MakeNullCallback<void, Ptr<Socket>>());
@@ -303,12 +307,8 @@ QuicSocket::MakeConfig(quicbed::Role role) const
         c.cc = quicbed::CcAlgorithm::kCubic;
         break;
     case BBR:
-        NS_FATAL_ERROR("QuicSocket CongestionControl=Bbr: this build of the core has no BBR "
-                       "(stack/cc/bbr); use NewReno or Cubic");
-    }
-    if (m_zeroRtt)
-    {
-        NS_FATAL_ERROR("QuicSocket ZeroRtt=true: this build of the core has no 0-RTT yet");
+        c.cc = quicbed::CcAlgorithm::kBbr;
+        break;
     }
     if (!m_pacing)
     {
@@ -353,9 +353,27 @@ QuicSocket::CryptoBackend() const
 }
 
 std::unique_ptr<quicbed::GnutlsTls>
-QuicSocket::NewTls(quicbed::Role role) const
+QuicSocket::NewTls(quicbed::Role role)
 {
-    auto tls = QuicTlsCredentials::Get().Context(role, m_keyLogFile).new_session();
+    QuicTlsCredentials& credentials = QuicTlsCredentials::Get();
+    const quicbed::GnutlsTlsContext* ctx = &credentials.Context(role, m_keyLogFile, m_zeroRtt);
+    if (role == quicbed::Role::kClient && m_zeroRtt)
+    {
+        // A context of its own, whose ticket callback knows this socket's
+        // server: the node keeps the ticket for the next connection.
+        quicbed::GnutlsTlsConfig config = credentials.Config(role, m_keyLogFile, true);
+        Ptr<QuicL4Protocol> l4 = m_l4;
+        const InetSocketAddress server = m_peer;
+        config.on_session_ticket = [l4, server](const quicbed::SessionTicket& t) { l4->StoreTicket(server, t); };
+        auto own = quicbed::GnutlsTlsContext::create(config);
+        if (!own.is_ok())
+        {
+            NS_FATAL_ERROR("QUIC TLS context: " << own.status().reason());
+        }
+        m_ownTlsContext = std::move(own).value();
+        ctx = m_ownTlsContext.get();
+    }
+    auto tls = ctx->new_session();
     if (!tls.is_ok())
     {
         NS_FATAL_ERROR("QUIC TLS session: " << tls.status().reason());
@@ -373,25 +391,15 @@ Ptr<QuicSocket>
 QuicSocket::Fork() const
 {
     Ptr<QuicSocket> s = CreateObject<QuicSocket>();
-    s->m_ccAlgorithm = m_ccAlgorithm;
-    s->m_initialWindow = m_initialWindow;
-    s->m_maxDatagramSize = m_maxDatagramSize;
-    s->m_initialMaxData = m_initialMaxData;
-    s->m_initialMaxStreamData = m_initialMaxStreamData;
-    s->m_maxStreamWindow = m_maxStreamWindow;
-    s->m_maxConnectionWindow = m_maxConnectionWindow;
-    s->m_sndBufSize = m_sndBufSize;
-    s->m_maxStreamsBidi = m_maxStreamsBidi;
-    s->m_maxStreamsUni = m_maxStreamsUni;
-    s->m_idleTimeout = m_idleTimeout;
-    s->m_ecn = m_ecn;
-    s->m_pacing = m_pacing;
-    s->m_zeroRtt = m_zeroRtt;
-    s->m_version = m_version;
-    s->m_cryptoMode = m_cryptoMode;
-    s->m_qlogDir = m_qlogDir;
-    s->m_keyLogFile = m_keyLogFile;
-    s->m_maxDatagramFrameSize = m_maxDatagramFrameSize;
+    // Every attribute of the listening socket, as TCP's forks have.
+    const TypeId tid = GetTypeId();
+    for (uint32_t i = 0; i < tid.GetAttributeN(); ++i)
+    {
+        const TypeId::AttributeInformation info = tid.GetAttribute(i);
+        Ptr<AttributeValue> v = info.checker->Create();
+        GetAttribute(info.name, *v);
+        s->SetAttribute(info.name, *v);
+    }
     s->m_l4 = m_l4;
     s->m_role = ACCEPTED;
     s->m_local = m_local;
@@ -457,10 +465,6 @@ QuicSocket::BindUdp(const Address& address)
         m_errno = m_udp->GetErrno();
         m_udp = nullptr;
         return -1;
-    }
-    if (m_ecn)
-    {
-        m_udp->SetIpTos(0x02); // ECT(0), RFC 9000 §13.4.1
     }
     m_udp->SetIpRecvTos(true);
     // A congestion window's worth of datagrams may come in between two
@@ -535,6 +539,10 @@ QuicSocket::Connect(const Address& address)
     m_tracer = NewTracer(quicbed::Role::kClient, nullptr);
     m_tls = NewTls(quicbed::Role::kClient);
     quicbed::ConnectionConfig config = MakeConfig(quicbed::Role::kClient);
+    if (m_zeroRtt)
+    {
+        Resume(config);
+    }
     config.tls = m_tls.get();
     config.events = m_events.get();
     config.tracer = m_tracer.get();
@@ -545,9 +553,35 @@ QuicSocket::Connect(const Address& address)
         NS_FATAL_ERROR("QuicSocket: connection setup failed: " << s.reason());
     }
     m_l4->AddSocket(this);
-    // The ClientHello goes out at once (from Connect()'s caller's event).
-    Flush();
+    // The ClientHello goes out now, once Connect()'s caller has set its
+    // callbacks (BulkSend sets them after Connect()): 0-RTT reports the
+    // connection usable at once.
+    RequestFlush();
     return 0;
+}
+
+void
+QuicSocket::Resume(quicbed::ConnectionConfig& config)
+{
+    const quicbed::SessionTicket* t = m_l4->FindTicket(m_peer);
+    if (!t)
+    {
+        return; // the first connection to this server: a full handshake
+    }
+    auto tp = quicbed::TransportParameters::parse(quicbed::Bytes(t->transport_params.data(), t->transport_params.size()),
+                                                  quicbed::Role::kServer);
+    if (!tp.is_ok() || !m_tls->set_session(t->session).is_ok())
+    {
+        NS_LOG_WARN("QuicSocket: the stored session cannot be resumed; full handshake");
+        return;
+    }
+    // RFC 9001 §4.6.1: 0-RTT only under a ticket that allows it, within
+    // the transport parameters the server had (RFC 9000 §7.4.1).
+    if (t->allows_zero_rtt())
+    {
+        m_zeroRttParams = std::make_unique<quicbed::TransportParameters>(tp.value());
+        config.zero_rtt_params = m_zeroRttParams.get();
+    }
 }
 
 int
@@ -655,6 +689,14 @@ QuicSocket::InfoOf(Ptr<Packet> p) const
 void
 QuicSocket::SendUdp(Ptr<Packet> p, const Address& to)
 {
+    if (m_ecn)
+    {
+        // ECT(0) on every datagram (RFC 9000 §13.4.1); the IP layer copies
+        // the tag into the header's ECN field.
+        SocketIpTosTag tos;
+        tos.SetTos(0x02);
+        p->ReplacePacketTag(tos);
+    }
     m_udp->SendTo(p, 0, to);
 }
 
@@ -757,6 +799,13 @@ void
 QuicSocket::DeliverEvents()
 {
     Ptr<QuicSocket> self = this; // an application callback may close us
+    if (m_role == CLIENT && !m_handshakeDone && !m_earlyReported && m_conn && m_conn->zero_rtt_writable())
+    {
+        // RFC 9001 §4.6: data written now goes in 0-RTT packets.
+        m_earlyReported = true;
+        NotifyConnectionSucceeded();
+        NotifySend(GetTxAvailable());
+    }
     if (m_handshakeDone && !m_handshakeReported)
     {
         m_handshakeReported = true;
@@ -764,15 +813,18 @@ QuicSocket::DeliverEvents()
         if (m_role == CLIENT)
         {
             WritePending();
-            NotifyConnectionSucceeded();
-            NotifySend(GetTxAvailable());
+            if (!m_earlyReported)
+            {
+                NotifyConnectionSucceeded();
+                NotifySend(GetTxAvailable());
+            }
         }
         else if (m_parent)
         {
             m_parent->NotifyNewConnectionCreated(this, m_peer);
         }
     }
-    if (!m_readable.empty() && m_handshakeReported)
+    if (!m_readable.empty() && (m_handshakeReported || m_earlyReported))
     {
         std::set<uint64_t> readable;
         readable.swap(m_readable);
@@ -892,7 +944,7 @@ void
 QuicSocket::WritePending()
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         return;
     }
@@ -1008,7 +1060,7 @@ QuicSocket::Close()
     {
         return 0;
     }
-    if (!m_handshakeDone)
+    if (!c->streams_usable())
     {
         c->close(0, "closed before the handshake completed", NowUs());
         RequestFlush();
@@ -1049,7 +1101,7 @@ int64_t
 QuicSocket::OpenStream(bool bidirectional)
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         m_errno = ERROR_NOTCONN;
         return -1;
@@ -1068,7 +1120,7 @@ int
 QuicSocket::SendOnStream(uint64_t streamId, Ptr<Packet> p, bool fin)
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         m_errno = ERROR_NOTCONN;
         return -1;
@@ -1119,7 +1171,7 @@ int
 QuicSocket::SendDatagram(Ptr<Packet> p)
 {
     quicbed::Connection* c = Conn();
-    if (!c || !m_handshakeDone || m_closed)
+    if (!c || !c->streams_usable() || m_closed)
     {
         m_errno = ERROR_NOTCONN;
         return -1;

@@ -50,7 +50,9 @@ class ConnectionEvents;
 class CryptoBackend;
 class EndpointConnection;
 class GnutlsTls;
+class GnutlsTlsContext;
 struct ConnectionConfig;
+struct TransportParameters;
 struct ConnectionId;
 struct DatagramInfo;
 enum class Role : uint8_t;
@@ -168,7 +170,10 @@ class QuicSocket : public Socket
     // ---- Configuration
     quicbed::ConnectionConfig MakeConfig(quicbed::Role role) const;
     quicbed::CryptoBackend& CryptoBackend() const;
-    std::unique_ptr<quicbed::GnutlsTls> NewTls(quicbed::Role role) const;
+    std::unique_ptr<quicbed::GnutlsTls> NewTls(quicbed::Role role);
+    // Client with ZeroRtt: resumes the node's ticket for this server, with
+    // 0-RTT when the ticket allows it.
+    void Resume(quicbed::ConnectionConfig& config);
     // A child socket of a listener, with its attributes.
     Ptr<QuicSocket> Fork() const;
     // Creates the qlog/trace bridge of a connection (odcid known for servers).
@@ -236,7 +241,9 @@ class QuicSocket : public Socket
     mutable SocketErrno m_errno = ERROR_NOTERROR;
     std::unique_ptr<EngineEvents> m_events;
     std::unique_ptr<QuicTraceBridge> m_tracer;  // before the TLS session and the connection
+    std::unique_ptr<quicbed::GnutlsTlsContext> m_ownTlsContext; // CLIENT with ZeroRtt: hears its tickets
     std::unique_ptr<quicbed::GnutlsTls> m_tls;
+    std::unique_ptr<quicbed::TransportParameters> m_zeroRttParams; // the resumed server's
     std::unique_ptr<quicbed::Connection> m_conn;  // CLIENT
     quicbed::EndpointConnection* m_econn = nullptr; // ACCEPTED, until removed
     std::unique_ptr<QuicListener> m_listener;  // LISTENER
@@ -249,6 +256,7 @@ class QuicSocket : public Socket
     // Events recorded inside the engine, delivered after it returns.
     bool m_handshakeDone = false;
     bool m_handshakeReported = false;
+    bool m_earlyReported = false;   // client: writable in 0-RTT, reported as connected
     bool m_closed = false;          // the connection closed (or never opened)
     bool m_closeReported = false;
     uint64_t m_closeCode = 0;

@@ -140,28 +140,35 @@ QuicTlsCredentials::~QuicTlsCredentials()
     std::filesystem::remove_all(m_dir, ec);
 }
 
-const quicbed::GnutlsTlsContext&
-QuicTlsCredentials::Context(quicbed::Role role, const std::string& keylogFile)
+quicbed::GnutlsTlsConfig
+QuicTlsCredentials::Config(quicbed::Role role, const std::string& keylogFile, bool earlyData) const
 {
-    auto& slot = m_contexts[{role, keylogFile}];
+    quicbed::GnutlsTlsConfig config;
+    config.role = role;
+    config.alpn = {kAlpn};
+    // Empty: $SSLKEYLOGFILE when set (GnutlsTlsConfig), else none.
+    config.keylog_file = keylogFile;
+    config.early_data = earlyData;
+    if (role == quicbed::Role::kClient)
+    {
+        config.server_name = kServerName;
+        config.ca_file = m_caFile;
+    }
+    else
+    {
+        config.cert_file = m_certFile;
+        config.key_file = m_keyFile;
+    }
+    return config;
+}
+
+const quicbed::GnutlsTlsContext&
+QuicTlsCredentials::Context(quicbed::Role role, const std::string& keylogFile, bool earlyData)
+{
+    auto& slot = m_contexts[{role, keylogFile, earlyData}];
     if (!slot)
     {
-        quicbed::GnutlsTlsConfig config;
-        config.role = role;
-        config.alpn = {kAlpn};
-        // Empty: $SSLKEYLOGFILE when set (GnutlsTlsConfig), else none.
-        config.keylog_file = keylogFile;
-        if (role == quicbed::Role::kClient)
-        {
-            config.server_name = kServerName;
-            config.ca_file = m_caFile;
-        }
-        else
-        {
-            config.cert_file = m_certFile;
-            config.key_file = m_keyFile;
-        }
-        auto ctx = quicbed::GnutlsTlsContext::create(config);
+        auto ctx = quicbed::GnutlsTlsContext::create(Config(role, keylogFile, earlyData));
         if (!ctx.is_ok())
         {
             NS_FATAL_ERROR("QUIC TLS context: " << ctx.status().reason());

@@ -12,7 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
+#include <tuple>
 
 namespace ns3
 {
@@ -28,10 +28,13 @@ class QuicTlsCredentials
     // The process's credentials, made on first use.
     static QuicTlsCredentials& Get();
 
-    // The shared context for `role` writing its secrets to `keylogFile`
-    // (NSS key log; empty: none). Made on first use; never freed before
-    // the program ends.
-    const quicbed::GnutlsTlsContext& Context(quicbed::Role role, const std::string& keylogFile);
+    // The configuration of a context for `role` writing its secrets to
+    // `keylogFile` (NSS key log), with 0-RTT (RFC 9001 §4.6) when
+    // `earlyData`: a server then accepts it, a client attempts it.
+    quicbed::GnutlsTlsConfig Config(quicbed::Role role, const std::string& keylogFile, bool earlyData) const;
+    // The shared context of that configuration, made on first use and
+    // never freed before the program ends.
+    const quicbed::GnutlsTlsContext& Context(quicbed::Role role, const std::string& keylogFile, bool earlyData);
 
     const std::string& CaFile() const
     {
@@ -46,7 +49,7 @@ class QuicTlsCredentials
     std::string m_caFile;
     std::string m_certFile;
     std::string m_keyFile;
-    std::map<std::pair<quicbed::Role, std::string>, std::unique_ptr<quicbed::GnutlsTlsContext>> m_contexts;
+    std::map<std::tuple<quicbed::Role, std::string, bool>, std::unique_ptr<quicbed::GnutlsTlsContext>> m_contexts;
 };
 
 } // namespace ns3

@@ -4,17 +4,10 @@
 #include "ns3/boolean.h"
 #include "ns3/bulk-send-helper.h"
 #include "ns3/config.h"
-#include "ns3/double.h"
-#include "ns3/error-model.h"
 #include "ns3/inet-socket-address.h"
-#include "ns3/internet-stack-helper.h"
-#include "ns3/ipv4-address-helper.h"
 #include "ns3/packet-sink-helper.h"
 #include "ns3/packet-sink.h"
-#include "ns3/point-to-point-helper.h"
-#include "ns3/pointer.h"
-#include "ns3/queue-size.h"
-#include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 #include "ns3/quic-socket.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
@@ -78,16 +71,6 @@ ConnectClientTraces(TransferResult* r)
     Config::ConnectWithoutContext(base + "ConnectionClosed", MakeBoundCallback(&OnClosed, r));
 }
 
-Ptr<ErrorModel>
-Loss(double rate, int64_t stream)
-{
-    Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
-    em->SetAttribute("ErrorRate", DoubleValue(rate));
-    em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
-    em->AssignStreams(stream);
-    return em;
-}
-
 } // namespace
 
 TransferResult
@@ -100,38 +83,21 @@ RunTransfer(const Transfer& t)
     Config::SetDefault("ns3::QuicSocket::CryptoMode", StringValue(t.cryptoMode));
     Config::SetDefault("ns3::QuicSocket::QlogDir", StringValue(t.qlogDir));
 
-    NodeContainer nodes;
-    nodes.Create(2);
-    PointToPointHelper p2p;
-    p2p.SetDeviceAttribute("DataRate", StringValue(t.rate));
-    p2p.SetChannelAttribute("Delay", StringValue(t.delay));
-    p2p.SetQueue("ns3::DropTailQueue", "MaxSize", QueueSizeValue(QueueSize(QueueSizeUnit::PACKETS, t.queuePackets)));
-    NetDeviceContainer devices = p2p.Install(nodes);
-    if (t.dataLoss > 0)
-    {
-        devices.Get(1)->SetAttribute("ReceiveErrorModel", PointerValue(Loss(t.dataLoss, 11)));
-    }
-    if (t.ackLoss > 0)
-    {
-        devices.Get(0)->SetAttribute("ReceiveErrorModel", PointerValue(Loss(t.ackLoss, 12)));
-    }
-    InternetStackHelper internet;
-    internet.Install(nodes);
-    internet.AssignStreams(nodes, 100);
-    QuicHelper quic;
-    quic.Install(nodes);
-    QuicHelper::AssignStreams(nodes, 200);
-    Ipv4AddressHelper ipv4;
-    ipv4.SetBase("10.1.1.0", "255.255.255.0");
-    Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
+    QuicLinkHelper::Params lp;
+    lp.rate = t.rate;
+    lp.delay = t.delay;
+    lp.queuePackets = t.queuePackets;
+    lp.lossToServer = t.dataLoss;
+    lp.lossToClient = t.ackLoss;
+    QuicLinkHelper link(lp);
 
     const uint16_t port = 4433;
-    BulkSendHelper bulk("ns3::QuicSocketFactory", InetSocketAddress(ifaces.GetAddress(1), port));
+    BulkSendHelper bulk("ns3::QuicSocketFactory", InetSocketAddress(link.ServerAddress(), port));
     bulk.SetAttribute("MaxBytes", UintegerValue(t.maxBytes));
-    ApplicationContainer source = bulk.Install(nodes.Get(0));
+    ApplicationContainer source = bulk.Install(link.Client());
     source.Start(Seconds(0.1));
     PacketSinkHelper sinkHelper("ns3::QuicSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), port));
-    ApplicationContainer sink = sinkHelper.Install(nodes.Get(1));
+    ApplicationContainer sink = sinkHelper.Install(link.Server());
     sink.Start(Seconds(0));
 
     TransferResult r;

@@ -3,21 +3,29 @@
 // traces (Config paths as ns-3's TCP) fire.
 #include "quic-test-util.h"
 
+#include "ns3/boolean.h"
+#include "ns3/bulk-send-helper.h"
 #include "ns3/config.h"
 #include "ns3/double.h"
-#include "ns3/error-model.h"
+#include "ns3/packet-sink-helper.h"
+#include "ns3/packet-sink.h"
+#include "ns3/queue-size.h"
+#include "ns3/red-queue-disc.h"
+#include "ns3/string.h"
+#include "ns3/tcp-socket-state.h"
+#include "ns3/traffic-control-helper.h"
 #include "ns3/inet-socket-address.h"
-#include "ns3/internet-stack-helper.h"
-#include "ns3/ipv4-address-helper.h"
-#include "ns3/point-to-point-helper.h"
-#include "ns3/pointer.h"
 #include "ns3/quic-apps.h"
 #include "ns3/quic-helper.h"
+#include "ns3/quic-link-helper.h"
 #include "ns3/rng-seed-manager.h"
 #include "ns3/simulator.h"
-#include "ns3/string.h"
 #include "ns3/test.h"
 #include "ns3/uinteger.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 using namespace ns3;
 using namespace ns3::quictest;
@@ -64,31 +72,14 @@ class QuicStreamsAndDatagramsTestCase : public TestCase
         Config::Reset();
         RngSeedManager::SetSeed(1);
         RngSeedManager::SetRun(1);
-        NodeContainer nodes;
-        nodes.Create(2);
-        PointToPointHelper p2p;
-        p2p.SetDeviceAttribute("DataRate", StringValue("10Mbps"));
-        p2p.SetChannelAttribute("Delay", StringValue("20ms"));
-        NetDeviceContainer devices = p2p.Install(nodes);
-        for (uint32_t i = 0; i < 2; ++i)
-        {
-            Ptr<RateErrorModel> em = CreateObject<RateErrorModel>();
-            em->SetAttribute("ErrorRate", DoubleValue(0.01));
-            em->SetAttribute("ErrorUnit", StringValue("ERROR_UNIT_PACKET"));
-            em->AssignStreams(20 + i);
-            devices.Get(i)->SetAttribute("ReceiveErrorModel", PointerValue(em));
-        }
-        InternetStackHelper internet;
-        internet.Install(nodes);
-        QuicHelper quic;
-        quic.Install(nodes);
-        QuicHelper::AssignStreams(nodes, 50);
-        Ipv4AddressHelper ipv4;
-        ipv4.SetBase("10.1.1.0", "255.255.255.0");
-        Ipv4InterfaceContainer ifaces = ipv4.Assign(devices);
-        ApplicationContainer server = QuicHelper::InstallServer(nodes.Get(1), 443);
-        ApplicationContainer client = QuicHelper::InstallClient(nodes.Get(0),
-                                                                InetSocketAddress(ifaces.GetAddress(1), 443),
+        QuicLinkHelper::Params lp;
+        lp.delay = "20ms";
+        lp.lossToServer = 0.01;
+        lp.lossToClient = 0.01;
+        QuicLinkHelper link(lp);
+        ApplicationContainer server = QuicHelper::InstallServer(link.Server(), 443);
+        ApplicationContainer client = QuicHelper::InstallClient(link.Client(),
+                                                                InetSocketAddress(link.ServerAddress(), 443),
                                                                 20,
                                                                 5,
                                                                 1000,
@@ -108,6 +99,157 @@ class QuicStreamsAndDatagramsTestCase : public TestCase
         NS_TEST_EXPECT_MSG_GT(c->GetDatagramsEchoed(), 40, "most datagram echoes came back");
         NS_TEST_EXPECT_MSG_LT(c->GetDatagramsEchoed(), 51, "no more echoes than datagrams");
         Simulator::Destroy();
+    }
+};
+
+// ECN (RFC 9000 §13.4, RFC 9002 §7.1): with Ecn=true the datagrams go
+// ECT(0); a RED queue that marks instead of dropping makes the receiver
+// count CE and the sender reduce its window (CongState enters recovery)
+// although no packet is lost.
+class QuicEcnTestCase : public TestCase
+{
+  public:
+    QuicEcnTestCase()
+        : TestCase("Ecn=true through a marking RED queue: window reductions without loss")
+    {
+    }
+
+  private:
+    static void CongState(uint32_t* recoveries, TcpSocketState::TcpCongState_t, TcpSocketState::TcpCongState_t now)
+    {
+        if (now == TcpSocketState::CA_RECOVERY)
+        {
+            ++*recoveries;
+        }
+    }
+
+    static void Lost(uint64_t* lost, uint64_t)
+    {
+        ++*lost;
+    }
+
+    static void Connect(uint32_t* recoveries, uint64_t* lost)
+    {
+        const std::string base = "/NodeList/0/$ns3::QuicL4Protocol/SocketList/*/";
+        Config::ConnectWithoutContext(base + "CongState", MakeBoundCallback(&CongState, recoveries));
+        Config::ConnectWithoutContext(base + "PacketLost", MakeBoundCallback(&Lost, lost));
+    }
+
+    void DoRun() override
+    {
+        Config::Reset();
+        RngSeedManager::SetSeed(1);
+        RngSeedManager::SetRun(1);
+        Config::SetDefault("ns3::QuicSocket::Ecn", BooleanValue(true));
+        QuicLinkHelper::Params lp;
+        lp.rate = "10Mbps";
+        lp.delay = "10ms";
+        QuicLinkHelper link(lp);
+        // The client's egress: RED marking CE from 5 packets of average
+        // queue (and above its maximum threshold too: no hard drops), long
+        // before its 1000-packet limit.
+        TrafficControlHelper tch;
+        tch.Uninstall(link.Devices().Get(0));
+        tch.SetRootQueueDisc("ns3::RedQueueDisc",
+                             "UseEcn", BooleanValue(true),
+                             "UseHardDrop", BooleanValue(false),
+                             "MinTh", DoubleValue(5),
+                             "MaxTh", DoubleValue(15),
+                             "MaxSize", QueueSizeValue(QueueSize("1000p")),
+                             "LinkBandwidth", StringValue("10Mbps"),
+                             "LinkDelay", StringValue("10ms"));
+        QueueDiscContainer qdiscs = tch.Install(link.Devices().Get(0));
+        BulkSendHelper bulk("ns3::QuicSocketFactory", InetSocketAddress(link.ServerAddress(), 443));
+        bulk.SetAttribute("MaxBytes", UintegerValue(5'000'000));
+        bulk.Install(link.Client()).Start(Seconds(0.1));
+        PacketSinkHelper sinkHelper("ns3::QuicSocketFactory", InetSocketAddress(Ipv4Address::GetAny(), 443));
+        ApplicationContainer sink = sinkHelper.Install(link.Server());
+        uint32_t recoveries = 0;
+        uint64_t lost = 0;
+        Simulator::Schedule(Seconds(0.1) + NanoSeconds(1), &Connect, &recoveries, &lost);
+        Simulator::Stop(Seconds(20));
+        Simulator::Run();
+        const uint64_t marked = qdiscs.Get(0)->GetStats().GetNMarkedPackets(RedQueueDisc::UNFORCED_MARK);
+        NS_TEST_EXPECT_MSG_EQ(DynamicCast<PacketSink>(sink.Get(0))->GetTotalRx(), 5'000'000, "transfer complete");
+        NS_TEST_EXPECT_MSG_GT(marked, 0, "RED marked CE (the datagrams were ECT)");
+        NS_TEST_EXPECT_MSG_GT(recoveries, 0, "the sender reduced its window for CE marks");
+        NS_TEST_EXPECT_MSG_EQ(lost, 0, "no packet was lost: the marks, not drops, drove it");
+        Simulator::Destroy();
+    }
+};
+
+// 0-RTT (RFC 9001 §4.6): with ZeroRtt=true a client node keeps the
+// session ticket of its first connection, and its second connection to the
+// same server resumes it and sends its request in 0-RTT packets, which the
+// server accepts. The qlogs say which packets went how.
+class QuicZeroRttTestCase : public TestCase
+{
+  public:
+    QuicZeroRttTestCase()
+        : TestCase("ZeroRtt=true: the second connection sends its request in 0-RTT")
+    {
+    }
+
+  private:
+    // Files of `dir` whose name ends in `suffix` and that hold `text`.
+    static uint32_t FilesWith(const std::string& dir, const std::string& suffix, const std::string& text)
+    {
+        uint32_t n = 0;
+        for (const auto& e : std::filesystem::directory_iterator(dir))
+        {
+            const std::string name = e.path().filename().string();
+            if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            {
+                continue;
+            }
+            std::ifstream in(e.path(), std::ios::binary);
+            const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            n += content.find(text) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+
+    void DoRun() override
+    {
+        Config::Reset();
+        RngSeedManager::SetSeed(1);
+        RngSeedManager::SetRun(1);
+        const std::string dir = MakeTempDir("quic-zero-rtt");
+        Config::SetDefault("ns3::QuicSocket::ZeroRtt", BooleanValue(true));
+        Config::SetDefault("ns3::QuicSocket::QlogDir", StringValue(dir));
+        QuicLinkHelper::Params lp;
+        lp.delay = "25ms";
+        QuicLinkHelper link(lp);
+        QuicHelper::InstallServer(link.Server(), 443).Start(Seconds(0));
+        ApplicationContainer clients;
+        for (uint32_t i = 0; i < 2; ++i)
+        {
+            ApplicationContainer c = QuicHelper::InstallClient(link.Client(),
+                                                               InetSocketAddress(link.ServerAddress(), 443),
+                                                               1,
+                                                               1,
+                                                               100,
+                                                               5000);
+            c.Start(Seconds(1 + i));
+            clients.Add(c);
+        }
+        Simulator::Stop(Seconds(5));
+        Simulator::Run();
+        for (uint32_t i = 0; i < 2; ++i)
+        {
+            NS_TEST_EXPECT_MSG_EQ(DynamicCast<QuicClientApplication>(clients.Get(i))->GetResponsesCompleted(),
+                                  1,
+                                  "connection " << i << " got its response");
+        }
+        Simulator::Destroy();
+        NS_TEST_EXPECT_MSG_EQ(CountFiles(dir), 4, "two connections, two ends each");
+        NS_TEST_EXPECT_MSG_EQ(FilesWith(dir, "_client.sqlog", "\"packet_type\":\"0RTT\""),
+                              1,
+                              "exactly one client (the second) sent 0-RTT packets");
+        NS_TEST_EXPECT_MSG_EQ(FilesWith(dir, "_server.sqlog", "\"name\":\"transport:packet_received\",\"data\":{\"header\":{\"packet_type\":\"0RTT\""),
+                              1,
+                              "the server processed them");
+        std::filesystem::remove_all(dir);
     }
 };
 
@@ -139,6 +281,8 @@ class QuicTransferTestSuite : public TestSuite
         nullCipher.cryptoMode = "NullCipherForSweeps";
         AddTestCase(new QuicExactTransferTestCase("2% loss, NullCipherForSweeps", nullCipher), TestCase::QUICK);
         AddTestCase(new QuicStreamsAndDatagramsTestCase(), TestCase::QUICK);
+        AddTestCase(new QuicEcnTestCase(), TestCase::QUICK);
+        AddTestCase(new QuicZeroRttTestCase(), TestCase::QUICK);
     }
 };
 

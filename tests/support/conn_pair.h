@@ -1,7 +1,9 @@
 // A client and a server Connection in one process, with real GnuTLS
 // sessions, exchanging datagrams over an in-memory link driven by a virtual
 // clock: the fixture of the connection tests. The link can drop, duplicate
-// and delay (reorder) datagrams by their index in each direction; tests can
+// and delay (reorder) datagrams by their index in each direction, carries
+// each datagram's ECN codepoint (which a test may rewrite, as a bleaching
+// or CE-marking router would) and may have an MTU per direction; tests can
 // inject datagrams of their own, and a TLS spy hands them the traffic
 // secrets to forge packets a misbehaving peer would send.
 #pragma once
@@ -271,14 +273,15 @@ class ConnPairTest : public ::testing::Test {
   // Everything `d`'s sender has to send now goes on the link.
   void flush(Dir d) {
     Connection& c = *from(d).conn;
+    const size_t max = from(d).config.max_datagram_size;
     for (int i = 0; i < 1000; ++i) {
-      Buf out(1500);
+      Buf out(std::max<size_t>(max, 1500));
       Path path;
       size_t n = use_paths_ ? c.write_datagram(MutBytes(out.data(), out.size()), now_, &path)
                             : c.write_datagram(MutBytes(out.data(), out.size()), now_);
       if (n == 0) return;
       sent_paths_[d].push_back(path);
-      ASSERT_LE(n, 1200u);  // max_datagram_size
+      ASSERT_LE(n, max);
       out.resize(n);
       if (d == kToClient && !server_.conn->address_validated()) {
         // RFC 9000 §8.1, checked after every datagram.
@@ -287,18 +290,22 @@ class ConnPairTest : public ::testing::Test {
       const size_t index = sent_[d].size();
       sent_[d].push_back(out);
       sent_at_[d].push_back(now_);
+      sent_ecn_[d].push_back(c.datagram_ecn());
       Verdict v = filter_ ? filter_(d, index, now_) : Verdict{};
       if (v.fate == Verdict::Fate::kDrop) continue;
+      if (link_mtu_[d] && n > link_mtu_[d]) continue;  // too big for the path
+      const Ecn ecn = ecn_path_ ? ecn_path_(d, index, c.datagram_ecn()) : c.datagram_ecn();
       if (use_paths_) in_flight_paths_[seq_] = path;
-      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out});
+      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out, ecn});
       if (use_paths_ && v.fate == Verdict::Fate::kDuplicate) in_flight_paths_[seq_] = path;
-      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out});
+      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out, ecn});
     }
     ADD_FAILURE() << "endless datagrams";
   }
 
-  void deliver(Dir d, Buf datagram, const Path& sent_on = Path()) {
+  void deliver(Dir d, Buf datagram, Ecn ecn = Ecn::kNotEct, const Path& sent_on = Path()) {
     DatagramInfo info;
+    info.ecn = ecn;
     // The receiver's view of the path: the addresses swapped, the client's
     // rewritten by the NAT (outbound) and back (inbound).
     Path seen{sent_on.peer, sent_on.local};
@@ -345,7 +352,7 @@ class ConnPairTest : public ::testing::Test {
         path = it->second;
         in_flight_paths_.erase(it);
       }
-      deliver(f.dir, std::move(f.bytes), path);
+      deliver(f.dir, std::move(f.bytes), f.ecn, path);
     }
     for (Endpoint* e : {&client_, &server_}) {
       if (e->conn->next_timeout() <= now_) e->conn->on_timeout(now_);
@@ -408,6 +415,7 @@ class ConnPairTest : public ::testing::Test {
     uint64_t seq;
     Dir dir;
     Buf bytes;
+    Ecn ecn = Ecn::kNotEct;
   };
 
   static inline test::TestCerts* certs_ = nullptr;
@@ -416,6 +424,11 @@ class ConnPairTest : public ::testing::Test {
   uint64_t now_ = 0;
   uint64_t seq_ = 0;
   Filter filter_;
+  // The codepoint a datagram arrives with, from its direction, index and
+  // the codepoint it was sent with; unset: unchanged.
+  std::function<Ecn(Dir, size_t, Ecn)> ecn_path_;
+  // The largest datagram the link carries, per direction; 0: any.
+  size_t link_mtu_[2] = {0, 0};
   std::vector<InFlight> queue_;
   std::vector<Buf> sent_[2];      // every datagram written, per direction
   std::vector<uint64_t> sent_at_[2];  // and when
@@ -424,6 +437,7 @@ class ConnPairTest : public ::testing::Test {
   bool use_paths_ = false;
   bool nat_ = false;
   PathAddress nat_inside_, nat_outside_;
+  std::vector<Ecn> sent_ecn_[2];      // and with which codepoint
 };
 
 }  // namespace quicbed::test

@@ -157,7 +157,7 @@ class ConnPathTest : public ConnPairTest {
   void forge_from_client(const PathAddress& from, Bytes dcid, uint64_t pn, const Buf& frames, size_t padding = 8) {
     const SpyTls::Key& key = client_.tls->secrets.at({EncryptionLevel::kApplication, KeyDirection::kWrite});
     Buf d = forge_one_rtt(client_.crypto, key, dcid, pn, frames, padding);
-    deliver(kToServer, d, Path{from, server_addr_});
+    deliver(kToServer, d, Ecn::kNotEct, Path{from, server_addr_});
   }
   Bytes server_cid(size_t i) const { return server_.conn->local_cids().cids()[i].cid.view(); }
 
@@ -341,7 +341,7 @@ TEST_F(ConnPathTest, WrongPathResponseIgnored) {
   const SpyTls::Key& key = server_.tls->secrets.at({EncryptionLevel::kApplication, KeyDirection::kWrite});
   Buf d = forge_one_rtt(server_.crypto, key, client_.conn->local_cids().cids()[0].cid.view(), 100000,
                         Buf{0x1b, 9, 9, 9, 9, 9, 9, 9, 9});
-  deliver(kToClient, d, Path{server_addr_, next.local});
+  deliver(kToClient, d, Ecn::kNotEct, Path{server_addr_, next.local});
   EXPECT_EQ(client_.conn->path().local, client_addr_);
   EXPECT_EQ(client_.conn->paths().size(), 2u);
   EXPECT_EQ(client_.events.closes, 0);
