@@ -120,7 +120,9 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
   }
   // A DPLPMTUD probe is a datagram of its own, of the probed size (within
   // the amplification limit of a path not validated yet, §9.3).
-  const uint64_t probe = closing ? 0 : mtu_probe_size(out.size() < send_limit() ? out.size() : send_limit(), now);
+  const uint64_t probe_room =
+      is_server() ? min_u64(out.size(), paths_.active().send_budget(kAmplificationFactor)) : out.size();
+  const uint64_t probe = closing ? 0 : mtu_probe_size(static_cast<size_t>(probe_room), now);
   const size_t limit = probe               ? static_cast<size_t>(probe)
                        : out.size() < send_limit() ? out.size()
                                                    : send_limit();
