@@ -118,6 +118,8 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
   if (!closing) {
     if (const size_t n = write_path_probe(out, now, path)) return n;
   }
+  // The controller may size the pacer's bursts (BBR's send quantum).
+  if (const uint64_t quantum = cc_->send_quantum()) pacer_.set_burst_bytes(quantum);
   // A DPLPMTUD probe is a datagram of its own, of the probed size (within
   // the amplification limit of a path not validated yet, §9.3).
   const uint64_t probe_room =
@@ -138,6 +140,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
     // A client without 1-RTT keys writes its Application data in 0-RTT
     // packets while it has their keys (RFC 9001 §4.6.1); never a
     // CONNECTION_CLOSE, which goes in Initial or Handshake packets then.
+    // A DPLPMTUD probe is a 1-RTT packet alone in its datagram.
     const bool zero_rtt = !closing && s.id() == PnSpace::kApplication && sending_zero_rtt();
     if (probe) {
       if (s.id() != PnSpace::kApplication) continue;
