@@ -287,6 +287,28 @@ Status PeerCids::switch_to_unused() {
   return Status::ok();
 }
 
+Result<uint64_t> PeerCids::take_unused(uint64_t sequence) {
+  PeerCid* next = nullptr;
+  for (PeerCid& c : cids_) {
+    if (c.used || (sequence != kAnySequence && c.sequence != sequence)) continue;
+    if (!next || c.sequence < next->sequence) next = &c;
+  }
+  if (!next) return Status(ErrorCode::kLimitExceeded, "no unused connection ID");
+  next->used = true;
+  return next->sequence;
+}
+
+Status PeerCids::make_current(uint64_t sequence) {
+  size_t i = index_of_sequence(cids_, sequence);
+  if (i == cids_.size()) return Status(ErrorCode::kInvalidArgument, "not an active CID");
+  cids_[i].used = true;
+  current_sequence_ = sequence;
+  has_current_ = true;
+  return Status::ok();
+}
+
+const PeerCid* PeerCids::find(uint64_t sequence) const { return find_sequence(cids_, sequence); }
+
 Status PeerCids::retire(uint64_t sequence) {
   size_t i = index_of_sequence(cids_, sequence);
   if (i == cids_.size() || (has_current_ && sequence == current_sequence_))

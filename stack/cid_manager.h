@@ -184,6 +184,16 @@ class PeerCids {
   // migration, §9.5). The previous one stays active: retire() it when no
   // path uses it any more. kLimitExceeded if no CID is unused.
   Status switch_to_unused();
+  // Marks the unused CID with the lowest sequence number (or exactly
+  // `sequence`, when given) used without making it current: for a path
+  // being probed (§9.5). Returns its sequence; kLimitExceeded if none.
+  static constexpr uint64_t kAnySequence = ~uint64_t{0};
+  Result<uint64_t> take_unused(uint64_t sequence = kAnySequence);
+  // Makes the active CID `sequence` current (it becomes used).
+  // kInvalidArgument if it is not active.
+  Status make_current(uint64_t sequence);
+  // The active CID with this sequence number; nullptr if none.
+  const PeerCid* find(uint64_t sequence) const;
   // Stop using the CID with this sequence number and queue its
   // RETIRE_CONNECTION_ID (§5.1.2). kInvalidArgument if it is not active or
   // is the current one; kLimitExceeded when the retirement queue is full.

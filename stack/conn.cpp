@@ -99,6 +99,7 @@ Connection::Connection(const ConnectionConfig& c)
     copy_bytes(token_, c.token.data(), c.token.size());
     token_len_ = c.token.size();
   }
+  paths_.start(c.path);
   if (c.zero_rtt_params && c.role == Role::kClient) {
     zero_rtt_params_ = remembered_for_zero_rtt(*c.zero_rtt_params);
     has_zero_rtt_params_ = true;
@@ -171,6 +172,18 @@ Status Connection::send_transport_params() {
     // §10.3: the token for the CID of sequence 0.
     tp.has_stateless_reset_token = true;
     QB_TRY(make_reset_token(local_scid_, tp.stateless_reset_token));
+    // §9.6, §5.1.1: the preferred address's CID is sequence 1, with its
+    // stateless reset token in the parameter.
+    if (tp.has_preferred_address) {
+      ConnectionId& cid = tp.preferred_address.connection_id;
+      do {
+        cid.len = static_cast<uint8_t>(cid_len_ ? cid_len_ : 8);
+        random_.fill(MutBytes(cid.bytes, cid.len));
+      } while (cid == local_scid_ || cid == original_dcid_);
+      QB_TRY(make_reset_token(cid, tp.preferred_address.stateless_reset_token));
+      QB_TRY(local_cids_.issue_preferred_address(cid, Bytes(tp.preferred_address.stateless_reset_token,
+                                                            kStatelessResetTokenLen)).status());
+    }
   }
   fill_version_information();
   // §18.1: a reserved parameter, its number and content unpredictable.
@@ -245,6 +258,11 @@ Status Connection::on_tls_peer_transport_params(Bytes ext) {
   QB_TRY(negotiate_version(tp));
   if (tp.has_stateless_reset_token) {
     QB_TRY(peer_cids_.set_initial_reset_token(Bytes(tp.stateless_reset_token, kStatelessResetTokenLen)));
+  }
+  // §9.6: the preferred address's CID is the server's sequence 1.
+  if (tp.has_preferred_address) {
+    QB_TRY(peer_cids_.add_preferred_address(tp.preferred_address.connection_id,
+                                            Bytes(tp.preferred_address.stateless_reset_token, kStatelessResetTokenLen)));
   }
   local_cids_.set_peer_limit(tp.active_connection_id_limit);
   streams_.set_peer_params(tp);
@@ -661,7 +679,7 @@ uint64_t Connection::next_timeout() const {
     const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
     if (paced > now_) t = min_u64(t, paced);
   }
-  return t;
+  return min_u64(t, paths_.next_timeout(now_));  // §8.2: challenges and their deadlines
 }
 
 void Connection::on_timeout(uint64_t now) {
@@ -687,6 +705,8 @@ void Connection::on_timeout(uint64_t now) {
     events_.on_connection_closed(info);
     return;
   }
+  on_path_timeout(now);  // §8.2.4
+  if (state_ == State::kClosed) return;
   // RFC 8899 §5.1.1: the PMTU_RAISE_TIMER starts another search.
   pmtud_.on_timeout(now);
   if (recovery_.loss_detection_timer() > now) {

@@ -15,13 +15,19 @@
 // (packets and datagrams out), conn_trace.cpp (what the optional Tracer
 // hears); pnspace.h holds the state of each packet number space.
 //
+// Paths and connection migration (RFC 9000 §8.2, §9) are in conn_migration.cpp
+// and path.h: a host that passes each datagram's path (DatagramInfo::path)
+// and sends each datagram on the path write_datagram() names gets path
+// validation, NAT rebinding and peer migration (server), and active
+// migration and the preferred address (client, migrate()).
+//
 // 0-RTT (RFC 9001 §4.6) lives in conn_early.cpp: a client resuming a
 // session sends stream data in 0-RTT packets under the server's remembered
 // transport parameters; a server accepts them when TLS accepted early data.
 // Versions (RFC 9368, RFC 9369), Retry and address validation tokens
 // (RFC 9000 §8.1) are in conn_version.cpp and conn_retry.cpp.
 //
-// Not yet here: connection migration.
+// Paths and migration (RFC 9000 §8.2, §9) are in conn_migration.cpp.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +48,7 @@
 #include "keys.h"
 #include "packet.h"
 #include "pacer.h"
+#include "path.h"
 #include "pmtud.h"
 #include "pnspace.h"
 #include "random.h"
@@ -60,6 +67,9 @@ namespace quicbed {
 // What the host knows about a received datagram.
 struct DatagramInfo {
   Ecn ecn = Ecn::kNotEct;
+  // The path it came on; nullptr: the connection's active path (a host
+  // that never migrates need not say).
+  const Path* path = nullptr;
 };
 
 // Why a connection ended (RFC 9000 §10).
@@ -204,6 +214,10 @@ struct ConnectionConfig {
   // that an endpoint without the connection's state can send a Stateless
   // Reset (RFC 9000 §10.3). Without it tokens are random.
   const uint8_t* reset_key = nullptr;
+  // The path the connection starts on (RFC 9000 §9): a server's is the
+  // client's first Initial's, a client's its socket's. Hosts that never
+  // migrate may leave it empty.
+  Path path;
   // Client, optional: the transport parameters of the server in the
   // connection whose session ticket TLS resumes (RFC 9000 §7.4.1). When TLS
   // attempts 0-RTT, streams may be opened and written before the handshake
@@ -260,7 +274,10 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // kMinInitialDatagram bytes is needed during the handshake) and returns
   // its length; 0 when there is nothing to send now. Call until it
   // returns 0. A DPLPMTUD probe goes only into an `out` large enough.
-  size_t write_datagram(MutBytes out, uint64_t now);
+  size_t write_datagram(MutBytes out, uint64_t now) { return write_datagram(out, now, nullptr); }
+  // The same, and the path the datagram must go on (RFC 9000 §8.2.2,
+  // §9: probes go on the path they probe, the rest on the active path).
+  size_t write_datagram(MutBytes out, uint64_t now, Path* path);
   // The ECN codepoint to send the datagram write_datagram() just wrote
   // with (RFC 9000 §13.4.2); kNotEct unless ConnectionConfig::ecn.
   Ecn datagram_ecn() const { return datagram_ecn_; }
@@ -366,6 +383,20 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
   // while the peer has given no spare one or retirements are backed up.
   Status change_peer_cid();
+  // ---- Paths (conn_migration.cpp). The path datagrams go on now.
+  const Path& path() const { return paths_.active().path; }
+  const Paths& paths() const { return paths_; }
+  // Client (RFC 9000 §9.2, §9.5): probes `path` (a new local address, or
+  // the server's preferred address, §9.6, with `preferred`) with
+  // PATH_CHALLENGE under a connection ID of the peer not used yet, and
+  // moves every packet there once it is validated, retiring the old CID;
+  // the old path stays in use until then. kInvalidArgument for a server,
+  // before the handshake is confirmed, for the active path or when the
+  // server sent disable_active_migration (§18.2; not for `preferred`);
+  // kLimitExceeded without an unused peer CID (§9.5).
+  Status migrate(const Path& path, bool preferred, uint64_t now);
+  // §8.2.4: how long a path validation runs before it is abandoned.
+  uint64_t path_validation_timeout() const;
   // Our connection IDs (RFC 9000 §5.1) and the peer's.
   const LocalCids& local_cids() const { return local_cids_; }
   const PeerCids& peer_cids() const { return peer_cids_; }
@@ -562,6 +593,43 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
   Status on_stream_frame(const Frame& f);
 
+  // ---- Paths (conn_migration.cpp)
+  // Before decryption: a short header from an unknown path may be dropped
+  // (a client's, §9; disable_active_migration, §9).
+  Status check_packet_path(const PacketHeader& h);
+  // After authentication: the path's entry (made for a new path) counts
+  // the datagram and notes the CID the peer used.
+  void on_packet_path(const PacketHeader& h);
+  // After the frames: a non-probing packet with the largest packet number
+  // from another path moves us there (server, §9.3).
+  void after_packet_path(uint64_t pn, uint64_t now);
+  void on_path_challenge(const PathFrame& f, uint64_t now);
+  void on_path_response(const PathFrame& f, uint64_t now);
+  void on_peer_migrated(size_t i, uint64_t now);
+  // A new entry for `p`, making room first if needed.
+  size_t add_path(const Path& p);
+  // The validated path other than the active one, kept to go back to
+  // (§9.3.2); Paths::kNone if none.
+  size_t fallback_index() const;
+  // Makes path `i` active: its CID becomes current, and congestion state
+  // and RTT start over unless only a port changed (§9.4).
+  void switch_path(size_t i, uint64_t now);
+  void start_path_validation(size_t i, uint64_t now);
+  // §8.2.4 / §9.3.2: a validation timed out.
+  void on_path_validation_failed(size_t i, uint64_t now);
+  void on_path_timeout(uint64_t now);
+  // Forgets path `i`, retiring the CID used on it if it is no one else's.
+  void drop_path(size_t i);
+  // The peer CID packets for the path being written go to.
+  const PeerCid* send_cid() const;
+  // PATH_RESPONSE and PATH_CHALLENGE in a packet of the active path.
+  void fill_path_frames(PacketDraft& d, uint64_t now);
+  bool path_frames_pending(uint64_t now) const;
+  // A datagram with PATH_RESPONSE / PATH_CHALLENGE for a path other than
+  // the active one, if one is due; its path in `*path`.
+  size_t write_path_probe(MutBytes out, uint64_t now, Path* path);
+  void trace_migration(TracePathEvent e, const Path& p);
+
   // ---- Sending (conn_send.cpp)
   // Whether space `s` has something for a packet at `now`: an ACK due, a
   // probe, or (window permitting) data.
@@ -639,9 +707,14 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   DatagramQueue datagrams_;
   // The stream the next packet's STREAM data starts with (round robin).
   uint64_t next_stream_ = 0;
-  // The data of the last PATH_CHALLENGE, to echo (§8.2.2).
-  uint8_t path_response_[kPathDataLen] = {};
-  bool path_response_pending_ = false;
+  // ---- Paths (§8.2, §9; conn_migration.cpp)
+  Paths paths_;
+  size_t rx_path_ = Paths::kNone;    // the received datagram's path entry
+  const Path* rx_addr_ = nullptr;    // and its addresses (nullptr: active)
+  size_t rx_datagram_len_ = 0;
+  bool rx_non_probing_ = false;      // the packet had a non-probing frame (§9.1)
+  size_t tx_path_ = 0;               // the path being written for
+  bool pad_path_ = false;            // §8.2.1: the datagram carries a path frame
 
   // ---- Handshake
   State state_ = State::kHandshake;

@@ -20,6 +20,12 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
   // including packets that are then discarded.
   bytes_received_ += datagram.size();
   if (tracer_) tracer_->datagram_received(now, datagram.size());
+  // §8, §9: the path it came on; a new one gets its entry once a packet
+  // authenticates (on_packet_path), so that garbage makes none.
+  rx_addr_ = info.path;
+  rx_datagram_len_ = datagram.size();
+  rx_path_ = info.path ? paths_.find(*info.path) : paths_.active_index();
+  if (rx_path_ != Paths::kNone) paths_[rx_path_].bytes_received += datagram.size();
   if (state_ == State::kClosing) {
     // §10.2.1: answer with CONNECTION_CLOSE, processing nothing.
     close_frame_pending_ = true;
@@ -114,6 +120,7 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   } else if (!dcid_is_ours(h.dcid, type)) {
     return drop(DropReason::kUnknownConnectionId);
   }
+  QB_TRY(check_packet_path(h));
   // §7.2: once the server's first Initial set the client's Destination
   // Connection ID, long headers with another Source Connection ID are not
   // from this server.
@@ -168,11 +175,13 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   }
 
   // The packet is authentic: it may now change the connection.
+  on_packet_path(h);
   if (first_initial) {
     peer_seen_ = true;
     trace_state_ = TraceConnectionState::kHandshakeStarted;  // a server's first state
     trace_start();
     if (local_scid_.len) events_.on_cid_issued(local_scid_);
+    if (local_params_.has_preferred_address) events_.on_cid_issued(local_params_.preferred_address.connection_id);
   }
   if (!is_server() && !peer_seen_ && type == PacketType::kInitial) {
     // §7.2: the server's first Initial sets the Destination Connection ID.
@@ -203,8 +212,10 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   }
   packet_dcid_ = h.dcid;
   bool eliciting = false;
+  rx_non_probing_ = false;
   QB_TRY(process_frames(s, type, payload, eliciting, now));
   if (!s.discarded()) s.acks.on_packet_processed(eliciting, now, local_params_.max_ack_delay * 1000);
+  if (type == PacketType::kOneRtt) after_packet_path(pn, now);
   return Status::ok();
 }
 
@@ -277,6 +288,9 @@ void Connection::replay_buffered(uint64_t now) {
       QB_ASSERT(h.is_ok() && h->packet_length == b.len);  // it parsed when it arrived
       DatagramInfo info;
       info.ecn = b.ecn;
+      rx_addr_ = nullptr;  // counted when it arrived; handshake packets move no path
+      rx_path_ = Paths::kNone;
+      rx_datagram_len_ = 0;
       progress = true;
       (void)handle_packet(packet, *h, b.len, info, now);
       alloc_.deallocate(b.data, b.len);
@@ -305,6 +319,7 @@ Status Connection::process_frames(PacketNumberSpace& s, PacketType type, Bytes p
     QB_ASSIGN_OR_RETURN(Frame f, parse_frame(r));
     QB_TRY(check_frame_permitted(f.type, type));
     ack_eliciting |= is_ack_eliciting(f.type);
+    rx_non_probing_ |= !is_probing(f.type);  // RFC 9000 §9.1
     QB_TRY(on_frame(s, f, now));
   }
   return Status::ok();
@@ -361,13 +376,12 @@ Status Connection::on_frame(PacketNumberSpace& s, const Frame& f, uint64_t now) 
       (void)conn_send_.on_max(f.max_data.maximum);  // §19.9: a lower one is ignored
       return Status::ok();
     case FrameType::kPathChallenge:
-      // §8.2.2: echoed in a PATH_RESPONSE (the latest one; §13.3: never
-      // repeated).
-      copy_bytes(path_response_, f.path.data.data(), kPathDataLen);
-      path_response_pending_ = true;
+      on_path_challenge(f.path, now);
       return Status::ok();
-    case FrameType::kDataBlocked:   // §19.12: informational; MAX_DATA follows reads
-    case FrameType::kPathResponse:  // we validate no path yet, so none is awaited
+    case FrameType::kPathResponse:
+      on_path_response(f.path, now);
+      return Status::ok();
+    case FrameType::kDataBlocked:  // §19.12: informational; MAX_DATA follows reads
       return Status::ok();
   }
   return Status::ok();

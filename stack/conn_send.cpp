@@ -6,6 +6,7 @@
 // bound (RFC 9002 §7, §7.7).
 #include "base/fixed_point.h"
 #include "conn.h"
+#include "conn_packet_draft.h"
 
 namespace quicbed {
 namespace {
@@ -14,10 +15,6 @@ namespace {
 // after the start of the Packet Number field, so the packet number and
 // payload together span at least 4 bytes (the tag supplies the 16).
 constexpr size_t kMinPnAndPayload = 4;
-
-// The largest control frame: a type byte and up to three 8-byte varints
-// (RESET_STREAM, §19.4). Stream::take_control wants the room checked first.
-constexpr size_t kMaxControlFrameLen = 25;
 
 constexpr FrameType kManagerControls[] = {FrameType::kMaxStreamsBidi, FrameType::kMaxStreamsUni,
                                           FrameType::kStreamsBlockedBidi, FrameType::kStreamsBlockedUni};
@@ -50,46 +47,15 @@ uint64_t control_value(const Frame& f) {
 
 }  // namespace
 
-// A packet being written: the header is in place, frames go through `w`,
-// and sealing happens once the datagram's last packet is known (only that
-// one gets the datagram's padding). The next packet of the datagram is
-// written right after this one's end, so its length is settled (minimum
-// padding included) before that one opens.
-struct Connection::PacketDraft {
-  PacketType type = PacketType::kInitial;
-  size_t start = 0;          // offset of the packet in the datagram
-  MutBytes bytes;            // from the packet's start to the datagram's end
-  Writer w{MutBytes()};      // the packet less its AEAD tag
-  size_t header_len = 0;
-  size_t pn_offset = 0;
-  size_t pn_len = 0;
-  size_t length_offset = 0;  // long headers: the Length field
-  SentPacket record;
-
-  bool empty() const { return w.position() == header_len; }
-  void add(const SentItem& item) { (void)record.items.push_back(item); }
-  void mark_eliciting() {
-    record.ack_eliciting = true;
-    record.in_flight = true;
-  }
-  // PADDING frames (zero bytes, §19.1) until the packet, less its tag, is
-  // `len` bytes long; they count in flight (RFC 9002 §2).
-  Status pad_to(size_t len) {
-    if (w.position() >= len) return Status::ok();
-    QB_TRY(w.fill(0, len - w.position()));
-    record.in_flight = true;
-    return Status::ok();
-  }
-  // Room for one more recorded control frame.
-  bool has_control_room() const { return !record.items.full() && w.remaining() >= kMaxControlFrameLen; }
-};
-
 size_t Connection::send_limit() const {
   uint64_t limit = max_datagram_size_;
   // RFC 9000 §8.1: three times the bytes received, until validation.
   if (!address_validated_) {
     limit = min_u64(limit, sat_sub(mul_div(bytes_received_, kAmplificationFactor, 1), bytes_sent_));
   }
+  // §9.3: the same limit on a new peer address until it is validated (the
+  // client's own addresses are not the server's to mind).
+  if (is_server()) limit = min_u64(limit, paths_.active().send_budget(kAmplificationFactor));
   return static_cast<size_t>(limit);
 }
 
@@ -110,6 +76,9 @@ void Connection::mark_app_limited(uint64_t now) {
 
 bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
   if (s.acks.ack_due(now) || s.probes > 0) return true;
+  // RFC 9000 §8.2: path validation frames go whatever the window says,
+  // like probes (their loss is the path's business).
+  if (s.id() == PnSpace::kApplication && path_frames_pending(now) && recovery_.can_send(true)) return true;
   if (!recovery_.can_send(false) || !can_send_data(now)) return false;
   SendBuffer::Chunk c;
   if (s.crypto_out.next_chunk(1, kU64Max, c)) return true;
@@ -117,7 +86,7 @@ bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
 }
 
 bool Connection::app_data_pending() const {
-  if (path_response_pending_ || conn_recv_.should_update() || !datagrams_.empty()) return true;
+  if (path_frames_pending(now_) || conn_recv_.should_update() || !datagrams_.empty()) return true;
   NewConnectionIdFrame ncid;
   uint64_t sequence;
   if (local_cids_.next_new_connection_id(ncid) || peer_cids_.next_retire_connection_id(sequence)) return true;
@@ -136,15 +105,26 @@ bool Connection::app_data_pending() const {
   return conn_send_.should_send_blocked(unsent);
 }
 
-size_t Connection::write_datagram(MutBytes out, uint64_t now) {
+size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
   if (!initialized_ || state_ == State::kClosed || state_ == State::kDraining) return 0;
   now_ = now;
   const bool closing = state_ == State::kClosing;
   if (closing && !close_frame_pending_) return 0;
+  // §8.2: probes of other paths first (a PATH_RESPONSE is not delayed,
+  // §8.2.2), then the active path.
+  tx_path_ = paths_.active_index();
+  pad_path_ = false;
+  if (path) *path = paths_.active().path;
+  if (!closing) {
+    if (const size_t n = write_path_probe(out, now, path)) return n;
+  }
   // The controller may size the pacer's bursts (BBR's send quantum).
   if (const uint64_t quantum = cc_->send_quantum()) pacer_.set_burst_bytes(quantum);
-  // A DPLPMTUD probe is a datagram of its own, of the probed size.
-  const uint64_t probe = closing ? 0 : mtu_probe_size(out.size(), now);
+  // A DPLPMTUD probe is a datagram of its own, of the probed size (within
+  // the amplification limit of a path not validated yet, §9.3).
+  const uint64_t probe_room =
+      is_server() ? min_u64(out.size(), paths_.active().send_budget(kAmplificationFactor)) : out.size();
+  const uint64_t probe = closing ? 0 : mtu_probe_size(static_cast<size_t>(probe_room), now);
   const size_t limit = probe               ? static_cast<size_t>(probe)
                        : out.size() < send_limit() ? out.size()
                                                    : send_limit();
@@ -208,7 +188,10 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   bool handshake_sent = false;
   for (size_t i = 0; i < n; ++i) {
     PacketDraft& d = drafts[i];
-    const size_t min_end = probe ? static_cast<size_t>(probe) : pad_datagram ? kMinInitialDatagram : 0;
+    size_t min_end = probe ? static_cast<size_t>(probe) : pad_datagram ? kMinInitialDatagram : 0;
+    // §8.2.1, §8.2.2: a datagram with PATH_CHALLENGE or PATH_RESPONSE is
+    // expanded to 1200 bytes, as far as the amplification limit allows.
+    if (pad_path_ && min_end < kMinInitialDatagram) min_end = limit < kMinInitialDatagram ? limit : kMinInitialDatagram;
     Result<size_t> sealed = seal_packet(d, i + 1 == n ? min_end : 0);
     if (!sealed) {
       close_with_error(sealed.status(), 0, now);
@@ -241,6 +224,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   datagram_ecn_ = mark;
   if (probe) pmtud_.on_probe_sent(probe);
   bytes_sent_ += end;
+  paths_.active().bytes_sent += end;
   if (tracer_) tracer_->datagram_sent(now, end);
   if (in_flight && !closing) pacer_.on_packet_sent(now, end, pacing_rate());
   if (closing) close_frame_pending_ = false;
@@ -259,7 +243,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
 }
 
 bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos) {
-  const PeerCid* dst = peer_cids_.current();
+  const PeerCid* dst = send_cid();
   if (!dst || pos + kAeadTagLen >= datagram.size()) return false;
   // Only a 0-RTT sender gets here without the space's write keys.
   d.type = s.can_send() ? packet_type_of(s.id()) : PacketType::kZeroRtt;
@@ -312,6 +296,7 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
     if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
   }
+  if (d.type == PacketType::kOneRtt && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
   // RFC 9002 §6.2.4: probes go out whatever the congestion window says.
   const bool probe = s.probes > 0;
   if (!allow_eliciting || !recovery_.can_send(probe) || !(probe || can_send_data(now))) return;
@@ -348,15 +333,6 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
   // 0-RTT carries no PATH_RESPONSE nor RETIRE_CONNECTION_ID (RFC 9000
   // §12.4, §12.5); neither can be due before the handshake anyway.
   const bool one_rtt = d.type == PacketType::kOneRtt;
-  if (path_response_pending_ && one_rtt) {
-    Frame f;
-    f.type = FrameType::kPathResponse;
-    f.path.data = Bytes(path_response_, kPathDataLen);
-    if (write_frame(w, f)) {
-      path_response_pending_ = false;
-      d.mark_eliciting();
-    }
-  }
   // Flow control first (§4): credit for the peer, and our own blockage.
   if (conn_recv_.should_update() && d.has_control_room()) {
     Frame f;
@@ -504,7 +480,7 @@ Result<size_t> Connection::seal_packet(PacketDraft& d, size_t min_end) {
     h.has_packet_number = true;
     h.packet_number = d.record.pn;
     h.has_dcid = true;
-    h.dcid = peer_cids_.current()->cid;  // open_packet found one
+    h.dcid = send_cid()->cid;  // open_packet found one
     if (d.type != PacketType::kOneRtt) {
       h.has_version = h.has_scid = true;
       h.version = version_;

@@ -31,8 +31,9 @@ constexpr uint64_t kReplyUnit = 1'000'000;
 constexpr char kRefusalReason[] = "server at capacity";
 constexpr char kInvalidTokenReason[] = "invalid Retry token";
 
-ConnectionConfig with_events(ConnectionConfig c, ConnectionEvents& events) {
+ConnectionConfig with_events(ConnectionConfig c, ConnectionEvents& events, const Path& path) {
   c.events = &events;
+  c.path = path;
   return c;
 }
 
@@ -44,18 +45,11 @@ size_t next_pow2(size_t v) {
 
 }  // namespace
 
-bool PathAddress::assign(Bytes b) {
-  if (b.size() > kMaxPathAddressLen) return false;
-  len = static_cast<uint8_t>(b.size());
-  copy_bytes(bytes, b.data(), b.size());
-  return true;
-}
-
 // ---- EndpointConnection ----------------------------------------------------
 
 EndpointConnection::EndpointConnection(Key, Endpoint& ep, const ConnectionConfig& config,
                                        const ConnectionServices& services, const Path& path)
-    : endpoint_(ep), services_(services), path_(path), conn_(with_events(config, *this)) {}
+    : endpoint_(ep), services_(services), conn_(with_events(config, *this, path)) {}
 
 void EndpointConnection::on_handshake_complete() {
   endpoint_.issue_new_token(*this);
@@ -160,7 +154,7 @@ void Endpoint::receive_datagram(MutBytes datagram, const Path& path, const Datag
     return;
   }
   if (EndpointConnection* c = table_.find(h->dcid)) {
-    deliver(*c, datagram, info, now);
+    deliver(*c, datagram, path, info, now);
     return;
   }
   // §10.3: a short header nobody here knows: the peer may hold a
@@ -187,7 +181,7 @@ void Endpoint::receive_long(MutBytes datagram, const PacketHeader& h, const Path
     return;
   }
   if (EndpointConnection* c = table_.find(h.dcid)) {
-    deliver(*c, datagram, info, now);
+    deliver(*c, datagram, path, info, now);
     return;
   }
   // §5.2.2: only an Initial starts a connection; 0-RTT or Handshake
@@ -213,8 +207,12 @@ void Endpoint::receive_long(MutBytes datagram, const PacketHeader& h, const Path
   accept(datagram, h, path, info, now, a);
 }
 
-void Endpoint::deliver(EndpointConnection& c, MutBytes datagram, const DatagramInfo& info, uint64_t now) {
-  c.conn_.receive_datagram(datagram, info, now);
+void Endpoint::deliver(EndpointConnection& c, MutBytes datagram, const Path& path, const DatagramInfo& info,
+                       uint64_t now) {
+  // §9: the connection learns the path, for validation and migration.
+  DatagramInfo with_path = info;
+  with_path.path = &path;
+  c.conn_.receive_datagram(datagram, with_path, now);
   after_call(c, true);
 }
 
@@ -267,7 +265,9 @@ void Endpoint::accept(MutBytes datagram, const PacketHeader& h, const Path& path
     ++stats_.datagrams_dropped;
     return;
   }
-  c->conn_.receive_datagram(datagram, info, now);
+  DatagramInfo with_path = info;
+  with_path.path = &path;
+  c->conn_.receive_datagram(datagram, with_path, now);
   // An Initial that did not authenticate (RFC 9001 §5.2 keys anyone can
   // derive, but a forged or corrupted packet fails) leaves nothing to keep.
   const bool authenticated = c->conn_.space(PnSpace::kInitial).acks.largest() != kNoPacketNumber ||
@@ -302,11 +302,10 @@ Transmit Endpoint::write_datagram(MutBytes out, uint64_t now) {
   // to send leaves the list until something happens to it.
   while (EndpointConnection* c = ready_.front()) {
     ready_.remove(c);
-    const size_t n = c->conn_.write_datagram(out, now);
+    const size_t n = c->conn_.write_datagram(out, now, &t.path);
     if (n) {
       ready_.push_back(c);
       t.size = n;
-      t.path = c->path_;
       t.ecn = c->conn_.datagram_ecn();
     }
     after_call(*c, false);
@@ -449,7 +448,7 @@ void Endpoint::send_retry(const PacketHeader& h, const Path& path, uint64_t now)
 void Endpoint::issue_new_token(EndpointConnection& c) {
   if (!validator_.new_tokens()) return;
   uint8_t token[kMaxOwnTokenLen];
-  Result<size_t> n = validator_.new_token(MutBytes(token), c.path_.peer.view(), random_, now_);
+  Result<size_t> n = validator_.new_token(MutBytes(token), c.path().peer.view(), random_, now_);
   if (n && c.conn_.send_new_token(Bytes(token, *n))) ++stats_.new_tokens_sent;
 }
 

@@ -39,9 +39,11 @@
 // init() (each admitted connection reserves the CIDs it can ever have, so a
 // CID it issues always finds a slot); a fixed queue of stateless replies.
 //
-// Not yet here: connection migration (a datagram from another path is handed to its connection, and
-// replies keep going to the path the connection started on), client
-// connections.
+// Connection migration (§9): a datagram is handed to its connection with
+// the path it came on, and each connection says on which path its datagrams
+// go (conn_migration.cpp decides).
+//
+// Not yet here: client connections.
 #pragma once
 
 #include <cstddef>
@@ -57,35 +59,12 @@
 #include "conn.h"
 #include "crypto.h"
 #include "deadline_heap.h"
+#include "path.h"
 #include "random.h"
 #include "reset_token.h"
 #include "siphash.h"
 
 namespace quicbed {
-
-// --- Paths ------------------------------------------------------------------
-
-// Room for any socket address a host uses (a sockaddr_in6 is 28 bytes).
-inline constexpr size_t kMaxPathAddressLen = 32;
-
-// An address as the host writes it down; the core only copies and compares.
-struct PathAddress {
-  uint8_t len = 0;
-  uint8_t bytes[kMaxPathAddressLen] = {};
-
-  Bytes view() const { return Bytes(bytes, len); }
-  // False (and unchanged) if `b` is longer than kMaxPathAddressLen.
-  [[nodiscard]] bool assign(Bytes b);
-  bool operator==(const PathAddress& o) const { return bytes_equal(view(), o.view()); }
-};
-
-// A network path: our address a datagram came in on (or goes out from) and
-// the peer's.
-struct Path {
-  PathAddress local;
-  PathAddress peer;
-  bool operator==(const Path& o) const { return local == o.local && peer == o.peer; }
-};
 
 // --- Host interfaces --------------------------------------------------------
 
@@ -231,7 +210,8 @@ class EndpointConnection final : public ListHook<endpoint_detail::ReadyTag>,
  public:
   Connection& connection() { return conn_; }
   const Connection& connection() const { return conn_; }
-  const Path& path() const { return path_; }
+  // The path its datagrams go on now (RFC 9000 §9).
+  const Path& path() const { return conn_.path(); }
   void* context() const { return services_.context; }
   const ConnectionServices& services() const { return services_; }
   // The CIDs that route to this connection now.
@@ -266,7 +246,6 @@ class EndpointConnection final : public ListHook<endpoint_detail::ReadyTag>,
 
   Endpoint& endpoint_;
   ConnectionServices services_;
-  Path path_;
   BoundedVec<ConnectionId, kMaxRoutes> routes_;
   bool accepted_ = false;
   Connection conn_;  // last: constructed once the events shim above exists
@@ -356,7 +335,7 @@ class Endpoint {
   // ---- Receiving
   void receive_long(MutBytes datagram, const PacketHeader& h, const Path& path, const DatagramInfo& info,
                     uint64_t now);
-  void deliver(EndpointConnection& c, MutBytes datagram, const DatagramInfo& info, uint64_t now);
+  void deliver(EndpointConnection& c, MutBytes datagram, const Path& path, const DatagramInfo& info, uint64_t now);
   void accept(MutBytes datagram, const PacketHeader& h, const Path& path, const DatagramInfo& info, uint64_t now,
               const Admission& admission);
   bool version_enabled(uint32_t v) const;

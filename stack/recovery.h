@@ -137,6 +137,13 @@ class Recovery {
   // From the peer's transport parameters; the Application space PTO is
   // armed only after confirmation, so no timer depends on it before.
   void set_peer_max_ack_delay(uint64_t us) { max_ack_delay_ = us; }
+  // RFC 9000 §9.4: the RTT estimate starts over on a new path (the
+  // congestion controller is the caller's to reset).
+  void on_path_changed() {
+    rtt_.reset();
+    first_rtt_sample_time_ = 0;
+    pto_count_ = 0;
+  }
   // RFC 9002 §7.8: passed on to the controller with each ACK.
   void set_app_limited(bool app_limited) { app_limited_ = app_limited; }
   // The connection had nothing to send while the window and the pacer

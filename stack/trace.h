@@ -22,6 +22,7 @@
 #include "frame.h"
 #include "packet_type.h"
 #include "tls.h"
+#include "path.h"
 #include "transport_params.h"
 
 namespace quicbed {
@@ -210,6 +211,19 @@ struct TracedKey {
   KeyTrigger trigger = KeyTrigger::kTls;
 };
 
+// --- Paths -------------------------------------------------------------------
+
+// connectivity:migration_state_updated (RFC 9000 §8.2, §9): a path's
+// validation and the active path's changes.
+enum class TracePathEvent : uint8_t {
+  kProbingStarted,     // PATH_CHALLENGE on a path (§8.2.1)
+  kProbingSuccessful,  // its PATH_RESPONSE came back (§8.2.3)
+  kProbingAbandoned,   // no answer in time (§8.2.4)
+  kMigrationStarted,   // packets go to this path from now on (§9.2, §9.3)
+  kMigrationComplete,  // the new active path is validated
+  kMigrationAbandoned,  // it was not: back to the last validated one (§9.3.2)
+};
+
 // --- Recovery ----------------------------------------------------------------
 
 // recovery:metrics_updated: the current values (RFC 9002 §5, §7); a writer
@@ -269,6 +283,9 @@ class Tracer {
   // security:key_updated / key_discarded
   virtual void key_updated(uint64_t now, const TracedKey& k) { (void)now, (void)k; }
   virtual void key_discarded(uint64_t now, const TracedKey& k) { (void)now, (void)k; }
+
+  // connectivity:migration_state_updated for path `p`.
+  virtual void path_updated(uint64_t now, TracePathEvent e, const Path& p) { (void)now, (void)e, (void)p; }
 
   // recovery:metrics_updated
   virtual void metrics_updated(uint64_t now, const TracedMetrics& m) { (void)now, (void)m; }

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <iterator>
 
+#include "address.h"
 #include "base/fixed_point.h"
 
 namespace quicbed {
@@ -783,6 +784,49 @@ void QlogWriter::key_event(uint64_t now, const char* name, const TracedKey& k) {
 void QlogWriter::key_updated(uint64_t now, const TracedKey& k) { key_event(now, "security:key_updated", k); }
 
 void QlogWriter::key_discarded(uint64_t now, const TracedKey& k) { key_event(now, "security:key_discarded", k); }
+
+// --- Paths -----------------------------------------------------------------------
+
+namespace {
+
+const char* path_event_name(TracePathEvent e) {
+  switch (e) {
+    case TracePathEvent::kProbingStarted: return "probing_started";
+    case TracePathEvent::kProbingSuccessful: return "probing_successful";
+    case TracePathEvent::kProbingAbandoned: return "probing_abandoned";
+    case TracePathEvent::kMigrationStarted: return "migration_started";
+    case TracePathEvent::kMigrationComplete: return "migration_complete";
+    case TracePathEvent::kMigrationAbandoned: return "migration_abandoned";
+  }
+  return "unknown";
+}
+
+// "ip:port" for a sockaddr the host wrote down, hex bytes otherwise.
+void path_address(Json& j, const PathAddress& a) {
+  sockaddr_storage ss{};
+  if (a.len >= sizeof(sa_family_t) && a.len <= sizeof ss) {
+    std::memcpy(&ss, a.bytes, a.len);
+    const SocketAddress s = SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), a.len);
+    if (s.port() != 0) {
+      j.literal(s.unmapped().to_string().c_str());
+      return;
+    }
+  }
+  j.hex(a.view());
+}
+
+}  // namespace
+
+void QlogWriter::path_updated(uint64_t now, TracePathEvent e, const Path& p) {
+  Record r(*this, now, "connectivity:migration_state_updated");
+  Json& j = r.json();
+  j.key("state").literal(path_event_name(e));
+  j.key("path_local");
+  path_address(j, p.local);
+  j.key("path_remote");
+  path_address(j, p.peer);
+  r.finish();
+}
 
 // --- Recovery --------------------------------------------------------------------
 

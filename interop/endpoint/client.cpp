@@ -77,17 +77,7 @@ bool Client::setup() {
     return false;
   }
   peer_ = *peer;
-  UdpSocketOptions so;
-  so.gso = options_.gso;
-  so.socket_buffer_bytes = 8 << 20;
-  const AddressFamily family = peer_.is_ipv4() ? AddressFamily::kIPv4 : AddressFamily::kIPv6;
-  SysStatus st = socket_.open(SocketAddress::wildcard(family, 0), so);
-  if (st.is_ok()) st = socket_.connect(peer_);
-  if (!st.is_ok()) {
-    log_error("cannot open a UDP socket to %s: %s", peer_.to_string().c_str(), st.message().c_str());
-    return false;
-  }
-  sender_ = std::make_unique<DatagramSender>(socket_, options_.max_datagram_size);
+  if (open_socket(peer_, false) != 0) return false;
   datagram_.resize(65536);
 
   GnutlsTlsConfig tls_config = tls_settings(options_, Role::kClient);
@@ -111,7 +101,7 @@ bool Client::setup() {
   start_us_ = now_us();
   if (!make_connection(options_.version, 0)) return false;
 
-  st = loop_.open_for_socket(socket_.fd(), [this] { on_socket_readable(); }, [this] { on_timer(); });
+  SysStatus st = loop_.open_for_socket(sockets_[0].udp.fd(), [this] { on_socket_readable(0); }, [this] { on_timer(); });
   if (!st.is_ok()) {
     log_error("event loop: %s", st.message().c_str());
     return false;
@@ -142,6 +132,8 @@ bool Client::make_connection(uint32_t version, uint32_t vn_original) {
   config.tls = tls_.get();
   config.events = this;
   config.random = &random_;
+  config.path = socket_paths_[0];
+  last_path_ = config.path;
   // A session (and 0-RTT) belongs to the version it came from: a restart
   // after Version Negotiation does a full handshake.
   if (!options_.session_file.empty() && vn_original == 0) load_session(config);
@@ -249,10 +241,90 @@ int Client::run() {
 
 // ---- Events
 
-void Client::on_socket_readable() {
+Result<UdpSocket> Client::new_socket(const SocketAddress& peer) {
+  UdpSocketOptions so;
+  so.gso = options_.gso;
+  so.socket_buffer_bytes = 8 << 20;
+  const AddressFamily family = peer.is_ipv4() ? AddressFamily::kIPv4 : AddressFamily::kIPv6;
+  UdpSocket udp;
+  SysStatus st = udp.open(SocketAddress::wildcard(family, 0), so);
+  if (st.is_ok()) st = udp.connect(peer);
+  if (!st.is_ok()) {
+    log_error("cannot open a UDP socket to %s: %s", peer.to_string().c_str(), st.message().c_str());
+    return Status(ErrorCode::kInternalError, "UDP socket");
+  }
+  return udp;
+}
+
+size_t Client::open_socket(const SocketAddress& peer, bool add) {
+  Result<UdpSocket> udp = new_socket(peer);
+  if (!udp.is_ok()) return sockets_.size();
+  const size_t i = sockets_.add(std::move(udp).value(), options_.max_datagram_size, true);
+  socket_paths_.push_back(make_path(sockets_[i].local, peer));
+  if (add) {
+    SysStatus st = loop_.add_reader(sockets_[i].udp.fd(), [this, i] { on_socket_readable(i); });
+    if (!st.is_ok()) log_error("event loop: %s", st.message().c_str());
+  }
+  return i;
+}
+
+size_t Client::active_socket() const {
+  for (size_t i = 0; i < socket_paths_.size(); ++i) {
+    if (socket_paths_[i] == conn_->path()) return i;
+  }
+  return 0;
+}
+
+void Client::maybe_migrate() {
+  if (!conn_->handshake_confirmed() || conn_->state() != Connection::State::kEstablished) return;
+  const uint64_t now = now_us();
+  const uint64_t received = conn_->bytes_received();
+  if (options_.follow_preferred_address && !preferred_tried_ && conn_->peer_params().has_preferred_address) {
+    // §9.6: validate the preferred address, then move there.
+    preferred_tried_ = true;
+    const SocketAddress to =
+        preferred_address_for(conn_->peer_params().preferred_address, peer_.unmapped().is_ipv4());
+    if (to.empty()) {
+      log_info("the server's preferred address has no %s address", peer_.unmapped().is_ipv4() ? "IPv4" : "IPv6");
+    } else if (const size_t i = open_socket(peer_.is_v4_mapped() ? to.to_v4_mapped() : to, true); i < sockets_.size()) {
+      const Status s = conn_->migrate(socket_paths_[i], true, now);
+      log_info("probing the server's preferred address %s: %s", to.to_string().c_str(), s.is_ok() ? "ok" : s.reason());
+    }
+  }
+  if (options_.rebind_after && !rebound_ && received >= options_.rebind_after) {
+    // A NAT rebinding as the server sees one: same connection ID, another
+    // port, and the connection none the wiser.
+    rebound_ = true;
+    const size_t i = active_socket();
+    Result<UdpSocket> udp = new_socket(socket_address(socket_paths_[i].peer));
+    if (udp.is_ok()) {
+      (void)loop_.remove_reader(sockets_[i].udp.fd());
+      sockets_.replace(i, std::move(udp).value());
+      SysStatus st = loop_.add_reader(sockets_[i].udp.fd(), [this, i] { on_socket_readable(i); });
+      if (!st.is_ok()) log_error("event loop: %s", st.message().c_str());
+      log_info("rebound to local %s after %llu bytes", sockets_[i].udp.local_address().to_string().c_str(),
+               static_cast<unsigned long long>(received));
+    }
+  }
+  if (options_.migrate_after && !migrated_ && received >= options_.migrate_after) {
+    // §9.2: a new local port under a new connection ID, probed first.
+    migrated_ = true;
+    const SocketAddress to = socket_address(conn_->path().peer);
+    if (const size_t i = open_socket(to, true); i < sockets_.size()) {
+      const Status s = conn_->migrate(socket_paths_[i], false, now);
+      log_info("migrating to local %s after %llu bytes: %s", sockets_[i].local.to_string().c_str(),
+               static_cast<unsigned long long>(received), s.is_ok() ? "probing" : s.reason());
+    }
+  }
+}
+
+void Client::on_socket_readable(size_t socket) {
+  UdpSocket& udp = sockets_[socket].udp;
+  DatagramInfo info;
+  info.path = &socket_paths_[socket];
   // A few batches, then send: ACKs should not wait for a drained socket.
   for (int round = 0; round < 4; ++round) {
-    SysStatus st = socket_.receive();
+    SysStatus st = udp.receive();
     if (st.would_block()) break;
     if (!st.is_ok()) {
       // An ICMP error for an earlier datagram (connected socket): nobody
@@ -262,10 +334,11 @@ void Client::on_socket_readable() {
       continue;
     }
     const uint64_t now = now_us();
-    socket_.for_each_datagram([&](Bytes d, const ReceivedMessage& m) {
+    udp.for_each_datagram([&](Bytes d, const ReceivedMessage& m) {
       if (m.truncated || conn_->is_terminated()) return;
       std::memcpy(datagram_.data(), d.data(), d.size());
-      conn_->receive_datagram(MutBytes(datagram_.data(), d.size()), DatagramInfo{m.ecn}, now);
+      info.ecn = m.ecn;
+      conn_->receive_datagram(MutBytes(datagram_.data(), d.size()), info, now);
     });
   }
   after_event();
@@ -305,6 +378,7 @@ void Client::after_event() {
     // RFC 9000 §10.2: done; CONNECTION_CLOSE with NO_ERROR tells the server.
     if (all_finished() && established) conn_->close(static_cast<uint64_t>(HqError::kNoError), "", now_us());
   }
+  maybe_migrate();
   send();
   if (conn_->is_terminated() && conn_->restart_version() != 0) {
     if (!restart_after_version_negotiation()) {
@@ -312,6 +386,11 @@ void Client::after_event() {
       return;
     }
     send();
+  }
+  if (!(conn_->path() == last_path_)) {
+    last_path_ = conn_->path();
+    log_info("now on path %s -> %s", socket_address(last_path_.local).to_string().c_str(),
+             socket_address(last_path_.peer).unmapped().to_string().c_str());
   }
   if (conn_->state() != Connection::State::kHandshake && conn_->state() != Connection::State::kEstablished) {
     // Closing or draining: our CONNECTION_CLOSE (if any) went out above,
@@ -530,16 +609,19 @@ void Client::finish(Download& d, bool saved, const std::string& error) {
 // ---- Output
 
 void Client::send() {
-  // The socket is connected: the default Destination is the server.
-  SysStatus st = sender_->send([this](MutBytes room, DatagramSender::Destination& to) {
-    const size_t n = conn_->write_datagram(room, now_us());
-    to.ecn = conn_->datagram_ecn();
-    return n;
-  });
+  // The sockets are connected: the default Destination is the server.
+  int blocked = -1;
+  SysStatus st = sockets_.send(
+      [this](MutBytes room, Path* path, Ecn* ecn) {
+        const size_t n = conn_->write_datagram(room, now_us(), path);
+        *ecn = conn_->datagram_ecn();
+        return n;
+      },
+      &blocked);
   if (st.would_block()) {
     // The socket buffer is full; what the connection wrote waits in the
     // sender until the socket takes it.
-    SysStatus w = loop_.notify_writable(socket_.fd(), [this] { after_event(); });
+    SysStatus w = loop_.notify_writable(blocked, [this] { after_event(); });
     if (!w.is_ok()) log_error("event loop: %s", w.message().c_str());
   }
 }
@@ -590,13 +672,18 @@ int Client::report() {
     return 1;
   }
   const uint64_t elapsed = last_finish_us_ - start_us_;
-  const SocketAddress local = socket_.local_address();
+  const UdpSocket& udp = sockets_[active_socket()].udp;
+  const SocketAddress local = udp.local_address();
+  uint64_t datagrams = 0, sends = 0;
+  for (size_t i = 0; i < sockets_.size(); ++i) {
+    datagrams += sockets_[i].sender->stats().datagrams;
+    sends += sockets_[i].sender->stats().sends;
+  }
   log_info("%zu file(s), %llu bytes in %.3f s: %.1f Mbit/s (from %s; %llu datagrams sent in %llu sends, GSO %s, GRO %s)",
            saved, static_cast<unsigned long long>(bytes), seconds(elapsed),
            elapsed ? static_cast<double>(bytes) * 8 / static_cast<double>(elapsed) : 0.0, local.to_string().c_str(),
-           static_cast<unsigned long long>(sender_->stats().datagrams),
-           static_cast<unsigned long long>(sender_->stats().sends), socket_.gso_enabled() ? "on" : "off",
-           socket_.gro_enabled() ? "on" : "off");
+           static_cast<unsigned long long>(datagrams), static_cast<unsigned long long>(sends),
+           udp.gso_enabled() ? "on" : "off", udp.gro_enabled() ? "on" : "off");
   return 0;
 }
 

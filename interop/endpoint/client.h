@@ -21,6 +21,7 @@
 #include "h3_session.h"
 #include "malloc_allocator.h"
 #include "options.h"
+#include "path_sockets.h"
 #include "session_file.h"
 #include "system_random.h"
 #include "udp_socket.h"
@@ -61,6 +62,15 @@ class Client final : private ConnectionEvents {
 
   // Socket, TLS and connection; false (logged) if any cannot be had.
   bool setup();
+  void on_socket_readable(size_t socket);
+  // RFC 9000 §9: --rebind-after, --migrate-after and the server's
+  // preferred address (§9.6), each once, when its time has come.
+  void maybe_migrate();
+  // A new UDP socket connected to `peer`, listed and read; its index, or
+  // sockets_.size() (logged) on failure.
+  size_t open_socket(const SocketAddress& peer, bool add);
+  Result<UdpSocket> new_socket(const SocketAddress& peer);
+  size_t active_socket() const;
   // --session-file: the stored session for TLS and its remembered server
   // parameters for the connection (RFC 9000 §7.4.1); a missing, stale or
   // damaged file only costs a full handshake (logged).
@@ -73,7 +83,6 @@ class Client final : private ConnectionEvents {
   // RFC 9000 §6.2: the connection ended on Version Negotiation naming a
   // version both speak; a new one starts in it. False if it cannot.
   bool restart_after_version_negotiation();
-  void on_socket_readable();
   void on_timer();
   // After every event: start requests the stream credit allows, send, then
   // rearm the timer or stop the loop.
@@ -101,9 +110,14 @@ class Client final : private ConnectionEvents {
   GnutlsCrypto crypto_;
   SystemRandom random_;
   EventLoop loop_;
-  UdpSocket socket_;
   SocketAddress peer_;
-  std::unique_ptr<DatagramSender> sender_;
+  // The sockets and, per socket, the path the connection knows it by.
+  PathSockets sockets_;
+  std::vector<Path> socket_paths_;
+  Path last_path_;
+  bool rebound_ = false;
+  bool migrated_ = false;
+  bool preferred_tried_ = false;
   std::unique_ptr<GnutlsTlsContext> tls_context_;
   std::unique_ptr<GnutlsTls> tls_;
   std::unique_ptr<ConnectionQlog> qlog_;  // with --qlog-dir

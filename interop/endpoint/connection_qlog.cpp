@@ -70,6 +70,9 @@ void ConnectionQlog::datagram_received(uint64_t now, uint64_t size) {
 void ConnectionQlog::key_updated(uint64_t now, const TracedKey& k) {
   if (writer_) writer_->key_updated(now, k);
 }
+void ConnectionQlog::path_updated(uint64_t now, TracePathEvent e, const Path& p) {
+  if (writer_) writer_->path_updated(now, e, p);
+}
 void ConnectionQlog::key_discarded(uint64_t now, const TracedKey& k) {
   if (writer_) writer_->key_discarded(now, k);
 }

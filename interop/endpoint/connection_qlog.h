@@ -37,6 +37,7 @@ class ConnectionQlog final : public Tracer {
   void datagram_sent(uint64_t now, uint64_t size) override;
   void datagram_received(uint64_t now, uint64_t size) override;
   void key_updated(uint64_t now, const TracedKey& k) override;
+  void path_updated(uint64_t now, TracePathEvent e, const Path& p) override;
   void key_discarded(uint64_t now, const TracedKey& k) override;
   void metrics_updated(uint64_t now, const TracedMetrics& m) override;
   void congestion_state_updated(uint64_t now, CcState old_state, CcState new_state,

@@ -32,6 +32,11 @@ constexpr const char* kUsage =
     "  --token-file FILE      keep the server's NEW_TOKEN token there and send it next time\n"
     "  --key-update           once the handshake is confirmed, move to the next 1-RTT key\n"
     "                         phase (RFC 9001 §6; the server follows)\n"
+    "  --migrate-after BYTES  after BYTES received, migrate to a new local UDP port under a\n"
+    "                         new connection ID, probing the path first (RFC 9000 §9.2)\n"
+    "  --rebind-after BYTES   after BYTES received, switch to a new local UDP port keeping the\n"
+    "                         connection ID, unknown to the connection (a NAT rebinding)\n"
+    "  --no-preferred-address stay on the address the server was reached at (§9.6)\n"
     "  --session-file FILE    resume the TLS session stored there (if any) and store the\n"
     "                         server's new session tickets there\n"
     "server: serves the files under a directory.\n"
@@ -42,6 +47,8 @@ constexpr const char* kUsage =
     "  --retry                answer each new client with a Retry (address validation)\n"
     "  --versions LIST        versions served, most preferred first, ',' separated\n"
     "                         (default v1,v2); clients listing a preferred one move to it\n"
+    "  --preferred-address ADDR:PORT  also listen there and offer it as preferred_address\n"
+    "  --disable-active-migration     send disable_active_migration (RFC 9000 §18.2)\n"
     "both:\n"
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
@@ -81,6 +88,11 @@ constexpr OptionSpec kSpecs[] = {
     {"--token-file", true, Scope::kClient},
     {"--retry", false, Scope::kServer},
     {"--versions", true, Scope::kServer},
+    {"--migrate-after", true, Scope::kClient},
+    {"--rebind-after", true, Scope::kClient},
+    {"--no-preferred-address", false, Scope::kClient},
+    {"--preferred-address", true, Scope::kServer},
+    {"--disable-active-migration", false, Scope::kServer},
     {"--session-file", true, Scope::kClient},
     {"--key-update", false, Scope::kClient},
     {"--early-data", false, Scope::kBoth},
@@ -245,6 +257,24 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       return false;
     }
     o.listen = v;
+  } else if (name == "--migrate-after" || name == "--rebind-after") {
+    uint64_t n = 0;
+    if (!parse_size(v, 1, uint64_t{1} << 50, &n)) {
+      *error = std::string(name) + " " + v + ": expected a number of bytes, at least 1";
+      return false;
+    }
+    (name == "--migrate-after" ? o.migrate_after : o.rebind_after) = n;
+  } else if (name == "--no-preferred-address") {
+    o.follow_preferred_address = false;
+  } else if (name == "--preferred-address") {
+    Result<SocketAddress> a = parse_address(v);
+    if (!a.is_ok() || a->port() == 0) {
+      *error = "--preferred-address " + v + ": expected a numeric ADDR:PORT with a port, e.g. 127.0.0.2:4434";
+      return false;
+    }
+    o.preferred_address = v;
+  } else if (name == "--disable-active-migration") {
+    o.disable_active_migration = true;
   } else if (name == "--cert") {
     o.cert_file = v;
   } else if (name == "--key") {

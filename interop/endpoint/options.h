@@ -25,6 +25,13 @@ struct Options {
   // where to save them (each under its URL path).
   std::vector<Url> urls;
   std::string download_dir = ".";
+  // Client, RFC 9000 §9: once this many bytes came in (0: never), move to a
+  // fresh local UDP port, as an active migration (a new connection ID,
+  // the path probed first, §9.2, §9.5) or as a simulated NAT rebinding (same
+  // connection ID, the connection not told, §9.3).
+  uint64_t migrate_after = 0;
+  uint64_t rebind_after = 0;
+  bool follow_preferred_address = true;  // §9.6: migrate to the server's
 
   // Server: where to listen, its certificate chain and key, what it serves.
   std::string listen;
@@ -41,6 +48,10 @@ struct Options {
   uint32_t version = 0x00000001;
   std::vector<uint32_t> versions;
   std::string token_file;  // client: NEW_TOKEN tokens kept across runs (RFC 9000 §8.1.3)
+  // RFC 9000 §9.6: an address the server also listens on and offers as its
+  // preferred_address (empty: none); §18.2 disable_active_migration.
+  std::string preferred_address;
+  bool disable_active_migration = false;
 
   // Both.
   std::string alpn;  // "hq-interop" or "h3"; empty: see offered_alpns()

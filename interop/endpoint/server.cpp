@@ -48,18 +48,23 @@ bool Server::setup() {
   root_ = resolved;
   if (root_ == "/") root_.clear();  // so that root_ + "/" + path is a path
 
-  // options.cpp checked the address.
-  const SocketAddress local = *parse_address(options_.listen);
-  UdpSocketOptions so;
-  so.gso = options_.gso;
-  so.dual_stack = local.is_ipv6();  // [::]:443 serves IPv4 clients too
-  so.socket_buffer_bytes = 8 << 20;
-  SysStatus st = socket_.open(local, so);
-  if (!st.is_ok()) {
-    log_error("cannot listen on %s: %s", options_.listen.c_str(), st.message().c_str());
-    return false;
+  // The --listen address, then the preferred one (RFC 9000 §9.6); options.cpp
+  // checked both.
+  for (const std::string* text : {&options_.listen, &options_.preferred_address}) {
+    if (text->empty()) continue;
+    const SocketAddress a = *parse_address(*text);
+    UdpSocketOptions so;
+    so.gso = options_.gso;
+    so.dual_stack = a.is_ipv6();  // [::]:443 serves IPv4 clients too
+    so.socket_buffer_bytes = 8 << 20;
+    UdpSocket udp;
+    SysStatus st = udp.open(a, so);
+    if (!st.is_ok()) {
+      log_error("cannot listen on %s: %s", text->c_str(), st.message().c_str());
+      return false;
+    }
+    sockets_.add(std::move(udp), options_.max_datagram_size, false);
   }
-  sender_ = std::make_unique<DatagramSender>(socket_, options_.max_datagram_size);
   datagram_.resize(65536);
 
   Result<std::unique_ptr<GnutlsTlsContext>> ctx = GnutlsTlsContext::create(tls_settings(options_, Role::kServer));
@@ -92,7 +97,10 @@ bool Server::setup() {
     return false;
   }
 
-  st = loop_.open_for_socket(socket_.fd(), [this] { on_socket_readable(); }, [this] { on_timer(); });
+  SysStatus st = loop_.open_for_socket(sockets_[0].udp.fd(), [this] { on_socket_readable(0); }, [this] { on_timer(); });
+  for (size_t i = 1; i < sockets_.size() && st.is_ok(); ++i) {
+    st = loop_.add_reader(sockets_[i].udp.fd(), [this, i] { on_socket_readable(i); });
+  }
   if (!st.is_ok()) {
     log_error("event loop: %s", st.message().c_str());
     return false;
@@ -102,9 +110,10 @@ bool Server::setup() {
 
 int Server::run() {
   if (!setup()) return 1;
-  log_info("serving %s on %s (GSO %s, GRO %s)", root_.empty() ? "/" : root_.c_str(),
-           socket_.local_address().to_string().c_str(), socket_.gso_enabled() ? "on" : "off",
-           socket_.gro_enabled() ? "on" : "off");
+  const UdpSocket& main = sockets_[0].udp;
+  log_info("serving %s on %s%s%s (GSO %s, GRO %s)", root_.empty() ? "/" : root_.c_str(),
+           main.local_address().to_string().c_str(), options_.preferred_address.empty() ? "" : ", preferred address ",
+           options_.preferred_address.c_str(), main.gso_enabled() ? "on" : "off", main.gro_enabled() ? "on" : "off");
   SysStatus st = loop_.run();
   if (!st.is_ok()) {
     log_error("event loop: %s", st.message().c_str());
@@ -114,7 +123,7 @@ int Server::run() {
   endpoint_->close_all(static_cast<uint64_t>(HqError::kNoError), "server shutting down", now_us());
   send();
   const EndpointStats& es = endpoint_->stats();
-  const DatagramSender::Stats& ss = sender_->stats();
+  const DatagramSender::Stats& ss = sockets_[0].sender->stats();
   log_info("stopped by signal %d: %llu connection(s) accepted, %llu refused; %llu Retry, %llu Version Negotiation, "
            "%llu invalid token(s); %llu datagrams received, %llu sent in %llu sends",
            loop_.last_signal(), static_cast<unsigned long long>(es.connections_accepted),
@@ -142,7 +151,7 @@ Status Server::create(const IncomingConnection& in, ConnectionServices& out) {
     if (!odcid.assign(in.original_dcid) || !qlog->open(odcid)) qlog.reset();
   }
   auto* session = new Session(std::move(tls).value(), std::move(qlog), root_, scratch_, sending_,
-                              address_of(in.path.peer).unmapped().to_string());
+                              socket_address(in.path.peer).unmapped().to_string());
   out = session->services();
   return Status::ok();
 }
@@ -163,35 +172,21 @@ void Server::on_connection_removed(EndpointConnection& c) {
 
 // ---- Events
 
-Path Server::path_of(const SocketAddress& local, const SocketAddress& peer) {
-  Path p;
-  // A sockaddr_in6 (28 bytes) fits kMaxPathAddressLen.
-  (void)p.local.assign(Bytes(reinterpret_cast<const uint8_t*>(local.sockaddr_ptr()), local.sockaddr_len()));
-  (void)p.peer.assign(Bytes(reinterpret_cast<const uint8_t*>(peer.sockaddr_ptr()), peer.sockaddr_len()));
-  return p;
-}
-
-SocketAddress Server::address_of(const PathAddress& a) {
-  // PathAddress keeps plain bytes, without a sockaddr's alignment.
-  sockaddr_storage ss{};
-  std::memcpy(&ss, a.bytes, std::min<size_t>(a.len, sizeof ss));
-  return SocketAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&ss), a.len);
-}
-
-void Server::on_socket_readable() {
+void Server::on_socket_readable(size_t socket) {
+  UdpSocket& udp = sockets_[socket].udp;
   // A few batches, then send: ACKs should not wait for a drained socket.
   for (int round = 0; round < 4; ++round) {
-    SysStatus st = socket_.receive();
+    SysStatus st = udp.receive();
     if (st.would_block()) break;
     if (!st.is_ok()) {
       log_info("receive: %s", st.message().c_str());
       continue;
     }
     const uint64_t now = now_us();
-    socket_.for_each_datagram([&](Bytes d, const ReceivedMessage& m) {
+    udp.for_each_datagram([&](Bytes d, const ReceivedMessage& m) {
       if (m.truncated) return;
       std::memcpy(datagram_.data(), d.data(), d.size());
-      endpoint_->receive_datagram(MutBytes(datagram_.data(), d.size()), path_of(m.local, m.peer),
+      endpoint_->receive_datagram(MutBytes(datagram_.data(), d.size()), make_path(m.local, m.peer),
                                   DatagramInfo{m.ecn}, now);
     });
   }
@@ -215,19 +210,19 @@ void Server::after_event() {
 }
 
 void Server::send() {
-  SysStatus st = sender_->send([this](MutBytes room, DatagramSender::Destination& to) {
-    const Transmit t = endpoint_->write_datagram(room, now_us());
-    if (t.size > 0) {
-      to.peer = address_of(t.path.peer);
-      to.source = address_of(t.path.local);
-      to.ecn = t.ecn;
-    }
-    return t.size;
-  });
+  int blocked = -1;
+  SysStatus st = sockets_.send(
+      [this](MutBytes room, Path* path, Ecn* ecn) {
+        const Transmit t = endpoint_->write_datagram(room, now_us());
+        *path = t.path;
+        *ecn = t.ecn;
+        return t.size;
+      },
+      &blocked);
   if (st.would_block()) {
     // The socket buffer is full; what the endpoint wrote waits in the
     // sender until the socket takes it.
-    SysStatus w = loop_.notify_writable(socket_.fd(), [this] { after_event(); });
+    SysStatus w = loop_.notify_writable(blocked, [this] { after_event(); });
     if (!w.is_ok()) log_error("event loop: %s", w.message().c_str());
   }
 }

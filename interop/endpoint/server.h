@@ -16,6 +16,7 @@
 #include "gnutls_tls.h"
 #include "malloc_allocator.h"
 #include "options.h"
+#include "path_sockets.h"
 #include "server_session.h"
 #include "system_random.h"
 #include "udp_socket.h"
@@ -42,15 +43,12 @@ class Server final : private ConnectionFactory, private EndpointEvents {
   void on_connection_removed(EndpointConnection& c) override;
 
   bool setup();
-  void on_socket_readable();
+  void on_socket_readable(size_t socket);
   void on_timer();
   // After every event: responses waiting for send buffer room, then
   // datagrams out, then the timer.
   void after_event();
   void send();
-  // The Path of a datagram, and back.
-  static Path path_of(const SocketAddress& local, const SocketAddress& peer);
-  static SocketAddress address_of(const PathAddress& a);
 
   const Options& options_;
   std::string root_;  // the served directory, resolved (realpath)
@@ -58,8 +56,9 @@ class Server final : private ConnectionFactory, private EndpointEvents {
   GnutlsCrypto crypto_;
   SystemRandom random_;
   EventLoop loop_;
-  UdpSocket socket_;
-  std::unique_ptr<DatagramSender> sender_;
+  // The --listen socket first, then the --preferred-address one (RFC 9000
+  // §9.6); datagrams leave on their path's.
+  PathSockets sockets_;
   std::unique_ptr<GnutlsTlsContext> tls_context_;
   std::unique_ptr<Endpoint> endpoint_;
   // Sessions with responses in flight, pumped after every event: only

@@ -1,6 +1,9 @@
 #include "transport_settings.h"
 
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "hq.h"
 #include "http3.h"
@@ -11,6 +14,36 @@ std::vector<std::string> offered_alpns(const Options& o) {
   if (!o.alpn.empty()) return {o.alpn};
   if (o.mode == Mode::kServer) return {kAlpnH3, kAlpnHq};
   return {kAlpnHq};
+}
+
+void set_preferred_address(const SocketAddress& a, TransportParameters& tp) {
+  TransportParameters::PreferredAddress& pa = tp.preferred_address;
+  tp.has_preferred_address = true;
+  const SocketAddress u = a.unmapped();
+  if (u.is_ipv4()) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(u.sockaddr_ptr());
+    std::memcpy(pa.ipv4_address, &in->sin_addr, sizeof pa.ipv4_address);
+    pa.ipv4_port = u.port();
+  } else {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(u.sockaddr_ptr());
+    std::memcpy(pa.ipv6_address, &in6->sin6_addr, sizeof pa.ipv6_address);
+    pa.ipv6_port = u.port();
+  }
+}
+
+SocketAddress preferred_address_for(const TransportParameters::PreferredAddress& pa, bool ipv4) {
+  // §18.2: an all-zero address or port means that family is not offered.
+  if (ipv4) {
+    in_addr in{};
+    std::memcpy(&in, pa.ipv4_address, sizeof in);
+    if (pa.ipv4_port == 0 || in.s_addr == 0) return SocketAddress();
+    return SocketAddress::ipv4(in, pa.ipv4_port);
+  }
+  in6_addr in6{};
+  std::memcpy(&in6, pa.ipv6_address, sizeof in6);
+  static const in6_addr kZero{};
+  if (pa.ipv6_port == 0 || std::memcmp(&in6, &kZero, sizeof in6) == 0) return SocketAddress();
+  return SocketAddress::ipv6(in6, pa.ipv6_port);
 }
 
 ConnectionConfig connection_settings(const Options& o, Role role) {
@@ -46,6 +79,11 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
   c.version = o.version;
   const std::vector<uint32_t> versions = o.versions.empty() ? std::vector<uint32_t>{kVersion1, kVersion2} : o.versions;
   for (size_t i = 0; i < versions.size() && i < kMaxVersions; ++i) c.versions[i] = versions[i];
+  if (role == Role::kServer) {
+    tp.disable_active_migration = o.disable_active_migration;
+    // RFC 9000 §9.6, §18.2: the connection adds the CID and its token.
+    if (!o.preferred_address.empty()) set_preferred_address(*parse_address(o.preferred_address), tp);
+  }
   return c;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "address.h"
 #include "conn.h"
 #include "gnutls_tls.h"
 #include "options.h"
@@ -26,5 +27,11 @@ std::vector<std::string> offered_alpns(const Options& o);
 // for the caller.
 ConnectionConfig connection_settings(const Options& o, Role role);
 GnutlsTlsConfig tls_settings(const Options& o, Role role);
+
+// RFC 9000 §18.2 preferred_address: `a` as the parameter's IPv4 or IPv6
+// half (the connection fills in the CID and token).
+void set_preferred_address(const SocketAddress& a, TransportParameters& tp);
+// The parameter's address of one family; empty if it offers none.
+SocketAddress preferred_address_for(const TransportParameters::PreferredAddress& pa, bool ipv4);
 
 }  // namespace quicbed

@@ -10,7 +10,11 @@ static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_des
               "CcHolder never runs a controller's destructor");
 
 CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size) : algorithm_(algorithm) {
-  switch (algorithm) {
+  reset(max_datagram_size);
+}
+
+void CcHolder::reset(uint64_t max_datagram_size) {
+  switch (algorithm_) {
     case CcAlgorithm::kCubic:
       cc_ = new (storage_) Cubic(max_datagram_size);
       return;

@@ -28,6 +28,9 @@ class CcHolder {
   const CongestionController& get() const { return *cc_; }
   CongestionController* operator->() { return cc_; }
   const CongestionController* operator->() const { return cc_; }
+  // A fresh controller of the same algorithm, in the same place (RFC 9000
+  // §9.4: a new path starts from the initial window).
+  void reset(uint64_t max_datagram_size);
   // The CUBIC controller for its own options, or nullptr.
   Cubic* cubic();
   // The BBR controller for its model, or nullptr.

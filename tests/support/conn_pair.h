@@ -184,6 +184,20 @@ inline TransportParameters default_params() {
 
 inline Bytes bytes_of(const Buf& b) { return Bytes(b.data(), b.size()); }
 
+// A path address for the tests: a 4-byte host and a 2-byte port, whose
+// place is marked so that a change of port alone is recognized (§9.4).
+inline PathAddress test_address(uint32_t host, uint16_t port) {
+  const uint8_t b[6] = {static_cast<uint8_t>(host >> 24), static_cast<uint8_t>(host >> 16),
+                        static_cast<uint8_t>(host >> 8),  static_cast<uint8_t>(host),
+                        static_cast<uint8_t>(port >> 8),  static_cast<uint8_t>(port)};
+  PathAddress a;
+  EXPECT_TRUE(a.assign(Bytes(b, 6)));
+  a.port_at = 4;
+  a.port_len = 2;
+  return a;
+}
+
+
 // A 1-RTT packet carrying `frames` and `padding` bytes of PADDING, as the
 // holder of `key` (a write secret the spy saw) would send it to `dcid`,
 // with a 4-byte packet number (with which the header protection sample,
@@ -264,8 +278,11 @@ class ConnPairTest : public ::testing::Test {
     const size_t max = from(d).config.max_datagram_size;
     for (int i = 0; i < 1000; ++i) {
       Buf out(std::max<size_t>(max, 1500));
-      size_t n = c.write_datagram(MutBytes(out.data(), out.size()), now_);
+      Path path;
+      size_t n = use_paths_ ? c.write_datagram(MutBytes(out.data(), out.size()), now_, &path)
+                            : c.write_datagram(MutBytes(out.data(), out.size()), now_);
       if (n == 0) return;
+      sent_paths_[d].push_back(path);
       ASSERT_LE(n, max);
       out.resize(n);
       if (d == kToClient && !server_.conn->address_validated()) {
@@ -280,15 +297,37 @@ class ConnPairTest : public ::testing::Test {
       if (v.fate == Verdict::Fate::kDrop) continue;
       if (link_mtu_[d] && n > link_mtu_[d]) continue;  // too big for the path
       const Ecn ecn = ecn_path_ ? ecn_path_(d, index, c.datagram_ecn()) : c.datagram_ecn();
+      if (use_paths_) in_flight_paths_[seq_] = path;
       queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out, ecn});
+      if (use_paths_ && v.fate == Verdict::Fate::kDuplicate) in_flight_paths_[seq_] = path;
       if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out, ecn});
     }
     ADD_FAILURE() << "endless datagrams";
   }
 
-  void deliver(Dir d, Buf datagram, Ecn ecn = Ecn::kNotEct) {
+  void deliver(Dir d, Buf datagram, Ecn ecn = Ecn::kNotEct, const Path& sent_on = Path()) {
+    DatagramInfo info;
+    info.ecn = ecn;
+    // The receiver's view of the path: the addresses swapped, the client's
+    // rewritten by the NAT (outbound) and back (inbound).
+    Path seen{sent_on.peer, sent_on.local};
+    if (use_paths_) {
+      if (nat_ && d == kToServer && seen.peer == nat_inside_) seen.peer = nat_outside_;
+      if (nat_ && d == kToClient && seen.local == nat_outside_) seen.local = nat_inside_;
+      info.path = &seen;
+    }
     // An exact-size buffer, so that ASan sees any overread.
-    to(d).conn->receive_datagram(MutBytes(datagram.data(), datagram.size()), DatagramInfo{ecn}, now_);
+    to(d).conn->receive_datagram(MutBytes(datagram.data(), datagram.size()), info, now_);
+  }
+
+  // ---- Paths (RFC 9000 §9): with use_paths(), each side is told the path
+  // of what it receives and says where it sends; the link delivers on
+  // that path. A NAT (nat_ on) rewrites the client's inside address to
+  // its outside one, unknown to the client: a NAT rebinding.
+  void use_paths(const PathAddress& client, const PathAddress& server) {
+    use_paths_ = true;
+    client_.config.path = Path{client, server};
+    server_.config.path = Path{server, client};
   }
 
   // One event: sends what is pending, then moves the clock to the next
@@ -310,7 +349,12 @@ class ConnPairTest : public ::testing::Test {
     while (!queue_.empty() && queue_.front().at <= now_) {
       InFlight f = std::move(queue_.front());
       queue_.erase(queue_.begin());
-      deliver(f.dir, std::move(f.bytes), f.ecn);
+      Path path;
+      if (auto it = in_flight_paths_.find(f.seq); it != in_flight_paths_.end()) {
+        path = it->second;
+        in_flight_paths_.erase(it);
+      }
+      deliver(f.dir, std::move(f.bytes), f.ecn, path);
     }
     for (Endpoint* e : {&client_, &server_}) {
       if (e->conn->next_timeout() <= now_) e->conn->on_timeout(now_);
@@ -390,6 +434,11 @@ class ConnPairTest : public ::testing::Test {
   std::vector<InFlight> queue_;
   std::vector<Buf> sent_[2];      // every datagram written, per direction
   std::vector<uint64_t> sent_at_[2];  // and when
+  std::vector<Path> sent_paths_[2];   // and on which path (use_paths_)
+  std::map<uint64_t, Path> in_flight_paths_;  // by InFlight::seq, as the sender wrote it
+  bool use_paths_ = false;
+  bool nat_ = false;
+  PathAddress nat_inside_, nat_outside_;
   std::vector<Ecn> sent_ecn_[2];      // and with which codepoint
 };
 

@@ -253,7 +253,7 @@ class EndpointPairTest : public ::testing::Test {
       if (t.size == 0) return;
       out.resize(t.size);
       EXPECT_EQ(id_of(t.path.local), kServerAddress);
-      const uint32_t to = id_of(t.path.peer);
+      const uint32_t to = inside(id_of(t.path.peer));
       sent_by_server_.push_back({to, out, now_, t.ecn});
       if (to >= clients_.size()) {
         strays_.push_back({to, out, now_, t.ecn});
@@ -287,7 +287,7 @@ class EndpointPairTest : public ::testing::Test {
       InFlight f = queue_.top();
       queue_.pop();
       if (f.dir == kToServer) {
-        endpoint_->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), path_from(f.peer),
+        endpoint_->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), path_from(outside(f.peer)),
                                     DatagramInfo{f.ecn}, now_);
       } else {
         clients_[f.peer]->conn->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), DatagramInfo{f.ecn},
@@ -311,6 +311,19 @@ class EndpointPairTest : public ::testing::Test {
   void run_for(uint64_t duration) {
     const uint64_t end = now_ + duration;
     run_until([] { return false; }, end);
+  }
+
+  // A NAT in front of the clients (RFC 9000 §9.3): the address the server
+  // sees for client `id`, and the client an address maps back to.
+  uint32_t outside(uint32_t id) const {
+    auto it = nat_.find(id);
+    return it == nat_.end() ? id : it->second;
+  }
+  uint32_t inside(uint32_t address) const {
+    for (const auto& [id, out] : nat_) {
+      if (out == address) return id;
+    }
+    return nat_.count(address) ? kStrayBase - 1 : address;  // the old address goes nowhere
   }
 
   bool all_confirmed() const {
@@ -359,6 +372,7 @@ class EndpointPairTest : public ::testing::Test {
   size_t to_server_count_ = 0;
   std::vector<Sent> sent_by_server_;
   std::vector<Sent> strays_;  // sent to addresses of no client
+  std::map<uint32_t, uint32_t> nat_;  // client id -> the address the server sees
 };
 
 }  // namespace quicbed::test
