@@ -46,13 +46,24 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
     {
     }
 
+    // Every event below has news for the application.
+    void Pending()
+    {
+        if (m_s.m_parent && m_s.m_parent->m_listener)
+        {
+            m_s.m_parent->m_listener->MarkPending(&m_s);
+        }
+    }
+
     void on_handshake_complete() override
     {
+        Pending();
         m_s.m_handshakeDone = true;
     }
 
     void on_connection_closed(const quicbed::CloseInfo& info) override
     {
+        Pending();
         using Source = quicbed::CloseInfo::Source;
         m_s.m_closed = true;
         m_s.m_closeCode = info.error_code;
@@ -64,6 +75,7 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
 
     void on_stream_opened(uint64_t id) override
     {
+        Pending();
         // The client's first bidirectional stream carries the Socket API's bytes.
         if (m_s.m_role == ACCEPTED && m_s.m_stream < 0 &&
             quicbed::stream_dir(id) == quicbed::StreamDir::kBidi)
@@ -74,11 +86,13 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
 
     void on_stream_readable(uint64_t id) override
     {
+        Pending();
         m_s.m_readable.insert(id);
     }
 
     void on_datagram(quicbed::Bytes data) override
     {
+        Pending();
         m_s.m_datagrams.emplace_back(data.begin(), data.end());
     }
 

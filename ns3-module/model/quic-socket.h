@@ -257,6 +257,7 @@ class QuicSocket : public Socket
     bool m_handshakeDone = false;
     bool m_handshakeReported = false;
     bool m_earlyReported = false;   // client: writable in 0-RTT, reported as connected
+    bool m_pendingMark = false;     // accepted: in its listener's pending list
     bool m_closed = false;          // the connection closed (or never opened)
     bool m_closeReported = false;
     uint64_t m_closeCode = 0;
