@@ -96,20 +96,19 @@ def _strs(s: str) -> list[str]:
 
 
 def tshark_argv(pcap: Path | str, keylog: Path | str, port: int,
-                tshark: str = "tshark") -> list[str]:
+                tshark: str = "tshark", fields: list[str] | None = None) -> list[str]:
     argv = [tshark, "-n", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}",
             "-d", f"udp.port=={port},quic", "-T", "fields",
             "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,"]
-    for f in FIELDS:
+    for f in fields or FIELDS:
         argv += ["-e", f]
     return argv
 
 
-def check(pcap: Path | str, keylog: Path | str | list, port: int,
-          tshark: str = "tshark", timeout: float = 300) -> Result:
-    """Runs tshark on `pcap` (QUIC on UDP `port`, keys from `keylog`: one path
-    or a list, concatenated) and returns the counts. Raises RuntimeError if
-    tshark fails."""
+def _run(pcap: Path | str, keylog: Path | str | list, port: int, fields: list[str],
+         tshark: str, timeout: float) -> str:
+    """tshark's field lines for `pcap`, keys from `keylog` (one path or a list,
+    concatenated). Raises RuntimeError if tshark fails."""
     keylogs = [keylog] if isinstance(keylog, (str, Path)) else list(keylog)
     with tempfile.TemporaryDirectory(prefix="quicbed-tshark-") as tmp:
         keys = Path(tmp) / "keys.log"
@@ -117,12 +116,33 @@ def check(pcap: Path | str, keylog: Path | str | list, port: int,
             for k in keylogs:
                 if os.path.exists(k):
                     out.write(Path(k).read_bytes().rstrip(b"\n") + b"\n")
-        p = subprocess.run(tshark_argv(pcap, keys, port, tshark), capture_output=True,
+        p = subprocess.run(tshark_argv(pcap, keys, port, tshark, fields), capture_output=True,
                            text=True, timeout=timeout)
     if p.returncode != 0:
         err = "\n".join(l for l in p.stderr.splitlines() if "Running as user" not in l)
         raise RuntimeError(f"tshark exited with {p.returncode}: {err.strip()}")
-    return parse(p.stdout, port)
+    return p.stdout
+
+
+def check(pcap: Path | str, keylog: Path | str | list, port: int,
+          tshark: str = "tshark", timeout: float = 300) -> Result:
+    """Runs tshark on `pcap` (QUIC on UDP `port`, keys from `keylog`: one path
+    or a list, concatenated) and returns the counts. Raises RuntimeError if
+    tshark fails."""
+    return parse(_run(pcap, keylog, port, FIELDS, tshark, timeout), port)
+
+
+def frames(pcap: Path | str, keylog: Path | str | list, port: int, fields: list[str],
+           tshark: str = "tshark", timeout: float = 300) -> list[dict[str, list[str]]]:
+    """Any tshark `fields` of every frame, decrypted as check() does: one dict
+    per frame mapping each field to its values (a frame with coalesced
+    packets or several frames of a type has several), in capture order."""
+    rows = []
+    for line in _run(pcap, keylog, port, fields, tshark, timeout).splitlines():
+        cols = line.split("\t")
+        cols += [""] * (len(fields) - len(cols))
+        rows.append({f: _strs(c) for f, c in zip(fields, cols)})
+    return rows
 
 
 def parse(text: str, port: int) -> Result:

@@ -10,6 +10,9 @@ QUICBED_PACKAGES=(
   libnghttp3-dev                            # HTTP/3 (interop/h3)
   libns3-dev ns3 libgsl-dev libxml2-dev     # ns-3 3.37 for ns3-module/ (ns3 ships what find_package(ns3) names)
   tshark                                    # the ns-3 module's pcap check (and the interop tests)
+  # quic.ko (kmod/) against both Debian kernels, booted under qemu by its tests
+  linux-headers-6.1.0-56-amd64 linux-headers-6.12.117+deb12-amd64
+  qemu-system-x86 busybox-static cpio kmod xz-utils bc openssl ngtcp2-server
 )
 
 quicbed_install_deps() {

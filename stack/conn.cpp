@@ -57,8 +57,12 @@ Connection::Connection(const ConnectionConfig& c)
       version_(c.version),
       local_params_(c.params),
       cid_len_(c.cid_len),
-      max_datagram_size_(c.max_datagram_size),
-      cc_(c.cc, clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
+      // RFC 9000 §14.3: a path MTU search starts from the 1200 bytes every
+      // QUIC path carries.
+      max_datagram_size_(c.pmtud ? Pmtud::kBasePlpmtu : c.max_datagram_size),
+      ecn_(c.ecn),
+      pmtud_(c.pmtud, c.max_datagram_size, c.pmtu_raise_interval_us),
+      cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize)),
       recovery_(alloc_, cc_.get(), *this,
                 RecoveryConfig{c.role == Role::kServer, kDefaultMaxAckDelayUs, c.max_outstanding_packets}),
       pacer_(Pacer::kDefaultBurstPackets * clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
@@ -70,7 +74,10 @@ Connection::Connection(const ConnectionConfig& c)
       conn_recv_(c.params.initial_max_data, c.max_connection_window),
       datagrams_(alloc_, c.datagram_queue_count, c.datagram_queue_bytes),
       // RFC 9000 §8.1: only servers validate addresses before sending.
-      address_validated_(c.role == Role::kClient) {
+      address_validated_(c.role == Role::kClient),
+      traced_ecn_state_(ecn_.state()),
+      traced_mtu_(max_datagram_size_),
+      traced_pmtud_state_(pmtud_.state()) {
   local_params_.active_connection_id_limit = peer_cids_.limit();
   if (c.zero_rtt_params && c.role == Role::kClient) {
     zero_rtt_params_ = remembered_for_zero_rtt(*c.zero_rtt_params);
@@ -85,7 +92,9 @@ Status Connection::init(uint64_t now) {
   vc_ = version_crypto(version_);
   if (!vc_) return Status(ErrorCode::kInvalidArgument, "unsupported QUIC version");
   if (cid_len_ > kMaxCidLen) return Status(ErrorCode::kInvalidArgument, "connection ID too long");
-  if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize) {
+  // With DPLPMTUD the configured size is the search's upper bound.
+  if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize ||
+      pmtud_.upper_bound() < kMinInitialDatagram || pmtud_.upper_bound() > kMaxCcDatagramSize) {
     return Status(ErrorCode::kInvalidArgument, "max_datagram_size out of range");
   }
   if (local_params_.max_idle_timeout > kVarintMax / kMsToUs) {
@@ -208,7 +217,11 @@ Status Connection::on_tls_peer_transport_params(Bytes ext) {
   recovery_.set_peer_max_ack_delay(tp.max_ack_delay * kMsToUs);
   peer_ack_delay_exponent_ = tp.ack_delay_exponent;
   // §14: never send more than the peer said it can receive.
-  max_datagram_size_ = min_u64(max_datagram_size_, tp.max_udp_payload_size);
+  // (With DPLPMTUD we are at 1200, which every peer takes, §18.2.)
+  if (tp.max_udp_payload_size < max_datagram_size_) {
+    max_datagram_size_ = max_u64(tp.max_udp_payload_size, kMinInitialDatagram);
+    cc_->set_max_datagram_size(max_datagram_size_);  // RFC 9002 §7.2
+  }
   // §10.1: the smaller of the two non-zero max_idle_timeout values.
   const uint64_t peer_idle = min_u64(tp.max_idle_timeout, kVarintMax / kMsToUs) * kMsToUs;
   if (peer_idle && (!idle_timeout_us_ || peer_idle < idle_timeout_us_)) idle_timeout_us_ = peer_idle;
@@ -276,6 +289,8 @@ void Connection::confirm_handshake(uint64_t now) {
   handshake_confirmed_ = true;
   trace_state(TraceConnectionState::kHandshakeConfirmed);
   recovery_.on_handshake_confirmed(now);
+  // RFC 9000 §14.3: probes are 1-RTT packets, within the peer's limit.
+  if (has_peer_params_) pmtud_.start(peer_params_.max_udp_payload_size, now);
   // RFC 9001 §4.9.2: Handshake keys go once the handshake is confirmed
   // (a client that never sent a Handshake packet still holds Initial ones).
   discard_space(PnSpace::kInitial, now);
@@ -309,6 +324,11 @@ void Connection::update_amplification(uint64_t now) {
 // ---- RecoveryEvents --------------------------------------------------------
 
 void Connection::on_packet_acked(const SentPacket& p) {
+  if (p.mtu_probe) {
+    pmtud_.on_probe_acked(p.bytes, now_);
+    return;
+  }
+  pmtud_.on_packet_acked(p.bytes, p.time_sent);
   PacketNumberSpace& s = sp(p.space);
   for (const SentItem& it : p.items) {
     switch (it.kind) {
@@ -337,6 +357,13 @@ void Connection::on_packet_acked(const SentPacket& p) {
 
 void Connection::on_packet_lost(const SentPacket& p) {
   trace_lost(p);
+  ecn_.on_packet_lost(p.ecn);
+  if (p.mtu_probe) {
+    // RFC 9000 §14.4: a probe's PING and PADDING are not repeated.
+    pmtud_.on_probe_lost(p.bytes, now_);
+    return;
+  }
+  pmtud_.on_packet_lost(p.bytes, p.time_sent, now_);
   requeue_items(p);
 }
 
@@ -369,9 +396,10 @@ void Connection::requeue_items(const SentPacket& p) {
 }
 
 void Connection::on_packet_discarded(const SentPacket& p) {
-  // Initial and Handshake: its space is gone, and with it everything the
-  // packet carried. Application: 0-RTT was rejected (RFC 9001 §4.6.2), so
-  // what the packet carried goes again in 1-RTT.
+  // Its space is gone, and with it everything the packet carried.
+  ecn_.on_packet_discarded(p.ecn);
+  // Application: 0-RTT was rejected (RFC 9001 §4.6.2), so what the packet
+  // carried goes again in 1-RTT.
   if (p.space == PnSpace::kApplication) requeue_items(p);
 }
 
@@ -580,7 +608,7 @@ uint64_t Connection::idle_deadline() const {
 uint64_t Connection::next_timeout() const {
   if (!initialized_ || state_ == State::kClosed) return kNever;
   if (closing_or_draining()) return close_deadline_;
-  uint64_t t = min_u64(recovery_.loss_detection_timer(), idle_deadline());
+  uint64_t t = min_u64(min_u64(recovery_.loss_detection_timer(), idle_deadline()), pmtud_.next_timeout());
   for (const PacketNumberSpace& s : spaces_) {
     // An ACK already due is write_datagram()'s business, not a timer's.
     const uint64_t d = s.can_send() ? s.acks.deadline() : kNever;
@@ -589,7 +617,7 @@ uint64_t Connection::next_timeout() const {
   // Data held back by the pacer only (RFC 9002 §7.7) goes when it says.
   const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
   if ((app.can_send() || sending_zero_rtt()) && recovery_.can_send(false) && recovery_.bytes_in_flight() < cc_->cwnd() &&
-      (handshake_done_pending_ || app_data_pending())) {
+      (handshake_done_pending_ || app_data_pending() || pmtud_.probe_size() != 0)) {
     const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
     if (paced > now_) t = min_u64(t, paced);
   }
@@ -619,8 +647,17 @@ void Connection::on_timeout(uint64_t now) {
     events_.on_connection_closed(info);
     return;
   }
-  if (recovery_.loss_detection_timer() > now) return;
+  // RFC 8899 §5.1.1: the PMTU_RAISE_TIMER starts another search.
+  pmtud_.on_timeout(now);
+  if (recovery_.loss_detection_timer() > now) {
+    trace_path();
+    return;
+  }
   const LossTimerAction a = recovery_.on_loss_detection_timeout(now);
+  // RFC 8899 §4.3: probe timeouts in a row may be a black hole for the
+  // PLPMTU's packets.
+  if (a.kind == LossTimerAction::Kind::kProbe) pmtud_.on_pto(recovery_.pto_count(), now);
+  apply_plpmtu();
   trace_recovery();
   if (a.kind != LossTimerAction::Kind::kProbe) return;
   PacketNumberSpace& s = sp(a.space);

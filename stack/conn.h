@@ -36,10 +36,12 @@
 #include "datagram_queue.h"
 #include "early_data.h"
 #include "ecn.h"
+#include "ecn_validation.h"
 #include "frame.h"
 #include "keys.h"
 #include "packet.h"
 #include "pacer.h"
+#include "pmtud.h"
 #include "pnspace.h"
 #include "random.h"
 #include "recovery.h"
@@ -124,8 +126,18 @@ struct ConnectionConfig {
   // addressed to us carry one of this length (§17.3).
   size_t cid_len = 8;
   // Largest UDP payload we send; RFC 9000 §14: at least 1200, and never
-  // above the peer's max_udp_payload_size.
+  // above the peer's max_udp_payload_size. With `pmtud` the upper bound
+  // of the path MTU search, which starts at 1200 (pmtud.h).
   uint64_t max_datagram_size = 1200;
+  // DPLPMTUD (RFC 8899, RFC 9000 §14.3) once the handshake is confirmed,
+  // and its PMTU_RAISE_TIMER (RFC 8899 §5.1.1).
+  bool pmtud = false;
+  uint64_t pmtu_raise_interval_us = Pmtud::kDefaultRaiseIntervalUs;
+  // ECN (RFC 9000 §13.4): mark our packets ECT(0) while the path and the
+  // peer pass validation; the host must then send each datagram with the
+  // codepoint datagram_ecn() gives (and report received ones in
+  // DatagramInfo, which is counted either way).
+  bool ecn = false;
   CcAlgorithm cc = CcAlgorithm::kCubic;
   CryptoLimits crypto;
   // Receive windows grow by auto-tuning (RecvFlow) from the transport
@@ -212,8 +224,11 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Writes the next datagram to send into `out` (room for at least
   // kMinInitialDatagram bytes is needed during the handshake) and returns
   // its length; 0 when there is nothing to send now. Call until it
-  // returns 0.
+  // returns 0. A DPLPMTUD probe goes only into an `out` large enough.
   size_t write_datagram(MutBytes out, uint64_t now);
+  // The ECN codepoint to send the datagram write_datagram() just wrote
+  // with (RFC 9000 §13.4.2); kNotEct unless ConnectionConfig::ecn.
+  Ecn datagram_ecn() const { return datagram_ecn_; }
 
   // When on_timeout() must be called next; kNever if no timer is armed.
   uint64_t next_timeout() const;
@@ -224,6 +239,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Immediate close with an application error code (RFC 9000 §10.2).
   // `reason` must be a static string.
   void close(uint64_t app_error, const char* reason, uint64_t now);
+
+  // For a host whose TLS runs asynchronously (quic.ko's handshake in a
+  // userspace process): TLS has queued events since the connection last
+  // called it; runs advance() now (conn_async_tls.cpp). Then call
+  // write_datagram().
+  void advance_tls(uint64_t now);
 
   // ---- Streams (RFC 9000 §2-§4). These may be called from inside events
   // (receive_datagram, write_datagram and on_timeout may not).
@@ -299,6 +320,11 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   const LocalCids& local_cids() const { return local_cids_; }
   const PeerCids& peer_cids() const { return peer_cids_; }
   const PacketNumberSpace& space(PnSpace s) const { return spaces_[idx(s)]; }
+  // ECN validation (RFC 9000 §13.4.2) and the path MTU search (RFC 8899).
+  const EcnValidator& ecn() const { return ecn_; }
+  const Pmtud& pmtud() const { return pmtud_; }
+  // The largest datagram ordinary packets use now (the PLPMTU with pmtud).
+  uint64_t max_datagram_size() const { return max_datagram_size_; }
   // UDP payload bytes received and sent in total.
   uint64_t bytes_received() const { return bytes_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
@@ -376,6 +402,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_packet_discarded(const SentPacket& p) override;
   // Requeues what a lost (or, 0-RTT rejected, abandoned) packet carried.
   void requeue_items(const SentPacket& p);
+  bool on_ecn_feedback(const AckEcnFeedback& f) override;
 
   // ---- Life cycle (conn.cpp)
   // Our transport parameters, CIDs filled in, handed to TLS.
@@ -491,6 +518,14 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   Result<size_t> seal_packet(PacketDraft& d, size_t min_end);
   // The most bytes the next datagram may have (§14, §8.1).
   size_t send_limit() const;
+  // The size of the DPLPMTUD probe to send now into `room` bytes, 0 for
+  // none (conn_path.cpp).
+  uint64_t mtu_probe_size(size_t room, uint64_t now) const;
+  // After the search moved: ordinary packets and the congestion controller
+  // use the new PLPMTU (conn_path.cpp).
+  void apply_plpmtu();
+  // ecn_state_updated / mtu_updated when they changed (conn_path.cpp).
+  void trace_path();
 
   // ---- Configuration and host services
   Allocator& alloc_;
@@ -508,6 +543,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   uint64_t max_datagram_size_;
 
   // ---- Components. cc_ before recovery_, which holds a reference to it.
+  EcnValidator ecn_;
+  Pmtud pmtud_;
+  Ecn datagram_ecn_ = Ecn::kNotEct;
   CcHolder cc_;
   Recovery recovery_;
   Pacer pacer_;
@@ -592,6 +630,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   TraceConnectionState trace_state_ = TraceConnectionState::kAttempted;
   TracedMetrics traced_metrics_;
   CcState traced_cc_state_ = cc_->state();
+  EcnState traced_ecn_state_;
+  uint64_t traced_mtu_;
+  Pmtud::State traced_pmtud_state_;
   DropReason drop_reason_ = DropReason::kUnexpectedPacket;
   TracedFrame trace_frames_[kMaxTracedFrames];
 };

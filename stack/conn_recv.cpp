@@ -381,7 +381,9 @@ Status Connection::on_ack_frame(PacketNumberSpace& s, const Frame& f, uint64_t n
   // default until its transport parameters are known).
   const uint64_t delay = f.ack.ack_delay;
   const uint64_t delay_us = delay > (kU64Max >> peer_ack_delay_exponent_) ? kU64Max : delay << peer_ack_delay_exponent_;
-  return recovery_.on_ack_received(s.id(), f.ack, f.type == FrameType::kAckEcn, delay_us, now);
+  QB_TRY(recovery_.on_ack_received(s.id(), f.ack, f.type == FrameType::kAckEcn, delay_us, now));
+  apply_plpmtu();  // acknowledged or lost probes may have moved the search
+  return Status::ok();
 }
 
 Status Connection::on_datagram_frame(const DatagramFrame& f) {

@@ -141,8 +141,14 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   now_ = now;
   const bool closing = state_ == State::kClosing;
   if (closing && !close_frame_pending_) return 0;
-  const size_t limit = out.size() < send_limit() ? out.size() : send_limit();
+  // A DPLPMTUD probe is a datagram of its own, of the probed size.
+  const uint64_t probe = closing ? 0 : mtu_probe_size(out.size(), now);
+  const size_t limit = probe               ? static_cast<size_t>(probe)
+                       : out.size() < send_limit() ? out.size()
+                                                   : send_limit();
   MutBytes datagram = out.first(limit);
+  // RFC 9000 §13.4: one codepoint for every packet of the datagram.
+  const Ecn mark = ecn_.codepoint();
 
   PacketDraft drafts[kNumPnSpaces];
   size_t n = 0;
@@ -153,14 +159,27 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
     // packets while it has their keys (RFC 9001 §4.6.1); never a
     // CONNECTION_CLOSE, which goes in Initial or Handshake packets then.
     const bool zero_rtt = !closing && s.id() == PnSpace::kApplication && sending_zero_rtt();
-    if ((!s.can_send() && !zero_rtt) || (!closing && !wants_to_send(s, now))) continue;
+    if (probe) {
+      if (s.id() != PnSpace::kApplication) continue;
+    } else if ((!s.can_send() && !zero_rtt) || (!closing && !wants_to_send(s, now))) {
+      continue;
+    }
     const bool initial = s.id() == PnSpace::kInitial;
     // §14.1: every datagram with a client's Initial is at least 1200 bytes,
     // as is every one with a server's ack-eliciting Initial.
     if (initial && !is_server() && limit < kMinInitialDatagram) continue;
     PacketDraft& d = drafts[n];
     if (!open_packet(d, s, datagram, pos)) break;
-    if (closing) {
+    d.record.ecn = mark;
+    if (probe) {
+      // RFC 9000 §14.4: PING and PADDING, ack-eliciting and in flight.
+      Frame f;
+      f.type = FrameType::kPing;
+      if (write_frame(d.w, f)) {
+        d.mark_eliciting();
+        d.record.mtu_probe = true;
+      }
+    } else if (closing) {
       write_close_frame(d);
     } else {
       fill_packet(d, s, !initial || limit >= kMinInitialDatagram, now);
@@ -186,7 +205,8 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   bool handshake_sent = false;
   for (size_t i = 0; i < n; ++i) {
     PacketDraft& d = drafts[i];
-    Result<size_t> sealed = seal_packet(d, i + 1 == n && pad_datagram ? kMinInitialDatagram : 0);
+    const size_t min_end = probe ? static_cast<size_t>(probe) : pad_datagram ? kMinInitialDatagram : 0;
+    Result<size_t> sealed = seal_packet(d, i + 1 == n ? min_end : 0);
     if (!sealed) {
       close_with_error(sealed.status(), 0, now);
       return 0;
@@ -199,7 +219,10 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
     // number goes to Recovery, which records the packets in flight and only
     // numbers the others (ACK-only, RFC 9002 §2): the peer acknowledges
     // those along with its own data (RFC 9000 §13.1).
-    if (closing) continue;
+    if (closing) {
+      ecn_.on_packet_sent(d.record.space, mark, false);
+      continue;
+    }
     d.record.time_sent = now;
     Status st = recovery_.on_packet_sent(d.record);
     if (!st && !d.record.ack_eliciting) {
@@ -210,7 +233,10 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
       st = recovery_.on_packet_sent(d.record);
     }
     if (!st) close_with_error(st, 0, now);
+    ecn_.on_packet_sent(d.record.space, mark, d.record.in_flight);
   }
+  datagram_ecn_ = mark;
+  if (probe) pmtud_.on_probe_sent(probe);
   bytes_sent_ += end;
   if (tracer_) tracer_->datagram_sent(now, end);
   if (in_flight && !closing) pacer_.on_packet_sent(now, end, pacing_rate());

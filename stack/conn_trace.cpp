@@ -181,6 +181,7 @@ void Connection::trace_recovery() {
     tracer_->congestion_state_updated(now_, traced_cc_state_, st, CongestionTrigger::kNone);
     traced_cc_state_ = st;
   }
+  trace_path();
 }
 
 }  // namespace quicbed

@@ -283,6 +283,7 @@ Transmit Endpoint::write_datagram(MutBytes out, uint64_t now) {
       ready_.push_back(c);
       t.size = n;
       t.path = c->path_;
+      t.ecn = c->conn_.datagram_ecn();
     }
     after_call(*c, false);
     if (n) return t;

@@ -189,10 +189,12 @@ struct EndpointStats {
 };
 
 // A datagram to send: `size` bytes of the caller's buffer, to go on `path`
-// (size 0: nothing to send).
+// with the ECN codepoint `ecn` in its IP header (RFC 9000 §13.4; stateless
+// replies are not marked) (size 0: nothing to send).
 struct Transmit {
   size_t size = 0;
   Path path;
+  Ecn ecn = Ecn::kNotEct;
 };
 
 // --- Connections ------------------------------------------------------------

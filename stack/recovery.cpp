@@ -89,11 +89,18 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
   }
   bool eliciting = false;
   uint64_t bytes_acked = 0;
+  AckEcnFeedback ecn;
+  ecn.space = space;
+  ecn.has_counts = has_ecn;
+  if (has_ecn) ecn.counts = ack.ecn;
+  ecn.largest_newly_acked = largest_newly_acked;
   rate_.begin_ack();
   for (const Record* r = acked.front(); r; r = acked.next(r)) {
     eliciting |= r->packet.ack_eliciting;
     bytes_acked += r->packet.bytes;
     rate_.on_packet_acked(r->packet, now);
+    ecn.newly_acked_ect0 += r->packet.ecn == Ecn::kEct0;
+    ecn.newly_acked_marked += r->packet.ecn != Ecn::kNotEct;
   }
   if (largest_sent_time != kNever && eliciting) {
     if (!rtt_.has_sample()) first_rtt_sample_time_ = now;
@@ -106,12 +113,13 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
 
   // §7.1, §A.7 ProcessECN: a CE count that grows is a congestion signal for
   // the newest packet this ACK covers whose send time is known (else the
-  // next ACK carries the signal). ECN validation (RFC 9000 §13.4.2) is the
-  // connection's.
+  // next ACK carries the signal), once the connection's ECN validation
+  // (RFC 9000 §13.4.2) says the counts can be used.
   const uint64_t newest_sent = largest_sent_time != kNever ? largest_sent_time
                                : largest                    ? largest->packet.time_sent
                                                             : kNever;
-  if (has_ecn && ack.ecn.ce > s.ecn_ce && newest_sent != kNever) {
+  const bool ecn_usable = events_.on_ecn_feedback(ecn);
+  if (ecn_usable && has_ecn && ack.ecn.ce > s.ecn_ce && newest_sent != kNever) {
     s.ecn_ce = ack.ecn.ce;
     cc_.on_congestion_event(now, newest_sent, true);
   }
@@ -184,24 +192,30 @@ void Recovery::detect_lost(Space& s, uint64_t now, SpaceList& lost) {
 }
 
 // §A.10 OnPacketsLost and §B.8: one congestion event for the newest lost
-// packet (every record is in flight), then persistent congestion.
+// packet (every record is in flight), then persistent congestion. Lost
+// DPLPMTUD probes are left out: RFC 9000 §14.4, their loss says the path
+// is too narrow, not congested.
 void Recovery::on_packets_lost(SpaceList& lost, uint64_t now) {
   if (lost.empty()) return;
   bool persistent = in_persistent_congestion(lost);
+  uint64_t newest_sent = kNever;
   for (Record* r = lost.front(); r; r = lost.next(r)) {
     unlink(r, false);
-    rate_.on_packet_lost(r->packet);
-    CcLoss l;
-    l.now = now;
-    l.bytes = r->packet.bytes;
-    l.tx_in_flight = r->packet.tx_in_flight;
-    l.lost_since_sent = rate_.lost() - r->packet.lost;
-    l.is_app_limited = r->packet.is_app_limited;
-    l.bytes_in_flight = bytes_in_flight_;
-    cc_.on_packet_lost(l);
+    if (!r->packet.mtu_probe) {
+      rate_.on_packet_lost(r->packet);
+      CcLoss l;
+      l.now = now;
+      l.bytes = r->packet.bytes;
+      l.tx_in_flight = r->packet.tx_in_flight;
+      l.lost_since_sent = rate_.lost() - r->packet.lost;
+      l.is_app_limited = r->packet.is_app_limited;
+      l.bytes_in_flight = bytes_in_flight_;
+      cc_.on_packet_lost(l);
+      newest_sent = r->packet.time_sent;
+    }
     events_.on_packet_lost(r->packet);
   }
-  cc_.on_congestion_event(now, lost.back()->packet.time_sent, false);
+  if (newest_sent != kNever) cc_.on_congestion_event(now, newest_sent, false);
   if (persistent) {
     // §5.2: min_rtt restarts from the next sample.
     rtt_.reset_min_rtt();
@@ -223,7 +237,7 @@ bool Recovery::in_persistent_congestion(const SpaceList& lost) const {
   for (const Record* r = lost.front(); r; r = lost.next(r)) {
     if (prev && acked_between(prev, r)) started = false;
     prev = r;
-    if (!r->packet.ack_eliciting || r->packet.time_sent <= first_rtt_sample_time_) continue;
+    if (!r->packet.ack_eliciting || r->packet.mtu_probe || r->packet.time_sent <= first_rtt_sample_time_) continue;
     if (!started) {
       started = true;
       start = r->packet.time_sent;

@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "cc/congestion_controller.h"
 #include "cc/delivery_rate.h"
+#include "ecn_validation.h"
 #include "frame.h"
 #include "packet_type.h"
 #include "rtt.h"
@@ -47,6 +48,11 @@ class RecoveryEvents {
   virtual void on_packet_lost(const SentPacket& p) = 0;
   // Its space's keys were discarded (§6.4): neither acked nor lost.
   virtual void on_packet_discarded(const SentPacket& p) = 0;
+  // What an ACK frame that newly acknowledged something says about ECN,
+  // after on_packet_acked for its packets. True when its counts may be
+  // used (RFC 9000 §13.4.2.2: validated); a grown ECN-CE count is then a
+  // congestion event (RFC 9002 §7.1). By default the counts are trusted.
+  virtual bool on_ecn_feedback(const AckEcnFeedback& f) { return f.has_counts; }
 
  protected:
   ~RecoveryEvents() = default;

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "base/bounded.h"
+#include "ecn.h"
 #include "packet_type.h"
 
 namespace quicbed {
@@ -44,6 +45,11 @@ struct SentPacket {
   uint64_t first_sent_time = 0;  // send time of the flight's first packet
   uint64_t tx_in_flight = 0;     // bytes in flight just after it was sent
   uint64_t lost = 0;             // bytes declared lost before it was sent
+  // The ECN codepoint of its datagram (RFC 9000 §13.4.2: validation
+  // compares the peer's counts with the marks of acknowledged packets).
+  Ecn ecn = Ecn::kNotEct;
+  // A DPLPMTUD probe (RFC 9000 §14.4): its loss is no congestion signal.
+  bool mtu_probe = false;
   BoundedVec<SentItem, kMaxSentItems> items;
 };
 

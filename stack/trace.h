@@ -18,6 +18,7 @@
 #include "base/range.h"
 #include "cc/congestion_controller.h"
 #include "cid.h"
+#include "ecn_validation.h"
 #include "frame.h"
 #include "packet_type.h"
 #include "tls.h"
@@ -271,6 +272,16 @@ class Tracer {
   }
   // recovery:packet_lost
   virtual void packet_lost(uint64_t now, const TracedPacketLost& p) { (void)now, (void)p; }
+  // recovery:ecn_state_updated (RFC 9000 Appendix A.4 states; kDisabled
+  // is never reported)
+  virtual void ecn_state_updated(uint64_t now, EcnState old_state, EcnState new_state) {
+    (void)now, (void)old_state, (void)new_state;
+  }
+  // connectivity:mtu_updated: the largest datagram ordinary packets use
+  // (DPLPMTUD's PLPMTU); `done` once the search settled.
+  virtual void mtu_updated(uint64_t now, uint64_t old_mtu, uint64_t new_mtu, bool done) {
+    (void)now, (void)old_mtu, (void)new_mtu, (void)done;
+  }
 
  protected:
   // Not virtual: see Allocator.

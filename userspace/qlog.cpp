@@ -330,6 +330,18 @@ const char* cc_state_name(CcState s) {
   return "unknown";
 }
 
+// RFC 9000 Appendix A.4's names, as later qlog drafts use them.
+const char* ecn_state_name(EcnState s) {
+  switch (s) {
+    case EcnState::kTesting: return "testing";
+    case EcnState::kUnknown: return "unknown";
+    case EcnState::kFailed: return "failed";
+    case EcnState::kCapable: return "capable";
+    case EcnState::kDisabled: break;
+  }
+  return "unknown";
+}
+
 const char* vantage_point_name(Role r) { return r == Role::kClient ? "client" : "server"; }
 
 void version(Json& j, uint32_t v) {
@@ -787,6 +799,25 @@ void QlogWriter::congestion_state_updated(uint64_t now, CcState old_state, CcSta
   j.key("new").literal(cc_state_name(new_state));
   if (trigger != CongestionTrigger::kNone)
     j.key("trigger").literal(trigger == CongestionTrigger::kEcn ? "ECN" : "persistent_congestion");
+  r.finish();
+}
+
+// Not in quic-events-03; named and shaped as its later revisions have it.
+void QlogWriter::ecn_state_updated(uint64_t now, EcnState old_state, EcnState new_state) {
+  Record r(*this, now, "recovery:ecn_state_updated");
+  Json& j = r.json();
+  j.key("old").literal(ecn_state_name(old_state));
+  j.key("new").literal(ecn_state_name(new_state));
+  r.finish();
+}
+
+// quic-events-03 §5.2 (connectivity:mtu_updated).
+void QlogWriter::mtu_updated(uint64_t now, uint64_t old_mtu, uint64_t new_mtu, bool done) {
+  Record r(*this, now, "connectivity:mtu_updated");
+  Json& j = r.json();
+  j.key("old").u64(old_mtu);
+  j.key("new").u64(new_mtu);
+  if (done) j.key("done").boolean(true);
   r.finish();
 }
 

@@ -463,8 +463,11 @@ void Client::finish(Download& d, bool saved, const std::string& error) {
 
 void Client::send() {
   // The socket is connected: the default Destination is the server.
-  SysStatus st =
-      sender_->send([this](MutBytes room, DatagramSender::Destination&) { return conn_->write_datagram(room, now_us()); });
+  SysStatus st = sender_->send([this](MutBytes room, DatagramSender::Destination& to) {
+    const size_t n = conn_->write_datagram(room, now_us());
+    to.ecn = conn_->datagram_ecn();
+    return n;
+  });
   if (st.would_block()) {
     // The socket buffer is full; what the connection wrote waits in the
     // sender until the socket takes it.

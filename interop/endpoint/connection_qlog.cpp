@@ -79,5 +79,11 @@ void ConnectionQlog::congestion_state_updated(uint64_t now, CcState old_state, C
 void ConnectionQlog::packet_lost(uint64_t now, const TracedPacketLost& p) {
   if (writer_) writer_->packet_lost(now, p);
 }
+void ConnectionQlog::ecn_state_updated(uint64_t now, EcnState old_state, EcnState new_state) {
+  if (writer_) writer_->ecn_state_updated(now, old_state, new_state);
+}
+void ConnectionQlog::mtu_updated(uint64_t now, uint64_t old_mtu, uint64_t new_mtu, bool done) {
+  if (writer_) writer_->mtu_updated(now, old_mtu, new_mtu, done);
+}
 
 }  // namespace quicbed

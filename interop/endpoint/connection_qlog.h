@@ -40,6 +40,8 @@ class ConnectionQlog final : public Tracer {
   void congestion_state_updated(uint64_t now, CcState old_state, CcState new_state,
                                 CongestionTrigger trigger) override;
   void packet_lost(uint64_t now, const TracedPacketLost& p) override;
+  void ecn_state_updated(uint64_t now, EcnState old_state, EcnState new_state) override;
+  void mtu_updated(uint64_t now, uint64_t old_mtu, uint64_t new_mtu, bool done) override;
 
  private:
   std::string dir_;

@@ -24,6 +24,7 @@ SysStatus DatagramSender::send_pending() {
     SendBatch batch;
     batch.peer = head.to.peer;
     batch.source = head.to.source;
+    batch.ecn = head.to.ecn;
     batch.data = Bytes(buffer_.data() + first_offset_, len);
     batch.segment_size = end - first_ > 1 ? segment : 0;
     size_t sent = 0;

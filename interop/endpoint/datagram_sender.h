@@ -32,10 +32,12 @@ class DatagramSender {
   DatagramSender(UdpSocket& socket, size_t max_datagram_size, size_t max_queue = 64);
 
   // Where a datagram goes: SendBatch's peer and source (empty peer: the
-  // connected one; empty source: the kernel's choice).
+  // connected one; empty source: the kernel's choice), and the ECN
+  // codepoint of its IP header (one per batch, so it splits runs).
   struct Destination {
     SocketAddress peer;
     SocketAddress source;
+    Ecn ecn = Ecn::kNotEct;
     bool operator==(const Destination&) const = default;
   };
 

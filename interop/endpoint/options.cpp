@@ -40,7 +40,11 @@ constexpr const char* kUsage =
     "                         TLS_CHACHA20_POLY1305_SHA256 (default: all three)\n"
     "  --qlog-dir DIR         write one qlog file per connection there (created if missing)\n"
     "  --keylog FILE          append TLS secrets in NSS key log format (default: $SSLKEYLOGFILE)\n"
-    "  --max-datagram-size N  largest UDP payload sent, 1200-65527 (default 1452)\n"
+    "  --max-datagram-size N  largest UDP payload sent, 1200-65527 (default 1452); with\n"
+    "                         --pmtud on, the upper bound of the path MTU search\n"
+    "  --pmtud on|off         path MTU discovery (RFC 8899) from 1200 bytes up (default on;\n"
+    "                         off: every datagram may have --max-datagram-size bytes)\n"
+    "  --ecn on|off           ECN: send ECT(0) and validate the peer's ACK counts (default on)\n"
     "  --timeout SECONDS      idle timeout, which also bounds the handshake (default 10)\n"
     "  --no-gso               no UDP GSO: one datagram per packet (captures on lo then decrypt)\n"
     "  --early-data           0-RTT: a client resuming a session sends its requests in 0-RTT\n"
@@ -75,6 +79,8 @@ constexpr OptionSpec kSpecs[] = {
     {"--max-datagram-size", true, Scope::kBoth},
     {"--timeout", true, Scope::kBoth},
     {"--no-gso", false, Scope::kBoth},
+    {"--ecn", true, Scope::kBoth},
+    {"--pmtud", true, Scope::kBoth},
     {"--verbose", false, Scope::kBoth},
     {"--help", false, Scope::kBoth},
 };
@@ -224,6 +230,12 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     }
   } else if (name == "--no-gso") {
     o.gso = false;
+  } else if (name == "--ecn" || name == "--pmtud") {
+    if (v != "on" && v != "off") {
+      *error = std::string(name) + " " + v + ": expected on or off";
+      return false;
+    }
+    (name == "--ecn" ? o.ecn : o.pmtud) = v == "on";
   } else if (name == "--verbose") {
     ++o.verbose;
   }

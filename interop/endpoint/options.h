@@ -49,6 +49,8 @@ struct Options {
   // 0-RTT (RFC 9001 §4.6). Client: send the requests in 0-RTT packets when
   // resuming from --session-file. Server: accept 0-RTT (GET only).
   bool early_data = false;
+  bool ecn = true;                   // mark ECT(0) while validated (RFC 9000 §13.4)
+  bool pmtud = true;                 // DPLPMTUD from 1200 up to max_datagram_size
   int verbose = 0;
 };
 

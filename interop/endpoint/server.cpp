@@ -196,6 +196,7 @@ void Server::send() {
     if (t.size > 0) {
       to.peer = address_of(t.path.peer);
       to.source = address_of(t.path.local);
+      to.ecn = t.ecn;
     }
     return t.size;
   });

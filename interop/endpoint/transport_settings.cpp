@@ -17,6 +17,8 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
   ConnectionConfig c;
   c.role = role;
   c.max_datagram_size = o.max_datagram_size;
+  c.pmtud = o.pmtud;
+  c.ecn = o.ecn;
   c.cc = o.cc;
   TransportParameters& tp = c.params;
   // RFC 9000 §10.1: milliseconds; at least 1 so that it never means "none".

@@ -36,6 +36,14 @@ uint64_t Bbr::next_random() {
   return rng_;
 }
 
+// DPLPMTUD changed the datagram size (RFC 9000 §14.3): the model is in
+// bytes and keeps what it learned; only the floors in datagrams follow.
+void Bbr::set_max_datagram_size(uint64_t bytes) {
+  QB_ASSERT(bytes > 0 && bytes <= kMaxCcDatagramSize);
+  mds_ = bytes;
+  cwnd_ = max_u64(cwnd_, min_pipe_cwnd());
+}
+
 CcState Bbr::state() const {
   switch (mode_) {
     case Mode::kStartup: return CcState::kBbrStartup;

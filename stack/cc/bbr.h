@@ -63,6 +63,8 @@ class Bbr final : public CongestionController {
   void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) override;
   void on_persistent_congestion(uint64_t now) override;
   void on_packet_lost(const CcLoss& loss) override;
+  void set_max_datagram_size(uint64_t bytes) override;
+  uint64_t max_datagram_size() const override { return mds_; }
 
   uint64_t cwnd() const override { return cwnd_; }
   // BBR keeps no slow start threshold.

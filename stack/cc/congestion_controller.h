@@ -64,6 +64,11 @@ class CongestionController {
   // Each lost packet, before the congestion event that covers them; only
   // model-based controllers need the detail.
   virtual void on_packet_lost(const CcLoss&) {}
+  // The connection's maximum datagram size changed (DPLPMTUD, RFC 9000
+  // §14.3): window growth and the minimum window (RFC 9002 §7.2) follow.
+  // bytes: 1..kMaxCcDatagramSize.
+  virtual void set_max_datagram_size(uint64_t bytes) = 0;
+  virtual uint64_t max_datagram_size() const = 0;
 
   virtual uint64_t cwnd() const = 0;
   virtual uint64_t ssthresh() const = 0;

@@ -173,6 +173,14 @@ void Cubic::on_persistent_congestion(uint64_t) {
   w_max_from_epoch_ = true;
 }
 
+// RFC 9438 counts segments of max_datagram_size bytes: W_max, K and W_est
+// stay in bytes, and the next window steps use the new size.
+void Cubic::set_max_datagram_size(uint64_t bytes) {
+  QB_ASSERT(bytes > 0 && bytes <= kMaxCcDatagramSize);
+  max_datagram_size_ = bytes;
+  cwnd_ = window_for_datagram_size(cwnd_, bytes);
+}
+
 CcState Cubic::state() const {
   if (recovery_.active()) return CcState::kRecovery;
   return cwnd_ < ssthresh_ ? CcState::kSlowStart : CcState::kCongestionAvoidance;

@@ -47,6 +47,12 @@ void NewReno::on_persistent_congestion(uint64_t) {
   avoidance_.reset();
 }
 
+void NewReno::set_max_datagram_size(uint64_t bytes) {
+  QB_ASSERT(bytes > 0 && bytes <= kMaxCcDatagramSize);
+  max_datagram_size_ = bytes;
+  cwnd_ = window_for_datagram_size(cwnd_, bytes);
+}
+
 CcState NewReno::state() const {
   if (recovery_.active()) return CcState::kRecovery;
   return cwnd_ < ssthresh_ ? CcState::kSlowStart : CcState::kCongestionAvoidance;

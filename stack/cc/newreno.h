@@ -21,6 +21,8 @@ class NewReno final : public CongestionController {
   void on_ack(const CcAck& ack, const RttEstimator& rtt) override;
   void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) override;
   void on_persistent_congestion(uint64_t now) override;
+  void set_max_datagram_size(uint64_t bytes) override;
+  uint64_t max_datagram_size() const override { return max_datagram_size_; }
 
   uint64_t cwnd() const override { return cwnd_; }
   uint64_t ssthresh() const override { return ssthresh_; }

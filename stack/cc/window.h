@@ -18,6 +18,13 @@ constexpr uint64_t initial_window(uint64_t max_datagram_size) {
 // RFC 9002 §7.2 kMinimumWindow.
 constexpr uint64_t minimum_window(uint64_t max_datagram_size) { return 2 * max_datagram_size; }
 
+// RFC 9002 §7.2 when the maximum datagram size changes mid-connection:
+// the window keeps what it learned, but never stays below the minimum
+// window of the new size. Returns the new window.
+constexpr uint64_t window_for_datagram_size(uint64_t cwnd, uint64_t max_datagram_size) {
+  return max_u64(cwnd, minimum_window(max_datagram_size));
+}
+
 // Datagram sizes the controllers accept. The upper bound keeps CUBIC's
 // products (2 * size * t^3 with t < 2^32 us) inside 128 bits.
 inline constexpr uint64_t kMaxCcDatagramSize = 65'535;

@@ -1,7 +1,9 @@
 // A client and a server Connection in one process, with real GnuTLS
 // sessions, exchanging datagrams over an in-memory link driven by a virtual
 // clock: the fixture of the connection tests. The link can drop, duplicate
-// and delay (reorder) datagrams by their index in each direction; tests can
+// and delay (reorder) datagrams by their index in each direction, carries
+// each datagram's ECN codepoint (which a test may rewrite, as a bleaching
+// or CE-marking router would) and may have an MTU per direction; tests can
 // inject datagrams of their own, and a TLS spy hands them the traffic
 // secrets to forge packets a misbehaving peer would send.
 #pragma once
@@ -257,11 +259,12 @@ class ConnPairTest : public ::testing::Test {
   // Everything `d`'s sender has to send now goes on the link.
   void flush(Dir d) {
     Connection& c = *from(d).conn;
+    const size_t max = from(d).config.max_datagram_size;
     for (int i = 0; i < 1000; ++i) {
-      Buf out(1500);
+      Buf out(std::max<size_t>(max, 1500));
       size_t n = c.write_datagram(MutBytes(out.data(), out.size()), now_);
       if (n == 0) return;
-      ASSERT_LE(n, 1200u);  // max_datagram_size
+      ASSERT_LE(n, max);
       out.resize(n);
       if (d == kToClient && !server_.conn->address_validated()) {
         // RFC 9000 §8.1, checked after every datagram.
@@ -270,17 +273,20 @@ class ConnPairTest : public ::testing::Test {
       const size_t index = sent_[d].size();
       sent_[d].push_back(out);
       sent_at_[d].push_back(now_);
+      sent_ecn_[d].push_back(c.datagram_ecn());
       Verdict v = filter_ ? filter_(d, index, now_) : Verdict{};
       if (v.fate == Verdict::Fate::kDrop) continue;
-      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out});
-      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out});
+      if (link_mtu_[d] && n > link_mtu_[d]) continue;  // too big for the path
+      const Ecn ecn = ecn_path_ ? ecn_path_(d, index, c.datagram_ecn()) : c.datagram_ecn();
+      queue_.push_back({now_ + kOneWayDelay + v.extra_delay, seq_++, d, out, ecn});
+      if (v.fate == Verdict::Fate::kDuplicate) queue_.push_back({now_ + kOneWayDelay + 1, seq_++, d, out, ecn});
     }
     ADD_FAILURE() << "endless datagrams";
   }
 
-  void deliver(Dir d, Buf datagram) {
+  void deliver(Dir d, Buf datagram, Ecn ecn = Ecn::kNotEct) {
     // An exact-size buffer, so that ASan sees any overread.
-    to(d).conn->receive_datagram(MutBytes(datagram.data(), datagram.size()), DatagramInfo{}, now_);
+    to(d).conn->receive_datagram(MutBytes(datagram.data(), datagram.size()), DatagramInfo{ecn}, now_);
   }
 
   // One event: sends what is pending, then moves the clock to the next
@@ -302,7 +308,7 @@ class ConnPairTest : public ::testing::Test {
     while (!queue_.empty() && queue_.front().at <= now_) {
       InFlight f = std::move(queue_.front());
       queue_.erase(queue_.begin());
-      deliver(f.dir, std::move(f.bytes));
+      deliver(f.dir, std::move(f.bytes), f.ecn);
     }
     for (Endpoint* e : {&client_, &server_}) {
       if (e->conn->next_timeout() <= now_) e->conn->on_timeout(now_);
@@ -365,6 +371,7 @@ class ConnPairTest : public ::testing::Test {
     uint64_t seq;
     Dir dir;
     Buf bytes;
+    Ecn ecn = Ecn::kNotEct;
   };
 
   static inline test::TestCerts* certs_ = nullptr;
@@ -373,9 +380,15 @@ class ConnPairTest : public ::testing::Test {
   uint64_t now_ = 0;
   uint64_t seq_ = 0;
   Filter filter_;
+  // The codepoint a datagram arrives with, from its direction, index and
+  // the codepoint it was sent with; unset: unchanged.
+  std::function<Ecn(Dir, size_t, Ecn)> ecn_path_;
+  // The largest datagram the link carries, per direction; 0: any.
+  size_t link_mtu_[2] = {0, 0};
   std::vector<InFlight> queue_;
   std::vector<Buf> sent_[2];      // every datagram written, per direction
   std::vector<uint64_t> sent_at_[2];  // and when
+  std::vector<Ecn> sent_ecn_[2];      // and with which codepoint
 };
 
 }  // namespace quicbed::test

@@ -3,7 +3,8 @@
 // driven by a virtual clock: the fixture of the endpoint tests. Each client
 // has its own address (a 4-byte id as the path's peer bytes); datagrams the
 // server sends to an address no client has are kept as strays, and tests
-// can inject datagrams of their own from any address. Server connections
+// can inject datagrams of their own from any address. Datagrams keep the
+// ECN codepoint they were sent with. Server connections
 // run an echo service: each stream's data comes back on the same stream
 // once its FIN arrived.
 #pragma once
@@ -218,6 +219,7 @@ class EndpointPairTest : public ::testing::Test {
     c.config.tls = c.tls.get();
     c.config.events = &c.events;
     c.config.random = &c.random;
+    if (client_config) client_config(c.config);
     c.conn = std::make_unique<Connection>(c.config);
     Status s = c.conn->init(now_);
     EXPECT_TRUE(s.is_ok()) << s.reason();
@@ -236,7 +238,7 @@ class EndpointPairTest : public ::testing::Test {
         out.resize(n);
         ++to_server_count_;
         if (drop_to_server && drop_to_server(c->id, out)) continue;
-        queue_.push(InFlight{now_ + kOneWayDelay, seq_++, kToServer, c->id, std::move(out)});
+        queue_.push(InFlight{now_ + kOneWayDelay, seq_++, kToServer, c->id, std::move(out), c->conn->datagram_ecn()});
       }
     }
   }
@@ -249,13 +251,13 @@ class EndpointPairTest : public ::testing::Test {
       out.resize(t.size);
       EXPECT_EQ(id_of(t.path.local), kServerAddress);
       const uint32_t to = id_of(t.path.peer);
-      sent_by_server_.push_back({to, out, now_});
+      sent_by_server_.push_back({to, out, now_, t.ecn});
       if (to >= clients_.size()) {
-        strays_.push_back({to, out, now_});
+        strays_.push_back({to, out, now_, t.ecn});
         continue;
       }
       if (drop_to_client && drop_to_client(to, out)) continue;
-      queue_.push(InFlight{now_ + kOneWayDelay, seq_++, kToClient, to, std::move(out)});
+      queue_.push(InFlight{now_ + kOneWayDelay, seq_++, kToClient, to, std::move(out), t.ecn});
     }
     ADD_FAILURE() << "endless datagrams from the server";
   }
@@ -282,10 +284,11 @@ class EndpointPairTest : public ::testing::Test {
       InFlight f = queue_.top();
       queue_.pop();
       if (f.dir == kToServer) {
-        endpoint_->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), path_from(f.peer), DatagramInfo{},
-                                    now_);
+        endpoint_->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), path_from(f.peer),
+                                    DatagramInfo{f.ecn}, now_);
       } else {
-        clients_[f.peer]->conn->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), DatagramInfo{}, now_);
+        clients_[f.peer]->conn->receive_datagram(MutBytes(f.bytes.data(), f.bytes.size()), DatagramInfo{f.ecn},
+                                                 now_);
       }
     }
     for (auto& c : clients_) {
@@ -320,12 +323,14 @@ class EndpointPairTest : public ::testing::Test {
     Dir dir;
     uint32_t peer;  // the client it comes from or goes to
     Buf bytes;
+    Ecn ecn = Ecn::kNotEct;  // the IP header's codepoint, carried as sent
     bool operator>(const InFlight& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   struct Sent {
     uint32_t to;
     Buf bytes;
     uint64_t at = 0;  // datagrams with the same time came out of one flush
+    Ecn ecn = Ecn::kNotEct;
   };
 
   static inline TestCerts* certs_ = nullptr;
@@ -343,6 +348,8 @@ class EndpointPairTest : public ::testing::Test {
   uint64_t now_ = 0;
   uint64_t seq_ = 0;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<InFlight>> queue_;
+  // Applied to each client's configuration before its connection is made.
+  std::function<void(ConnectionConfig&)> client_config;
   // Return true to drop a datagram (client id, bytes).
   std::function<bool(uint32_t, const Buf&)> drop_to_server;
   std::function<bool(uint32_t, const Buf&)> drop_to_client;

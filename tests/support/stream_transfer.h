@@ -1,36 +1,37 @@
-// Moving one stream's bytes between two connections of a test pair: the
-// sender writes what its send buffer takes, the receiver reads everything
-// readable. Call pump() between simulation steps.
+// Moving one stream's data between the two connections of a ConnPairTest
+// (conn_pair.h): a recognizable byte pattern and a pump that writes what the
+// sender's buffer takes and reads what the receiver has.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
+#include <functional>
 #include <utility>
-#include <vector>
 
 #include "conn.h"
+#include "conn_pair.h"
 
 namespace quicbed::test {
 
-// Deterministic bytes that differ from one offset to the next.
-inline std::vector<uint8_t> pattern(size_t n, uint8_t seed) {
-  std::vector<uint8_t> b(n);
+inline Buf pattern(size_t n, uint8_t seed) {
+  Buf b(n);
   for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(seed + i * 7 + (i >> 8));
   return b;
 }
 
+// Moves one stream's data: writes what the send buffer takes, and on the
+// other side reads everything readable.
 struct Transfer {
-  Transfer(Connection* s, Connection* r, uint64_t stream, std::vector<uint8_t> bytes)
+  Transfer(Connection* s, Connection* r, uint64_t stream, Buf bytes)
       : sender(s), receiver(r), id(stream), data(std::move(bytes)) {}
 
   Connection* sender;
   Connection* receiver;
   uint64_t id;
-  std::vector<uint8_t> data;
+  Buf data;
   size_t written = 0;
   bool fin_sent = false;
-  std::vector<uint8_t> received;
+  Buf received;
   bool fin_received = false;
 
   void pump() {
@@ -51,6 +52,29 @@ struct Transfer {
     }
   }
   bool done() const { return fin_received; }
+};
+
+// A ConnPairTest whose client uploads to the server.
+class UploadPairTest : public ConnPairTest {
+ protected:
+  // Sends `bytes` of pattern() on a new bidirectional stream, running the
+  // link until they all arrived or `limit` passed; `each_step` runs after
+  // every event. True when all arrived (and checks them).
+  bool upload(size_t bytes, uint64_t limit = 60 * kSec, const std::function<void()>& each_step = {}) {
+    auto id = client_.conn->open_stream(StreamDir::kBidi);
+    EXPECT_TRUE(id.is_ok());
+    if (!id) return false;
+    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(bytes, static_cast<uint8_t>(bytes))};
+    run_until(
+        [&] {
+          up.pump();
+          if (each_step) each_step();
+          return up.done();
+        },
+        now_ + limit);
+    EXPECT_EQ(up.received, up.data);
+    return up.done();
+  }
 };
 
 }  // namespace quicbed::test

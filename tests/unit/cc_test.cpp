@@ -27,6 +27,31 @@ void ack_bytes(CongestionController& cc, uint64_t now, uint64_t bytes, uint64_t 
   for (uint64_t done = 0; done < bytes; done += per_ack) cc.on_ack(ack_of(now, per_ack, sent_time), rtt);
 }
 
+// RFC 9002 §7.2 with DPLPMTUD: when the datagram size changes, the window
+// keeps what it learned, stays at least the new minimum window, and grows
+// and shrinks in the new size from then on; both controllers.
+TEST(CcWindow, MaxDatagramSizeChangeFollowsInBothControllers) {
+  for (CcAlgorithm a : {CcAlgorithm::kNewReno, CcAlgorithm::kCubic}) {
+    CcHolder h(a, kMds);
+    CongestionController& cc = h.get();
+    EXPECT_EQ(cc.max_datagram_size(), kMds);
+    const uint64_t before = cc.cwnd();
+    cc.set_max_datagram_size(1452);
+    EXPECT_EQ(cc.max_datagram_size(), 1452u);
+    EXPECT_EQ(cc.cwnd(), before);
+    cc.on_congestion_event(1'000, 900, false);
+    cc.on_persistent_congestion(1'000);
+    EXPECT_EQ(cc.cwnd(), minimum_window(1452));
+    // Back to the base (a black hole): the window is never below its minimum.
+    cc.set_max_datagram_size(1200);
+    EXPECT_EQ(cc.cwnd(), minimum_window(1452));
+    cc.on_persistent_congestion(2'000);
+    EXPECT_EQ(cc.cwnd(), minimum_window(1200));
+    cc.set_max_datagram_size(9000);
+    EXPECT_EQ(cc.cwnd(), minimum_window(9000));
+  }
+}
+
 // RFC 9002 §7.2: min(10 * max_datagram_size, max(14720, 2 * max_datagram_size)).
 TEST(CcWindow, InitialAndMinimumWindow) {
   EXPECT_EQ(initial_window(1200), 12'000u);  // 10 * 1200

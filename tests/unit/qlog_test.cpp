@@ -902,6 +902,30 @@ TEST_F(QlogTest, CongestionStateUpdatedNamesBbrModes) {
   for (size_t i = 0; i < std::size(names); ++i) EXPECT_EQ(recs[i + 1]["data"]["new"].str(), names[i]);
 }
 
+TEST_F(QlogTest, EcnStateAndMtuUpdated) {
+  auto w = open();
+  w->ecn_state_updated(kStart, EcnState::kTesting, EcnState::kUnknown);
+  w->ecn_state_updated(kStart, EcnState::kUnknown, EcnState::kCapable);
+  w->ecn_state_updated(kStart, EcnState::kCapable, EcnState::kFailed);
+  w->mtu_updated(kStart, 1200, 1336, false);
+  w->mtu_updated(kStart, 1336, 1372, true);
+  auto recs = records(w);
+  ASSERT_EQ(recs.size(), 6u);
+  EXPECT_EQ(recs[1]["name"].str(), "recovery:ecn_state_updated");
+  EXPECT_EQ(recs[1]["data"].keys(), (std::vector<std::string>{"old", "new"}));
+  EXPECT_EQ(recs[1]["data"]["old"].str(), "testing");
+  EXPECT_EQ(recs[1]["data"]["new"].str(), "unknown");
+  EXPECT_EQ(recs[2]["data"]["new"].str(), "capable");
+  EXPECT_EQ(recs[3]["data"]["new"].str(), "failed");
+  EXPECT_EQ(recs[4]["name"].str(), "connectivity:mtu_updated");
+  EXPECT_EQ(recs[4]["data"].keys(), (std::vector<std::string>{"old", "new"}));
+  EXPECT_EQ(recs[4]["data"]["old"].u64(), 1200u);
+  EXPECT_EQ(recs[4]["data"]["new"].u64(), 1336u);
+  EXPECT_EQ(recs[5]["data"].keys(), (std::vector<std::string>{"old", "new", "done"}));
+  EXPECT_EQ(recs[5]["data"]["new"].u64(), 1372u);
+  EXPECT_TRUE(recs[5]["data"]["done"].is_true());
+}
+
 TEST_F(QlogTest, PacketLost) {
   auto w = open();
   TracedFrame f;

@@ -64,6 +64,9 @@ class FakeCc final : public CongestionController {
   uint64_t ssthresh() const override { return kU64Max; }
   CcState state() const override { return CcState::kSlowStart; }
   uint64_t pacing_rate(const RttEstimator&) const override { return 0; }
+  void set_max_datagram_size(uint64_t bytes) override { mds = bytes; }
+  uint64_t max_datagram_size() const override { return mds; }
+  uint64_t mds = 1200;
 
   struct Sent {
     uint64_t now, bytes, in_flight;

@@ -1,0 +1,161 @@
+/* The one boundary between quic.ko's C glue and its C++ side.
+ *
+ * Kernel headers are C and the core is freestanding C++: the two never see
+ * each other's headers. This file is valid C and valid freestanding C++ and
+ * declares everything that crosses: what the glue provides to the C++ side
+ * (memory, randomness, the kernel crypto API, logging), prefixed qbk_, and
+ * what the C++ side provides to the glue, prefixed qb_. Only fixed-width
+ * integers, size_t and opaque pointers cross; error returns are negative
+ * errnos on the C side and are turned into Status values on the C++ side.
+ */
+#ifndef QUICBED_KMOD_BOUNDARY_H
+#define QUICBED_KMOD_BOUNDARY_H
+
+#ifdef __cplusplus
+#include <cstddef>
+#include <cstdint>
+extern "C" {
+#else
+#include <linux/types.h>
+#endif
+
+/* ---- Provided by the C glue ------------------------------------------- */
+
+/* Memory (glue/mem.c). Process context only: the module runs the core from
+ * process context (socket calls and its work items), never from softirq.
+ * Blocks come from kmalloc, or from vmalloc when large; qbk_free needs the
+ * size qbk_alloc was given. */
+void *qbk_alloc(size_t size, size_t align);
+void qbk_free(void *p, size_t size);
+
+/* Unpredictable bytes (get_random_bytes). */
+void qbk_random(void *out, size_t len);
+
+/* Logging to the kernel log: a broken invariant of the core (WARN, the
+ * caller traps after it) and informational lines (pr_info). */
+void qbk_bug(const char *file, int line, const char *expr);
+void qbk_log(const char *msg);
+
+/* The kernel crypto API (glue/crypto.c). Values of the enums below are
+ * those of the core's CipherSuite and HashAlg. All calls may sleep. */
+enum qbk_hash { QBK_SHA256 = 0, QBK_SHA384 = 1 };
+enum qbk_suite {
+  QBK_AES_128_GCM_SHA256 = 0x1301,
+  QBK_AES_256_GCM_SHA384 = 0x1302,
+  QBK_CHACHA20_POLY1305_SHA256 = 0x1303,
+};
+
+/* RFC 5869 HKDF over hmac(sha256)/hmac(sha384). 0 or a negative errno. */
+int qbk_hkdf_extract(int hash, const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                     uint8_t *prk, size_t prk_len);
+int qbk_hkdf_expand(int hash, const uint8_t *prk, size_t prk_len, const uint8_t *info, size_t info_len,
+                    uint8_t *out, size_t out_len);
+
+/* An AEAD transform with its key: gcm(aes) or rfc7539(chacha20,poly1305).
+ * NULL for an unknown suite, a bad key length or no memory. */
+struct qbk_aead;
+struct qbk_aead *qbk_aead_new(int suite, const uint8_t *key, size_t key_len);
+void qbk_aead_free(struct qbk_aead *a);
+/* out = ciphertext || 16-byte tag (seal) or plaintext (open); in and out
+ * may be the same memory. The nonce is 12 bytes. open fails with -EBADMSG
+ * when the tag does not authenticate. */
+int qbk_aead_seal(struct qbk_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t in_len, uint8_t *out);
+int qbk_aead_open(struct qbk_aead *a, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t in_len, uint8_t *out);
+
+/* A header protection cipher (RFC 9001 §5.4): ecb(aes) or chacha20. */
+struct qbk_hp;
+struct qbk_hp *qbk_hp_new(int suite, const uint8_t *key, size_t key_len);
+void qbk_hp_free(struct qbk_hp *h);
+/* mask = the first 5 bytes of the cipher applied to the 16-byte sample. */
+int qbk_hp_mask(struct qbk_hp *h, const uint8_t *sample, uint8_t *mask);
+
+/* ---- Provided by the C++ side ----------------------------------------- */
+
+/* Known-answer tests of the kernel crypto backend through the core's key
+ * schedule and packet protection (RFC 9001 Appendix A, RFC 4231). Logs one
+ * line per test; returns the number of failed tests (0: all passed) and
+ * the number run in *run. */
+int qb_crypto_selftest(int *run);
+
+/* One QUIC connection of a socket (core/kernel_conn.cpp): the core's
+ * Connection with the passthrough TLS session (the handshake runs in the
+ * process that owns the socket). Every call is made under the socket's
+ * lock, in process context; time is in microseconds. Errors are negative
+ * errnos: -EINVAL (bad input), -EAGAIN (a queue is full: retry once the
+ * connection ran), -ENOMEM, -ENOTCONN (not in a state for it). */
+struct qb_conn;
+
+/* The socket's options, as the core needs them. */
+struct qb_conn_params {
+  int server;
+  uint32_t version;
+  uint64_t max_idle_timeout_us;
+  uint64_t max_ack_delay_us;
+  uint64_t ack_delay_exponent;
+  uint64_t max_udp_payload_size;
+  uint64_t active_connection_id_limit;
+  uint64_t max_datagram_frame_size;
+  uint64_t max_data;
+  uint64_t max_stream_data_bidi_local;
+  uint64_t max_stream_data_bidi_remote;
+  uint64_t max_stream_data_uni;
+  uint64_t max_streams_bidi;
+  uint64_t max_streams_uni;
+  int disable_active_migration;
+  int grease_quic_bit;
+};
+
+enum qb_conn_state { QB_CONN_HANDSHAKE, QB_CONN_ESTABLISHED, QB_CONN_CLOSING, QB_CONN_DRAINING, QB_CONN_CLOSED };
+
+struct qb_conn *qb_conn_new(const struct qb_conn_params *p);
+void qb_conn_free(struct qb_conn *c);
+/* Client: chooses its connection IDs and derives the Initial keys; its
+ * first packet waits for the process's ClientHello. */
+int qb_conn_start(struct qb_conn *c, uint64_t now);
+/* A UDP payload from the peer (decrypted in place). */
+void qb_conn_receive(struct qb_conn *c, uint8_t *data, size_t len, uint64_t now);
+/* The next datagram to send into out (cap >= 1200); 0 when none now. */
+size_t qb_conn_write(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now);
+/* When qb_conn_on_timeout is due; UINT64_MAX for never. */
+uint64_t qb_conn_next_timeout(const struct qb_conn *c);
+void qb_conn_on_timeout(struct qb_conn *c, uint64_t now);
+int qb_conn_state(const struct qb_conn *c);
+/* Why it closed: the error code, whether it is the application's, and
+ * whether the peer sent it. */
+void qb_conn_close_info(const struct qb_conn *c, uint64_t *code, int *app, int *remote);
+
+/* The handshake process's side (QUIC_HANDSHAKE_INFO, CRYPTO_SECRET,
+ * TRANSPORT_PARAM_EXT). Levels are enum quic_crypto_level; cipher types
+ * TLS_CIPHER_* (51, 52, 54). After any push, call qb_conn_advance_tls. */
+int qb_conn_local_tp(const struct qb_conn *c, uint8_t *out, size_t cap);
+int qb_conn_push_peer_tp(struct qb_conn *c, const uint8_t *ext, size_t len);
+int qb_conn_push_secret(struct qb_conn *c, int level, int send, uint32_t cipher, const uint8_t *secret, size_t len);
+int qb_conn_push_crypto(struct qb_conn *c, int level, const uint8_t *data, size_t len);
+int qb_conn_set_alpn(struct qb_conn *c, const uint8_t *alpn, size_t len);
+void qb_conn_advance_tls(struct qb_conn *c, uint64_t now);
+/* Handshake bytes from the peer for the process: length (0: none) and the
+ * level in *level. */
+size_t qb_conn_read_handshake(struct qb_conn *c, uint8_t *out, size_t cap, uint8_t *level);
+int qb_conn_has_handshake_data(const struct qb_conn *c);
+/* Streams (RFC 9000 §2-§3), once the handshake is complete. open: the
+ * next stream of ours (uni or bidi), its ID or -EAGAIN at the peer's
+ * limit. write: bytes taken (fewer when the send buffer is full; fin only
+ * once all of it is taken). read: up to cap bytes of a stream with data or
+ * its end, its ID in *id and *fin set at the end; 0 and *id = -1 when no
+ * stream has anything. */
+int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
+int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
+int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, int64_t *id, int *fin);
+int qb_conn_has_stream_data(const struct qb_conn *c);
+
+/* The peer's transport parameters once its extension was taken; -ENOTCONN
+ * before. */
+int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUICBED_KMOD_BOUNDARY_H */

@@ -1,0 +1,281 @@
+// A socket's QUIC connection for the C glue (boundary.h, qb_conn_*): the
+// core's Connection, its passthrough TLS session and the event sink, with
+// the conversions between the socket API's values (microseconds, TLS cipher
+// numbers, quic_crypto_level) and the core's.
+#include <cstddef>
+#include <cstdint>
+
+#include "../boundary.h"
+#include "base/bounded.h"
+#include "conn.h"
+#include "kernel_allocator.h"
+#include "kernel_crypto.h"
+#include "passthrough_tls.h"
+
+namespace quicbed::kmod {
+
+namespace {
+
+class KernelRandom final : public Random {
+ public:
+  void fill(MutBytes out) override { qbk_random(out.data(), out.size()); }
+};
+constinit KernelRandom g_random;
+
+// What the socket layer learns from the connection: the streams with
+// something to read, in the order they became readable (each once).
+class ConnEvents final : public ConnectionEvents {
+ public:
+  static constexpr size_t kMaxReadable = 256;
+  void on_stream_readable(uint64_t id) override {
+    for (uint64_t r : readable) {
+      if (r == id) return;
+    }
+    // Beyond the bound a stream is found again by its next event: the
+    // peer's flow control keeps it from growing unread.
+    if (readable.size() < kMaxReadable) (void)readable.push_back(id);
+  }
+  BoundedVec<uint64_t, kMaxReadable> readable;
+};
+
+// errno values (the kernel's, stable across architectures for these).
+constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kENOTCONN = 107;
+
+int to_errno(const Status& s) {
+  if (s.is_ok()) return 0;
+  switch (s.code()) {
+    case ErrorCode::kLimitExceeded: return -kEAGAIN;
+    case ErrorCode::kNoMemory: return -kENOMEM;
+    default: return -kEINVAL;
+  }
+}
+
+// enum quic_crypto_level: APP 0, INITIAL 1, HANDSHAKE 2, EARLY 3.
+bool level_from_api(int level, EncryptionLevel* out) {
+  switch (level) {
+    case 0: *out = EncryptionLevel::kApplication; return true;
+    case 1: *out = EncryptionLevel::kInitial; return true;
+    case 2: *out = EncryptionLevel::kHandshake; return true;
+    case 3: *out = EncryptionLevel::kEarlyData; return true;
+  }
+  return false;
+}
+
+uint8_t level_to_api(EncryptionLevel l) {
+  switch (l) {
+    case EncryptionLevel::kApplication: return 0;
+    case EncryptionLevel::kInitial: return 1;
+    case EncryptionLevel::kHandshake: return 2;
+    case EncryptionLevel::kEarlyData: return 3;
+  }
+  return 0;
+}
+
+// TLS_CIPHER_AES_GCM_128/256, TLS_CIPHER_CHACHA20_POLY1305 (<linux/tls.h>).
+bool suite_from_api(uint32_t cipher, CipherSuite* out) {
+  switch (cipher) {
+    case 51: *out = CipherSuite::kAes128GcmSha256; return true;
+    case 52: *out = CipherSuite::kAes256GcmSha384; return true;
+    case 54: *out = CipherSuite::kChaCha20Poly1305Sha256; return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+}  // namespace quicbed::kmod
+
+// The glue's handle: the connection and what it holds a reference to,
+// constructed in that order.
+struct qb_conn {
+  explicit qb_conn(const quicbed::ConnectionConfig& base)
+      : tls(quicbed::kmod::kernel_allocator()), conn(configure(base, tls, events)) {}
+
+  static quicbed::ConnectionConfig configure(quicbed::ConnectionConfig c, quicbed::kmod::PassthroughTls& t,
+                                             quicbed::ConnectionEvents& e) {
+    c.tls = &t;
+    c.events = &e;
+    return c;
+  }
+
+  quicbed::kmod::PassthroughTls tls;
+  quicbed::kmod::ConnEvents events;
+  quicbed::Connection conn;
+};
+
+namespace {
+
+using namespace quicbed;
+using namespace quicbed::kmod;
+
+// The socket's options as a connection configuration (RFC 9000 §18.2 units:
+// milliseconds for the idle timeout and the ACK delay).
+ConnectionConfig config_of(const qb_conn_params& p) {
+  ConnectionConfig c;
+  c.role = p.server ? Role::kServer : Role::kClient;
+  c.version = p.version;
+  TransportParameters& tp = c.params;
+  tp.max_idle_timeout = p.max_idle_timeout_us / 1000;
+  tp.max_ack_delay = p.max_ack_delay_us / 1000;
+  tp.ack_delay_exponent = p.ack_delay_exponent;
+  tp.max_udp_payload_size = p.max_udp_payload_size;
+  tp.active_connection_id_limit = p.active_connection_id_limit;
+  tp.max_datagram_frame_size = p.max_datagram_frame_size;
+  tp.initial_max_data = p.max_data;
+  tp.initial_max_stream_data_bidi_local = p.max_stream_data_bidi_local;
+  tp.initial_max_stream_data_bidi_remote = p.max_stream_data_bidi_remote;
+  tp.initial_max_stream_data_uni = p.max_stream_data_uni;
+  tp.initial_max_streams_bidi = p.max_streams_bidi;
+  tp.initial_max_streams_uni = p.max_streams_uni;
+  tp.disable_active_migration = p.disable_active_migration != 0;
+  tp.grease_quic_bit = p.grease_quic_bit != 0;
+  c.alloc = &kernel_allocator();
+  c.crypto_backend = &kernel_crypto();
+  c.random = &g_random;
+  return c;
+}
+
+}  // namespace
+
+extern "C" {
+
+struct qb_conn* qb_conn_new(const struct qb_conn_params* p) { return make<qb_conn>(kernel_allocator(), config_of(*p)); }
+
+void qb_conn_free(struct qb_conn* c) { destroy(kernel_allocator(), c); }
+
+int qb_conn_start(struct qb_conn* c, uint64_t now) { return to_errno(c->conn.init(now)); }
+
+void qb_conn_receive(struct qb_conn* c, uint8_t* data, size_t len, uint64_t now) {
+  c->conn.receive_datagram(MutBytes(data, len), DatagramInfo{}, now);
+}
+
+size_t qb_conn_write(struct qb_conn* c, uint8_t* out, size_t cap, uint64_t now) {
+  return c->conn.write_datagram(MutBytes(out, cap), now);
+}
+
+uint64_t qb_conn_next_timeout(const struct qb_conn* c) { return c->conn.next_timeout(); }
+
+void qb_conn_on_timeout(struct qb_conn* c, uint64_t now) { c->conn.on_timeout(now); }
+
+int qb_conn_state(const struct qb_conn* c) {
+  switch (c->conn.state()) {
+    case Connection::State::kHandshake: return QB_CONN_HANDSHAKE;
+    case Connection::State::kEstablished: return QB_CONN_ESTABLISHED;
+    case Connection::State::kClosing: return QB_CONN_CLOSING;
+    case Connection::State::kDraining: return QB_CONN_DRAINING;
+    case Connection::State::kClosed: return QB_CONN_CLOSED;
+  }
+  return QB_CONN_CLOSED;
+}
+
+void qb_conn_close_info(const struct qb_conn* c, uint64_t* code, int* app, int* remote) {
+  const CloseInfo& i = c->conn.close_info();
+  *code = i.error_code;
+  *app = i.application;
+  *remote = i.source == CloseInfo::Source::kPeer;
+}
+
+int qb_conn_local_tp(const struct qb_conn* c, uint8_t* out, size_t cap) {
+  Bytes tp = c->tls.local_transport_params();
+  if (tp.empty()) return -kENOTCONN;
+  if (cap < tp.size()) return -kEINVAL;
+  copy_bytes(out, tp.data(), tp.size());
+  return static_cast<int>(tp.size());
+}
+
+int qb_conn_push_peer_tp(struct qb_conn* c, const uint8_t* ext, size_t len) {
+  return to_errno(c->tls.push_peer_transport_params(Bytes(ext, len)));
+}
+
+int qb_conn_push_secret(struct qb_conn* c, int level, int send, uint32_t cipher, const uint8_t* secret, size_t len) {
+  EncryptionLevel l;
+  CipherSuite suite;
+  if (!level_from_api(level, &l) || !suite_from_api(cipher, &suite)) return -kEINVAL;
+  // The secret buffer is as large as any hash; the suite's hash says how
+  // much of it is the secret.
+  const size_t n = hash_len(suite_hash(suite));
+  if (len < n) return -kEINVAL;
+  return to_errno(c->tls.push_secret(l, send ? KeyDirection::kWrite : KeyDirection::kRead, suite, Bytes(secret, n)));
+}
+
+int qb_conn_push_crypto(struct qb_conn* c, int level, const uint8_t* data, size_t len) {
+  EncryptionLevel l;
+  if (!level_from_api(level, &l)) return -kEINVAL;
+  return to_errno(c->tls.push_crypto_data(l, Bytes(data, len)));
+}
+
+int qb_conn_set_alpn(struct qb_conn* c, const uint8_t* alpn, size_t len) {
+  return to_errno(c->tls.set_alpn(Bytes(alpn, len)));
+}
+
+void qb_conn_advance_tls(struct qb_conn* c, uint64_t now) { c->conn.advance_tls(now); }
+
+size_t qb_conn_read_handshake(struct qb_conn* c, uint8_t* out, size_t cap, uint8_t* level) {
+  PassthroughTls::Chunk chunk = c->tls.read_for_process(MutBytes(out, cap));
+  *level = level_to_api(chunk.level);
+  return chunk.len;
+}
+
+int qb_conn_has_handshake_data(const struct qb_conn* c) { return c->tls.has_data_for_process(); }
+
+int64_t qb_conn_stream_open(struct qb_conn* c, int uni) {
+  if (!c->conn.handshake_complete()) return -kENOTCONN;
+  auto id = c->conn.open_stream(uni ? StreamDir::kUni : StreamDir::kBidi);
+  if (!id.is_ok()) return id.status().code() == ErrorCode::kLimitExceeded ? -kEAGAIN : -kEINVAL;
+  return static_cast<int64_t>(*id);
+}
+
+int64_t qb_conn_stream_write(struct qb_conn* c, int64_t id, const uint8_t* data, size_t len, int fin) {
+  if (id < 0) return -kEINVAL;
+  auto n = c->conn.stream_write(static_cast<uint64_t>(id), Bytes(data, len), fin != 0);
+  if (!n.is_ok()) return to_errno(n.status());
+  return static_cast<int64_t>(*n);
+}
+
+int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, int64_t* id, int* fin) {
+  auto& readable = c->events.readable;
+  *id = -1;
+  *fin = 0;
+  while (!readable.empty()) {
+    const uint64_t sid = readable[0];
+    auto r = c->conn.stream_read(sid, MutBytes(out, cap));
+    // Gone (read to its end before, or reset: the reset is reported with
+    // the stream events, not here) or nothing now: no longer readable.
+    if (!r.is_ok() || (r->bytes == 0 && !r->fin)) {
+      readable.erase(0);
+      continue;
+    }
+    // Read out unless the buffer was filled (more may wait).
+    if (r->fin || r->bytes < cap) readable.erase(0);
+    *id = static_cast<int64_t>(sid);
+    *fin = r->fin;
+    return static_cast<int64_t>(r->bytes);
+  }
+  return 0;
+}
+
+int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
+
+int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
+  if (!c->conn.has_peer_params()) return -kENOTCONN;
+  const TransportParameters& tp = c->conn.peer_params();
+  *out = qb_conn_params{};
+  out->server = c->conn.role() == Role::kClient;
+  out->max_idle_timeout_us = tp.max_idle_timeout * 1000;
+  out->max_ack_delay_us = tp.max_ack_delay * 1000;
+  out->ack_delay_exponent = tp.ack_delay_exponent;
+  out->max_udp_payload_size = tp.max_udp_payload_size;
+  out->active_connection_id_limit = tp.active_connection_id_limit;
+  out->max_datagram_frame_size = tp.max_datagram_frame_size;
+  out->max_data = tp.initial_max_data;
+  out->max_stream_data_bidi_local = tp.initial_max_stream_data_bidi_local;
+  out->max_stream_data_bidi_remote = tp.initial_max_stream_data_bidi_remote;
+  out->max_stream_data_uni = tp.initial_max_stream_data_uni;
+  out->max_streams_bidi = tp.initial_max_streams_bidi;
+  out->max_streams_uni = tp.initial_max_streams_uni;
+  out->disable_active_migration = tp.disable_active_migration;
+  out->grease_quic_bit = tp.grease_quic_bit;
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,118 @@
+#include "passthrough_tls.h"
+
+#include "keys.h"  // wipe
+
+namespace quicbed::kmod {
+
+PassthroughTls::PassthroughTls(Allocator& alloc)
+    : to_process_(alloc, kMaxToProcess), from_process_(alloc, kMaxFromProcess) {}
+
+PassthroughTls::~PassthroughTls() = default;
+
+Status PassthroughTls::set_local_transport_params(Bytes ext) {
+  if (ext.size() > kMaxTransportParams) return Status(ErrorCode::kInvalidArgument, "transport parameters too long");
+  copy_bytes(local_tp_, ext.data(), ext.size());
+  local_tp_len_ = ext.size();
+  return Status::ok();
+}
+
+Status PassthroughTls::provide_data(EncryptionLevel level, Bytes data, TlsCallbacks&) {
+  if (!failed_.is_ok()) return failed_;
+  if (!carries_crypto_data(level)) return Status(ErrorCode::kInvalidArgument, "no CRYPTO data at 0-RTT");
+  if (data.empty()) return Status::ok();
+  const uint8_t head[1] = {static_cast<uint8_t>(level)};
+  Status s = to_process_.push(Bytes(head), data);
+  // RFC 9000 §7.5: handshake data the endpoint cannot buffer.
+  if (s.code() == ErrorCode::kLimitExceeded) return Status(ErrorCode::kCryptoBufferExceeded, "handshake process too slow");
+  return s;
+}
+
+PassthroughTls::Chunk PassthroughTls::read_for_process(MutBytes out) {
+  Chunk c;
+  if (to_process_.empty()) return c;
+  RecordQueue::Record r = to_process_.front();
+  c.level = static_cast<EncryptionLevel>(r.head[0]);
+  c.len = r.body.size() < out.size() ? r.body.size() : out.size();
+  copy_bytes(out.data(), r.body.data(), c.len);
+  to_process_.take(c.len);
+  return c;
+}
+
+Status PassthroughTls::push_peer_transport_params(Bytes ext) {
+  if (peer_params_pushed_) return Status(ErrorCode::kInvalidArgument, "peer transport parameters already set");
+  if (ext.size() > kMaxTransportParams) return Status(ErrorCode::kInvalidArgument, "transport parameters too long");
+  const uint8_t head[1] = {kPeerParams};
+  QB_TRY(from_process_.push(Bytes(head), ext));
+  peer_params_pushed_ = true;
+  return Status::ok();
+}
+
+Status PassthroughTls::push_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) {
+  if (level == EncryptionLevel::kInitial) return Status(ErrorCode::kInvalidArgument, "Initial secrets are not TLS's");
+  if (secret.size() != hash_len(suite_hash(suite))) return Status(ErrorCode::kInvalidArgument, "secret size");
+  const uint16_t s = static_cast<uint16_t>(suite);
+  const uint8_t head[5] = {kSecret, static_cast<uint8_t>(level), static_cast<uint8_t>(dir),
+                           static_cast<uint8_t>(s >> 8), static_cast<uint8_t>(s)};
+  return from_process_.push(Bytes(head), secret);
+}
+
+Status PassthroughTls::push_crypto_data(EncryptionLevel level, Bytes data) {
+  if (!carries_crypto_data(level)) return Status(ErrorCode::kInvalidArgument, "no CRYPTO data at 0-RTT");
+  if (data.empty()) return Status::ok();
+  const uint8_t head[2] = {kCryptoData, static_cast<uint8_t>(level)};
+  return from_process_.push(Bytes(head), data);
+}
+
+Status PassthroughTls::set_alpn(Bytes alpn) {
+  if (alpn.empty() || alpn.size() > kMaxAlpn) return Status(ErrorCode::kInvalidArgument, "ALPN length");
+  copy_bytes(alpn_, alpn.data(), alpn.size());
+  alpn_len_ = alpn.size();
+  return Status::ok();
+}
+
+Status PassthroughTls::deliver(const RecordQueue::Record& r, TlsCallbacks& cb) {
+  switch (r.head[0]) {
+    case kPeerParams:
+      peer_params_delivered_ = true;
+      return cb.on_tls_peer_transport_params(r.body);
+    case kCryptoData:
+      return cb.on_tls_crypto_data(static_cast<EncryptionLevel>(r.head[1]), r.body);
+    case kSecret: {
+      const auto level = static_cast<EncryptionLevel>(r.head[1]);
+      const auto dir = static_cast<KeyDirection>(r.head[2]);
+      const auto suite = static_cast<CipherSuite>(uint16_t{r.head[3]} << 8 | r.head[4]);
+      if (level == EncryptionLevel::kApplication) app_secret_[dir == KeyDirection::kWrite] = true;
+      return cb.on_tls_secret(level, dir, suite, r.body);
+    }
+  }
+  return tls_alert_status(TlsAlert::kInternalError, "unknown hand-down");
+}
+
+Status PassthroughTls::advance(TlsCallbacks& cb) {
+  if (!failed_.is_ok()) return failed_;
+  while (!from_process_.empty()) {
+    RecordQueue::Record r = from_process_.front();
+    Status s = deliver(r, cb);
+    // A secret's bytes are not kept once handed over.
+    if (r.head[0] == kSecret) wipe(const_cast<uint8_t*>(r.body.data()), r.body.size());
+    from_process_.take(r.body.size());
+    if (!s.is_ok()) {
+      failed_ = s;
+      return s;
+    }
+  }
+  if (!complete_ && app_secret_[0] && app_secret_[1]) {
+    // RFC 9001 §8.2: no handshake completes without the peer's parameters.
+    if (!peer_params_delivered_) {
+      failed_ = tls_alert_status(TlsAlert::kMissingExtension, "no quic_transport_parameters");
+      return failed_;
+    }
+    complete_ = true;
+    Status s = cb.on_tls_handshake_complete();
+    if (!s.is_ok()) failed_ = s;
+    return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace quicbed::kmod

@@ -1,0 +1,95 @@
+// The kernel host's TlsSession: TLS runs in a userspace process (libquic,
+// on GnuTLS) that owns the socket, and this session only carries what
+// crosses (design.md, "The kernel host"):
+//   - handshake messages the peer sent go up to the process (recvmsg with a
+//     QUIC_HANDSHAKE_INFO cmsg), in order, per encryption level;
+//   - the process hands down, in the order its TLS produced them, the
+//     handshake messages to send (sendmsg with QUIC_HANDSHAKE_INFO), the
+//     traffic secrets (QUIC_SOCKOPT_CRYPTO_SECRET) and the peer's
+//     quic_transport_parameters extension (QUIC_SOCKOPT_TRANSPORT_PARAM_EXT
+//     set); it reads ours with the same option's get;
+//   - the handshake is complete once both 1-RTT secrets have been handed
+//     down and everything queued before them has been delivered: the
+//     process sends its last handshake message before it installs the
+//     second 1-RTT secret (libquic flushes in that order).
+// What the process hands down waits here until the connection's next
+// advance() (Connection::advance_tls, called by the socket layer after each
+// hand-down), so the connection is never re-entered.
+//
+// Both directions are bounded queues: a peer that sends more handshake data
+// than the process reads, or a process that hands down more than the
+// connection takes, gets back-pressure (kLimitExceeded), never unbounded
+// kernel memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/allocator.h"
+#include "record_queue.h"
+#include "tls.h"
+
+namespace quicbed::kmod {
+
+class PassthroughTls final : public TlsSession {
+ public:
+  static constexpr size_t kMaxToProcess = 64 * 1024;
+  static constexpr size_t kMaxFromProcess = 64 * 1024;
+  // RFC 9000 §18: a transport parameters extension of a sane size.
+  static constexpr size_t kMaxTransportParams = 2048;
+  static constexpr size_t kMaxAlpn = 255;
+
+  explicit PassthroughTls(Allocator& alloc);
+  ~PassthroughTls();
+  PassthroughTls(const PassthroughTls&) = delete;
+  PassthroughTls& operator=(const PassthroughTls&) = delete;
+
+  // ---- TlsSession (the connection's side)
+  Status set_local_transport_params(Bytes ext) override;
+  Status provide_data(EncryptionLevel level, Bytes data, TlsCallbacks& cb) override;
+  Status advance(TlsCallbacks& cb) override;
+  bool handshake_complete() const override { return complete_; }
+  Bytes alpn() const override { return Bytes(alpn_, alpn_len_); }
+
+  // ---- The handshake process's side (socket calls)
+  // Our extension body; empty until the connection has set it.
+  Bytes local_transport_params() const { return Bytes(local_tp_, local_tp_len_); }
+  // kInvalidArgument for a malformed hand-down (a secret of the wrong
+  // size, CRYPTO data at 0-RTT, a second extension), kLimitExceeded when
+  // the queue is full (the process retries after the connection ran).
+  Status push_peer_transport_params(Bytes ext);
+  Status push_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret);
+  Status push_crypto_data(EncryptionLevel level, Bytes data);
+  // The protocol the process's TLS negotiated (RFC 7301).
+  Status set_alpn(Bytes alpn);
+  // Something waits for the connection's advance().
+  bool has_pending() const { return !from_process_.empty(); }
+
+  // The next handshake bytes the peer sent, for the process: up to
+  // out.size() bytes of one level (a larger message comes in parts). 0
+  // bytes when there is none.
+  struct Chunk {
+    EncryptionLevel level = EncryptionLevel::kInitial;
+    size_t len = 0;
+  };
+  Chunk read_for_process(MutBytes out);
+  bool has_data_for_process() const { return !to_process_.empty(); }
+
+ private:
+  enum Kind : uint8_t { kSecret, kCryptoData, kPeerParams };
+  Status deliver(const RecordQueue::Record& r, TlsCallbacks& cb);
+
+  RecordQueue to_process_;
+  RecordQueue from_process_;
+  uint8_t local_tp_[kMaxTransportParams] = {};
+  size_t local_tp_len_ = 0;
+  uint8_t alpn_[kMaxAlpn] = {};
+  size_t alpn_len_ = 0;
+  bool peer_params_pushed_ = false;
+  bool peer_params_delivered_ = false;
+  bool app_secret_[2] = {};  // 1-RTT read and write secrets delivered
+  bool complete_ = false;
+  Status failed_;
+};
+
+}  // namespace quicbed::kmod

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A socket's connection: connect(), the work item that feeds received
+ * datagrams and timer expiries to the core, sending, and the handshake
+ * messages exchanged with the process (recvmsg/sendmsg with
+ * QUIC_HANDSHAKE_INFO). The core runs only here, under the socket lock in
+ * process context (it may sleep in the crypto API). */
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+
+#include "../boundary.h"
+#include "quic_sock.h"
+
+/* The largest datagram we send; RFC 9000 §14: at least 1200. */
+#define QUIC_TX_BUF 1500
+/* Handshake bytes per recvmsg / sendmsg at most. */
+#define QUIC_MAX_HANDSHAKE_MSG (64 * 1024)
+
+u64 quic_now_us(void)
+{
+	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
+}
+
+/* Sends every datagram the connection has now, rearms its timer, and
+ * moves the socket's state along with the connection's. */
+void quic_conn_run(struct sock *sk)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	u64 now = quic_now_us(), next;
+	size_t n;
+	int state;
+
+	if (!qs->conn)
+		return;
+	while ((n = qb_conn_write(qs->conn, qs->txbuf, QUIC_TX_BUF, now)) > 0)
+		quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, n);
+	next = qb_conn_next_timeout(qs->conn);
+	if (next == U64_MAX)
+		hrtimer_try_to_cancel(&qs->timer);
+	else
+		hrtimer_start(&qs->timer, ns_to_ktime(next * NSEC_PER_USEC), HRTIMER_MODE_ABS);
+
+	state = qb_conn_state(qs->conn);
+	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
+		qs->state = QUIC_SS_ESTABLISHED;
+		inet_sk_set_state(sk, TCP_ESTABLISHED);
+		sk->sk_state_change(sk);
+	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
+		qs->state = QUIC_SS_CLOSED;
+		inet_sk_set_state(sk, TCP_CLOSE);
+		sk->sk_state_change(sk);
+	}
+	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn))
+		sk->sk_data_ready(sk);
+	/* Acknowledgements may have made room in a send buffer. */
+	sk->sk_write_space(sk);
+}
+
+static void quic_conn_work(struct work_struct *work)
+{
+	struct quic_sock *qs = container_of(work, struct quic_sock, work);
+	struct sock *sk = &qs->inet.sk;
+	struct sk_buff *skb;
+
+	lock_sock(sk);
+	while ((skb = skb_dequeue(&qs->rxq))) {
+		if (qs->conn && !skb_linearize(skb))
+			qb_conn_receive(qs->conn, skb->data, skb->len, quic_now_us());
+		kfree_skb(skb);
+	}
+	if (qs->conn) {
+		u64 now = quic_now_us();
+
+		if (qb_conn_next_timeout(qs->conn) <= now)
+			qb_conn_on_timeout(qs->conn, now);
+	}
+	quic_conn_run(sk);
+	release_sock(sk);
+	sock_put(sk);
+}
+
+static enum hrtimer_restart quic_conn_timer(struct hrtimer *timer)
+{
+	struct quic_sock *qs = container_of(timer, struct quic_sock, timer);
+
+	sock_hold(&qs->inet.sk);
+	if (!queue_work(system_wq, &qs->work))
+		sock_put(&qs->inet.sk);
+	return HRTIMER_NORESTART;
+}
+
+void quic_conn_sock_init(struct quic_sock *qs)
+{
+	skb_queue_head_init(&qs->rxq);
+	INIT_WORK(&qs->work, quic_conn_work);
+	hrtimer_init(&qs->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
+	qs->timer.function = quic_conn_timer;
+	INIT_LIST_HEAD(&qs->tunnel_node);
+	qs->last_sid = -1;
+}
+
+static void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
+{
+	const struct quic_transport_param *tp = &qs->local_tp;
+
+	memset(p, 0, sizeof(*p));
+	p->server = server;
+	p->version = qs->config.version;
+	p->max_idle_timeout_us = tp->max_idle_timeout;
+	p->max_ack_delay_us = tp->max_ack_delay;
+	p->ack_delay_exponent = tp->ack_delay_exponent;
+	p->max_udp_payload_size = tp->max_udp_payload_size;
+	p->active_connection_id_limit = tp->active_connection_id_limit;
+	p->max_datagram_frame_size = tp->max_datagram_frame_size;
+	p->max_data = tp->max_data;
+	p->max_stream_data_bidi_local = tp->max_stream_data_bidi_local;
+	p->max_stream_data_bidi_remote = tp->max_stream_data_bidi_remote;
+	p->max_stream_data_uni = tp->max_stream_data_uni;
+	p->max_streams_bidi = tp->max_streams_bidi;
+	p->max_streams_uni = tp->max_streams_uni;
+	p->disable_active_migration = tp->disable_active_migration;
+	p->grease_quic_bit = tp->grease_quic_bit;
+}
+
+/* connect(): a client connection to `addr`. Returns at once, as the
+ * draft's API does: the process then runs the handshake (libquic). */
+int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	struct qb_conn_params p;
+	int err;
+
+	lock_sock(sk);
+	if (qs->state != QUIC_SS_CLOSED || qs->conn) {
+		err = qs->state == QUIC_SS_LISTENING ? -EINVAL : -EISCONN;
+		goto out;
+	}
+	if (!qs->tunnel) {
+		/* Not bound: an ephemeral port on the wildcard address. */
+		struct sockaddr_storage any = { .ss_family = sk->sk_family };
+		struct quic_tunnel *t;
+
+		t = quic_tunnel_get(sock_net(sk), (struct sockaddr *)&any,
+				    sk->sk_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+				    false);
+		if (IS_ERR(t)) {
+			err = PTR_ERR(t);
+			goto out;
+		}
+		qs->tunnel = t;
+		quic_set_local(sk, t);
+	}
+	qs->txbuf = kmalloc(QUIC_TX_BUF, GFP_KERNEL);
+	quic_conn_params(qs, &p, false);
+	qs->conn = qb_conn_new(&p);
+	if (!qs->txbuf || !qs->conn) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = qb_conn_start(qs->conn, quic_now_us());
+	if (err)
+		goto fail;
+	memset(&qs->peer, 0, sizeof(qs->peer));
+	memcpy(&qs->peer, addr, len);
+	if (sk->sk_family == AF_INET) {
+		inet_sk(sk)->inet_daddr = ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
+		inet_sk(sk)->inet_dport = ((const struct sockaddr_in *)addr)->sin_port;
+	} else {
+		sk->sk_v6_daddr = ((const struct sockaddr_in6 *)addr)->sin6_addr;
+		inet_sk(sk)->inet_dport = ((const struct sockaddr_in6 *)addr)->sin6_port;
+	}
+	quic_tunnel_attach(qs->tunnel, qs);
+	qs->state = QUIC_SS_CONNECTING;
+	inet_sk_set_state(sk, TCP_SYN_SENT);
+	quic_conn_run(sk);
+	err = 0;
+	goto out;
+fail:
+	qb_conn_free(qs->conn);
+	qs->conn = NULL;
+	kfree(qs->txbuf);
+	qs->txbuf = NULL;
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* At close: no datagram or timer reaches the connection any more, then
+ * it goes (without a CONNECTION_CLOSE yet: the peer times out). Called
+ * without the socket lock. */
+void quic_conn_release(struct sock *sk)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	struct qb_conn *conn;
+
+	lock_sock(sk);
+	conn = qs->conn;
+	/* From here the work item and the timer find no connection, so
+	 * nothing rearms the timer. */
+	qs->conn = NULL;
+	release_sock(sk);
+	if (!conn)
+		return;
+	quic_tunnel_detach(qs->tunnel, qs);
+	hrtimer_cancel(&qs->timer);
+	/* A queued work item holds a reference for itself. */
+	if (cancel_work_sync(&qs->work))
+		__sock_put(sk);
+	skb_queue_purge(&qs->rxq);
+	qb_conn_free(conn);
+	kfree(qs->txbuf);
+	qs->txbuf = NULL;
+}
+
+/* recvmsg while the handshake runs: the peer's handshake bytes with their
+ * level in a QUIC_HANDSHAKE_INFO cmsg. Blocks unless MSG_DONTWAIT. */
+int quic_conn_recv_handshake(struct sock *sk, struct msghdr *msg, size_t len, int flags)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	struct quic_handshake_info info;
+	size_t n, cap = min_t(size_t, len, QUIC_MAX_HANDSHAKE_MSG);
+	u8 *buf;
+	int err;
+
+	if (!qs->conn)
+		return -ENOTCONN;
+	buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (!(n = qb_conn_read_handshake(qs->conn, buf, cap, &info.crypto_level))) {
+		DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+		if (qs->state == QUIC_SS_CLOSED) {
+			err = -ECONNRESET;
+			goto out;
+		}
+		if (!cap) {
+			err = 0;
+			goto out;
+		}
+		if (!timeo) {
+			err = -EAGAIN;
+			goto out;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			goto out;
+		}
+		add_wait_queue(sk_sleep(sk), &wait);
+		sk_wait_event(sk, &timeo, qb_conn_has_handshake_data(qs->conn) || qs->state == QUIC_SS_CLOSED,
+			      &wait);
+		remove_wait_queue(sk_sleep(sk), &wait);
+	}
+	if (copy_to_iter(buf, n, &msg->msg_iter) != n) {
+		err = -EFAULT;
+		goto out;
+	}
+	put_cmsg(msg, SOL_QUIC, QUIC_HANDSHAKE_INFO, sizeof(info), &info);
+	err = n;
+out:
+	kfree(buf);
+	return err;
+}
+
+/* sendmsg with QUIC_HANDSHAKE_INFO: handshake bytes the process's TLS
+ * wrote at `level`, handed to the connection. */
+int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8 level)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	u8 *buf;
+	int err;
+
+	if (!qs->conn)
+		return -ENOTCONN;
+	if (!len || len > QUIC_MAX_HANDSHAKE_MSG)
+		return -EINVAL;
+	buf = kmalloc(len, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_iter(buf, len, &msg->msg_iter) != len) {
+		kfree(buf);
+		return -EFAULT;
+	}
+	err = qb_conn_push_crypto(qs->conn, level, buf, len);
+	kfree(buf);
+	if (err)
+		return err;
+	qb_conn_advance_tls(qs->conn, quic_now_us());
+	quic_conn_run(sk);
+	return len;
+}
+
+/* Waits (the socket lock released meanwhile) until the connection ran
+ * again or `timeo` passed: the caller then retries. */
+static int quic_conn_wait(struct sock *sk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk_wait_event(sk, timeo, quic_sk(sk)->state == QUIC_SS_CLOSED, &wait);
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return quic_sk(sk)->state == QUIC_SS_CLOSED ? -EPIPE : 0;
+}
+
+/* sendmsg of stream data: to `sid` (-1: a new stream with
+ * MSG_QUIC_STREAM_NEW, else the last one opened), the end of the stream
+ * with MSG_QUIC_STREAM_FIN once all of it is taken. Blocks while the send
+ * buffer is full unless MSG_DONTWAIT. */
+int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	size_t done = 0, chunk_len = 0, chunk_off = 0;
+	bool fin = flags & MSG_QUIC_STREAM_FIN;
+	u8 *chunk;
+	int err = 0;
+
+	if (qs->state != QUIC_SS_ESTABLISHED)
+		return -ENOTCONN;
+	if (flags & MSG_QUIC_STREAM_NEW) {
+		s64 id = qb_conn_stream_open(qs->conn, !!(flags & MSG_QUIC_STREAM_UNI));
+
+		if (id < 0)
+			return id;
+		/* An explicit ID must be the next one of its type. */
+		if (sid != -1 && sid != id)
+			return -EINVAL;
+		sid = id;
+		qs->last_sid = id;
+	} else if (sid == -1) {
+		sid = qs->last_sid;
+		if (sid < 0)
+			return -EINVAL;
+	}
+	chunk = kmalloc(QUIC_MAX_HANDSHAKE_MSG, GFP_KERNEL);
+	if (!chunk)
+		return -ENOMEM;
+	while (done < len || (fin && !len && !done)) {
+		s64 n;
+		bool last;
+
+		if (chunk_off == chunk_len) {
+			chunk_len = min_t(size_t, len - done, QUIC_MAX_HANDSHAKE_MSG);
+			chunk_off = 0;
+			if (copy_from_iter(chunk, chunk_len, &msg->msg_iter) != chunk_len) {
+				err = -EFAULT;
+				break;
+			}
+		}
+		last = done + (chunk_len - chunk_off) == len;
+		n = qb_conn_stream_write(qs->conn, sid, chunk + chunk_off, chunk_len - chunk_off, fin && last);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		chunk_off += n;
+		done += n;
+		quic_conn_run(sk);
+		if (!len)
+			break;	/* a FIN alone */
+		if (chunk_off < chunk_len) {
+			err = quic_conn_wait(sk, &timeo);
+			if (err)
+				break;
+		}
+	}
+	kfree(chunk);
+	if (done)
+		return done;
+	return err;
+}
+
+/* recvmsg of stream data: one stream's bytes, its ID and the end flag in a
+ * QUIC_STREAM_INFO cmsg. 0 at the end of a stream with nothing more. */
+int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	size_t cap = min_t(size_t, len, QUIC_MAX_HANDSHAKE_MSG);
+	struct quic_stream_info info = {};
+	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
+	int fin, err;
+	s64 n, id;
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		n = qb_conn_stream_read(qs->conn, buf, cap, &id, &fin);
+		if (id >= 0)
+			break;
+		if (qs->state == QUIC_SS_CLOSED) {
+			err = 0;	/* the connection is over: end of file */
+			goto out;
+		}
+		if (!timeo) {
+			err = -EAGAIN;
+			goto out;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(timeo);
+			goto out;
+		}
+		{
+			DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+			add_wait_queue(sk_sleep(sk), &wait);
+			sk_wait_event(sk, &timeo, qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED,
+				      &wait);
+			remove_wait_queue(sk_sleep(sk), &wait);
+		}
+	}
+	if (copy_to_iter(buf, n, &msg->msg_iter) != n) {
+		err = -EFAULT;
+		goto out;
+	}
+	info.stream_id = id;
+	info.stream_flags = fin ? MSG_QUIC_STREAM_FIN : 0;
+	put_cmsg(msg, SOL_QUIC, QUIC_STREAM_INFO, sizeof(info), &info);
+	/* Reading gave flow control credit back: MAX_STREAM_DATA may go. */
+	quic_conn_run(sk);
+	err = n;
+out:
+	kfree(buf);
+	return err;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The QUIC socket (IPPROTO_QUIC) as the glue keeps it: the inet socket, the
+ * options of the user API (include/uapi/linux/quic.h) and the UDP tunnel
+ * socket its datagrams travel on. */
+#ifndef QUICBED_KMOD_QUIC_SOCK_H
+#define QUICBED_KMOD_QUIC_SOCK_H
+
+#include <linux/ipv6.h>
+#include <linux/net.h>
+#include <linux/quic.h>
+#include <linux/socket.h>
+#include <linux/hrtimer.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+#include <net/inet_sock.h>
+
+/* Bounds of the variable-length options (the draft asks implementations to
+ * limit them): an ALPN list, a NEW_TOKEN token, a TLS session ticket, a
+ * CONNECTION_CLOSE reason phrase. */
+#define QUIC_MAX_ALPN_LEN	256
+#define QUIC_MAX_TOKEN_LEN	512
+#define QUIC_MAX_TICKET_LEN	4096
+#define QUIC_MAX_PHRASE_LEN	256
+
+/* A buffer an option owns (kmalloc'ed, len bytes; NULL when empty). */
+struct quic_buf {
+	u8 *data;
+	u32 len;
+};
+
+enum quic_sock_state {
+	QUIC_SS_CLOSED,		/* created or bound */
+	QUIC_SS_LISTENING,	/* listen() */
+	QUIC_SS_CONNECTING,	/* connect(): handshake in progress */
+	QUIC_SS_ESTABLISHED,	/* handshake complete */
+};
+
+struct quic_tunnel;
+struct qb_conn;
+
+struct quic_sock {
+	struct inet_sock inet;	/* first: an inet socket */
+	enum quic_sock_state state;
+	struct quic_tunnel *tunnel;	/* once bound */
+
+	/* The connection (conn.c), from connect() on. Datagrams from the
+	 * tunnel wait in rxq; the work item feeds them to the connection and
+	 * runs its timer, under the socket lock. */
+	struct qb_conn *conn;
+	struct sockaddr_storage peer;
+	struct list_head tunnel_node;	/* on the tunnel's list of connections */
+	struct sk_buff_head rxq;
+	struct work_struct work;
+	struct hrtimer timer;
+	u8 *txbuf;
+	s64 last_sid;	/* the stream opened last (sendmsg with stream_id -1) */
+
+	struct quic_transport_param local_tp;
+	struct quic_transport_param remote_tp;	/* set for 0-RTT resumption */
+	bool remote_tp_set;
+	struct quic_config config;
+	u32 events;	/* bit n: event type n is delivered */
+	struct quic_buf alpn;
+	struct quic_buf token;
+	struct quic_buf ticket;
+	/* CONNECTION_CLOSE: ours to send (set) or the peer's (get). */
+	u32 close_errcode;
+	u8 close_frame;
+	struct quic_buf close_phrase;
+};
+
+/* IPv6 sockets end with the IPv6 state, where inet6 finds it. */
+struct quic6_sock {
+	struct quic_sock quic;
+	struct ipv6_pinfo inet6;
+};
+
+static inline struct quic_sock *quic_sk(const struct sock *sk)
+{
+	return (struct quic_sock *)sk;
+}
+
+void quic_buf_free(struct quic_buf *b);
+
+/* sockopt.c */
+void quic_sock_set_defaults(struct quic_sock *qs);
+int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, unsigned int optlen);
+int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval, int __user *optlen);
+
+/* tunnel.c: UDP sockets shared by every QUIC socket bound to the same
+ * local address and port. */
+struct quic_tunnel *quic_tunnel_get(struct net *net, const struct sockaddr *addr, int addr_len, bool reuse);
+void quic_tunnel_put(struct quic_tunnel *t);
+/* The local address (port included) the tunnel is bound to. */
+void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out);
+void quic_tunnel_exit(void);
+
+/* tunnel.c: connections receive what their peer sends to the tunnel. */
+void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
+void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs);
+int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len);
+
+/* conn.c */
+void quic_conn_sock_init(struct quic_sock *qs);
+int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
+void quic_conn_release(struct sock *sk);
+/* After a call into the connection: send what it has, rearm its timer,
+ * wake readers. Under the socket lock. */
+void quic_conn_run(struct sock *sk);
+int quic_conn_recv_handshake(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8 level);
+int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
+int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+u64 quic_now_us(void);
+
+/* socket.c */
+/* Records the tunnel's address as the socket's (getsockname). */
+void quic_set_local(struct sock *sk, const struct quic_tunnel *t);
+int quic_socket_init(void);
+void quic_socket_exit(void);
+
+#endif

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* UDP tunnel sockets: one kernel UDP socket per local address and port,
+ * shared (refcounted) by every QUIC socket bound there: a listener and the
+ * connections it accepts, or sockets bound with SO_REUSEADDR. QUIC packets
+ * arrive through the socket's encap_rcv hook. */
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+#include <net/udp_tunnel.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <net/ipv6.h>
+
+#include "quic_sock.h"
+
+struct quic_tunnel {
+	struct list_head node;
+	refcount_t refs;
+	struct net *net;
+	struct socket *sock;
+	struct sockaddr_storage addr;	/* bound address, actual port */
+	/* Connected QUIC sockets on this port, found by their peer's address
+	 * (RCU readers in softirq). */
+	struct list_head conns;
+	spinlock_t conns_lock;
+};
+
+static LIST_HEAD(quic_tunnels);
+static DEFINE_MUTEX(quic_tunnels_lock);
+
+static bool quic_addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	{
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port && ipv6_addr_equal(&x->sin6_addr, &y->sin6_addr);
+	}
+}
+
+/* The sender of a datagram, as a sockaddr. */
+static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (ip_hdr(skb)->version == 4) {
+		struct sockaddr_in *a = (struct sockaddr_in *)out;
+
+		a->sin_family = AF_INET;
+		a->sin_addr.s_addr = ip_hdr(skb)->saddr;
+		a->sin_port = udp_hdr(skb)->source;
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)out;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = ipv6_hdr(skb)->saddr;
+		a->sin6_port = udp_hdr(skb)->source;
+	}
+}
+
+/* A datagram for a QUIC socket (softirq): queued on the connection whose
+ * peer sent it, processed by its work item; dropped (counted on the UDP
+ * socket) when no connection has that peer. 0: consumed. */
+static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct quic_tunnel *t = rcu_dereference_sk_user_data(sk);
+	struct sockaddr_storage from;
+	struct quic_sock *qs;
+
+	if (!t)
+		goto drop;
+	quic_skb_source(skb, &from);
+	rcu_read_lock();
+	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
+		if (!quic_addr_equal(&qs->peer, &from))
+			continue;
+		/* The payload starts after the UDP header. */
+		__skb_pull(skb, sizeof(struct udphdr));
+		skb_queue_tail(&qs->rxq, skb);
+		sock_hold(&qs->inet.sk);
+		if (!queue_work(system_wq, &qs->work))
+			sock_put(&qs->inet.sk);
+		rcu_read_unlock();
+		return 0;
+	}
+	rcu_read_unlock();
+drop:
+	atomic_inc(&sk->sk_drops);
+	kfree_skb(skb);
+	return 0;
+}
+
+static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sockaddr_storage *addr)
+{
+	struct udp_tunnel_sock_cfg tcfg = {};
+	struct udp_port_cfg cfg = {};
+	struct quic_tunnel *t;
+	int err;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return ERR_PTR(-ENOMEM);
+	if (addr->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)addr;
+
+		cfg.family = AF_INET;
+		cfg.local_ip = a->sin_addr;
+		cfg.local_udp_port = a->sin_port;
+	} else {
+		const struct sockaddr_in6 *a = (const void *)addr;
+
+		cfg.family = AF_INET6;
+		cfg.local_ip6 = a->sin6_addr;
+		cfg.local_udp_port = a->sin6_port;
+		cfg.ipv6_v6only = 1;
+	}
+	err = udp_sock_create(net, &cfg, &t->sock);
+	if (err) {
+		kfree(t);
+		return ERR_PTR(err);
+	}
+	INIT_LIST_HEAD(&t->conns);
+	spin_lock_init(&t->conns_lock);
+	tcfg.sk_user_data = t;
+	tcfg.encap_type = 1;
+	tcfg.encap_rcv = quic_tunnel_rcv;
+	setup_udp_tunnel_sock(net, t->sock, &tcfg);
+
+	t->addr = *addr;
+	if (addr->ss_family == AF_INET)
+		((struct sockaddr_in *)&t->addr)->sin_port = inet_sk(t->sock->sk)->inet_sport;
+	else
+		((struct sockaddr_in6 *)&t->addr)->sin6_port = inet_sk(t->sock->sk)->inet_sport;
+	t->net = net;
+	refcount_set(&t->refs, 1);
+	return t;
+}
+
+struct quic_tunnel *quic_tunnel_get(struct net *net, const struct sockaddr *addr, int addr_len, bool reuse)
+{
+	struct sockaddr_storage key = {};
+	struct quic_tunnel *t;
+	bool any_port;
+
+	memcpy(&key, addr, addr_len);
+	any_port = key.ss_family == AF_INET ? !((struct sockaddr_in *)&key)->sin_port
+					    : !((struct sockaddr_in6 *)&key)->sin6_port;
+	if (key.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&key)->sin6_flowinfo = 0;
+	mutex_lock(&quic_tunnels_lock);
+	if (!any_port) {
+		list_for_each_entry(t, &quic_tunnels, node) {
+			if (t->net != net || !quic_addr_equal(&t->addr, &key))
+				continue;
+			/* Sharing a port needs SO_REUSEADDR, as for UDP. */
+			if (!reuse) {
+				t = ERR_PTR(-EADDRINUSE);
+				goto out;
+			}
+			refcount_inc(&t->refs);
+			goto out;
+		}
+	}
+	t = quic_tunnel_create(net, &key);
+	if (!IS_ERR(t))
+		list_add(&t->node, &quic_tunnels);
+out:
+	mutex_unlock(&quic_tunnels_lock);
+	return t;
+}
+
+void quic_tunnel_put(struct quic_tunnel *t)
+{
+	if (!t)
+		return;
+	mutex_lock(&quic_tunnels_lock);
+	if (!refcount_dec_and_test(&t->refs)) {
+		mutex_unlock(&quic_tunnels_lock);
+		return;
+	}
+	list_del(&t->node);
+	mutex_unlock(&quic_tunnels_lock);
+	udp_tunnel_sock_release(t->sock);
+	kfree(t);
+}
+
+void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out)
+{
+	*out = t->addr;
+}
+
+void quic_tunnel_exit(void)
+{
+	/* Every QUIC socket holds the module: none is left at unload. */
+	WARN_ON(!list_empty(&quic_tunnels));
+}
+
+/* ---- Connections on a tunnel ----------------------------------------------- */
+
+void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_add_rcu(&qs->tunnel_node, &t->conns);
+	spin_unlock_bh(&t->conns_lock);
+}
+
+void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_del_rcu(&qs->tunnel_node);
+	spin_unlock_bh(&t->conns_lock);
+	synchronize_rcu();
+}
+
+int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len)
+{
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = (void *)to,
+		.msg_namelen = to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+		.msg_flags = MSG_DONTWAIT,
+	};
+
+	return kernel_sendmsg(t->sock, &msg, &iov, 1, len);
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# /init of the test guest: loads quic.ko, runs /tests/*, reports on the
+# serial console as "QBTEST PASS|FAIL <name>", checks the kernel log, and
+# powers off.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+ip link set lo up
+echo  # the console's escape sequences end before the first result line
+
+result() {  # PASS|FAIL name
+  echo "QBTEST $1 $2"
+}
+
+# The crypto known-answer tests run inside module init (selftest=1): the
+# module refuses to load when one fails.
+if modprobe quic selftest=1; then
+  result PASS module_load_selftest
+else
+  result FAIL module_load_selftest
+fi
+dmesg | grep 'quic: selftest' | sed 's/^\[[ 0-9.]*\] //'
+
+for t in /tests/*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  if "$t" >/tmp/out 2>&1; then
+    result PASS "$name"
+  else
+    result FAIL "$name"
+  fi
+  sed "s/^/  $name: /" /tmp/out
+done
+
+# A bound socket holds the module: rmmod is refused while it is open, and
+# succeeds once it is closed.
+/tests/socket_api hold >/dev/null &
+holder=$!
+sleep 1
+if rmmod quic 2>/dev/null; then
+  result FAIL module_busy_with_open_socket
+else
+  result PASS module_busy_with_open_socket
+fi
+kill $holder
+wait $holder 2>/dev/null
+if rmmod quic; then
+  result PASS module_unload
+else
+  result FAIL module_unload
+fi
+if dmesg | grep -q 'quic: .*leaked'; then
+  result FAIL module_unload_no_leak
+else
+  result PASS module_unload_no_leak
+fi
+
+# Anything the kernel complained about fails the run.
+dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|leaked' |
+  sed 's/^/QBTEST DMESG /'
+echo "QBTEST DONE"
+poweroff -f

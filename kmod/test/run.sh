@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Boots a Debian kernel under qemu (TCG) with quic.ko and the guest tests,
+# and reports the results the guest prints.
+#   run.sh KVER OUT_DIR
+# KVER is a Debian kernel release (6.1.0-56-amd64, 6.12.117+deb12-amd64);
+# its linux-headers package must be installed. The kernel image package is
+# fetched with apt-get download and unpacked (never installed) into
+# OUT_DIR/image-KVER, kept between runs. Exit status 0 when every guest test
+# passed, the module loaded and unloaded, and the kernel log has no oops or
+# warning.
+set -euo pipefail
+kver=${1:?KVER}
+out=${2:?OUT_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+kmod=$(dirname "$here")
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+t0=$(date +%s.%N)
+elapsed() { printf '%.1f' "$(echo "$(date +%s.%N) - $t0" | bc)"; }
+say() { echo "[kmod $kver $(elapsed)s] $*"; }
+
+# ---- The module
+say "building quic.ko"
+modbuild="$out/mod-$kver"
+if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" -j2 >"$out/build-$kver.log" 2>&1; then
+  cat "$out/build-$kver.log"
+  say "FAIL: module build"
+  exit 1
+fi
+# The kernel's own checkers must be silent about our objects.
+if grep -E '(objtool|modpost|WARNING:|warning:)' "$out/build-$kver.log"; then
+  say "FAIL: objtool/modpost/compiler warnings (above)"
+  exit 1
+fi
+
+# ---- The kernel image, unpacked once
+image="$out/image-$kver"
+if [ ! -f "$image/boot/vmlinuz-$kver" ]; then
+  say "fetching linux-image-$kver"
+  rm -rf "$image" "$out/deb-$kver"
+  mkdir -p "$out/deb-$kver"
+  (cd "$out/deb-$kver" && apt-get -o DPkg::Lock::Timeout=600 -q download "linux-image-$kver" >/dev/null 2>&1 ||
+    apt-get -o DPkg::Lock::Timeout=600 -q download "linux-image-$kver-unsigned")
+  dpkg-deb -x "$out/deb-$kver"/linux-image-*.deb "$image"
+  rm -rf "$out/deb-$kver"
+fi
+
+# ---- Guest programs (static, so the initramfs needs no libc)
+root="$out/root-$kver"
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,tests,lib/modules/"$kver"/extra}
+for src in "$here"/guest/*.c; do
+  [ -e "$src" ] || continue
+  name=$(basename "$src" .c)
+  gcc -static -O2 -Wall -Wextra -Werror -I"$kmod/include/uapi" -o "$root/tests/$name" "$src" ||
+    { say "FAIL: building guest program $name"; exit 1; }
+done
+
+# Programs that need GnuTLS (libquic) run dynamically linked: they, Debian's
+# ngtcp2 server and every library they load go into the guest.
+copy_with_libs() {  # binary, destination inside the root
+  install -D -m 755 "$1" "$root/$2"
+  for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+    [ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+  done
+}
+for src in "$here"/guest/dynamic/*.c; do
+  [ -e "$src" ] || continue
+  name=$(basename "$src" .c)
+  gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
+    "$kmod/libquic/handshake.c" $(pkg-config --cflags --libs gnutls) ||
+    { say "FAIL: building guest program $name"; exit 1; }
+  copy_with_libs "$out/$name-$kver" "tests/$name"
+done
+if [ -x /usr/sbin/gtlsserver ]; then
+  copy_with_libs /usr/sbin/gtlsserver bin/gtlsserver
+fi
+# Our userspace endpoint program, when a build of it is given
+# (QUICBED_PROGRAM, set by ctest), and files for it to serve.
+if [ -n "${QUICBED_PROGRAM:-}" ] && [ -x "$QUICBED_PROGRAM" ]; then
+  copy_with_libs "$QUICBED_PROGRAM" bin/quicbed
+fi
+mkdir -p "$root/www"
+echo "hello from quicbed" >"$root/www/hello.txt"
+head -c 1048576 /dev/urandom >"$root/www/1mb.bin"
+# A throwaway P-256 certificate for the servers in the guest.
+mkdir -p "$root/certs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -days 2 \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
+  -keyout "$root/certs/key.pem" -out "$root/certs/cert.pem" 2>/dev/null
+
+# ---- initramfs: busybox, the kernel modules the tests need, ours
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list); do
+  [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+done
+ln -sf ../bin/busybox "$root/sbin/modprobe"
+mods="$image/lib/modules/$kver"
+for dir in kernel/crypto kernel/arch/x86/crypto kernel/lib/crypto kernel/net/ipv4 kernel/net/ipv6 kernel/net/tls; do
+  [ -d "$mods/$dir" ] || continue
+  mkdir -p "$root/lib/modules/$kver/$dir"
+  cp -r "$mods/$dir/." "$root/lib/modules/$kver/$dir/"
+done
+cp "$mods"/modules.order "$mods"/modules.builtin* "$root/lib/modules/$kver/" 2>/dev/null || true
+# 6.12 ships xz-compressed modules; busybox loads plain ones.
+find "$root/lib/modules" -name '*.ko.xz' -exec xz -d -f {} +
+cp "$modbuild/quic.ko" "$root/lib/modules/$kver/extra/"
+depmod -b "$root" "$kver"
+cp "$here/init.sh" "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs-$kver.cpio.gz"
+say "initramfs $(du -h "$out/initramfs-$kver.cpio.gz" | cut -f1)"
+
+# ---- Boot (no_timer_check: under a loaded host TCG can miss the kernel's
+# early IO-APIC timer check, which then panics)
+log="$out/console-$kver.log"
+say "booting under qemu (TCG)"
+set +e
+timeout "${QUICBED_KMOD_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
+  -kernel "$image/boot/vmlinuz-$kver" -initrd "$out/initramfs-$kver.cpio.gz" \
+  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check" \
+  -nographic -no-reboot -nodefaults -serial stdio -display none -net none </dev/null >"$log" 2>&1
+rc=$?
+set -e
+# No carriage returns or terminal escapes (SeaBIOS clears the screen).
+sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' "$log" >"$log.txt" && mv "$log.txt" "$log"
+say "qemu exited with $rc after boot; console log: $log"
+
+# ---- Results
+grep -E '^(QBTEST|quic:)' "$log" || true
+pass=$(grep -c '^QBTEST PASS ' "$log" || true)
+fail=$(grep -c '^QBTEST FAIL ' "$log" || true)
+status=0
+if ! grep -q '^QBTEST DONE' "$log"; then
+  say "FAIL: the guest did not finish (panic, oops or timeout); last lines:"
+  tail -30 "$log"
+  status=1
+fi
+if grep -qE '^QBTEST DMESG ' "$log"; then
+  say "FAIL: the kernel log has warnings:"
+  grep -E '^QBTEST DMESG ' "$log"
+  status=1
+fi
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] || status=1
+say "$pass passed, $fail failed"
+exit $status

@@ -1,0 +1,355 @@
+// quic.ko's TlsSession (kmod/core/passthrough_tls.h) with the real core:
+// the connection's TLS runs in a "handshake process" (here a GnuTLS
+// session in the test, as libquic runs one in userspace) that reads the
+// peer's handshake bytes from the session and hands down messages, secrets
+// and the peer's transport parameters in libquic's order; the other side is
+// an ordinary GnuTLS connection. Plus the bounds and refusals of the
+// session and of its record queue.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "conn_pair.h"
+#include "passthrough_tls.h"
+#include "record_queue.h"
+
+namespace quicbed::test {
+namespace {
+
+using kmod::PassthroughTls;
+using kmod::RecordQueue;
+
+// The userspace side of the handshake: what libquic does with its socket.
+class HandshakeProcess final : private TlsCallbacks {
+ public:
+  HandshakeProcess(std::unique_ptr<GnutlsTls> tls, PassthroughTls& kernel) : tls_(std::move(tls)), kernel_(kernel) {}
+
+  // One turn: the peer's handshake bytes in, TLS run, results handed down.
+  // True if anything was handed down (the socket layer then runs the
+  // connection's advance_tls()).
+  bool turn() {
+    if (!started_) {
+      // The connection sets its parameters when it starts (a server's on
+      // the client's first Initial); the process reads them first.
+      if (kernel_.local_transport_params().empty()) return false;
+      EXPECT_TRUE(tls_->set_local_transport_params(kernel_.local_transport_params()).is_ok());
+      started_ = true;
+    }
+    uint8_t buf[1500];
+    for (auto c = kernel_.read_for_process(MutBytes(buf)); c.len && error_.is_ok();
+         c = kernel_.read_for_process(MutBytes(buf))) {
+      error_ = tls_->provide_data(c.level, Bytes(buf, c.len), *this);
+    }
+    if (error_.is_ok() && !tls_->handshake_complete()) error_ = tls_->advance(*this);
+    return flush();
+  }
+
+  // The process's TLS failure, if any (libquic would return it).
+  Status error() const { return error_; }
+
+ private:
+  struct Secret {
+    EncryptionLevel level;
+    KeyDirection dir;
+    CipherSuite suite;
+    Buf bytes;
+  };
+
+  // libquic's order: the peer's parameters, the secrets below 1-RTT, the
+  // handshake messages, then the 1-RTT secrets (the last message before
+  // the second one marks the end of the handshake for the kernel).
+  bool flush() {
+    bool any = !tp_.empty() || !data_.empty() || !secrets_.empty();
+    if (!tp_.empty()) {
+      EXPECT_TRUE(kernel_.push_peer_transport_params(bytes_of(tp_)).is_ok());
+    }
+    tp_.clear();
+    for (bool app : {false, true}) {
+      if (app) {
+        for (auto& [level, bytes] : data_) EXPECT_TRUE(kernel_.push_crypto_data(level, bytes_of(bytes)).is_ok());
+        data_.clear();
+      }
+      for (const Secret& s : secrets_) {
+        if ((s.level == EncryptionLevel::kApplication) != app) continue;
+        EXPECT_TRUE(kernel_.push_secret(s.level, s.dir, s.suite, bytes_of(s.bytes)).is_ok());
+      }
+    }
+    secrets_.clear();
+    return any;
+  }
+
+  Status on_tls_crypto_data(EncryptionLevel level, Bytes data) override {
+    data_.emplace_back(level, Buf(data.begin(), data.end()));
+    return Status::ok();
+  }
+  Status on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite suite, Bytes secret) override {
+    secrets_.push_back({level, dir, suite, Buf(secret.begin(), secret.end())});
+    return Status::ok();
+  }
+  Status on_tls_peer_transport_params(Bytes ext) override {
+    tp_.assign(ext.begin(), ext.end());
+    return Status::ok();
+  }
+  Status on_tls_handshake_complete() override {
+    Bytes alpn = tls_->alpn();
+    EXPECT_TRUE(kernel_.set_alpn(alpn).is_ok());
+    return Status::ok();
+  }
+
+  std::unique_ptr<GnutlsTls> tls_;
+  PassthroughTls& kernel_;
+  bool started_ = false;
+  Status error_;
+  Buf tp_;
+  std::vector<std::pair<EncryptionLevel, Buf>> data_;
+  std::vector<Secret> secrets_;
+};
+
+class PassthroughHandshakeTest : public ConnPairTest {
+ protected:
+  void TearDown() override {
+    // The connection goes before the session it holds.
+    if (kernel_side_) kernel_side_->conn.reset();
+    process_.reset();
+    passthrough_.reset();
+  }
+
+  // `e`'s TLS runs in a handshake process; the other side is plain.
+  void start_with_process(Endpoint& e) {
+    kernel_side_ = &e;
+    auto ctx = GnutlsTlsContext::create(e.tls_config);
+    ASSERT_TRUE(ctx.is_ok()) << ctx.status().reason();
+    e.ctx = std::move(ctx).value();
+    auto session = e.ctx->new_session();
+    ASSERT_TRUE(session.is_ok());
+    passthrough_ = std::make_unique<PassthroughTls>(kernel_alloc_);
+    process_ = std::make_unique<HandshakeProcess>(std::move(session).value(), *passthrough_);
+    e.config.tls = passthrough_.get();
+    e.conn = std::make_unique<Connection>(e.config);
+    Endpoint& other = &e == &client_ ? server_ : client_;
+    create(other);
+    ASSERT_FALSE(HasFatalFailure());
+    ASSERT_TRUE(server_.conn->init(now_).is_ok());
+    ASSERT_TRUE(client_.conn->init(now_).is_ok());
+  }
+
+  // The network and the process take turns, as the socket layer would run
+  // them: whatever the process hands down reaches the connection at once.
+  void run_with_process(const std::function<bool()>& done, uint64_t until) {
+    for (int steps = 0; steps < 100000; ++steps) {
+      while (process_->turn()) kernel_side_->conn->advance_tls(now_);
+      if (done() || now_ >= until) return;
+      if (!step(until)) {
+        if (!process_->turn()) return;
+        kernel_side_->conn->advance_tls(now_);
+      }
+    }
+    ADD_FAILURE() << "the simulation does not settle";
+  }
+
+  void exchange_stream_data() {
+    auto id = client_.conn->open_stream(StreamDir::kBidi);
+    ASSERT_TRUE(id.is_ok());
+    const char msg[] = "hello through the kernel's TLS";
+    auto n = client_.conn->stream_write(*id, Bytes(reinterpret_cast<const uint8_t*>(msg), sizeof msg), true);
+    ASSERT_TRUE(n.is_ok());
+    ASSERT_EQ(*n, sizeof msg);
+    Buf got;
+    run_with_process(
+        [&] {
+          uint8_t buf[256];
+          auto r = server_.conn->stream_read(*id, MutBytes(buf));
+          if (r.is_ok()) got.insert(got.end(), buf, buf + r->bytes);
+          return got.size() == sizeof msg;
+        },
+        now_ + 5 * kSec);
+    EXPECT_EQ(Buf(msg, msg + sizeof msg), got);
+  }
+
+  MallocAllocator kernel_alloc_;
+  std::unique_ptr<PassthroughTls> passthrough_;
+  std::unique_ptr<HandshakeProcess> process_;
+  Endpoint* kernel_side_ = nullptr;
+};
+
+TEST_F(PassthroughHandshakeTest, ClientTlsInProcess) {
+  start_with_process(client_);
+  ASSERT_FALSE(HasFatalFailure());
+  run_with_process([&] { return confirmed(); }, 10 * kSec);
+  EXPECT_TRUE(process_->error().is_ok()) << process_->error().reason();
+  expect_established();
+  EXPECT_TRUE(passthrough_->handshake_complete());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(passthrough_->alpn().data()), passthrough_->alpn().size()),
+            "hq-interop");
+  exchange_stream_data();
+}
+
+TEST_F(PassthroughHandshakeTest, ServerTlsInProcess) {
+  start_with_process(server_);
+  ASSERT_FALSE(HasFatalFailure());
+  run_with_process([&] { return confirmed(); }, 10 * kSec);
+  EXPECT_TRUE(process_->error().is_ok()) << process_->error().reason();
+  expect_established();
+  EXPECT_TRUE(passthrough_->handshake_complete());
+  exchange_stream_data();
+}
+
+// A TLS failure in the process (the server's certificate is not for the
+// name the client asked for) never completes the kernel side's handshake:
+// the process hands down no 1-RTT secret.
+TEST_F(PassthroughHandshakeTest, ProcessRefusingTheCertificateNeverCompletes) {
+  client_.tls_config.server_name = "not-the-server.example";
+  start_with_process(client_);
+  ASSERT_FALSE(HasFatalFailure());
+  run_with_process([&] { return confirmed(); }, 3 * kSec);
+  // RFC 9001 §4.8: the process's TLS failed with a certificate alert.
+  EXPECT_EQ(static_cast<uint64_t>(process_->error().code()) & ~uint64_t{0xff}, 0x100u);
+  EXPECT_FALSE(passthrough_->handshake_complete());
+  EXPECT_FALSE(client_.conn->handshake_complete());
+}
+
+class SessionTest : public ::testing::Test {
+ protected:
+  // Records what the session reports.
+  struct Sink final : TlsCallbacks {
+    Status on_tls_crypto_data(EncryptionLevel level, Bytes data) override {
+      order.push_back("data" + std::to_string(int(level)) + ":" + std::to_string(data.size()));
+      return Status::ok();
+    }
+    Status on_tls_secret(EncryptionLevel level, KeyDirection dir, CipherSuite, Bytes) override {
+      order.push_back("secret" + std::to_string(int(level)) + (dir == KeyDirection::kRead ? "r" : "w"));
+      return Status::ok();
+    }
+    Status on_tls_peer_transport_params(Bytes) override {
+      order.push_back("tp");
+      return Status::ok();
+    }
+    Status on_tls_handshake_complete() override {
+      order.push_back("complete");
+      return Status::ok();
+    }
+    std::vector<std::string> order;
+  };
+
+  MallocAllocator alloc;
+  Sink sink;
+};
+
+TEST_F(SessionTest, HandsDownInOrderAndCompletesAfterBothOneRttSecrets) {
+  {
+    PassthroughTls tls(alloc);
+    Buf secret(32, 7), msg(100, 1);
+    ASSERT_TRUE(tls.push_peer_transport_params(bytes_of(msg)).is_ok());
+    ASSERT_TRUE(tls.push_secret(EncryptionLevel::kHandshake, KeyDirection::kWrite, CipherSuite::kAes128GcmSha256,
+                                bytes_of(secret))
+                    .is_ok());
+    ASSERT_TRUE(tls.push_crypto_data(EncryptionLevel::kHandshake, bytes_of(msg)).is_ok());
+    ASSERT_TRUE(tls.push_secret(EncryptionLevel::kApplication, KeyDirection::kWrite, CipherSuite::kAes128GcmSha256,
+                                bytes_of(secret))
+                    .is_ok());
+    EXPECT_TRUE(tls.has_pending());
+    ASSERT_TRUE(tls.advance(sink).is_ok());
+    EXPECT_FALSE(tls.handshake_complete());
+    ASSERT_TRUE(tls.push_secret(EncryptionLevel::kApplication, KeyDirection::kRead, CipherSuite::kAes128GcmSha256,
+                                bytes_of(secret))
+                    .is_ok());
+    ASSERT_TRUE(tls.advance(sink).is_ok());
+    EXPECT_TRUE(tls.handshake_complete());
+    EXPECT_EQ(sink.order,
+              (std::vector<std::string>{"tp", "secret2w", "data2:100", "secret3w", "secret3r", "complete"}));
+  }
+  EXPECT_EQ(alloc.bytes_in_use(), 0u);
+}
+
+TEST_F(SessionTest, RefusesMalformedHandDowns) {
+  PassthroughTls tls(alloc);
+  Buf b(32, 1);
+  // A secret must be as long as the suite's hash; Initial secrets are the
+  // connection's own; there is no CRYPTO data at 0-RTT.
+  EXPECT_EQ(tls.push_secret(EncryptionLevel::kHandshake, KeyDirection::kRead, CipherSuite::kAes256GcmSha384,
+                            bytes_of(b))
+                .code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(tls.push_secret(EncryptionLevel::kInitial, KeyDirection::kRead, CipherSuite::kAes128GcmSha256, bytes_of(b))
+                .code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(tls.push_crypto_data(EncryptionLevel::kEarlyData, bytes_of(b)).code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(tls.push_peer_transport_params(bytes_of(b)).is_ok());
+  EXPECT_EQ(tls.push_peer_transport_params(bytes_of(b)).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(tls.set_alpn(Bytes()).code(), ErrorCode::kInvalidArgument);
+  Buf huge(PassthroughTls::kMaxTransportParams + 1);
+  EXPECT_EQ(tls.set_local_transport_params(bytes_of(huge)).code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(SessionTest, OneRttSecretsWithoutPeerParametersFailTheHandshake) {
+  PassthroughTls tls(alloc);
+  Buf secret(32, 7);
+  for (KeyDirection d : {KeyDirection::kRead, KeyDirection::kWrite}) {
+    ASSERT_TRUE(
+        tls.push_secret(EncryptionLevel::kApplication, d, CipherSuite::kChaCha20Poly1305Sha256, bytes_of(secret))
+            .is_ok());
+  }
+  Status s = tls.advance(sink);
+  // RFC 9001 §8.2: missing_extension (109) as CRYPTO_ERROR 0x016d.
+  EXPECT_EQ(static_cast<uint64_t>(s.code()), 0x100u + 109);
+  EXPECT_FALSE(tls.handshake_complete());
+  EXPECT_EQ(tls.advance(sink).code(), s.code());  // sticky
+}
+
+TEST_F(SessionTest, PeerDataBeyondTheBoundIsCryptoBufferExceeded) {
+  PassthroughTls tls(alloc);
+  Buf chunk(16 * 1024, 3);
+  Status s;
+  size_t pushed = 0;
+  while ((s = tls.provide_data(EncryptionLevel::kHandshake, bytes_of(chunk), sink)).is_ok()) pushed += chunk.size();
+  EXPECT_EQ(s.code(), ErrorCode::kCryptoBufferExceeded);
+  EXPECT_LE(pushed, PassthroughTls::kMaxToProcess);
+  EXPECT_GE(pushed, PassthroughTls::kMaxToProcess - chunk.size() - 64);
+  // The process reads it back in parts, in order, level attached.
+  uint8_t buf[5000];
+  size_t read = 0;
+  for (auto c = tls.read_for_process(MutBytes(buf)); c.len; c = tls.read_for_process(MutBytes(buf))) {
+    EXPECT_EQ(c.level, EncryptionLevel::kHandshake);
+    read += c.len;
+  }
+  EXPECT_EQ(read, pushed);
+  EXPECT_FALSE(tls.has_data_for_process());
+  // Room again once read.
+  EXPECT_TRUE(tls.provide_data(EncryptionLevel::kHandshake, bytes_of(chunk), sink).is_ok());
+}
+
+TEST(RecordQueueTest, PartialTakesCompactionAndBound) {
+  MallocAllocator alloc;
+  {
+    RecordQueue q(alloc, 1000);
+    const uint8_t head[2] = {1, 2};
+    Buf body(300);
+    for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<uint8_t>(i);
+    ASSERT_TRUE(q.push(Bytes(head), bytes_of(body)).is_ok());  // 5 + 2 + 300 bytes
+    ASSERT_TRUE(q.push(Bytes(head, 1), Bytes()).is_ok());      // 6
+    ASSERT_TRUE(q.push(Bytes(), bytes_of(body)).is_ok());      // 305
+    ASSERT_TRUE(q.push(Bytes(), bytes_of(body)).is_ok());      // 305: 923 in all
+    EXPECT_EQ(q.push(Bytes(), bytes_of(body)).code(), ErrorCode::kLimitExceeded);
+    auto r = q.front();
+    EXPECT_EQ(r.head.size(), 2u);
+    q.take(100);
+    r = q.front();
+    ASSERT_EQ(r.body.size(), 200u);
+    EXPECT_EQ(r.body[0], 100);
+    q.take(1000);  // the rest of the first record, no more
+    r = q.front();
+    EXPECT_EQ(r.head.size(), 1u);
+    EXPECT_TRUE(r.body.empty());
+    q.take(0);
+    EXPECT_EQ(q.front().body.size(), 300u);
+    // The consumed head makes room: compaction, not growth past the bound.
+    ASSERT_TRUE(q.push(Bytes(), bytes_of(body)).is_ok());
+    for (int i = 0; i < 3; ++i) q.take(300);
+    EXPECT_TRUE(q.empty());
+  }
+  EXPECT_EQ(alloc.bytes_in_use(), 0u);
+}
+
+}  // namespace
+}  // namespace quicbed::test
