@@ -155,7 +155,7 @@ QuicListener::Flush()
         Ptr<Packet> p = Create<Packet>(out, t.size);
         QuicSocket* from = m_current ? m_current : &m_socket;
         from->m_txTrace(p, from);
-        m_socket.SendUdp(p, Decode(t.path.peer));
+        m_socket.SendUdp(p, Decode(t.path.peer), static_cast<uint8_t>(t.ecn));
     }
     m_current = nullptr;
     m_socket.ScheduleTimer(m_endpoint->next_timeout());

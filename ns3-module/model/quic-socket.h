@@ -183,7 +183,8 @@ class QuicSocket : public Socket
     int BindUdp(const Address& address);
     void ReceiveFromUdp(Ptr<Socket> udp);
     quicbed::DatagramInfo InfoOf(Ptr<Packet> p) const;
-    void SendUdp(Ptr<Packet> p, const Address& to);
+    // `ecn`: the IP header's ECN codepoint (RFC 3168), 0 for Not-ECT.
+    void SendUdp(Ptr<Packet> p, const Address& to, uint8_t ecn);
 
     // ---- Driving the engine
     quicbed::Connection* Conn();
@@ -224,6 +225,7 @@ class QuicSocket : public Socket
     uint32_t m_maxStreamsUni;
     Time m_idleTimeout;
     bool m_ecn;
+    bool m_pmtud;
     bool m_pacing;
     bool m_zeroRtt;
     uint32_t m_version;
