@@ -123,8 +123,9 @@ uint64_t qb_conn_next_timeout(const struct qb_conn *c);
 void qb_conn_on_timeout(struct qb_conn *c, uint64_t now);
 int qb_conn_state(const struct qb_conn *c);
 /* Why it closed: the error code, whether it is the application's, and
- * whether the peer sent it. */
-void qb_conn_close_info(const struct qb_conn *c, uint64_t *code, int *app, int *remote);
+ * who ended it. */
+enum qb_close_source { QB_CLOSE_LOCAL, QB_CLOSE_PEER, QB_CLOSE_IDLE, QB_CLOSE_RESET };
+void qb_conn_close_info(const struct qb_conn *c, uint64_t *code, int *app, int *source);
 
 /* The handshake process's side (QUIC_HANDSHAKE_INFO, CRYPTO_SECRET,
  * TRANSPORT_PARAM_EXT). Levels are enum quic_crypto_level; cipher types

@@ -656,7 +656,10 @@ void Connection::on_timeout(uint64_t now) {
   const LossTimerAction a = recovery_.on_loss_detection_timeout(now);
   // RFC 8899 §4.3: probe timeouts in a row may be a black hole for the
   // PLPMTU's packets.
-  if (a.kind == LossTimerAction::Kind::kProbe) pmtud_.on_pto(recovery_.pto_count(), now);
+  if (a.kind == LossTimerAction::Kind::kProbe) {
+    pmtud_.on_pto(recovery_.pto_count(), now);
+    ecn_.on_pto();  // RFC 9000 §13.4.2: testing lasts three PTOs at most
+  }
   apply_plpmtu();
   trace_recovery();
   if (a.kind != LossTimerAction::Kind::kProbe) return;

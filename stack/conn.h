@@ -631,6 +631,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   TracedMetrics traced_metrics_;
   CcState traced_cc_state_ = cc_->state();
   EcnState traced_ecn_state_;
+  bool ecn_ce_seen_ = false;  // a validated CE increase since the last trace_recovery()
   uint64_t traced_mtu_;
   Pmtud::State traced_pmtud_state_;
   DropReason drop_reason_ = DropReason::kUnexpectedPacket;

@@ -141,6 +141,8 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
   now_ = now;
   const bool closing = state_ == State::kClosing;
   if (closing && !close_frame_pending_) return 0;
+  // The controller may size the pacer's bursts (BBR's send quantum).
+  if (const uint64_t quantum = cc_->send_quantum()) pacer_.set_burst_bytes(quantum);
   // A DPLPMTUD probe is a datagram of its own, of the probed size.
   const uint64_t probe = closing ? 0 : mtu_probe_size(out.size(), now);
   const size_t limit = probe               ? static_cast<size_t>(probe)
@@ -158,6 +160,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now) {
     // A client without 1-RTT keys writes its Application data in 0-RTT
     // packets while it has their keys (RFC 9001 §4.6.1); never a
     // CONNECTION_CLOSE, which goes in Initial or Handshake packets then.
+    // A DPLPMTUD probe is a 1-RTT packet alone in its datagram.
     const bool zero_rtt = !closing && s.id() == PnSpace::kApplication && sending_zero_rtt();
     if (probe) {
       if (s.id() != PnSpace::kApplication) continue;

@@ -178,9 +178,12 @@ void Connection::trace_recovery() {
   }
   const CcState st = cc_->state();
   if (st != traced_cc_state_) {
-    tracer_->congestion_state_updated(now_, traced_cc_state_, st, CongestionTrigger::kNone);
+    // A recovery period that an ECN-CE count started (RFC 9002 §7.1).
+    const bool ecn = st == CcState::kRecovery && ecn_ce_seen_;
+    tracer_->congestion_state_updated(now_, traced_cc_state_, st, ecn ? CongestionTrigger::kEcn : CongestionTrigger::kNone);
     traced_cc_state_ = st;
   }
+  ecn_ce_seen_ = false;
   trace_path();
 }
 

@@ -19,17 +19,31 @@ void EcnValidator::on_packet_sent(PnSpace space, Ecn ecn, bool in_flight) {
 void EcnValidator::on_packet_lost(Ecn ecn) {
   if (ecn == Ecn::kNotEct) return;
   if (marked_outstanding_ > 0) --marked_outstanding_;
-  ++marked_lost_;
-  // §13.4.2: "If all packets marked with non-zero ECN codepoints are
-  // subsequently lost, it can disable marking on the assumption that the
-  // marking caused the loss."
-  if (state_ == EcnState::kUnknown && marked_outstanding_ == 0 && marked_acked_ == 0) {
+  ++marked_unacked_;
+  check_all_lost();
+}
+
+void EcnValidator::on_packet_discarded(Ecn ecn) {
+  if (ecn == Ecn::kNotEct) return;
+  if (marked_outstanding_ > 0) --marked_outstanding_;
+  ++marked_unacked_;
+  check_all_lost();
+}
+
+// §13.4.2: "If all packets marked with non-zero ECN codepoints are
+// subsequently lost, it can disable marking on the assumption that the
+// marking caused the loss." A marked packet whose keys were discarded
+// before it was acknowledged (a handshake that went on without it) never
+// showed that marks get through either, so it counts as lost here.
+void EcnValidator::check_all_lost() {
+  if (state_ == EcnState::kUnknown && marked_outstanding_ == 0 && marked_acked_ == 0 && marked_unacked_ > 0) {
     fail(EcnFailure::kAllMarkedLost);
   }
 }
 
-void EcnValidator::on_packet_discarded(Ecn ecn) {
-  if (ecn != Ecn::kNotEct && marked_outstanding_ > 0) --marked_outstanding_;
+void EcnValidator::on_pto() {
+  if (state_ != EcnState::kTesting) return;
+  if (++testing_ptos_ >= kTestingPtos || marked_acked_ == 0) state_ = EcnState::kUnknown;
 }
 
 bool EcnValidator::on_ack(const AckEcnFeedback& f) {

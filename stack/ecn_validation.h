@@ -5,7 +5,13 @@
 // AckState (pnspace.h).
 //
 // The state machine is Appendix A.4's:
-//   testing  -> the first kTestingPackets packets go out marked ECT(0);
+//   testing  -> the first kTestingPackets packets go out marked ECT(0), or
+//               fewer if kTestingPtos probe timeouts pass first (§13.4.2:
+//               "or for a period of three PTOs"), or one PTO while no
+//               marked packet was ever acknowledged: a path that drops
+//               marked packets then costs the handshake one PTO, not
+//               three growing ones (a merely lost packet is acknowledged
+//               later and validates as usual);
 //   unknown  -> testing is over, no validation yet: packets go unmarked;
 //   capable  -> an ACK_ECN frame accounted for newly acknowledged marked
 //               packets: every packet is marked from then on;
@@ -40,7 +46,7 @@ enum class EcnFailure : uint8_t {
   kEct1Reported,     // ECT(1) counted, though we only send ECT(0)
   kTooManyMarks,     // more marked packets counted than we ever sent marked
   kMarksMissing,     // ECT(0) + CE grew by less than the newly acked ECT(0) packets (bleaching)
-  kAllMarkedLost,    // every marked packet of the testing period was lost
+  kAllMarkedLost,    // every marked packet was lost (or discarded) unacknowledged
 };
 
 // What one ACK frame says about ECN (Recovery gathers it).
@@ -57,6 +63,7 @@ class EcnValidator {
  public:
   // §13.4.2: "the first ten outgoing packets on a path".
   static constexpr uint64_t kTestingPackets = 10;
+  static constexpr uint32_t kTestingPtos = 3;
 
   explicit EcnValidator(bool enabled) : state_(enabled ? EcnState::kTesting : EcnState::kDisabled) {}
 
@@ -71,9 +78,11 @@ class EcnValidator {
   // `in_flight`: the packet has a loss detection record (RFC 9002 §2).
   void on_packet_sent(PnSpace space, Ecn ecn, bool in_flight);
   // A packet with a record was declared lost, or its space's keys went
-  // (RFC 9002 §6.4: neither acknowledged nor lost).
+  // first (RFC 9002 §6.4).
   void on_packet_lost(Ecn ecn);
   void on_packet_discarded(Ecn ecn);
+  // The probe timeout expired (RFC 9002 §6.2).
+  void on_pto();
   // Validates the counts of one ACK frame (§13.4.2.1). Returns true when
   // they are trustworthy and the ECN-CE count grew: a congestion signal
   // (RFC 9002 §7.1), which the caller hands to the congestion controller.
@@ -88,15 +97,19 @@ class EcnValidator {
     EcnCounts reported{0, 0, 0};
   };
   void fail(EcnFailure why);
+  // §13.4.2: every marked packet resolved, all of them lost.
+  void check_all_lost();
 
   EcnState state_;
   EcnFailure failure_ = EcnFailure::kNone;
   uint64_t testing_sent_ = 0;
+  uint32_t testing_ptos_ = 0;
   // Marked packets with a record not yet acknowledged, lost or discarded,
-  // and how many were lost and acknowledged: once testing is over, all of
-  // them lost and none acknowledged means the marks may be why (§13.4.2).
+  // how many were lost or discarded, and how many acknowledged: once
+  // testing is over, all of them gone and none acknowledged means the
+  // marks may be why (§13.4.2).
   uint64_t marked_outstanding_ = 0;
-  uint64_t marked_lost_ = 0;
+  uint64_t marked_unacked_ = 0;
   uint64_t marked_acked_ = 0;
   Space spaces_[kNumPnSpaces];
 };

@@ -51,6 +51,12 @@ void Pacer::on_packet_sent(uint64_t now, uint64_t bytes, uint64_t rate) {
   if (credit_ < -to_credit(kMaxBurstBytes)) credit_ = -to_credit(kMaxBurstBytes);
 }
 
+void Pacer::set_burst_bytes(uint64_t burst_bytes) {
+  QB_ASSERT(burst_bytes > 0 && burst_bytes <= kMaxBurstBytes);
+  burst_bytes_ = burst_bytes;
+  if (credit_ > to_credit(burst_bytes)) credit_ = to_credit(burst_bytes);
+}
+
 uint64_t Pacer::available(uint64_t now, uint64_t rate) const {
   const int64_t c = credit_at(now, rate);
   return c > 0 ? static_cast<uint64_t>(c) / kScale : 0;

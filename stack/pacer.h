@@ -31,6 +31,9 @@ class Pacer {
   void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t rate);
 
   uint64_t burst_bytes() const { return burst_bytes_; }
+  // A new burst (1 .. 2^40), e.g. the controller's send quantum
+  // (draft-ietf-ccwg-bbr §5.6.3). Credit above it is dropped.
+  void set_burst_bytes(uint64_t burst_bytes);
   // Whole bytes available at `now` (0 while in debt).
   uint64_t available(uint64_t now, uint64_t rate) const;
 

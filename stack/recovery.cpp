@@ -139,6 +139,7 @@ Status Recovery::on_ack_received(PnSpace space, const AckFrame& ack, bool has_ec
     a.app_limited = app_limited_;
     a.rate = &rate_.finish_ack(rtt_.has_sample() ? rtt_.min_rtt() : kU64Max);
     cc_.on_ack(a, rtt_);
+    if (cc_.wants_app_limited_samples()) rate_.mark_app_limited(bytes_in_flight_);
   }
   while (Record* r = acked.pop_front()) destroy(alloc_, r);
 

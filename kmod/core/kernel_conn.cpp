@@ -168,11 +168,16 @@ int qb_conn_state(const struct qb_conn* c) {
   return QB_CONN_CLOSED;
 }
 
-void qb_conn_close_info(const struct qb_conn* c, uint64_t* code, int* app, int* remote) {
+void qb_conn_close_info(const struct qb_conn* c, uint64_t* code, int* app, int* source) {
   const CloseInfo& i = c->conn.close_info();
   *code = i.error_code;
   *app = i.application;
-  *remote = i.source == CloseInfo::Source::kPeer;
+  switch (i.source) {
+    case CloseInfo::Source::kLocal: *source = QB_CLOSE_LOCAL; break;
+    case CloseInfo::Source::kPeer: *source = QB_CLOSE_PEER; break;
+    case CloseInfo::Source::kIdleTimeout: *source = QB_CLOSE_IDLE; break;
+    case CloseInfo::Source::kStatelessReset: *source = QB_CLOSE_RESET; break;
+  }
 }
 
 int qb_conn_local_tp(const struct qb_conn* c, uint8_t* out, size_t cap) {

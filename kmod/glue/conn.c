@@ -47,6 +47,13 @@ void quic_conn_run(struct sock *sk)
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
+		static const char *const by[] = { "us", "the peer", "idle timeout", "stateless reset" };
+		u64 code;
+		int app, source;
+
+		qb_conn_close_info(qs->conn, &code, &app, &source);
+		pr_info("quic: connection closed (%s): %s error 0x%llx\n", by[source & 3],
+			app ? "application" : "transport", code);
 		qs->state = QUIC_SS_CLOSED;
 		inet_sk_set_state(sk, TCP_CLOSE);
 		sk->sk_state_change(sk);

@@ -116,6 +116,7 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 		cfg.family = AF_INET;
 		cfg.local_ip = a->sin_addr;
 		cfg.local_udp_port = a->sin_port;
+		cfg.use_udp_checksums = 1;
 	} else {
 		const struct sockaddr_in6 *a = (const void *)addr;
 
@@ -123,6 +124,11 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 		cfg.local_ip6 = a->sin6_addr;
 		cfg.local_udp_port = a->sin6_port;
 		cfg.ipv6_v6only = 1;
+		/* Tunnel sockets default to zero UDP checksums, which IPv6 allows
+		 * only between tunnel endpoints (RFC 6935): a QUIC peer's
+		 * ordinary UDP socket drops such datagrams. */
+		cfg.use_udp6_tx_checksums = 1;
+		cfg.use_udp6_rx_checksums = 1;
 	}
 	err = udp_sock_create(net, &cfg, &t->sock);
 	if (err) {

@@ -56,6 +56,8 @@ else
   result PASS module_unload_no_leak
 fi
 
+# What the module logged about connections (why they closed).
+dmesg | grep 'quic: connection' | sed 's/^\[[ 0-9.]*\] //'
 # Anything the kernel complained about fails the run.
 dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|leaked' |
   sed 's/^/QBTEST DMESG /'

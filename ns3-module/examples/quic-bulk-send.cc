@@ -47,7 +47,7 @@ main(int argc, char* argv[])
     cmd.AddValue("rate", "Link rate", rate);
     cmd.AddValue("delay", "One-way link delay", delay);
     cmd.AddValue("protocol", "Socket factory: ns3::QuicSocketFactory or ns3::TcpSocketFactory", protocol);
-    cmd.AddValue("cc", "QUIC congestion control (NewReno, Cubic)", cc);
+    cmd.AddValue("cc", "QUIC congestion control (NewReno, Cubic, Bbr)", cc);
     cmd.AddValue("qlog", "Directory for qlog files", qlog);
     cmd.AddValue("pcap", "Write quic-bulk-send-*.pcap", pcap);
     cmd.AddValue("cwnd", "Print the sender's congestion window", cwnd);

@@ -277,6 +277,13 @@ class QuicTransferTestSuite : public TestSuite
         veryLossy.congestionControl = "NewReno";
         AddTestCase(new QuicExactTransferTestCase("10% data and 5% ack loss, NewReno", veryLossy), TestCase::QUICK);
 
+        Transfer bbr = clean;
+        bbr.congestionControl = "Bbr";
+        AddTestCase(new QuicExactTransferTestCase("clean link, BBR", bbr), TestCase::QUICK);
+        Transfer lossyBbr = lossy;
+        lossyBbr.congestionControl = "Bbr";
+        AddTestCase(new QuicExactTransferTestCase("2% loss both ways, BBR", lossyBbr), TestCase::QUICK);
+
         Transfer nullCipher = lossy;
         nullCipher.cryptoMode = "NullCipherForSweeps";
         AddTestCase(new QuicExactTransferTestCase("2% loss, NullCipherForSweeps", nullCipher), TestCase::QUICK);

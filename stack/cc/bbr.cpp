@@ -364,8 +364,11 @@ bool Bbr::is_time_to_probe_bw(uint64_t now) {
 }
 
 // §5.3.3.5.1: probe at least as often as Reno would fill the same window.
+// The window counts at least BBR's minimum (four packets): on a path whose
+// BDP is under a packet (loopback, a LAN) the draft's formula gives zero
+// rounds, and ProbeBW would probe on every ACK, never holding a lower bound.
 bool Bbr::is_reno_coexistence_probe_time() const {
-  const uint64_t reno_rounds = target_inflight() / mds_;
+  const uint64_t reno_rounds = max_u64(target_inflight(), min_pipe_cwnd()) / mds_;
   return rounds_since_bw_probe_ >= min_u64(reno_rounds, kMaxRenoRounds);
 }
 

@@ -65,12 +65,15 @@ class Bbr final : public CongestionController {
   void on_packet_lost(const CcLoss& loss) override;
   void set_max_datagram_size(uint64_t bytes) override;
   uint64_t max_datagram_size() const override { return mds_; }
+  // §5.3.4.4: ProbeRTT's small flight says nothing about the bandwidth.
+  bool wants_app_limited_samples() const override { return mode_ == Mode::kProbeRtt; }
 
   uint64_t cwnd() const override { return cwnd_; }
   // BBR keeps no slow start threshold.
   uint64_t ssthresh() const override { return kU64Max; }
   CcState state() const override;
   uint64_t pacing_rate(const RttEstimator& rtt) const override;
+  uint64_t send_quantum() const override { return send_quantum_; }
 
   // The model, for traces and tests.
   Mode mode() const { return mode_; }

@@ -69,12 +69,20 @@ class CongestionController {
   // bytes: 1..kMaxCcDatagramSize.
   virtual void set_max_datagram_size(uint64_t bytes) = 0;
   virtual uint64_t max_datagram_size() const = 0;
+  // After an ACK: the controller holds the flight below what the path
+  // carries on purpose (BBR's ProbeRTT), so the delivery rate samples of
+  // the current flight must count as app-limited (draft-ietf-ccwg-bbr
+  // §5.3.4.4).
+  virtual bool wants_app_limited_samples() const { return false; }
 
   virtual uint64_t cwnd() const = 0;
   virtual uint64_t ssthresh() const = 0;
   virtual CcState state() const = 0;
   // Bytes per second the pacer releases (RFC 9002 §7.7).
   virtual uint64_t pacing_rate(const RttEstimator& rtt) const = 0;
+  // Bytes the pacer may release back to back (draft-ietf-ccwg-bbr §5.6.3
+  // send quantum); 0 leaves the host's burst.
+  virtual uint64_t send_quantum() const { return 0; }
 
  protected:
   ~CongestionController() = default;

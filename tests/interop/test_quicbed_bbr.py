@@ -24,13 +24,14 @@ SIZES = [1024, 5 << 20, 10 << 20]
 PORT = 4433
 
 
-def shape(ns: str) -> None:
+def shape(ns: str, queue: str = "20ms") -> None:
     """The namespace's loopback becomes a 40 Mbit/s bottleneck with up to
-    20 ms of queue. The bucket holds three datagrams: a deep one lets an
-    idle link pass a burst at loopback speed, which BBR would rightly
-    measure as bandwidth."""
+    `queue` of queue (tail drop beyond). The bucket holds one datagram: a
+    deeper one lets an idle link pass a burst at loopback speed, which BBR
+    would rightly measure as bandwidth (measured here: pacing rates of
+    2-4x the bucket rate with a 4500-byte bucket)."""
     subprocess.run(["ip", "netns", "exec", ns, "tc", "qdisc", "add", "dev", "lo", "root", "tbf",
-                    "rate", str(RATE_BPS), "burst", "1600", "latency", "20ms"], check=True, timeout=30)
+                    "rate", str(RATE_BPS), "burst", "1600", "latency", queue], check=True, timeout=30)
 
 
 def qlog_events(qlog_dir: Path) -> list[dict]:
@@ -68,25 +69,30 @@ def check_bbr_qlog(qlog_dir: Path) -> None:
 
 
 @needs_peers
+@pytest.mark.parametrize("queue", ["20ms", "2ms"])
 @pytest.mark.parametrize("peer", ["ngtcp2", "quic-go"])
-def test_server_bbr_to_peer_client(tmp_path, certs, peer):
+def test_server_bbr_to_peer_client(tmp_path, certs, peer, queue):
     """Our server with --cc bbr sends 15 MB to the peer's h3 client
-    through the bottleneck."""
+    through the bottleneck, with a deep queue (20 ms, 100 KB) and a shallow
+    one (2 ms, 10 KB, about a third of the path's BDP) that drops."""
     www, dl = tmp_path / "www", tmp_path / "downloads"
     names = make_www(www, SIZES)
     port = P.PEERS[peer].fixed_port or PORT
     qlog = tmp_path / "server-qlog"
     with P.NetNs() as ns:
-        shape(ns.name)
+        shape(ns.name, queue)
         rc, elapsed, log, server_log, _ = peer_client_from_quicbed(
             tmp_path, certs, www, names, peer, port, ["--no-gso", "-v", "--cc", "bbr", "--qlog-dir", str(qlog)],
             ns.name)
     assert rc == 0, f"{peer} client exited with {rc}: {log[-2000:]}\nserver: {server_log[-2000:]}"
     assert_identical(www, dl, names, log)
     check_bbr_qlog(qlog)
+    lost = sum(1 for e in qlog_events(qlog) if e["name"] == "recovery:packet_lost")
+    if queue == "2ms":
+        assert lost > 0, "the shallow queue dropped nothing"
     total = sum(SIZES)
-    print(f"quicbed bbr -> {peer}: {total} bytes, {elapsed:.2f} s wall "
-          f"({total * 8 / elapsed / 1e6:.1f} Mbit/s through a {RATE_BPS / 1e6:.0f} Mbit/s bucket)")
+    print(f"quicbed bbr -> {peer}, {queue} queue: {total} bytes, {elapsed:.2f} s wall "
+          f"({total * 8 / elapsed / 1e6:.1f} Mbit/s through a {RATE_BPS / 1e6:.0f} Mbit/s bucket), {lost} lost")
     # Close to the bottleneck: at least half of it, handshake included.
     assert total * 8 / elapsed > 0.5 * RATE_BPS
 

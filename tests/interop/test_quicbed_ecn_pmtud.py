@@ -1,10 +1,11 @@
 """ECN (RFC 9000 §13.4) and DPLPMTUD (RFC 8899, RFC 9000 §14.3) of the
 quicbed program, checked on the wire.
 
-ECN, against ngtcp2 (0.12.1 does ECN; quic-go 0.29 does not) in both roles,
-checked the way the interop runner's "ecn" test does: every QUIC packet our
-side sends carries ECT(0) (ip.dsfield.ecn), and both sides' ACK frames
-carry ECN counts (quic.ack.ect0_count). Plus our client with --ecn off.
+ECN, against ngtcp2 (0.12.1 marks and counts) in both roles, checked the
+way the interop runner's "ecn" test does: every QUIC packet our side sends
+carries ECT(0) (ip.dsfield.ecn), and both sides' ACK frames carry ECN
+counts (quic.ack.ect0_count). Against quic-go 0.29, which counts but never
+marks, our client's side of the check. Plus our client with --ecn off.
 
 PMTUD, our client and server in two network namespaces joined by a veth
 pair (MTU 1500 on both ends, or 1400 on the server's end): the capture
@@ -128,6 +129,42 @@ def test_ecn_our_server_with_ngtcp2_client(tmp_path, certs):
     assert_identical(www, dl, names, log)
     counts = check_ecn_run(tmp_path, cap, keylog, "server", qlog)
     print(f"quicbed server -> ngtcp2 client, ECN: {counts}")
+
+
+@needs_peers
+def test_ecn_with_quicgo_which_counts_but_does_not_mark(tmp_path, certs):
+    """quic-go 0.29 reports the ECN counts of what it receives but marks
+    nothing itself: our client validates at once and marks every packet;
+    quic-go's ACKs carry counts, ours none (we never saw a mark, RFC 9000
+    §13.4.1), so the runner's two-sided ACK-ECN check cannot pass with it."""
+    www, dl, keylog, qlog = tmp_path / "www", tmp_path / "dl", tmp_path / "client-keys.log", tmp_path / "qlog"
+    names = make_www(www, [200_000])
+    port = P.QUICGO_PORT
+    srv = P.PEERS["quic-go"]
+    with P.NetNs() as ns:
+        s = srv.server(addr="127.0.0.1", port=port, www=www, cert=certs.cert, key=certs.key, alpn="hq-interop",
+                       keylog=tmp_path / "server-keys.log", qlog_dir=tmp_path / "server-qlog", workdir=tmp_path,
+                       netns=ns.name)
+        with P.Capture(tmp_path / "capture.pcap", port, netns=ns.name) as cap:
+            sp = s.start()
+            try:
+                P.wait_listening(sp, port)
+                r, _ = run(client_argv(P.urls("127.0.0.1", port, names), dl, "--no-gso", "--ca", str(certs.ca_cert),
+                                       "--keylog", str(keylog), "--qlog-dir", str(qlog), netns=ns.name))
+            finally:
+                P.stop(sp)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert_identical(www, dl, names, r.stderr)
+    check_capture(tmp_path, cap, keylog, port)
+    rows = [x for x in tshark_check.frames(tmp_path / "capture.pcap", keylog, port, ECN_FIELDS)
+            if x["quic.header_form"]]
+    ours = [x for x in rows if x["udp.dstport"] == [str(port)]]
+    theirs = [x for x in rows if x["udp.srcport"] == [str(port)]]
+    assert {x["ip.dsfield.ecn"][0] for x in ours} == {ECT0}
+    assert {x["ip.dsfield.ecn"][0] for x in theirs} == {"0"}
+    assert sum(len(x["quic.ack.ect0_count"]) for x in theirs) > 0
+    assert sum(len(x["quic.ack.ect0_count"]) for x in ours) == 0
+    assert ecn_states(qlog) == ["capable"]
 
 
 @needs_peers

@@ -75,6 +75,7 @@ class AckClock {
     ack.app_limited = app_limited;
     ack.rate = &rate_.finish_ack(rtt_.min_rtt());
     cc_.on_ack(ack, rtt_);
+    if (cc_.wants_app_limited_samples()) rate_.mark_app_limited(in_flight_);
     ++acks_;
     return true;
   }

@@ -116,6 +116,29 @@ TEST(Bbr, StartupDrainProbeBwOnBandwidthPlateau) {
   EXPECT_LT(n.mode_times[2] - n.mode_times[1], 5 * kPathRtt);
 }
 
+// §5.3.3.5.1 on a path whose BDP is about one packet (50 us propagation):
+// Reno coexistence counts at least BBR's four-packet minimum window, so a
+// ProbeBW cycle lasts several rounds instead of probing on every ACK.
+TEST(Bbr, TinyBdpPathStillWaitsRoundsBetweenProbes) {
+  Bbr cc(kMds);
+  test::AckClock clock(cc, kMds, 50, kLink);
+  clock.paced = true;
+  std::vector<uint64_t> waits;  // rounds from each DOWN to the next REFILL
+  uint64_t down_round = 0;
+  Mode last = cc.mode();
+  while (clock.now() < 2 * kSec) {
+    ASSERT_TRUE(clock.step());
+    if (cc.mode() == last) continue;
+    if (cc.mode() == Mode::kProbeBwDown) down_round = cc.round_count();
+    if (cc.mode() == Mode::kProbeBwRefill && down_round != 0) waits.push_back(cc.round_count() - down_round);
+    last = cc.mode();
+  }
+  ASSERT_GE(waits.size(), 3u);
+  EXPECT_LT(cc.bdp(), 2 * kMds);
+  // Four rounds less the 0 or 1 the random wait starts with.
+  for (uint64_t w : waits) EXPECT_GE(w, 3u);
+}
+
 // §5.3.3: DOWN -> CRUISE -> REFILL -> UP -> DOWN, with each phase's gains,
 // and the pacing rate gain * bw (less 1 %) on every ACK.
 TEST(Bbr, ProbeBwCyclesThroughItsPhasesWithTheirGains) {
@@ -234,6 +257,32 @@ TEST(Bbr, ProbeRttAfterMinRttWindowAndBack) {
   // The next ProbeRTT is 5 s later, not at once.
   n.run_for(4 * kSec);
   EXPECT_EQ(std::count(n.modes.begin(), n.modes.end(), Mode::kProbeRtt), 1);
+}
+
+// §5.3.4.4: ProbeRTT also comes during a Startup that never filled the
+// pipe (an application offering four packets at a time), and returns to
+// Startup, not ProbeBW.
+TEST(Bbr, ProbeRttFromAnAppLimitedStartupReturnsToStartup) {
+  Net n;
+  n.clock.app_window = 4 * kMds;
+  ASSERT_TRUE(n.run_to(Mode::kProbeRtt, 8 * kSec));
+  EXPECT_FALSE(n.cc.filled_pipe());
+  EXPECT_EQ(n.modes.front(), Mode::kStartup);
+  n.run_for(400 * kMs);
+  EXPECT_EQ(n.cc.mode(), Mode::kStartup);
+  EXPECT_EQ(n.modes, (std::vector<Mode>{Mode::kStartup, Mode::kProbeRtt, Mode::kStartup}));
+}
+
+// §5.4.3: a sender restarting from idle in ProbeBW paces at the estimated
+// bandwidth (gain 1) rather than a probing or draining gain.
+TEST(Bbr, RestartFromIdlePacesAtBw) {
+  Net n;
+  ASSERT_TRUE(n.run_to(Mode::kProbeBwDown, 8 * kSec));  // DOWN after the first UP
+  ASSERT_EQ(n.cc.pacing_rate(n.clock.rtt()), expected_pacing(kLink, 90));
+  // The flight empties; the next packet finds nothing in flight.
+  n.cc.on_packet_sent(n.clock.now() + 10 * kSec, kMds, kMds);
+  EXPECT_EQ(n.cc.pacing_rate(n.clock.rtt()), expected_pacing(kLink, 100));
+  EXPECT_EQ(n.cc.mode(), Mode::kProbeBwDown);
 }
 
 // A longer RTT in the path (a route change) is adopted once the 10 s

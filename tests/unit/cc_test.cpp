@@ -52,6 +52,17 @@ TEST(CcWindow, MaxDatagramSizeChangeFollowsInBothControllers) {
   }
 }
 
+// BBR keeps its model in bytes; its window minimum (4 datagrams) follows.
+TEST(CcWindow, MaxDatagramSizeChangeInBbr) {
+  CcHolder h(CcAlgorithm::kBbr, kMds);
+  CongestionController& cc = h.get();
+  cc.on_persistent_congestion(1'000);
+  EXPECT_EQ(cc.cwnd(), minimum_window(kMds));
+  cc.set_max_datagram_size(1452);
+  EXPECT_EQ(cc.max_datagram_size(), 1452u);
+  EXPECT_EQ(cc.cwnd(), 4u * 1452);
+}
+
 // RFC 9002 §7.2: min(10 * max_datagram_size, max(14720, 2 * max_datagram_size)).
 TEST(CcWindow, InitialAndMinimumWindow) {
   EXPECT_EQ(initial_window(1200), 12'000u);  // 10 * 1200

@@ -124,6 +124,41 @@ TEST(EcnValidator, AllMarkedPacketsLostFails) {
   EXPECT_EQ(v.failure(), EcnFailure::kAllMarkedLost);
 }
 
+TEST(EcnValidator, TestingEndsAtTheFirstProbeTimeoutWithoutAnAck) {
+  EcnValidator v(true);
+  send(v, 2);
+  v.on_pto();
+  EXPECT_EQ(v.state(), EcnState::kUnknown);
+  // The marked packet was only late: its acknowledgment validates.
+  EXPECT_FALSE(v.on_ack(ack(1, true, {1, 0, 0})));
+  EXPECT_EQ(v.state(), EcnState::kCapable);
+}
+
+TEST(EcnValidator, TestingEndsAfterThreeProbeTimeouts) {
+  EcnValidator v(true);
+  send(v, 2);
+  v.on_ack(ack(1, true, {1, 0, 0}, false));  // reordered: no verdict, but one got through
+  send(v, 1);
+  for (uint32_t i = 1; i < EcnValidator::kTestingPtos; ++i) v.on_pto();
+  EXPECT_EQ(v.state(), EcnState::kTesting);
+  v.on_pto();
+  EXPECT_EQ(v.state(), EcnState::kUnknown);
+  EXPECT_EQ(v.codepoint(), Ecn::kNotEct);
+}
+
+TEST(EcnValidator, MarkedPacketsLostOrDiscardedAreAllLost) {
+  EcnValidator v(true);
+  send(v, 2);
+  v.on_pto();
+  ASSERT_EQ(v.state(), EcnState::kUnknown);
+  // One lost, one discarded with its keys: all gone, none acknowledged.
+  v.on_packet_lost(Ecn::kEct0);
+  EXPECT_EQ(v.state(), EcnState::kUnknown);
+  v.on_packet_discarded(Ecn::kEct0);
+  EXPECT_EQ(v.state(), EcnState::kFailed);
+  EXPECT_EQ(v.failure(), EcnFailure::kAllMarkedLost);
+}
+
 TEST(EcnValidator, OneMarkedPacketAcknowledgedIsNotAllLost) {
   EcnValidator v(true);
   send(v, static_cast<int>(EcnValidator::kTestingPackets));
@@ -199,6 +234,27 @@ TEST_F(EcnConnTest, BleachingPathFailsValidation) {
   }
 }
 
+// A firewall that drops every ECN-marked packet: the testing period ends
+// at the first PTO (no marked packet was acknowledged), the unmarked
+// packets get through, the marked ones are all lost, and ECN is off for
+// the rest of the connection.
+TEST_F(EcnConnTest, PathDroppingMarkedPacketsStillConnects) {
+  filter_ = [&](Dir d, size_t i, uint64_t) {
+    return sent_ecn_[d][i] == Ecn::kNotEct ? Verdict{} : Verdict{Verdict::Fate::kDrop, 0};
+  };
+  handshake(30 * kSec);
+  expect_established();
+  const uint64_t handshake_time = now_;
+  ASSERT_TRUE(upload(50'000));
+  EXPECT_EQ(client_.conn->ecn().state(), EcnState::kFailed);
+  EXPECT_EQ(client_.conn->ecn().failure(), EcnFailure::kAllMarkedLost);
+  // The first Initial only: its PTO ends the testing.
+  EXPECT_EQ(count(sent_ecn_[kToServer], Ecn::kEct0), 1u);
+  EXPECT_LT(handshake_time, 10 * kSec) << "the handshake took " << handshake_time / kMs << " ms";
+  // The server never saw a marked packet and its own marks never arrived.
+  EXPECT_NE(server_.conn->ecn().state(), EcnState::kCapable);
+}
+
 // A router that re-marks ECT(0) as ECT(1): honest counts of what the peer
 // saw, which are not what we sent.
 TEST_F(EcnConnTest, RemarkedToEct1FailsValidation) {
@@ -265,8 +321,22 @@ TEST_F(EcnConnTest, PeerReportingDecreasingCountsDisablesEcn) {
 // with NewReno and CUBIC alike; no packet is lost.
 class EcnCeTest : public EcnConnTest, public ::testing::WithParamInterface<CcAlgorithm> {};
 
+// What the tracer hears of ECN: state changes and congestion triggers.
+struct EcnTracer final : Tracer {
+  void ecn_state_updated(uint64_t, EcnState, EcnState new_state) override { states.push_back(new_state); }
+  void congestion_state_updated(uint64_t, CcState, CcState, CongestionTrigger trigger) override {
+    if (trigger == CongestionTrigger::kEcn) ++ecn_triggers;
+  }
+  void packet_lost(uint64_t, const TracedPacketLost&) override { ++lost; }
+  std::vector<EcnState> states;
+  int ecn_triggers = 0;
+  int lost = 0;
+};
+
 TEST_P(EcnCeTest, CeMarksReduceTheWindowOncePerRoundTrip) {
   client_.config.cc = GetParam();
+  EcnTracer tracer;
+  client_.config.tracer = &tracer;
   // Two bursts of ten CE-marked datagrams, far apart.
   auto marked = [](size_t i) { return (i >= 40 && i < 50) || (i >= 400 && i < 410); };
   ecn_path_ = [&](Dir d, size_t i, Ecn e) { return d == kToServer && e == Ecn::kEct0 && marked(i) ? Ecn::kCe : e; };
@@ -292,6 +362,10 @@ TEST_P(EcnCeTest, CeMarksReduceTheWindowOncePerRoundTrip) {
   if (ssthresholds.size() == 2) {
     EXPECT_LT(ssthresholds[1], ssthresholds[0]);
   }
+  // qlog: validated once, each recovery period started by ECN, no loss.
+  EXPECT_EQ(tracer.states, std::vector<EcnState>{EcnState::kCapable});
+  EXPECT_EQ(tracer.ecn_triggers, 2);
+  EXPECT_EQ(tracer.lost, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Controllers, EcnCeTest, ::testing::Values(CcAlgorithm::kNewReno, CcAlgorithm::kCubic),

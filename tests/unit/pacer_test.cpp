@@ -139,5 +139,21 @@ TEST(Pacer, StaleTimeIsHarmless) {
   EXPECT_EQ(p.next_send_time(9'000, kMds, rate), 11'000u);
 }
 
+// A controller's send quantum (draft-ietf-ccwg-bbr §5.6.3) resizes the
+// burst: a smaller one drops the credit above it, a larger one lets the
+// bucket fill further.
+TEST(Pacer, BurstCanBeResized) {
+  Pacer p(kBurst);
+  const uint64_t rate = 1'200'000;
+  p.set_burst_bytes(2 * kMds);
+  EXPECT_EQ(p.burst_bytes(), 2 * kMds);
+  EXPECT_EQ(p.available(0, rate), 2 * kMds);
+  EXPECT_EQ(send_paced(p, 0, 2, kMds, rate), 0u);      // two back to back
+  EXPECT_EQ(send_paced(p, 0, 1, kMds, rate), 1'000u);  // then paced
+  p.set_burst_bytes(kBurst);
+  // 20 ms idle refills up to the new burst, not beyond.
+  EXPECT_EQ(p.available(21'000, rate), kBurst);
+}
+
 }  // namespace
 }  // namespace quicbed

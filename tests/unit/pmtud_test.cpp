@@ -193,6 +193,18 @@ TEST(Pmtud, ALateProbeAcknowledgmentStillCounts) {
 
 // ---- Between two connections ------------------------------------------------
 
+// What the tracer hears of the search (connectivity:mtu_updated).
+struct MtuTracer final : Tracer {
+  struct Update {
+    uint64_t old_mtu, new_mtu;
+    bool done;
+  };
+  void mtu_updated(uint64_t, uint64_t old_mtu, uint64_t new_mtu, bool done) override {
+    updates.push_back({old_mtu, new_mtu, done});
+  }
+  std::vector<Update> updates;
+};
+
 class PmtudConnTest : public UploadPairTest {
  protected:
   void SetUp() override {
@@ -223,6 +235,8 @@ TEST_F(PmtudConnTest, TheUpperBoundIsCheckedLikeAnyDatagramSize) {
 }
 
 TEST_F(PmtudConnTest, ReachesTheLinkMtuExactly) {
+  MtuTracer tracer;
+  client_.config.tracer = &tracer;
   link_mtu_[kToServer] = link_mtu_[kToClient] = 1350;
   handshake();
   expect_established();
@@ -243,6 +257,15 @@ TEST_F(PmtudConnTest, ReachesTheLinkMtuExactly) {
   }
   EXPECT_EQ(largest_delivered(kToServer), 1350u);
   EXPECT_EQ(largest_delivered(kToClient), 1350u);
+  // Each confirmed size, from the base up, the last one settled.
+  ASSERT_FALSE(tracer.updates.empty());
+  EXPECT_EQ(tracer.updates.front().old_mtu, Pmtud::kBasePlpmtu);
+  for (size_t i = 1; i < tracer.updates.size(); ++i) {
+    EXPECT_EQ(tracer.updates[i].old_mtu, tracer.updates[i - 1].new_mtu);
+    EXPECT_GE(tracer.updates[i].new_mtu, tracer.updates[i - 1].new_mtu);
+  }
+  EXPECT_EQ(tracer.updates.back().new_mtu, 1350u);
+  EXPECT_TRUE(tracer.updates.back().done);
   // Ordinary data uses the discovered size from then on.
   const size_t first = sent_[kToServer].size();
   ASSERT_TRUE(upload(300'000));

@@ -56,6 +56,8 @@ class FakeCc final : public CongestionController {
     rates.push_back(ack.rate ? *ack.rate : RateSample());
   }
   void on_packet_lost(const CcLoss& l) override { losses.push_back(l); }
+  bool wants_app_limited_samples() const override { return app_limited_samples; }
+  bool app_limited_samples = false;
   void on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) override {
     events.push_back({now, sent_time, ecn});
   }
@@ -180,6 +182,22 @@ TEST_F(RecoveryTest, FeedsDeliveryRateAndLossDetailToTheController) {
   EXPECT_TRUE(cc.rates[1].is_app_limited);
   EXPECT_EQ(cc.rates[1].prior_delivered, 1'000u);
   EXPECT_EQ(rec->delivery_rate().delivered(), 3'000u);
+}
+
+// A controller that holds its flight down on purpose (BBR's ProbeRTT) has
+// the estimator mark the flight app-limited after each ACK.
+TEST_F(RecoveryTest, ControllerCanAskForAppLimitedSamples) {
+  start(true);
+  ASSERT_TRUE(send(kApp, 0, 0).is_ok());
+  ASSERT_TRUE(send(kApp, 1, 1'000).is_ok());
+  ASSERT_TRUE(ack1(kApp, 0, 50'000).is_ok());
+  EXPECT_FALSE(rec->delivery_rate().app_limited());
+  cc.app_limited_samples = true;
+  ASSERT_TRUE(ack1(kApp, 1, 51'000).is_ok());
+  EXPECT_TRUE(rec->delivery_rate().app_limited());
+  ASSERT_TRUE(send(kApp, 2, 52'000).is_ok());
+  ASSERT_TRUE(ack1(kApp, 2, 100'000).is_ok());
+  EXPECT_TRUE(cc.rates.back().is_app_limited);
 }
 
 TEST_F(RecoveryTest, PacketThresholdLossThenLossTimer) {

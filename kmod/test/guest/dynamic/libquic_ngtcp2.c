@@ -1,5 +1,5 @@
 // A quic.ko client completes a handshake with Debian's ngtcp2 server
-// (gtlsserver, GnuTLS) over IPv4 loopback, its TLS run by libquic in this
+// (gtlsserver, GnuTLS) over IPv4 and IPv6 loopback, its TLS run by libquic in this
 // process: connect(), quic_client_handshake() with ALPN h3, then the
 // server's transport parameters are readable from the socket. Dynamic
 // (GnuTLS); kmod/test/run.sh puts gtlsserver, its libraries and a
@@ -21,47 +21,67 @@
 
 extern char **environ;
 
-int main(void)
+/* gtlsserver on addr:port, started. */
+static pid_t start_server(const char *addr, const char *port)
 {
-	char *argv[] = { "gtlsserver", "--quiet", "127.0.0.1", "4433", "/certs/key.pem", "/certs/cert.pem", NULL };
-	struct sockaddr_in server = { .sin_family = AF_INET, .sin_port = htons(4433) };
-	struct quic_transport_param tp = { .remote = 1 };
-	socklen_t len = sizeof(tp);
+	char *argv[] = { "gtlsserver", "--quiet", (char *)addr, (char *)port, "/certs/key.pem", "/certs/cert.pem",
+			 NULL };
 	pid_t pid;
+
+	if (posix_spawnp(&pid, "gtlsserver", NULL, NULL, argv, environ))
+		return -1;
+	return pid;
+}
+
+/* A handshake from a kernel socket of `family` to `server`. */
+static void handshake_with(int family, const struct sockaddr *server, socklen_t len)
+{
+	struct quic_transport_param tp = { .remote = 1 };
+	socklen_t tplen = sizeof(tp);
+	char buf[4096];
+	ssize_t n;
 	int fd, rc;
 
-	if (posix_spawnp(&pid, "gtlsserver", NULL, NULL, argv, environ)) {
-		printf("FAIL cannot start gtlsserver\n");
-		return 1;
-	}
-	sleep(2);	/* TCG is slow to start a GnuTLS process */
-	server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
+	printf("     IPv%d\n", family == AF_INET ? 4 : 6);
+	fd = socket(family, SOCK_DGRAM, IPPROTO_QUIC);
 	CHECK(fd >= 0);
-	CHECK(connect(fd, (struct sockaddr *)&server, sizeof(server)) == 0);
+	CHECK(connect(fd, server, len) == 0);
 	rc = quic_client_handshake(fd, NULL, NULL, "h3");
 	printf("     quic_client_handshake: %d\n", rc);
 	CHECK(rc == 0);
-	CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &len) == 0);
+	CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &tplen) == 0);
 	printf("     server: max_udp_payload_size %u max_idle_timeout %u us max_data %llu streams %u/%u\n",
 	       tp.max_udp_payload_size, tp.max_idle_timeout, (unsigned long long)tp.max_data, tp.max_streams_bidi,
 	       tp.max_streams_uni);
 	CHECK(tp.remote == 1 && tp.max_udp_payload_size >= 1200 && tp.max_data > 0);
 	/* The connection lives on through the server's post-handshake traffic
-	 * (HANDSHAKE_DONE, its HTTP/3 control streams, a session ticket, which
-	 * comes up as handshake data at the application level). */
+	 * (HANDSHAKE_DONE, its HTTP/3 control streams, a session ticket): no
+	 * stream of ours has data, and the socket is not closed. */
 	sleep(1);
-	{
-		char buf[4096];
-		ssize_t n;
-
-		errno = 0;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		printf("     after 1 s: recv %zd (errno %d)\n", n, errno);
-		CHECK(n > 0 || errno == EAGAIN);
-	}
+	errno = 0;
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	printf("     after 1 s: recv %zd (errno %d)\n", n, errno);
+	CHECK(n > 0 || errno == EAGAIN);
 	close(fd);
-	kill(pid, SIGTERM);
-	waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(4433) };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(4435), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	pid_t p4 = start_server("127.0.0.1", "4433"), p6 = start_server("::1", "4435");
+
+	if (p4 < 0 || p6 < 0) {
+		printf("FAIL cannot start gtlsserver\n");
+		return 1;
+	}
+	sleep(2);	/* TCG is slow to start a GnuTLS process */
+	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	handshake_with(AF_INET, (struct sockaddr *)&v4, sizeof(v4));
+	handshake_with(AF_INET6, (struct sockaddr *)&v6, sizeof(v6));
+	kill(p4, SIGTERM);
+	kill(p6, SIGTERM);
+	waitpid(p4, NULL, 0);
+	waitpid(p6, NULL, 0);
 	return check_summary();
 }
