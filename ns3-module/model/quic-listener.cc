@@ -103,18 +103,29 @@ QuicListener::Wake(QuicSocket* child)
 }
 
 void
+QuicListener::MarkPending(QuicSocket* child)
+{
+    if (!child->m_pendingMark)
+    {
+        child->m_pendingMark = true;
+        m_pending.push_back(child);
+    }
+}
+
+void
 QuicListener::AfterEngine()
 {
     m_flushEvent.Cancel();
-    std::vector<Ptr<QuicSocket>> children;
-    children.reserve(m_children.size());
-    for (auto& [raw, child] : m_children)
+    // Applications may write (and so wake) while hearing their events.
+    while (!m_pending.empty())
     {
-        children.push_back(child);
-    }
-    for (Ptr<QuicSocket>& child : children)
-    {
-        child->DeliverEvents();
+        std::vector<Ptr<QuicSocket>> pending;
+        pending.swap(m_pending);
+        for (Ptr<QuicSocket>& child : pending)
+        {
+            child->m_pendingMark = false;
+            child->DeliverEvents();
+        }
     }
     Flush();
 }
@@ -144,7 +155,7 @@ QuicListener::Flush()
         Ptr<Packet> p = Create<Packet>(out, t.size);
         QuicSocket* from = m_current ? m_current : &m_socket;
         from->m_txTrace(p, from);
-        m_socket.SendUdp(p, Decode(t.path.peer));
+        m_socket.SendUdp(p, Decode(t.path.peer), static_cast<uint8_t>(t.ecn));
     }
     m_current = nullptr;
     m_socket.ScheduleTimer(m_endpoint->next_timeout());

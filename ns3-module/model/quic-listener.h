@@ -40,11 +40,15 @@ class QuicListener final : private quicbed::ConnectionFactory, private quicbed::
     // An accepted connection's application wrote, read or closed: it gets
     // a turn to send, in an event at the current time.
     void Wake(QuicSocket* child);
-    // The connection whose datagram the endpoint is writing or reading.
+    // The connection whose datagram the endpoint is writing or reading; it
+    // also has news for its application (MarkPending).
     void SetCurrent(QuicSocket* child)
     {
         m_current = child;
+        MarkPending(child);
     }
+    // `child` had an event (or input): AfterEngine() tells its application.
+    void MarkPending(QuicSocket* child);
 
     // The IPv4 address and port of a path, as the core keeps it.
     static quicbed::PathAddress Encode(const InetSocketAddress& a);
@@ -61,6 +65,9 @@ class QuicListener final : private quicbed::ConnectionFactory, private quicbed::
     // Sockets of connections from create() to destroy().
     std::map<QuicSocket*, Ptr<QuicSocket>> m_children;
     std::vector<Ptr<QuicSocket>> m_woken;
+    // Children with events to deliver: only they are visited after the
+    // endpoint ran, however many connections it has.
+    std::vector<Ptr<QuicSocket>> m_pending;
     EventId m_flushEvent;
     QuicSocket* m_current = nullptr;
     std::unique_ptr<quicbed::Endpoint> m_endpoint; // last: goes first

@@ -46,13 +46,24 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
     {
     }
 
+    // Every event below has news for the application.
+    void Pending()
+    {
+        if (m_s.m_parent && m_s.m_parent->m_listener)
+        {
+            m_s.m_parent->m_listener->MarkPending(&m_s);
+        }
+    }
+
     void on_handshake_complete() override
     {
+        Pending();
         m_s.m_handshakeDone = true;
     }
 
     void on_connection_closed(const quicbed::CloseInfo& info) override
     {
+        Pending();
         using Source = quicbed::CloseInfo::Source;
         m_s.m_closed = true;
         m_s.m_closeCode = info.error_code;
@@ -64,6 +75,7 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
 
     void on_stream_opened(uint64_t id) override
     {
+        Pending();
         // The client's first bidirectional stream carries the Socket API's bytes.
         if (m_s.m_role == ACCEPTED && m_s.m_stream < 0 &&
             quicbed::stream_dir(id) == quicbed::StreamDir::kBidi)
@@ -74,11 +86,13 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
 
     void on_stream_readable(uint64_t id) override
     {
+        Pending();
         m_s.m_readable.insert(id);
     }
 
     void on_datagram(quicbed::Bytes data) override
     {
+        Pending();
         m_s.m_datagrams.emplace_back(data.begin(), data.end());
     }
 
@@ -155,9 +169,16 @@ QuicSocket::GetTypeId()
                           MakeUintegerAccessor(&QuicSocket::m_maxDatagramFrameSize),
                           MakeUintegerChecker<uint32_t>())
             .AddAttribute("Ecn",
-                          "Mark datagrams ECT(0) and report received ECN codepoints (RFC 9000 §13.4).",
+                          "ECN (RFC 9000 §13.4): datagrams marked ECT(0) while the path passes ECN "
+                          "validation; received codepoints are always reported.",
                           BooleanValue(false),
                           MakeBooleanAccessor(&QuicSocket::m_ecn),
+                          MakeBooleanChecker())
+            .AddAttribute("Pmtud",
+                          "DPLPMTUD (RFC 8899, RFC 9000 §14.3): start at 1200 bytes and search up to "
+                          "MaxDatagramSize once the handshake is confirmed.",
+                          BooleanValue(false),
+                          MakeBooleanAccessor(&QuicSocket::m_pmtud),
                           MakeBooleanChecker())
             .AddAttribute("Pacing",
                           "Pace packets at 1.25 cwnd/RTT (RFC 9002 §7.7).",
@@ -324,6 +345,9 @@ QuicSocket::MakeConfig(quicbed::Role role) const
                                                       "(10 packets); other values need a core option");
     }
     c.max_datagram_size = m_maxDatagramSize;
+    // RFC 9000 §13.4: the engine marks ECT(0) while ECN validation passes.
+    c.ecn = m_ecn;
+    c.pmtud = m_pmtud;
     quicbed::TransportParameters& tp = c.params;
     tp.max_idle_timeout = std::max<uint64_t>(1, m_idleTimeout.GetMilliSeconds());
     tp.initial_max_data = m_initialMaxData;
@@ -687,14 +711,14 @@ QuicSocket::InfoOf(Ptr<Packet> p) const
 }
 
 void
-QuicSocket::SendUdp(Ptr<Packet> p, const Address& to)
+QuicSocket::SendUdp(Ptr<Packet> p, const Address& to, uint8_t ecn)
 {
-    if (m_ecn)
+    if (ecn)
     {
-        // ECT(0) on every datagram (RFC 9000 §13.4.1); the IP layer copies
-        // the tag into the header's ECN field.
+        // The codepoint the engine chose (RFC 9000 §13.4: ECT(0) while ECN
+        // validation passes); the IP layer copies the tag into the header.
         SocketIpTosTag tos;
-        tos.SetTos(0x02);
+        tos.SetTos(ecn);
         p->ReplacePacketTag(tos);
     }
     m_udp->SendTo(p, 0, to);
@@ -719,7 +743,7 @@ QuicSocket::Flush()
     {
         Ptr<Packet> p = Create<Packet>(out, n);
         m_txTrace(p, this);
-        SendUdp(p, m_peer);
+        SendUdp(p, m_peer, static_cast<uint8_t>(m_conn->datagram_ecn()));
     }
     DeliverEvents();
     ScheduleTimer(m_conn ? m_conn->next_timeout() : quicbed::kNever);

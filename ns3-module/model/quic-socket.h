@@ -183,7 +183,8 @@ class QuicSocket : public Socket
     int BindUdp(const Address& address);
     void ReceiveFromUdp(Ptr<Socket> udp);
     quicbed::DatagramInfo InfoOf(Ptr<Packet> p) const;
-    void SendUdp(Ptr<Packet> p, const Address& to);
+    // `ecn`: the IP header's ECN codepoint (RFC 3168), 0 for Not-ECT.
+    void SendUdp(Ptr<Packet> p, const Address& to, uint8_t ecn);
 
     // ---- Driving the engine
     quicbed::Connection* Conn();
@@ -224,6 +225,7 @@ class QuicSocket : public Socket
     uint32_t m_maxStreamsUni;
     Time m_idleTimeout;
     bool m_ecn;
+    bool m_pmtud;
     bool m_pacing;
     bool m_zeroRtt;
     uint32_t m_version;
@@ -257,6 +259,7 @@ class QuicSocket : public Socket
     bool m_handshakeDone = false;
     bool m_handshakeReported = false;
     bool m_earlyReported = false;   // client: writable in 0-RTT, reported as connected
+    bool m_pendingMark = false;     // accepted: in its listener's pending list
     bool m_closed = false;          // the connection closed (or never opened)
     bool m_closeReported = false;
     uint64_t m_closeCode = 0;
