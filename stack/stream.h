@@ -69,7 +69,11 @@ struct StreamConfig {
   // stream buffers out of order (the reassembly memory bound).
   uint64_t max_recv_window = 0;
   // Gaps the peer may leave in a stream's data (ReassemblyBuffer::Limits).
-  size_t max_recv_segments = 16;
+  // Every lost packet of a window can leave one: a slow-start overshoot into
+  // a 25-packet drop-tail queue leaves dozens, so a small bound would close
+  // honest connections ("too many gaps"). A segment costs one small node;
+  // the window still bounds the bytes held.
+  size_t max_recv_segments = 1024;
   // Bytes a stream holds for sending until acknowledged (back-pressure).
   uint64_t max_send_buffer = 0;
 };
