@@ -38,12 +38,12 @@ run_suite() {  # name, cmake args...
   failed=$((failed + fails))
 }
 
-run_pytest() {  # the Python suites: real interop peers now, our endpoint later
+run_pytest() {  # the Python suites: interop against real peers, then the Python experiments
   echo "[test] interop peers (installs and builds them when missing)"
   bash interop/peers/setup.sh
   local log=build/pytest.log
   set +e
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop 2>&1 | tee "$log"
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/interop $(ls -d tests/python 2>/dev/null) 2>&1 | tee "$log"
   set -e
   local line
   line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error).* in [0-9.]+s' "$log" | tail -1 || true)
