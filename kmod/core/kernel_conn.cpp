@@ -7,6 +7,7 @@
 
 #include "../boundary.h"
 #include "base/bounded.h"
+#include "client_hello.h"
 #include "conn.h"
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
@@ -23,10 +24,18 @@ class KernelRandom final : public Random {
 constinit KernelRandom g_random;
 
 // What the socket layer learns from the connection: the streams with
-// something to read, in the order they became readable (each once).
+// something to read, in the order they became readable (each once), and
+// the reason phrase of the close (the peer's lives only during the event).
 class ConnEvents final : public ConnectionEvents {
  public:
   static constexpr size_t kMaxReadable = 256;
+  static constexpr size_t kMaxReason = 256;
+  void on_connection_closed(const CloseInfo& info) override {
+    reason_len = info.reason.size() < kMaxReason ? info.reason.size() : kMaxReason;
+    copy_bytes(reason, info.reason.data(), reason_len);
+  }
+  uint8_t reason[kMaxReason] = {};
+  size_t reason_len = 0;
   void on_stream_readable(uint64_t id) override {
     for (uint64_t r : readable) {
       if (r == id) return;
@@ -168,16 +177,19 @@ int qb_conn_state(const struct qb_conn* c) {
   return QB_CONN_CLOSED;
 }
 
-void qb_conn_close_info(const struct qb_conn* c, uint64_t* code, int* app, int* source) {
+void qb_conn_close_info(const struct qb_conn* c, struct qb_close_info* out) {
   const CloseInfo& i = c->conn.close_info();
-  *code = i.error_code;
-  *app = i.application;
+  out->code = i.error_code;
+  out->frame_type = i.frame_type;
+  out->app = i.application;
   switch (i.source) {
-    case CloseInfo::Source::kLocal: *source = QB_CLOSE_LOCAL; break;
-    case CloseInfo::Source::kPeer: *source = QB_CLOSE_PEER; break;
-    case CloseInfo::Source::kIdleTimeout: *source = QB_CLOSE_IDLE; break;
-    case CloseInfo::Source::kStatelessReset: *source = QB_CLOSE_RESET; break;
+    case CloseInfo::Source::kLocal: out->source = QB_CLOSE_LOCAL; break;
+    case CloseInfo::Source::kPeer: out->source = QB_CLOSE_PEER; break;
+    case CloseInfo::Source::kIdleTimeout: out->source = QB_CLOSE_IDLE; break;
+    case CloseInfo::Source::kStatelessReset: out->source = QB_CLOSE_RESET; break;
   }
+  out->reason = c->events.reason;
+  out->reason_len = c->events.reason_len;
 }
 
 int qb_conn_local_tp(const struct qb_conn* c, uint8_t* out, size_t cap) {
@@ -222,6 +234,22 @@ size_t qb_conn_read_handshake(struct qb_conn* c, uint8_t* out, size_t cap, uint8
 }
 
 int qb_conn_has_handshake_data(const struct qb_conn* c) { return c->tls.has_data_for_process(); }
+
+int qb_conn_client_alpn(const struct qb_conn* c, uint8_t* out, size_t cap) {
+  // RFC 9000 §14.1: what a client's first Initial datagram can carry.
+  constexpr size_t kMaxHello = 1500;
+  Allocator& a = kernel_allocator();
+  auto* hello = static_cast<uint8_t*>(a.allocate(kMaxHello, 1));
+  if (!hello) return -kENOMEM;
+  const size_t n = c->tls.peek_for_process(MutBytes(hello, kMaxHello));
+  Result<size_t> r = client_hello_alpns(Bytes(hello, n), MutBytes(out, cap));
+  a.deallocate(hello, kMaxHello);
+  return r.is_ok() ? static_cast<int>(*r) : -kEINVAL;
+}
+
+void qb_conn_close(struct qb_conn* c, uint64_t app_error, const char* reason, uint64_t now) {
+  c->conn.close(app_error, reason, now);
+}
 
 int64_t qb_conn_stream_open(struct qb_conn* c, int uni) {
   if (!c->conn.handshake_complete()) return -kENOTCONN;

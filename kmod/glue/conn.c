@@ -22,6 +22,39 @@ u64 quic_now_us(void)
 	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
 }
 
+/* The connection ended: why is logged and becomes the socket's close
+ * information (QUIC_SOCKOPT_CONNECTION_CLOSE get: the peer's error code,
+ * frame type and phrase, or ours). */
+static void quic_conn_closed(struct sock *sk)
+{
+	static const char *const by[] = { "us", "the peer", "idle timeout", "stateless reset" };
+	struct quic_sock *qs = quic_sk(sk);
+	struct qb_close_info ci;
+	u8 *phrase = NULL;
+
+	qb_conn_close_info(qs->conn, &ci);
+	pr_info("quic: connection closed (%s): %s error 0x%llx '%.*s'\n", by[ci.source & 3],
+		ci.app ? "application" : "transport", ci.code, (int)ci.reason_len, ci.reason);
+	qs->state = QUIC_SS_CLOSED;
+	inet_sk_set_state(sk, TCP_CLOSE);
+	sk->sk_state_change(sk);
+	/* Our close() sent what the socket holds already. */
+	if (ci.source == QB_CLOSE_LOCAL && ci.app)
+		return;
+	if (ci.reason_len) {
+		phrase = kmalloc(ci.reason_len + 1, GFP_KERNEL);
+		if (phrase) {
+			memcpy(phrase, ci.reason, ci.reason_len);
+			phrase[ci.reason_len] = 0;
+		}
+	}
+	quic_buf_free(&qs->close_phrase);
+	qs->close_phrase.data = phrase;
+	qs->close_phrase.len = phrase ? ci.reason_len : 0;
+	qs->close_errcode = ci.code;
+	qs->close_frame = ci.frame_type;
+}
+
 /* Sends every datagram the connection has now, rearms its timer, and
  * moves the socket's state along with the connection's. */
 void quic_conn_run(struct sock *sk)
@@ -47,16 +80,7 @@ void quic_conn_run(struct sock *sk)
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
-		static const char *const by[] = { "us", "the peer", "idle timeout", "stateless reset" };
-		u64 code;
-		int app, source;
-
-		qb_conn_close_info(qs->conn, &code, &app, &source);
-		pr_info("quic: connection closed (%s): %s error 0x%llx\n", by[source & 3],
-			app ? "application" : "transport", code);
-		qs->state = QUIC_SS_CLOSED;
-		inet_sk_set_state(sk, TCP_CLOSE);
-		sk->sk_state_change(sk);
+		quic_conn_closed(sk);
 	}
 	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn))
 		sk->sk_data_ready(sk);
@@ -107,7 +131,7 @@ void quic_conn_sock_init(struct quic_sock *qs)
 	qs->last_sid = -1;
 }
 
-static void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
+void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
 {
 	const struct quic_transport_param *tp = &qs->local_tp;
 
@@ -130,12 +154,38 @@ static void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *
 	p->grease_quic_bit = tp->grease_quic_bit;
 }
 
+/* The socket (locked, on its tunnel) takes `conn`, a connection with the
+ * peer at `addr`: what connect() and a listener's new connection share. */
+static int quic_conn_take(struct sock *sk, struct qb_conn *conn, const struct sockaddr *addr, int len, int tcp_state)
+{
+	struct quic_sock *qs = quic_sk(sk);
+
+	qs->txbuf = kmalloc(QUIC_TX_BUF, GFP_KERNEL);
+	if (!qs->txbuf)
+		return -ENOMEM;
+	qs->conn = conn;
+	memset(&qs->peer, 0, sizeof(qs->peer));
+	memcpy(&qs->peer, addr, len);
+	if (sk->sk_family == AF_INET) {
+		inet_sk(sk)->inet_daddr = ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
+		inet_sk(sk)->inet_dport = ((const struct sockaddr_in *)addr)->sin_port;
+	} else {
+		sk->sk_v6_daddr = ((const struct sockaddr_in6 *)addr)->sin6_addr;
+		inet_sk(sk)->inet_dport = ((const struct sockaddr_in6 *)addr)->sin6_port;
+	}
+	quic_tunnel_attach(qs->tunnel, qs);
+	qs->state = QUIC_SS_CONNECTING;
+	inet_sk_set_state(sk, tcp_state);
+	return 0;
+}
+
 /* connect(): a client connection to `addr`. Returns at once, as the
  * draft's API does: the process then runs the handshake (libquic). */
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	struct qb_conn_params p;
+	struct qb_conn *conn;
 	int err;
 
 	lock_sock(sk);
@@ -158,43 +208,45 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		qs->tunnel = t;
 		quic_set_local(sk, t);
 	}
-	qs->txbuf = kmalloc(QUIC_TX_BUF, GFP_KERNEL);
 	quic_conn_params(qs, &p, false);
-	qs->conn = qb_conn_new(&p);
-	if (!qs->txbuf || !qs->conn) {
+	conn = qb_conn_new(&p);
+	if (!conn) {
 		err = -ENOMEM;
-		goto fail;
+		goto out;
 	}
-	err = qb_conn_start(qs->conn, quic_now_us());
-	if (err)
-		goto fail;
-	memset(&qs->peer, 0, sizeof(qs->peer));
-	memcpy(&qs->peer, addr, len);
-	if (sk->sk_family == AF_INET) {
-		inet_sk(sk)->inet_daddr = ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
-		inet_sk(sk)->inet_dport = ((const struct sockaddr_in *)addr)->sin_port;
-	} else {
-		sk->sk_v6_daddr = ((const struct sockaddr_in6 *)addr)->sin6_addr;
-		inet_sk(sk)->inet_dport = ((const struct sockaddr_in6 *)addr)->sin6_port;
+	err = qb_conn_start(conn, quic_now_us());
+	if (!err)
+		err = quic_conn_take(sk, conn, addr, len, TCP_SYN_SENT);
+	if (err) {
+		qb_conn_free(conn);
+		goto out;
 	}
-	quic_tunnel_attach(qs->tunnel, qs);
-	qs->state = QUIC_SS_CONNECTING;
-	inet_sk_set_state(sk, TCP_SYN_SENT);
 	quic_conn_run(sk);
-	err = 0;
-	goto out;
-fail:
-	qb_conn_free(qs->conn);
-	qs->conn = NULL;
-	kfree(qs->txbuf);
-	qs->txbuf = NULL;
 out:
 	release_sock(sk);
 	return err;
 }
 
-/* At close: no datagram or timer reaches the connection any more, then
- * it goes (without a CONNECTION_CLOSE yet: the peer times out). Called
+int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	int err;
+
+	lock_sock(sk);
+	qs->tunnel = t;
+	quic_set_local(sk, t);
+	err = quic_conn_take(sk, conn, (const struct sockaddr *)peer,
+			     peer->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+			     TCP_SYN_RECV);
+	release_sock(sk);
+	return err;
+}
+
+/* At close: a connection still open sends CONNECTION_CLOSE with the
+ * application error code and phrase of QUIC_SOCKOPT_CONNECTION_CLOSE (0
+ * and none by default), then no datagram or timer reaches it any more and
+ * it goes. Its closing state (RFC 9000 §10.2.1) is not kept: should the
+ * CONNECTION_CLOSE be lost, the peer ends at its idle timeout. Called
  * without the socket lock. */
 void quic_conn_release(struct sock *sk)
 {
@@ -203,6 +255,11 @@ void quic_conn_release(struct sock *sk)
 
 	lock_sock(sk);
 	conn = qs->conn;
+	if (conn && (qb_conn_state(conn) == QB_CONN_HANDSHAKE || qb_conn_state(conn) == QB_CONN_ESTABLISHED)) {
+		qb_conn_close(conn, qs->close_errcode, qs->close_phrase.data ? (const char *)qs->close_phrase.data : "",
+			      quic_now_us());
+		quic_conn_run(sk);
+	}
 	/* From here the work item and the timer find no connection, so
 	 * nothing rearms the timer. */
 	qs->conn = NULL;

@@ -150,7 +150,8 @@ static int quic_set_event(struct quic_sock *qs, sockptr_t optval, unsigned int o
 }
 
 /* Replaces `b` with the optlen bytes at offset `off` of optval (at most
- * max; 0 clears). */
+ * max; 0 clears), followed by a NUL not counted in its length (a reason
+ * phrase is handed to the core as a C string). */
 static int quic_set_buf_at(struct quic_buf *b, sockptr_t optval, size_t off, unsigned int optlen, u32 max)
 {
 	u8 *data = NULL;
@@ -158,13 +159,14 @@ static int quic_set_buf_at(struct quic_buf *b, sockptr_t optval, size_t off, uns
 	if (optlen > max)
 		return -EINVAL;
 	if (optlen) {
-		data = kmalloc(optlen, GFP_KERNEL);
+		data = kmalloc(optlen + 1, GFP_KERNEL);
 		if (!data)
 			return -ENOMEM;
 		if (copy_from_sockptr_offset(data, optval, off, optlen)) {
 			kfree(data);
 			return -EFAULT;
 		}
+		data[optlen] = 0;
 	}
 	quic_buf_free(b);
 	b->data = data;

@@ -72,9 +72,10 @@ for src in "$here"/guest/dynamic/*.c; do
     { say "FAIL: building guest program $name"; exit 1; }
   copy_with_libs "$out/$name-$kver" "tests/$name"
 done
-if [ -x /usr/sbin/gtlsserver ]; then
-  copy_with_libs /usr/sbin/gtlsserver bin/gtlsserver
-fi
+# Debian's ngtcp2 examples (GnuTLS): the server and the client.
+for peer in /usr/sbin/gtlsserver /usr/bin/gtlsclient; do
+  [ -x "$peer" ] && copy_with_libs "$peer" "bin/$(basename "$peer")"
+done
 # Our userspace endpoint program, when a build of it is given
 # (QUICBED_PROGRAM, set by ctest), and files for it to serve.
 if [ -n "${QUICBED_PROGRAM:-}" ] && [ -x "$QUICBED_PROGRAM" ]; then

@@ -1,0 +1,347 @@
+// Server sockets of quic.ko: listen(), accept() and libquic's
+// quic_server_handshake (X.509 certificate), serving files to three
+// clients:
+//   - a quic.ko client (quic_client_handshake) in a child process, over
+//     IPv4 and IPv6, with hq-interop ("GET /path" on a bidirectional
+//     stream, the file and FIN back);
+//   - our userspace endpoint (`quicbed client`), hq-interop, two files;
+//   - Debian's ngtcp2 client (gtlsclient) over HTTP/3: a minimal response
+//     (HEADERS :status 200, DATA) on its request stream.
+// The files arrive byte for byte; the clients' close() reaches the server as
+// CONNECTION_CLOSE (recvmsg then returns 0, and the peer's error code is
+// readable with QUIC_SOCKOPT_CONNECTION_CLOSE). Dynamic (GnuTLS); run.sh
+// puts quicbed, gtlsclient, their libraries, /www and /certs in the guest.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stddef.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <netinet/quic.h>
+
+#include "../guest_check.h"
+
+extern char **environ;
+
+#define KEY "/certs/key.pem"
+#define CERT "/certs/cert.pem"
+
+/* The file at `path` under /www, whole (NULL if absent). */
+static char *www_file(const char *path, size_t *len)
+{
+	char full[256];
+	struct stat st;
+	char *data;
+	int fd;
+
+	snprintf(full, sizeof(full), "/www%s", path);
+	fd = open(full, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st))
+		return NULL;
+	data = malloc(st.st_size + 1);
+	if (!data || read(fd, data, st.st_size) != st.st_size) {
+		close(fd);
+		return NULL;
+	}
+	close(fd);
+	*len = st.st_size;
+	return data;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	size_t la, lb;
+	char *x = www_file(a, &la), *y;
+	int fd = open(b, O_RDONLY);
+	struct stat st;
+
+	if (!x || fd < 0 || fstat(fd, &st))
+		return 0;
+	lb = st.st_size;
+	y = malloc(lb + 1);
+	if (!y || read(fd, y, lb) != (ssize_t)lb)
+		return 0;
+	close(fd);
+	return la == lb && !memcmp(x, y, la);
+}
+
+/* A listening socket of `family` on loopback:port offering `alpn`. */
+static int listener(int family, int port, const char *alpn)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	int fd = socket(family, SOCK_STREAM, IPPROTO_QUIC);
+
+	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&v4, sizeof(v4))
+			       : bind(fd, (struct sockaddr *)&v6, sizeof(v6))) ||
+	    setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, alpn, strlen(alpn)) || listen(fd, 4)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* accept() and the server handshake; the connection's socket or -1. */
+static int accept_handshake(int lfd, const char *alpn)
+{
+	/* A client that ends without CONNECTION_CLOSE leaves the server's
+	 * recvmsg to this, not to the idle timeout. */
+	struct timeval limit = { .tv_sec = 20 };
+	int fd = accept(lfd, NULL, NULL), rc;
+
+	if (fd < 0) {
+		printf("     accept: errno %d\n", errno);
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	rc = quic_server_handshake(fd, KEY, CERT, alpn);
+	printf("     quic_server_handshake: %d\n", rc);
+	if (rc) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Per stream, the request bytes until its FIN. */
+struct request {
+	int64_t sid;
+	char buf[512];
+	size_t len;
+};
+
+/* Answers requests until the client closes the connection (recvmsg 0):
+ * hq-interop serves the file the request names, h3 (`h3` set) the file
+ * `h3_path` in a minimal HTTP/3 response. The number of answers. */
+static int serve(int fd, int h3, const char *h3_path)
+{
+	static char buf[65536];
+	struct request req[8] = {};
+	int answered = 0;
+
+	for (;;) {
+		int64_t sid = 0;
+		uint32_t flags = 0;
+		ssize_t n = quic_recvmsg(fd, buf, sizeof(buf), &sid, &flags);
+		struct request *r = NULL;
+		char *body, path[256];
+		size_t len;
+
+		if (n <= 0) {
+			printf("     serve: recvmsg %zd (errno %d) after %d answers\n", n, n ? errno : 0, answered);
+			return answered;
+		}
+		if (sid & QUIC_STREAM_TYPE_UNI_MASK)
+			continue;	/* HTTP/3 control and QPACK streams */
+		for (int i = 0; i < 8 && !r; i++)
+			if (req[i].sid == sid + 1)
+				r = &req[i];
+		for (int i = 0; i < 8 && !r; i++)
+			if (!req[i].sid)
+				r = &req[i];
+		if (!r)
+			return answered;
+		r->sid = sid + 1;
+		if (r->len + n < sizeof(r->buf)) {
+			memcpy(r->buf + r->len, buf, n);
+			r->len += n;
+		}
+		if (!(flags & MSG_QUIC_STREAM_FIN))
+			continue;
+		r->buf[r->len] = 0;
+		if (h3)
+			snprintf(path, sizeof(path), "%s", h3_path);
+		else if (sscanf(r->buf, "GET %255s", path) != 1)
+			return answered;
+		body = www_file(path, &len);
+		if (!body)
+			return answered;
+		if (h3) {
+			/* RFC 9114 §7.2: HEADERS with the QPACK field section
+			 * {0, 0, static index 25 ":status: 200"} (RFC 9204
+			 * §4.5.2, Appendix A), then DATA with the body. */
+			static const char headers[] = { 0x01, 0x03, 0x00, 0x00, (char)0xd9 };
+			/* DATA: type 0, the length a 4-byte varint. */
+			const char data_head[] = { 0x00, (char)(0x80 | ((len >> 24) & 0x3f)), (char)(len >> 16),
+						   (char)(len >> 8), (char)len };
+
+			if (quic_sendmsg(fd, headers, sizeof(headers), sid, 0) != sizeof(headers) ||
+			    quic_sendmsg(fd, data_head, sizeof(data_head), sid, 0) != sizeof(data_head))
+				return answered;
+		}
+		if (quic_sendmsg(fd, body, len, sid, MSG_QUIC_STREAM_FIN) != (ssize_t)len) {
+			printf("     serve: sendmsg errno %d\n", errno);
+			return answered;
+		}
+		free(body);
+		answered++;
+		memset(r, 0, sizeof(*r));
+	}
+}
+
+/* The peer's CONNECTION_CLOSE as the socket reports it: its error code,
+ * negated unless the phrase is "bye" (-1 if unreadable). */
+static long print_close(int fd)
+{
+	const size_t head = offsetof(struct quic_connection_close, phrase);
+	char buf[head + 256];
+	struct quic_connection_close *c = (struct quic_connection_close *)buf;
+	socklen_t len = sizeof(buf);
+
+	if (getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_CLOSE, buf, &len) || len < head)
+		return -1;
+	printf("     close info: errcode %u frame %u phrase '%.*s'\n", c->errcode, c->frame, (int)(len - head),
+	       buf + head);
+	return len - head == 3 && !memcmp(buf + head, "bye", 3) ? (long)c->errcode : -(long)c->errcode;
+}
+
+/* A failed step of kernel_client(): its exit status. */
+static int client_failed(int step)
+{
+	printf("     client: step %d failed, errno %d\n", step, errno);
+	fflush(stdout);
+	return step;
+}
+
+/* The quic.ko client of kernel_pair(): fetches /hello.txt and /1mb.bin,
+ * then closes with application error 7, "bye". */
+static int kernel_client(int family, int port)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	const char *paths[] = { "/hello.txt", "/1mb.bin" };
+	static char got[2 << 20];
+	int fd = socket(family, SOCK_DGRAM, IPPROTO_QUIC);
+
+	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || (family == AF_INET ? connect(fd, (struct sockaddr *)&v4, sizeof(v4))
+					 : connect(fd, (struct sockaddr *)&v6, sizeof(v6))))
+		return client_failed(10);
+	if (quic_client_handshake(fd, NULL, NULL, "hq-interop"))
+		return client_failed(11);
+	for (int i = 0; i < 2; i++) {
+		char req[64], *want;
+		size_t want_len, got_len = 0;
+		uint32_t flags = 0;
+		int64_t sid;
+
+		want = www_file(paths[i], &want_len);
+		snprintf(req, sizeof(req), "GET %s\r\n", paths[i]);
+		if (!want || quic_sendmsg(fd, req, strlen(req), -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN) < 0)
+			return client_failed(12);
+		while (!(flags & MSG_QUIC_STREAM_FIN)) {
+			ssize_t n;
+
+			flags = 0;
+			n = quic_recvmsg(fd, got + got_len, sizeof(got) - got_len, &sid, &flags);
+
+			if (n < 0)
+				return client_failed(13);
+			got_len += n;
+		}
+		if (got_len != want_len || memcmp(got, want, want_len))
+			return client_failed(14);
+		free(want);
+	}
+	/* An application error code the server reads back. */
+	{
+		const size_t head = offsetof(struct quic_connection_close, phrase);
+		char bye[head + 3];
+
+		memset(bye, 0, head);
+		((struct quic_connection_close *)bye)->errcode = 7;
+		memcpy(bye + head, "bye", 3);
+		if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_CLOSE, bye, sizeof(bye)))
+			return client_failed(15);
+	}
+	close(fd);
+	return 0;
+}
+
+/* A quic.ko server and a quic.ko client (a child process). */
+static void kernel_pair(int family, int port)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int lfd = listener(family, port, "hq-interop"), fd, status = -1;
+	pid_t pid;
+
+	printf("     quic.ko client -> quic.ko server, IPv%d\n", family == AF_INET ? 4 : 6);
+	CHECK(lfd >= 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(kernel_client(family, port));
+	fd = accept_handshake(lfd, "hq-interop");
+	CHECK(fd >= 0);
+	CHECK(getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && peer.ss_family == family);
+	CHECK(serve(fd, 0, NULL) == 2);
+	CHECK(print_close(fd) == 7);
+	waitpid(pid, &status, 0);
+	printf("     client exit status %d\n", WEXITSTATUS(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fd);
+	close(lfd);
+}
+
+/* `argv` run as a client of a quic.ko server on `port` with `alpn`; h3
+ * selects the HTTP/3 answer of `h3_path`. The client's exit status. */
+static int with_client(char *const argv[], int port, const char *alpn, int h3, const char *h3_path, int answers)
+{
+	int lfd = listener(AF_INET, port, alpn), fd, status = -1;
+	pid_t pid;
+
+	CHECK(lfd >= 0);
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ)) {
+		printf("FAIL cannot start %s\n", argv[0]);
+		failures++;
+		return -1;
+	}
+	fd = accept_handshake(lfd, alpn);
+	CHECK(fd >= 0);
+	/* RFC 9114 §6.2.1: the server's control stream, SETTINGS first. */
+	if (fd >= 0 && h3)
+		CHECK(quic_sendmsg(fd, "\x00\x04\x00", 3, -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_UNI) == 3);
+	if (fd >= 0) {
+		CHECK(serve(fd, h3, h3_path) == answers);
+		print_close(fd);
+	}
+	waitpid(pid, &status, 0);
+	printf("     %s exit status %d\n", argv[0], WEXITSTATUS(status));
+	close(fd);
+	close(lfd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int main(void)
+{
+	char *quicbed[] = { "quicbed", "client", "--insecure", "--alpn", "hq-interop", "--download-dir", "/tmp/dl",
+			    "https://127.0.0.1:4452/hello.txt", "https://127.0.0.1:4452/1mb.bin", NULL };
+	char *ngtcp2[] = { "gtlsclient", "--quiet", "--exit-on-all-streams-close", "--download", "/tmp/h3",
+			   "127.0.0.1", "4453", "https://127.0.0.1:4453/hello.txt", NULL };
+
+	kernel_pair(AF_INET, 4450);
+	kernel_pair(AF_INET6, 4451);
+
+	printf("     quicbed client -> quic.ko server\n");
+	CHECK(with_client(quicbed, 4452, "hq-interop", 0, NULL, 2) == 0);
+	CHECK(same_file("/hello.txt", "/tmp/dl/hello.txt") && same_file("/1mb.bin", "/tmp/dl/1mb.bin"));
+
+	printf("     ngtcp2 gtlsclient (HTTP/3) -> quic.ko server\n");
+	mkdir("/tmp/h3", 0755);
+	CHECK(with_client(ngtcp2, 4453, "h3", 1, "/hello.txt", 1) == 0);
+	CHECK(same_file("/hello.txt", "/tmp/h3/hello.txt"));
+	return check_summary();
+}
