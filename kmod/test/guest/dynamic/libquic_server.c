@@ -3,7 +3,8 @@
 // clients:
 //   - a quic.ko client (quic_client_handshake) in a child process, over
 //     IPv4 and IPv6, with hq-interop ("GET /path" on a bidirectional
-//     stream, the file and FIN back);
+//     stream, the file and FIN back); and with two listeners on one port,
+//     each connection dispatched by its ClientHello's ALPN;
 //   - our userspace endpoint (`quicbed client`), hq-interop, two files;
 //   - Debian's ngtcp2 client (gtlsclient) over HTTP/3: a minimal response
 //     (HEADERS :status 200, DATA) on its request stream.
@@ -75,15 +76,16 @@ static int same_file(const char *a, const char *b)
 	return la == lb && !memcmp(x, y, la);
 }
 
-/* A listening socket of `family` on loopback:port offering `alpn`. */
-static int listener(int family, int port, const char *alpn)
+/* A listening socket of `family` on loopback:port offering `alpn`,
+ * sharing the port with others when `share`. */
+static int listener_on(int family, int port, const char *alpn, int share)
 {
 	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	int fd = socket(family, SOCK_STREAM, IPPROTO_QUIC);
 
 	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0)
+	if (fd < 0 || (share && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &share, sizeof(share))))
 		return -1;
 	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&v4, sizeof(v4))
 			       : bind(fd, (struct sockaddr *)&v6, sizeof(v6))) ||
@@ -92,6 +94,11 @@ static int listener(int family, int port, const char *alpn)
 		return -1;
 	}
 	return fd;
+}
+
+static int listener(int family, int port, const char *alpn)
+{
+	return listener_on(family, port, alpn, 0);
 }
 
 /* accept() and the server handshake; the connection's socket or -1. */
@@ -216,9 +223,10 @@ static int client_failed(int step)
 	return step;
 }
 
-/* The quic.ko client of kernel_pair(): fetches /hello.txt and /1mb.bin,
- * then closes with application error 7, "bye". */
-static int kernel_client(int family, int port)
+/* The quic.ko client of kernel_pair(): offering `alpn`, fetches
+ * /hello.txt and /1mb.bin (the first `files` of them), then closes with
+ * application error 7, "bye". */
+static int kernel_client(int family, int port, const char *alpn, int files)
 {
 	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
@@ -230,9 +238,9 @@ static int kernel_client(int family, int port)
 	if (fd < 0 || (family == AF_INET ? connect(fd, (struct sockaddr *)&v4, sizeof(v4))
 					 : connect(fd, (struct sockaddr *)&v6, sizeof(v6))))
 		return client_failed(10);
-	if (quic_client_handshake(fd, NULL, NULL, "hq-interop"))
+	if (quic_client_handshake(fd, NULL, NULL, alpn))
 		return client_failed(11);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < files; i++) {
 		char req[64], *want;
 		size_t want_len, got_len = 0;
 		uint32_t flags = 0;
@@ -271,29 +279,58 @@ static int kernel_client(int family, int port)
 	return 0;
 }
 
-/* A quic.ko server and a quic.ko client (a child process). */
-static void kernel_pair(int family, int port)
+/* A quic.ko server on listener `lfd` and a quic.ko client (a child
+ * process) offering `alpn`, fetching `files` files. */
+static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int files)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
-	int lfd = listener(family, port, "hq-interop"), fd, status = -1;
+	int fd, status = -1;
 	pid_t pid;
 
-	printf("     quic.ko client -> quic.ko server, IPv%d\n", family == AF_INET ? 4 : 6);
-	CHECK(lfd >= 0);
 	pid = fork();
 	if (pid == 0)
-		_exit(kernel_client(family, port));
-	fd = accept_handshake(lfd, "hq-interop");
+		_exit(kernel_client(family, port, alpn, files));
+	fd = accept_handshake(lfd, alpn);
 	CHECK(fd >= 0);
 	CHECK(getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && peer.ss_family == family);
-	CHECK(serve(fd, 0, NULL) == 2);
+	CHECK(serve(fd, 0, NULL) == files);
 	CHECK(print_close(fd) == 7);
 	waitpid(pid, &status, 0);
 	printf("     client exit status %d\n", WEXITSTATUS(status));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(fd);
+}
+
+static void kernel_pair(int family, int port)
+{
+	int lfd = listener(family, port, "hq-interop");
+
+	printf("     quic.ko client -> quic.ko server, IPv%d\n", family == AF_INET ? 4 : 6);
+	CHECK(lfd >= 0);
+	kernel_pair_on(lfd, family, port, "hq-interop", 2);
 	close(lfd);
+}
+
+/* Two listeners on one port, each with its own ALPN: a client's
+ * connection reaches the one whose protocol its ClientHello offers, and
+ * the other has nothing to accept. */
+static void alpn_dispatch(int port)
+{
+	int la = listener_on(AF_INET, port, "alpn-a", 1), lb = listener_on(AF_INET, port, "alpn-b", 1);
+
+	printf("     ALPN dispatch: listeners alpn-a and alpn-b on one port\n");
+	CHECK(la >= 0 && lb >= 0);
+	CHECK(fcntl(la, F_SETFL, O_NONBLOCK) == 0 && fcntl(lb, F_SETFL, O_NONBLOCK) == 0);
+	FAILS_WITH(accept(la, NULL, NULL), EAGAIN);
+	CHECK(fcntl(lb, F_SETFL, 0) == 0);
+	kernel_pair_on(lb, AF_INET, port, "alpn-b", 1);
+	FAILS_WITH(accept(la, NULL, NULL), EAGAIN);
+	CHECK(fcntl(la, F_SETFL, 0) == 0 && fcntl(lb, F_SETFL, O_NONBLOCK) == 0);
+	kernel_pair_on(la, AF_INET, port, "alpn-a", 1);
+	FAILS_WITH(accept(lb, NULL, NULL), EAGAIN);
+	close(la);
+	close(lb);
 }
 
 /* `argv` run as a client of a quic.ko server on `port` with `alpn`; h3
@@ -334,6 +371,7 @@ int main(void)
 
 	kernel_pair(AF_INET, 4450);
 	kernel_pair(AF_INET6, 4451);
+	alpn_dispatch(4454);
 
 	printf("     quicbed client -> quic.ko server\n");
 	CHECK(with_client(quicbed, 4452, "hq-interop", 0, NULL, 2) == 0);
