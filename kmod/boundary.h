@@ -168,6 +168,13 @@ int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
 int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
 int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, int64_t *id, int *fin);
 int qb_conn_has_stream_data(const struct qb_conn *c);
+/* RESET_STREAM / STOP_SENDING with an application error code (RFC 9000
+ * §3.5, §19.4, §19.5); -EINVAL for a stream that is not open. */
+int qb_conn_stream_reset(struct qb_conn *c, int64_t id, uint64_t app_error);
+int qb_conn_stream_stop_sending(struct qb_conn *c, int64_t id, uint64_t app_error);
+/* RFC 9001 §6: our 1-RTT keys move to the next key phase; -EINVAL before
+ * the handshake is confirmed or while the current phase is unacknowledged. */
+int qb_conn_update_keys(struct qb_conn *c);
 
 /* The peer's transport parameters once its extension was taken; -ENOTCONN
  * before. */

@@ -289,6 +289,18 @@ int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, int64_t
 
 int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
 
+int qb_conn_stream_reset(struct qb_conn* c, int64_t id, uint64_t app_error) {
+  if (id < 0) return -kEINVAL;
+  return to_errno(c->conn.stream_reset(static_cast<uint64_t>(id), app_error));
+}
+
+int qb_conn_stream_stop_sending(struct qb_conn* c, int64_t id, uint64_t app_error) {
+  if (id < 0) return -kEINVAL;
+  return to_errno(c->conn.stream_stop_sending(static_cast<uint64_t>(id), app_error));
+}
+
+int qb_conn_update_keys(struct qb_conn* c) { return to_errno(c->conn.update_keys()); }
+
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;
   const TransportParameters& tp = c->conn.peer_params();

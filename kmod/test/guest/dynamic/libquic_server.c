@@ -3,8 +3,11 @@
 // clients:
 //   - a quic.ko client (quic_client_handshake) in a child process, over
 //     IPv4 and IPv6, with hq-interop ("GET /path" on a bidirectional
-//     stream, the file and FIN back); and with two listeners on one port,
-//     each connection dispatched by its ClientHello's ALPN;
+//     stream, the file and FIN back), a key update between two files,
+//     streams reset and stopped (QUIC_SOCKOPT_STREAM_RESET / _STOP_SENDING),
+//     and with two listeners on one port, each connection dispatched by its
+//     ClientHello's ALPN, one allowing a single stream (STREAM_OPEN, then
+//     EAGAIN);
 //   - our userspace endpoint (`quicbed client`), hq-interop, two files;
 //   - Debian's ngtcp2 client (gtlsclient) over HTTP/3: a minimal response
 //     (HEADERS :status 200, DATA) on its request stream.
@@ -77,9 +80,12 @@ static int same_file(const char *a, const char *b)
 }
 
 /* A listening socket of `family` on loopback:port offering `alpn`,
- * sharing the port with others when `share`. */
-static int listener_on(int family, int port, const char *alpn, int share)
+ * sharing the port with others when `share`, allowing `max_bidi` streams
+ * (0: the default). */
+static int listener_on(int family, int port, const char *alpn, int share, int max_bidi)
 {
+	struct quic_transport_param tp = {};
+	socklen_t tplen = sizeof(tp);
 	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	int fd = socket(family, SOCK_STREAM, IPPROTO_QUIC);
@@ -87,6 +93,13 @@ static int listener_on(int family, int port, const char *alpn, int share)
 	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || (share && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &share, sizeof(share))))
 		return -1;
+	if (max_bidi) {
+		if (getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &tplen))
+			return -1;
+		tp.max_streams_bidi = max_bidi;
+		if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)))
+			return -1;
+	}
 	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&v4, sizeof(v4))
 			       : bind(fd, (struct sockaddr *)&v6, sizeof(v6))) ||
 	    setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, alpn, strlen(alpn)) || listen(fd, 4)) {
@@ -98,7 +111,7 @@ static int listener_on(int family, int port, const char *alpn, int share)
 
 static int listener(int family, int port, const char *alpn)
 {
-	return listener_on(family, port, alpn, 0);
+	return listener_on(family, port, alpn, 0, 0);
 }
 
 /* accept() and the server handshake; the connection's socket or -1. */
@@ -223,10 +236,50 @@ static int client_failed(int step)
 	return step;
 }
 
+/* What kernel_client() also does: */
+#define OPT_KEY_UPDATE 1	/* a key update between the two fetches */
+#define OPT_RESET 2		/* streams reset and stopped after the fetches */
+#define OPT_STREAM_LIMIT 4	/* the server allows one stream: STREAM_OPEN, then EAGAIN */
+
+/* One stream of ours opened with QUIC_SOCKOPT_STREAM_OPEN: its ID, or -1. */
+static int64_t stream_open(int fd)
+{
+	struct quic_stream_info si = { .stream_id = -1 };
+	socklen_t len = sizeof(si);
+
+	return getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &len) ? -1 : si.stream_id;
+}
+
+/* RFC 9000 §3.5 through the socket options: a stream reset after some
+ * data, STOP_SENDING on another, and the refusals. 0 or the failed step. */
+static int reset_streams(int fd)
+{
+	int64_t a = stream_open(fd), b = stream_open(fd);
+	struct quic_errinfo e = { .stream_id = a, .errcode = 9 };
+
+	if (a < 0 || b < 0 || quic_sendmsg(fd, "partial", 7, a, 0) != 7)
+		return client_failed(20);
+	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_RESET, &e, sizeof(e)))
+		return client_failed(21);
+	e.stream_id = b;
+	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_STOP_SENDING, &e, sizeof(e)))
+		return client_failed(22);
+	e.stream_id = 1000;	/* never opened */
+	errno = 0;
+	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_RESET, &e, sizeof(e)) != -1 || errno != EINVAL)
+		return client_failed(23);
+	errno = 0;
+	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_RESET, &e, sizeof(e) - 1) != -1 || errno != EINVAL)
+		return client_failed(24);
+	printf("     client: streams %lld reset, %lld stopped\n", (long long)a, (long long)b);
+	fflush(stdout);
+	return 0;
+}
+
 /* The quic.ko client of kernel_pair(): offering `alpn`, fetches
- * /hello.txt and /1mb.bin (the first `files` of them), then closes with
- * application error 7, "bye". */
-static int kernel_client(int family, int port, const char *alpn, int files)
+ * /hello.txt and /1mb.bin (the first `files` of them), with the OPT_
+ * extras in `opts`, then closes with application error 7, "bye". */
+static int kernel_client(int family, int port, const char *alpn, int files, int opts)
 {
 	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
@@ -240,15 +293,34 @@ static int kernel_client(int family, int port, const char *alpn, int files)
 		return client_failed(10);
 	if (quic_client_handshake(fd, NULL, NULL, alpn))
 		return client_failed(11);
+	if (opts & OPT_STREAM_LIMIT) {
+		/* RFC 9000 §4.6: the second stream waits for MAX_STREAMS. */
+		if (stream_open(fd) != 0)
+			return client_failed(16);
+		errno = 0;
+		if (stream_open(fd) != -1 || errno != EAGAIN)
+			return client_failed(17);
+		printf("     client: stream 0 opened, the next one EAGAIN\n");
+	}
 	for (int i = 0; i < files; i++) {
 		char req[64], *want;
 		size_t want_len, got_len = 0;
 		uint32_t flags = 0;
 		int64_t sid;
+		int tries = 0;
 
+		if (i == 1 && (opts & OPT_KEY_UPDATE)) {
+			/* RFC 9001 §6.1: once our current phase is acknowledged. */
+			while (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_KEY_UPDATE, NULL, 0) && errno == EINVAL && ++tries < 50)
+				usleep(100000);
+			if (tries == 50)
+				return client_failed(18);
+			printf("     client: key update after %d tries\n", tries + 1);
+		}
 		want = www_file(paths[i], &want_len);
 		snprintf(req, sizeof(req), "GET %s\r\n", paths[i]);
-		if (!want || quic_sendmsg(fd, req, strlen(req), -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN) < 0)
+		if (!want || quic_sendmsg(fd, req, strlen(req), (opts & OPT_STREAM_LIMIT) ? 0 : -1,
+					  ((opts & OPT_STREAM_LIMIT) ? 0 : MSG_QUIC_STREAM_NEW) | MSG_QUIC_STREAM_FIN) < 0)
 			return client_failed(12);
 		while (!(flags & MSG_QUIC_STREAM_FIN)) {
 			ssize_t n;
@@ -264,6 +336,8 @@ static int kernel_client(int family, int port, const char *alpn, int files)
 			return client_failed(14);
 		free(want);
 	}
+	if ((opts & OPT_RESET) && reset_streams(fd))
+		return 20;
 	/* An application error code the server reads back. */
 	{
 		const size_t head = offsetof(struct quic_connection_close, phrase);
@@ -281,7 +355,7 @@ static int kernel_client(int family, int port, const char *alpn, int files)
 
 /* A quic.ko server on listener `lfd` and a quic.ko client (a child
  * process) offering `alpn`, fetching `files` files. */
-static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int files)
+static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int files, int opts)
 {
 	struct sockaddr_storage peer;
 	socklen_t plen = sizeof(peer);
@@ -290,7 +364,7 @@ static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int 
 
 	pid = fork();
 	if (pid == 0)
-		_exit(kernel_client(family, port, alpn, files));
+		_exit(kernel_client(family, port, alpn, files, opts));
 	fd = accept_handshake(lfd, alpn);
 	CHECK(fd >= 0);
 	CHECK(getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && peer.ss_family == family);
@@ -302,13 +376,13 @@ static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int 
 	close(fd);
 }
 
-static void kernel_pair(int family, int port)
+static void kernel_pair(int family, int port, int opts)
 {
 	int lfd = listener(family, port, "hq-interop");
 
 	printf("     quic.ko client -> quic.ko server, IPv%d\n", family == AF_INET ? 4 : 6);
 	CHECK(lfd >= 0);
-	kernel_pair_on(lfd, family, port, "hq-interop", 2);
+	kernel_pair_on(lfd, family, port, "hq-interop", 2, opts);
 	close(lfd);
 }
 
@@ -317,17 +391,17 @@ static void kernel_pair(int family, int port)
  * the other has nothing to accept. */
 static void alpn_dispatch(int port)
 {
-	int la = listener_on(AF_INET, port, "alpn-a", 1), lb = listener_on(AF_INET, port, "alpn-b", 1);
+	int la = listener_on(AF_INET, port, "alpn-a", 1, 1), lb = listener_on(AF_INET, port, "alpn-b", 1, 0);
 
 	printf("     ALPN dispatch: listeners alpn-a and alpn-b on one port\n");
 	CHECK(la >= 0 && lb >= 0);
 	CHECK(fcntl(la, F_SETFL, O_NONBLOCK) == 0 && fcntl(lb, F_SETFL, O_NONBLOCK) == 0);
 	FAILS_WITH(accept(la, NULL, NULL), EAGAIN);
 	CHECK(fcntl(lb, F_SETFL, 0) == 0);
-	kernel_pair_on(lb, AF_INET, port, "alpn-b", 1);
+	kernel_pair_on(lb, AF_INET, port, "alpn-b", 1, 0);
 	FAILS_WITH(accept(la, NULL, NULL), EAGAIN);
 	CHECK(fcntl(la, F_SETFL, 0) == 0 && fcntl(lb, F_SETFL, O_NONBLOCK) == 0);
-	kernel_pair_on(la, AF_INET, port, "alpn-a", 1);
+	kernel_pair_on(la, AF_INET, port, "alpn-a", 1, OPT_STREAM_LIMIT);
 	FAILS_WITH(accept(lb, NULL, NULL), EAGAIN);
 	close(la);
 	close(lb);
@@ -369,8 +443,8 @@ int main(void)
 	char *ngtcp2[] = { "gtlsclient", "--quiet", "--exit-on-all-streams-close", "--download", "/tmp/h3",
 			   "127.0.0.1", "4453", "https://127.0.0.1:4453/hello.txt", NULL };
 
-	kernel_pair(AF_INET, 4450);
-	kernel_pair(AF_INET6, 4451);
+	kernel_pair(AF_INET, 4450, OPT_KEY_UPDATE);
+	kernel_pair(AF_INET6, 4451, OPT_RESET);
 	alpn_dispatch(4454);
 
 	printf("     quicbed client -> quic.ko server\n");
