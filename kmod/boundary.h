@@ -162,11 +162,20 @@ void qb_conn_close(struct qb_conn *c, uint64_t app_error, const char *reason, ui
  * next stream of ours (uni or bidi), its ID or -EAGAIN at the peer's
  * limit. write: bytes taken (fewer when the send buffer is full; fin only
  * once all of it is taken). read: up to cap bytes of a stream with data or
- * its end, its ID in *id and *fin set at the end; 0 and *id = -1 when no
- * stream has anything. */
+ * its end, its ID in r->id and r->fin set at the end; 0 and r->id = -1
+ * when no stream has anything; 0 and r->reset set for a stream the peer
+ * reset (RESET_STREAM, RFC 9000 §19.4: its error code and final size),
+ * reported once. */
+struct qb_stream_read {
+  int64_t id;
+  int fin;
+  int reset;
+  uint64_t reset_code;
+  uint64_t final_size;
+};
 int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
 int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
-int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, int64_t *id, int *fin);
+int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, struct qb_stream_read *r);
 int qb_conn_has_stream_data(const struct qb_conn *c);
 /* RESET_STREAM / STOP_SENDING with an application error code (RFC 9000
  * §3.5, §19.4, §19.5); -EINVAL for a stream that is not open. */

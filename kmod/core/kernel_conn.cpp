@@ -265,23 +265,34 @@ int64_t qb_conn_stream_write(struct qb_conn* c, int64_t id, const uint8_t* data,
   return static_cast<int64_t>(*n);
 }
 
-int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, int64_t* id, int* fin) {
+int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct qb_stream_read* res) {
   auto& readable = c->events.readable;
-  *id = -1;
-  *fin = 0;
+  *res = qb_stream_read{};
+  res->id = -1;
   while (!readable.empty()) {
     const uint64_t sid = readable[0];
+    // The peer's reset: its code and final size before the read that
+    // reports it frees the stream.
+    if (Result<uint64_t> code = c->conn.stream_reset_code(sid); code.is_ok()) {
+      const Stream* s = c->conn.streams().find(sid);
+      res->final_size = s ? s->recv_flow().received() : 0;
+      (void)c->conn.stream_read(sid, MutBytes(out, 0));
+      readable.erase(0);
+      res->id = static_cast<int64_t>(sid);
+      res->reset = 1;
+      res->reset_code = *code;
+      return 0;
+    }
     auto r = c->conn.stream_read(sid, MutBytes(out, cap));
-    // Gone (read to its end before, or reset: the reset is reported with
-    // the stream events, not here) or nothing now: no longer readable.
+    // Gone (read to its end before) or nothing now: no longer readable.
     if (!r.is_ok() || (r->bytes == 0 && !r->fin)) {
       readable.erase(0);
       continue;
     }
     // Read out unless the buffer was filled (more may wait).
     if (r->fin || r->bytes < cap) readable.erase(0);
-    *id = static_cast<int64_t>(sid);
-    *fin = r->fin;
+    res->id = static_cast<int64_t>(sid);
+    res->fin = r->fin;
     return static_cast<int64_t>(r->bytes);
   }
   return 0;

@@ -35,6 +35,12 @@ static void quic_conn_closed(struct sock *sk)
 	qb_conn_close_info(qs->conn, &ci);
 	pr_info("quic: connection closed (%s): %s error 0x%llx '%.*s'\n", by[ci.source & 3],
 		ci.app ? "application" : "transport", ci.code, (int)ci.reason_len, ci.reason);
+	{
+		struct quic_connection_close ev = { .errcode = ci.code, .frame = ci.frame_type };
+
+		quic_event_push(qs, QUIC_EVENT_CONNECTION_CLOSE, &ev, offsetof(struct quic_connection_close, phrase),
+				ci.reason, ci.reason_len);
+	}
 	qs->state = QUIC_SS_CLOSED;
 	inet_sk_set_state(sk, TCP_CLOSE);
 	sk->sk_state_change(sk);
@@ -77,6 +83,7 @@ void quic_conn_run(struct sock *sk)
 	state = qb_conn_state(qs->conn);
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;
+		qs->established = true;
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
@@ -448,16 +455,30 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	size_t cap = min_t(size_t, len, QUIC_MAX_HANDSHAKE_MSG);
 	struct quic_stream_info info = {};
+	struct qb_stream_read r;
 	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
-	int fin, err;
-	s64 n, id;
+	int err;
+	s64 n;
 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		n = qb_conn_stream_read(qs->conn, buf, cap, &id, &fin);
-		if (id >= 0)
+		n = qb_conn_stream_read(qs->conn, buf, cap, &r);
+		if (r.reset) {
+			/* RFC 9000 §3.2 "Reset Recvd", for the process that
+			 * asked (QUIC_EVENT_STREAM_UPDATE). */
+			struct quic_stream_update ev = { .id = r.id, .state = QUIC_STREAM_RECV_STATE_RESET_RECVD,
+							 .errcode = r.reset_code, .finalsz = r.final_size };
+
+			quic_event_push(qs, QUIC_EVENT_STREAM_UPDATE, &ev, sizeof(ev), NULL, 0);
+			continue;
+		}
+		if (r.id >= 0)
 			break;
+		if (quic_event_pending(qs)) {
+			err = quic_event_recv(sk, msg, len);
+			goto out;
+		}
 		if (qs->state == QUIC_SS_CLOSED) {
 			err = 0;	/* the connection is over: end of file */
 			goto out;
@@ -474,7 +495,9 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 			DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
 			add_wait_queue(sk_sleep(sk), &wait);
-			sk_wait_event(sk, &timeo, qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED,
+			sk_wait_event(sk, &timeo,
+				      qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED ||
+					      quic_event_pending(qs),
 				      &wait);
 			remove_wait_queue(sk_sleep(sk), &wait);
 		}
@@ -483,8 +506,8 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 		err = -EFAULT;
 		goto out;
 	}
-	info.stream_id = id;
-	info.stream_flags = fin ? MSG_QUIC_STREAM_FIN : 0;
+	info.stream_id = r.id;
+	info.stream_flags = r.fin ? MSG_QUIC_STREAM_FIN : 0;
 	put_cmsg(msg, SOL_QUIC, QUIC_STREAM_INFO, sizeof(info), &info);
 	/* Reading gave flow control credit back: MAX_STREAM_DATA may go. */
 	quic_conn_run(sk);

@@ -69,6 +69,9 @@ struct quic_sock {
 	bool remote_tp_set;
 	struct quic_config config;
 	u32 events;	/* bit n: event type n is delivered */
+	struct list_head event_q;	/* event.c */
+	u32 nevents;
+	bool established;	/* the handshake completed (it may have closed since) */
 	struct quic_buf alpn;
 	struct quic_buf token;
 	struct quic_buf ticket;
@@ -130,6 +133,14 @@ void quic_listen_stop(struct sock *sk);
 void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from);
 /* Whether two comma-separated ALPN lists share a protocol. */
 bool quic_alpn_lists_meet(const u8 *a, u32 alen, const u8 *b, u32 blen);
+
+/* event.c: events of the types turned on, for recvmsg
+ * (MSG_QUIC_NOTIFICATION). push: the type, its structure and a tail (a
+ * reason phrase). Under the socket lock. */
+void quic_event_push(struct quic_sock *qs, u8 type, const void *ev, u32 len, const void *tail, u32 tail_len);
+bool quic_event_pending(const struct quic_sock *qs);
+int quic_event_recv(struct sock *sk, struct msghdr *msg, size_t len);
+void quic_event_purge(struct quic_sock *qs);
 
 /* conn.c */
 void quic_conn_sock_init(struct quic_sock *qs);

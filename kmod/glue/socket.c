@@ -34,6 +34,7 @@ static int quic_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&qs->accept_q);
 	INIT_LIST_HEAD(&qs->listen_node);
 	INIT_LIST_HEAD(&qs->accept_node);
+	INIT_LIST_HEAD(&qs->event_q);
 	quic_sock_set_defaults(qs);
 	quic_conn_sock_init(quic_sk(sk));
 	return 0;
@@ -50,6 +51,7 @@ static void quic_destroy_sock(struct sock *sk)
 	quic_buf_free(&qs->token);
 	quic_buf_free(&qs->ticket);
 	quic_buf_free(&qs->close_phrase);
+	quic_event_purge(qs);
 }
 
 static void quic_close(struct sock *sk, long timeout)
@@ -196,9 +198,11 @@ static int quic_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int fla
 	int err;
 
 	lock_sock(sk);
-	if (!qs->conn)
+	if (quic_event_pending(qs))
+		err = quic_event_recv(sk, msg, len);
+	else if (!qs->conn)
 		err = -ENOTCONN;
-	else if (qs->state == QUIC_SS_ESTABLISHED)
+	else if (qs->established)
 		err = quic_conn_recv_stream(sk, msg, len, flags);
 	else
 		err = quic_conn_recv_handshake(sk, msg, len, flags);
@@ -265,8 +269,9 @@ static __poll_t quic_poll(struct file *file, struct socket *sock, poll_table *wa
 	sock_poll_wait(file, sock, wait);
 	if (qs->state == QUIC_SS_LISTENING)
 		return list_empty(&qs->accept_q) ? 0 : EPOLLIN | EPOLLRDNORM;
-	if (qs->conn && (qs->state == QUIC_SS_ESTABLISHED ? qb_conn_has_stream_data(qs->conn)
-							   : qb_conn_has_handshake_data(qs->conn)))
+	if (quic_event_pending(qs) ||
+	    (qs->conn && (qs->established ? qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED
+					  : qb_conn_has_handshake_data(qs->conn))))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (qs->conn && qs->state != QUIC_SS_CLOSED)
 		mask |= EPOLLOUT | EPOLLWRNORM;

@@ -4,7 +4,8 @@
 //   - a quic.ko client (quic_client_handshake) in a child process, over
 //     IPv4 and IPv6, with hq-interop ("GET /path" on a bidirectional
 //     stream, the file and FIN back), a key update between two files,
-//     streams reset and stopped (QUIC_SOCKOPT_STREAM_RESET / _STOP_SENDING),
+//     streams reset and stopped (QUIC_SOCKOPT_STREAM_RESET / _STOP_SENDING)
+//     with the server's events (STREAM_UPDATE, CONNECTION_CLOSE),
 //     and with two listeners on one port, each connection dispatched by its
 //     ClientHello's ALPN, one allowing a single stream (STREAM_OPEN, then
 //     EAGAIN);
@@ -136,6 +137,42 @@ static int accept_handshake(int lfd, const char *alpn)
 	return fd;
 }
 
+/* Events serve() read (MSG_QUIC_NOTIFICATION): streams the peer reset
+ * with error code 9 after 7 bytes, and the error code of the peer's
+ * CONNECTION_CLOSE (-1: none). */
+static int resets_seen;
+static long close_event = -1;
+
+static void on_event(const char *buf, ssize_t n)
+{
+	if (buf[0] == QUIC_EVENT_STREAM_UPDATE && n >= 1 + (ssize_t)sizeof(struct quic_stream_update)) {
+		struct quic_stream_update u;
+
+		memcpy(&u, buf + 1, sizeof(u));
+		printf("     event: stream %lld state %u errcode %u final size %llu\n", (long long)u.id, u.state,
+		       u.errcode, (unsigned long long)u.finalsz);
+		resets_seen += u.state == QUIC_STREAM_RECV_STATE_RESET_RECVD && u.errcode == 9 && u.finalsz == 7;
+	} else if (buf[0] == QUIC_EVENT_CONNECTION_CLOSE && n >= 1 + (ssize_t)offsetof(struct quic_connection_close, phrase)) {
+		struct quic_connection_close c;
+
+		memcpy(&c, buf + 1, offsetof(struct quic_connection_close, phrase));
+		printf("     event: connection close errcode %u phrase '%.*s'\n", c.errcode,
+		       (int)(n - 1 - offsetof(struct quic_connection_close, phrase)),
+		       buf + 1 + offsetof(struct quic_connection_close, phrase));
+		close_event = c.errcode;
+	} else {
+		printf("     event: type %d, %zd bytes\n", buf[0], n);
+	}
+}
+
+/* Turns delivery of event `type` on. */
+static int event_on(int fd, int type)
+{
+	struct quic_event_option ev = { .type = type, .on = 1 };
+
+	return setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_EVENT, &ev, sizeof(ev));
+}
+
 /* Per stream, the request bytes until its FIN. */
 struct request {
 	int64_t sid;
@@ -163,6 +200,10 @@ static int serve(int fd, int h3, const char *h3_path)
 		if (n <= 0) {
 			printf("     serve: recvmsg %zd (errno %d) after %d answers\n", n, n ? errno : 0, answered);
 			return answered;
+		}
+		if (flags & MSG_QUIC_NOTIFICATION) {
+			on_event(buf, n);
+			continue;
 		}
 		if (sid & QUIC_STREAM_TYPE_UNI_MASK)
 			continue;	/* HTTP/3 control and QPACK streams */
@@ -301,6 +342,7 @@ static int kernel_client(int family, int port, const char *alpn, int files, int 
 		if (stream_open(fd) != -1 || errno != EAGAIN)
 			return client_failed(17);
 		printf("     client: stream 0 opened, the next one EAGAIN\n");
+		fflush(stdout);
 	}
 	for (int i = 0; i < files; i++) {
 		char req[64], *want;
@@ -316,6 +358,7 @@ static int kernel_client(int family, int port, const char *alpn, int files, int 
 			if (tries == 50)
 				return client_failed(18);
 			printf("     client: key update after %d tries\n", tries + 1);
+			fflush(stdout);
 		}
 		want = www_file(paths[i], &want_len);
 		snprintf(req, sizeof(req), "GET %s\r\n", paths[i]);
@@ -368,8 +411,15 @@ static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int 
 	fd = accept_handshake(lfd, alpn);
 	CHECK(fd >= 0);
 	CHECK(getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && peer.ss_family == family);
+	if (opts & OPT_RESET) {
+		CHECK(event_on(fd, QUIC_EVENT_STREAM_UPDATE) == 0 && event_on(fd, QUIC_EVENT_CONNECTION_CLOSE) == 0);
+		resets_seen = 0;
+		close_event = -1;
+	}
 	CHECK(serve(fd, 0, NULL) == files);
 	CHECK(print_close(fd) == 7);
+	if (opts & OPT_RESET)
+		CHECK(resets_seen == 1 && close_event == 7);
 	waitpid(pid, &status, 0);
 	printf("     client exit status %d\n", WEXITSTATUS(status));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
