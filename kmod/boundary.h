@@ -185,6 +185,16 @@ int qb_conn_stream_stop_sending(struct qb_conn *c, int64_t id, uint64_t app_erro
  * the handshake is confirmed or while the current phase is unacknowledged. */
 int qb_conn_update_keys(struct qb_conn *c);
 
+/* DATAGRAM frames (RFC 9221). send: queues one; -EMSGSIZE beyond what
+ * the peer takes in one frame (none before its transport parameters or
+ * when it takes none, §3), -EAGAIN while the queue is full, -ENOTCONN
+ * before the handshake completes. read: the next one received into out
+ * (truncated to cap, *full its length), its length copied; -EAGAIN when
+ * none waits. */
+int qb_conn_datagram_send(struct qb_conn *c, const uint8_t *data, size_t len);
+int64_t qb_conn_datagram_read(struct qb_conn *c, uint8_t *out, size_t cap, size_t *full);
+int qb_conn_has_datagram(const struct qb_conn *c);
+
 /* The peer's transport parameters once its extension was taken; -ENOTCONN
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);

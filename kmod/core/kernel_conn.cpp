@@ -12,6 +12,7 @@
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
 #include "passthrough_tls.h"
+#include "record_queue.h"
 
 namespace quicbed::kmod {
 
@@ -30,6 +31,12 @@ class ConnEvents final : public ConnectionEvents {
  public:
   static constexpr size_t kMaxReadable = 256;
   static constexpr size_t kMaxReason = 256;
+  // DATAGRAM payloads received and not read yet, at most this many bytes:
+  // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
+  static constexpr size_t kMaxDatagramBytes = 64 * 1024;
+  ConnEvents() : datagrams(kernel_allocator(), kMaxDatagramBytes) {}
+  void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
+  RecordQueue datagrams;
   void on_connection_closed(const CloseInfo& info) override {
     reason_len = info.reason.size() < kMaxReason ? info.reason.size() : kMaxReason;
     copy_bytes(reason, info.reason.data(), reason_len);
@@ -48,7 +55,7 @@ class ConnEvents final : public ConnectionEvents {
 };
 
 // errno values (the kernel's, stable across architectures for these).
-constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kENOTCONN = 107;
+constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kEMSGSIZE = 90, kENOTCONN = 107;
 
 int to_errno(const Status& s) {
   if (s.is_ok()) return 0;
@@ -311,6 +318,25 @@ int qb_conn_stream_stop_sending(struct qb_conn* c, int64_t id, uint64_t app_erro
 }
 
 int qb_conn_update_keys(struct qb_conn* c) { return to_errno(c->conn.update_keys()); }
+
+int qb_conn_datagram_send(struct qb_conn* c, const uint8_t* data, size_t len) {
+  if (!c->conn.handshake_complete()) return -kENOTCONN;
+  if (len > c->conn.max_datagram_payload()) return -kEMSGSIZE;
+  return to_errno(c->conn.datagram_send(Bytes(data, len)));
+}
+
+int64_t qb_conn_datagram_read(struct qb_conn* c, uint8_t* out, size_t cap, size_t* full) {
+  RecordQueue& q = c->events.datagrams;
+  if (q.empty()) return -kEAGAIN;
+  const Bytes d = q.front().body;
+  const size_t n = d.size() < cap ? d.size() : cap;
+  copy_bytes(out, d.data(), n);
+  *full = d.size();
+  q.take(d.size());
+  return static_cast<int64_t>(n);
+}
+
+int qb_conn_has_datagram(const struct qb_conn* c) { return !c->events.datagrams.empty(); }
 
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;

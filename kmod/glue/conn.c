@@ -89,7 +89,7 @@ void quic_conn_run(struct sock *sk)
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
 		quic_conn_closed(sk);
 	}
-	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn))
+	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn) || qb_conn_has_datagram(qs->conn))
 		sk->sk_data_ready(sk);
 	/* Acknowledgements may have made room in a send buffer. */
 	sk->sk_write_space(sk);
@@ -447,6 +447,54 @@ int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 s
 	return err;
 }
 
+/* sendmsg with MSG_QUIC_DATAGRAM (in msg_flags or the QUIC_STREAM_INFO
+ * flags): the message as one DATAGRAM frame (RFC 9221), never
+ * retransmitted. EMSGSIZE when larger than the peer takes, EAGAIN while
+ * the queue is full. */
+int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	u8 *buf;
+	int err;
+
+	if (qs->state != QUIC_SS_ESTABLISHED)
+		return -ENOTCONN;
+	if (len > QUIC_TX_BUF)
+		return -EMSGSIZE;
+	buf = kmalloc(len ? len : 1, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = copy_from_iter(buf, len, &msg->msg_iter) == len ? qb_conn_datagram_send(qs->conn, buf, len) : -EFAULT;
+	kfree(buf);
+	if (err)
+		return err;
+	quic_conn_run(sk);
+	return len;
+}
+
+/* A received DATAGRAM frame's payload, MSG_QUIC_DATAGRAM in msg_flags
+ * (MSG_TRUNC when the buffer was short). */
+static int quic_conn_recv_datagram(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	size_t cap = min_t(size_t, len, QUIC_TX_BUF), full = 0;
+	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
+	s64 n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = qb_conn_datagram_read(qs->conn, buf, cap, &full);
+	if (n >= 0 && copy_to_iter(buf, n, &msg->msg_iter) != n)
+		n = -EFAULT;
+	kfree(buf);
+	if (n < 0)
+		return n;
+	msg->msg_flags |= MSG_QUIC_DATAGRAM;
+	if (n < full)
+		msg->msg_flags |= MSG_TRUNC;
+	return n;
+}
+
 /* recvmsg of stream data: one stream's bytes, its ID and the end flag in a
  * QUIC_STREAM_INFO cmsg. 0 at the end of a stream with nothing more. */
 int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags)
@@ -479,6 +527,10 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 			err = quic_event_recv(sk, msg, len);
 			goto out;
 		}
+		if (qb_conn_has_datagram(qs->conn)) {
+			err = quic_conn_recv_datagram(sk, msg, len);
+			goto out;
+		}
 		if (qs->state == QUIC_SS_CLOSED) {
 			err = 0;	/* the connection is over: end of file */
 			goto out;
@@ -497,7 +549,7 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 			add_wait_queue(sk_sleep(sk), &wait);
 			sk_wait_event(sk, &timeo,
 				      qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED ||
-					      quic_event_pending(qs),
+					      quic_event_pending(qs) || qb_conn_has_datagram(qs->conn),
 				      &wait);
 			remove_wait_queue(sk_sleep(sk), &wait);
 		}

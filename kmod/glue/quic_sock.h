@@ -158,6 +158,7 @@ int quic_conn_recv_handshake(struct sock *sk, struct msghdr *msg, size_t len, in
 int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8 level);
 int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
 int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
 /* socket.c */

@@ -186,6 +186,8 @@ static int quic_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		err = -ENOTCONN;
 	else if (kind == 1)
 		err = quic_conn_send_handshake(sk, msg, len, level);
+	else if ((si.stream_flags | msg->msg_flags) & MSG_QUIC_DATAGRAM)
+		err = quic_conn_send_datagram(sk, msg, len);
 	else
 		err = quic_conn_send_stream(sk, msg, len, si.stream_id, si.stream_flags);
 	release_sock(sk);
@@ -270,7 +272,8 @@ static __poll_t quic_poll(struct file *file, struct socket *sock, poll_table *wa
 	if (qs->state == QUIC_SS_LISTENING)
 		return list_empty(&qs->accept_q) ? 0 : EPOLLIN | EPOLLRDNORM;
 	if (quic_event_pending(qs) ||
-	    (qs->conn && (qs->established ? qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED
+	    (qs->conn && (qs->established ? qb_conn_has_stream_data(qs->conn) || qb_conn_has_datagram(qs->conn) ||
+						    qs->state == QUIC_SS_CLOSED
 					  : qb_conn_has_handshake_data(qs->conn))))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (qs->conn && qs->state != QUIC_SS_CLOSED)

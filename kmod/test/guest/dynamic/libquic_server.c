@@ -5,7 +5,8 @@
 //     IPv4 and IPv6, with hq-interop ("GET /path" on a bidirectional
 //     stream, the file and FIN back), a key update between two files,
 //     streams reset and stopped (QUIC_SOCKOPT_STREAM_RESET / _STOP_SENDING)
-//     with the server's events (STREAM_UPDATE, CONNECTION_CLOSE),
+//     with the server's events (STREAM_UPDATE, CONNECTION_CLOSE), DATAGRAM
+//     frames both ways,
 //     and with two listeners on one port, each connection dispatched by its
 //     ClientHello's ALPN, one allowing a single stream (STREAM_OPEN, then
 //     EAGAIN);
@@ -80,13 +81,25 @@ static int same_file(const char *a, const char *b)
 	return la == lb && !memcmp(x, y, la);
 }
 
-/* A listening socket of `family` on loopback:port offering `alpn`,
- * sharing the port with others when `share`, allowing `max_bidi` streams
- * (0: the default). */
-static int listener_on(int family, int port, const char *alpn, int share, int max_bidi)
+/* Our transport parameters on `fd`: `max_bidi` streams (0: the default),
+ * DATAGRAM frames up to `max_dgram` bytes (RFC 9221 §3). 0 or -1. */
+static int set_limits(int fd, int max_bidi, int max_dgram)
 {
 	struct quic_transport_param tp = {};
 	socklen_t tplen = sizeof(tp);
+
+	if (getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &tplen))
+		return -1;
+	if (max_bidi)
+		tp.max_streams_bidi = max_bidi;
+	tp.max_datagram_frame_size = max_dgram;
+	return setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp));
+}
+
+/* A listening socket of `family` on loopback:port offering `alpn`,
+ * sharing the port with others when `share`, with set_limits(). */
+static int listener_on(int family, int port, const char *alpn, int share, int max_bidi, int max_dgram)
+{
 	struct sockaddr_in v4 = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 	int fd = socket(family, SOCK_STREAM, IPPROTO_QUIC);
@@ -94,13 +107,8 @@ static int listener_on(int family, int port, const char *alpn, int share, int ma
 	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || (share && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &share, sizeof(share))))
 		return -1;
-	if (max_bidi) {
-		if (getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &tplen))
-			return -1;
-		tp.max_streams_bidi = max_bidi;
-		if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)))
-			return -1;
-	}
+	if ((max_bidi || max_dgram) && set_limits(fd, max_bidi, max_dgram))
+		return -1;
 	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&v4, sizeof(v4))
 			       : bind(fd, (struct sockaddr *)&v6, sizeof(v6))) ||
 	    setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, alpn, strlen(alpn)) || listen(fd, 4)) {
@@ -112,7 +120,7 @@ static int listener_on(int family, int port, const char *alpn, int share, int ma
 
 static int listener(int family, int port, const char *alpn)
 {
-	return listener_on(family, port, alpn, 0, 0);
+	return listener_on(family, port, alpn, 0, 0, 1200);
 }
 
 /* accept() and the server handshake; the connection's socket or -1. */
@@ -140,7 +148,7 @@ static int accept_handshake(int lfd, const char *alpn)
 /* Events serve() read (MSG_QUIC_NOTIFICATION): streams the peer reset
  * with error code 9 after 7 bytes, and the error code of the peer's
  * CONNECTION_CLOSE (-1: none). */
-static int resets_seen;
+static int resets_seen, datagrams_seen;
 static long close_event = -1;
 
 static void on_event(const char *buf, ssize_t n)
@@ -203,6 +211,13 @@ static int serve(int fd, int h3, const char *h3_path)
 		}
 		if (flags & MSG_QUIC_NOTIFICATION) {
 			on_event(buf, n);
+			continue;
+		}
+		if (flags & MSG_QUIC_DATAGRAM) {
+			/* RFC 9221: echoed as "pong". */
+			datagrams_seen += n == 4 && !memcmp(buf, "ping", 4);
+			if (quic_sendmsg(fd, "pong", 4, 0, MSG_QUIC_DATAGRAM) != 4)
+				printf("     serve: datagram send errno %d\n", errno);
 			continue;
 		}
 		if (sid & QUIC_STREAM_TYPE_UNI_MASK)
@@ -281,6 +296,33 @@ static int client_failed(int step)
 #define OPT_KEY_UPDATE 1	/* a key update between the two fetches */
 #define OPT_RESET 2		/* streams reset and stopped after the fetches */
 #define OPT_STREAM_LIMIT 4	/* the server allows one stream: STREAM_OPEN, then EAGAIN */
+#define OPT_DATAGRAM 8		/* a DATAGRAM "ping", the server's "pong" back */
+
+/* RFC 9221 through the socket: a datagram too large for the peer, then
+ * "ping", answered by "pong". 0 or the failed step. */
+static int datagram_ping(int fd)
+{
+	static char big[2000];
+	char buf[64];
+	uint32_t flags = 0;
+	int64_t sid = 0;
+	ssize_t n;
+
+	errno = 0;
+	if (quic_sendmsg(fd, big, sizeof(big), 0, MSG_QUIC_DATAGRAM) != -1 || errno != EMSGSIZE)
+		return client_failed(30);
+	if (quic_sendmsg(fd, "ping", 4, 0, MSG_QUIC_DATAGRAM) != 4)
+		return client_failed(31);
+	do {
+		flags = 0;
+		n = quic_recvmsg(fd, buf, sizeof(buf), &sid, &flags);
+	} while (n > 0 && !(flags & MSG_QUIC_DATAGRAM));
+	if (n != 4 || memcmp(buf, "pong", 4))
+		return client_failed(32);
+	printf("     client: datagram answered\n");
+	fflush(stdout);
+	return 0;
+}
 
 /* One stream of ours opened with QUIC_SOCKOPT_STREAM_OPEN: its ID, or -1. */
 static int64_t stream_open(int fd)
@@ -329,8 +371,9 @@ static int kernel_client(int family, int port, const char *alpn, int files, int 
 	int fd = socket(family, SOCK_DGRAM, IPPROTO_QUIC);
 
 	v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || (family == AF_INET ? connect(fd, (struct sockaddr *)&v4, sizeof(v4))
-					 : connect(fd, (struct sockaddr *)&v6, sizeof(v6))))
+	if (fd < 0 || ((opts & OPT_DATAGRAM) && set_limits(fd, 0, 1200)) ||
+	    (family == AF_INET ? connect(fd, (struct sockaddr *)&v4, sizeof(v4))
+			       : connect(fd, (struct sockaddr *)&v6, sizeof(v6))))
 		return client_failed(10);
 	if (quic_client_handshake(fd, NULL, NULL, alpn))
 		return client_failed(11);
@@ -381,6 +424,8 @@ static int kernel_client(int family, int port, const char *alpn, int files, int 
 	}
 	if ((opts & OPT_RESET) && reset_streams(fd))
 		return 20;
+	if ((opts & OPT_DATAGRAM) && datagram_ping(fd))
+		return 30;
 	/* An application error code the server reads back. */
 	{
 		const size_t head = offsetof(struct quic_connection_close, phrase);
@@ -405,6 +450,7 @@ static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int 
 	int fd, status = -1;
 	pid_t pid;
 
+	fflush(stdout);	/* else the child prints the parent's buffer again */
 	pid = fork();
 	if (pid == 0)
 		_exit(kernel_client(family, port, alpn, files, opts));
@@ -413,13 +459,16 @@ static void kernel_pair_on(int lfd, int family, int port, const char *alpn, int 
 	CHECK(getpeername(fd, (struct sockaddr *)&peer, &plen) == 0 && peer.ss_family == family);
 	if (opts & OPT_RESET) {
 		CHECK(event_on(fd, QUIC_EVENT_STREAM_UPDATE) == 0 && event_on(fd, QUIC_EVENT_CONNECTION_CLOSE) == 0);
-		resets_seen = 0;
-		close_event = -1;
 	}
+	resets_seen = 0;
+	datagrams_seen = 0;
+	close_event = -1;
 	CHECK(serve(fd, 0, NULL) == files);
 	CHECK(print_close(fd) == 7);
 	if (opts & OPT_RESET)
 		CHECK(resets_seen == 1 && close_event == 7);
+	if (opts & OPT_DATAGRAM)
+		CHECK(datagrams_seen == 1);
 	waitpid(pid, &status, 0);
 	printf("     client exit status %d\n", WEXITSTATUS(status));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -441,7 +490,7 @@ static void kernel_pair(int family, int port, int opts)
  * the other has nothing to accept. */
 static void alpn_dispatch(int port)
 {
-	int la = listener_on(AF_INET, port, "alpn-a", 1, 1), lb = listener_on(AF_INET, port, "alpn-b", 1, 0);
+	int la = listener_on(AF_INET, port, "alpn-a", 1, 1, 0), lb = listener_on(AF_INET, port, "alpn-b", 1, 0, 0);
 
 	printf("     ALPN dispatch: listeners alpn-a and alpn-b on one port\n");
 	CHECK(la >= 0 && lb >= 0);
@@ -493,7 +542,7 @@ int main(void)
 	char *ngtcp2[] = { "gtlsclient", "--quiet", "--exit-on-all-streams-close", "--download", "/tmp/h3",
 			   "127.0.0.1", "4453", "https://127.0.0.1:4453/hello.txt", NULL };
 
-	kernel_pair(AF_INET, 4450, OPT_KEY_UPDATE);
+	kernel_pair(AF_INET, 4450, OPT_KEY_UPDATE | OPT_DATAGRAM);
 	kernel_pair(AF_INET6, 4451, OPT_RESET);
 	alpn_dispatch(4454);
 
