@@ -3,15 +3,13 @@
  * to a connection, delivered by recvmsg with MSG_QUIC_NOTIFICATION in
  * msg_flags, one event per call: its type byte, then its union quic_event
  * member. Only the types the process turned on are queued, at most
- * QUIC_MAX_EVENTS at once (a process that never reads them loses the
+ * net.quic.max_events at once (a process that never reads them loses the
  * newest, never memory). */
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 
 #include "quic_sock.h"
-
-#define QUIC_MAX_EVENTS 64
 
 struct quic_event_node {
 	struct list_head node;
@@ -23,7 +21,7 @@ void quic_event_push(struct quic_sock *qs, u8 type, const void *ev, u32 len, con
 {
 	struct quic_event_node *n;
 
-	if (!(qs->events & (1U << type)) || qs->nevents >= QUIC_MAX_EVENTS)
+	if (!(qs->events & (1U << type)) || qs->nevents >= READ_ONCE(quic_sysctl_max_events))
 		return;
 	n = kmalloc(sizeof(*n) + 1 + len + tail_len, GFP_KERNEL);
 	if (!n)

@@ -231,6 +231,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		goto unlock;
 	}
 	conn = NULL;	/* the socket's now */
+	quic_stat_add(QUIC_STAT_ACCEPTS, 1);
 	sock_hold(sk);
 	list_add_tail(&quic_sk(sk)->accept_node, &lqs->accept_q);
 	lqs->accept_len++;
@@ -238,6 +239,8 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 unlock:
 	release_sock(lsk);
 out:
+	if (!sk)
+		quic_stat_add(QUIC_STAT_INITIALS_REFUSED, 1);
 	qb_conn_free(conn);
 	if (lsk)
 		sock_put(lsk);
@@ -251,6 +254,7 @@ out:
 	kfree_skb(skb);
 	return;
 drop:
+	quic_stat_add(QUIC_STAT_INITIALS_REFUSED, 1);
 	kfree_skb(skb);
 }
 

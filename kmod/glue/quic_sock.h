@@ -161,6 +161,29 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
+/* stats.c: /proc/net/quic counters and the net.quic sysctls. */
+enum quic_stat {
+	QUIC_STAT_SOCKETS,		/* open now */
+	QUIC_STAT_CONNECTS,		/* client connections made */
+	QUIC_STAT_ACCEPTS,		/* server connections made by a first Initial */
+	QUIC_STAT_ESTABLISHED,		/* handshakes completed */
+	QUIC_STAT_CLOSED,		/* connections that ended (any way) */
+	QUIC_STAT_RX_DATAGRAMS,		/* UDP datagrams for a connection or a listener */
+	QUIC_STAT_TX_DATAGRAMS,		/* UDP datagrams sent */
+	QUIC_STAT_RX_DROPPED,		/* UDP datagrams no one took */
+	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
+	QUIC_STAT_MAX
+};
+extern atomic64_t quic_stats[QUIC_STAT_MAX];
+static inline void quic_stat_add(enum quic_stat s, long n)
+{
+	atomic64_add(n, &quic_stats[s]);
+}
+extern int quic_sysctl_initial_backlog;
+extern int quic_sysctl_max_events;
+int quic_stats_init(void);
+void quic_stats_exit(void);
+
 /* socket.c */
 /* Records the tunnel's address as the socket's (getsockname). */
 void quic_set_local(struct sock *sk, const struct quic_tunnel *t);

@@ -35,13 +35,10 @@ struct quic_tunnel {
 	struct list_head listeners;
 	struct mutex listen_lock;
 	int nlisteners;
-	struct sk_buff_head backlog;
+	struct sk_buff_head backlog;	/* at most net.quic.initial_backlog: a flood is dropped */
 	struct work_struct work;
 };
 
-/* Datagrams from unknown peers waiting at once: new connections are
- * admitted at this rate at most, a flood is dropped. */
-#define QUIC_TUNNEL_BACKLOG 64
 /* RFC 9000 §14.1: a client's first Initial fills a datagram of at least
  * 1200 bytes; nothing shorter starts a connection. */
 #define QUIC_MIN_INITIAL_DATAGRAM 1200
@@ -119,15 +116,17 @@ static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	quic_skb_source(skb, &from);
 	/* The payload starts after the UDP header. */
 	__skb_pull(skb, sizeof(struct udphdr));
+	quic_stat_add(QUIC_STAT_RX_DATAGRAMS, 1);
 	if (quic_tunnel_deliver(t, skb, &from))
 		return 0;
 	if (READ_ONCE(t->nlisteners) && skb->len >= QUIC_MIN_INITIAL_DATAGRAM &&
-	    skb_queue_len(&t->backlog) < QUIC_TUNNEL_BACKLOG) {
+	    skb_queue_len(&t->backlog) < READ_ONCE(quic_sysctl_initial_backlog)) {
 		skb_queue_tail(&t->backlog, skb);
 		queue_work(system_wq, &t->work);
 		return 0;
 	}
 drop:
+	quic_stat_add(QUIC_STAT_RX_DROPPED, 1);
 	atomic_inc(&sk->sk_drops);
 	kfree_skb(skb);
 	return 0;
@@ -295,6 +294,7 @@ int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, c
 		.msg_flags = MSG_DONTWAIT,
 	};
 
+	quic_stat_add(QUIC_STAT_TX_DATAGRAMS, 1);
 	return kernel_sendmsg(t->sock, &msg, &iov, 1, len);
 }
 

@@ -10,7 +10,7 @@
 //     and with two listeners on one port, each connection dispatched by its
 //     ClientHello's ALPN, one allowing a single stream (STREAM_OPEN, then
 //     EAGAIN); and a bulk transfer (QUICBED_BULK_MB, 8 MB by default)
-//     checked byte for byte;
+//     checked byte for byte; then /proc/net/quic and the net.quic sysctls;
 //   - our userspace endpoint (`quicbed client`), hq-interop, two files;
 //   - Debian's ngtcp2 client (gtlsclient) over HTTP/3: a minimal response
 //     (HEADERS :status 200, DATA) on its request stream.
@@ -38,33 +38,12 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../www_file.h"
 
 extern char **environ;
 
 #define KEY "/certs/key.pem"
 #define CERT "/certs/cert.pem"
-
-/* The file at `path` under /www, whole (NULL if absent). */
-static char *www_file(const char *path, size_t *len)
-{
-	char full[256];
-	struct stat st;
-	char *data;
-	int fd;
-
-	snprintf(full, sizeof(full), "/www%s", path);
-	fd = open(full, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st))
-		return NULL;
-	data = malloc(st.st_size + 1);
-	if (!data || read(fd, data, st.st_size) != st.st_size) {
-		close(fd);
-		return NULL;
-	}
-	close(fd);
-	*len = st.st_size;
-	return data;
-}
 
 static int same_file(const char *a, const char *b)
 {
@@ -656,6 +635,66 @@ static int with_client(char *const argv[], int port, const char *alpn, int h3, c
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A counter of /proc/net/quic (-1 if absent). */
+static long long quic_stat(const char *name)
+{
+	char key[64];
+	long long v, found = -1;
+	FILE *f = fopen("/proc/net/quic", "r");
+
+	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
+		if (!strcmp(key, name))
+			found = v;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Writes `value` to a sysctl file: 0, or the errno of the write. */
+static int sysctl_write(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, value, strlen(value)) < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static long sysctl_read(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? atol(buf) : -1;
+}
+
+/* /proc/net/quic counted what ran above; net.quic sysctls keep their
+ * range. */
+static void stats_and_sysctls(void)
+{
+	const char *backlog = "/proc/sys/net/quic/initial_backlog";
+
+	printf("     /proc/net/quic: ConnectionsAccepted %lld HandshakesCompleted %lld ConnectionsClosed %lld "
+	       "DatagramsSent %lld Sockets %lld\n", quic_stat("ConnectionsAccepted"), quic_stat("HandshakesCompleted"),
+	       quic_stat("ConnectionsClosed"), quic_stat("DatagramsSent"), quic_stat("Sockets"));
+	/* Seven connections accepted here, five of them from quic.ko clients
+	 * (a handshake on both ends). */
+	CHECK(quic_stat("ConnectionsAccepted") >= 7);
+	CHECK(quic_stat("HandshakesCompleted") >= 7 + 5);
+	CHECK(quic_stat("DatagramsSent") > 0 && quic_stat("DatagramsReceived") > 0);
+	CHECK(sysctl_read(backlog) == 64);
+	CHECK(sysctl_write(backlog, "5000") == EINVAL);
+	CHECK(sysctl_write(backlog, "32") == 0 && sysctl_read(backlog) == 32);
+	CHECK(sysctl_write(backlog, "64") == 0);
+	CHECK(sysctl_read("/proc/sys/net/quic/max_events") == 64);
+}
+
 int main(void)
 {
 	char *quicbed[] = { "quicbed", "client", "--insecure", "--alpn", "hq-interop", "--download-dir", "/tmp/dl",
@@ -676,5 +715,6 @@ int main(void)
 	mkdir("/tmp/h3", 0755);
 	CHECK(with_client(ngtcp2, 4453, "h3", 1, "/hello.txt", 1) == 0);
 	CHECK(same_file("/hello.txt", "/tmp/h3/hello.txt"));
+	stats_and_sysctls();
 	return check_summary();
 }
