@@ -35,6 +35,18 @@ if grep -E '(objtool|modpost|WARNING:|warning:)' "$out/build-$kver.log"; then
   exit 1
 fi
 
+# `make install` lays out the module (depmod'ed) and quic(7) under a
+# DESTDIR; the man page formats without a groff warning.
+dest="$out/dest-$kver"
+rm -rf "$dest"
+if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" DESTDIR="$dest" install >"$out/install-$kver.log" 2>&1 ||
+  ! grep -q '^updates/quic.ko:' "$dest/lib/modules/$kver/modules.dep" ||
+  [ ! -f "$dest/usr/local/share/man/man7/quic.7" ] || [ -n "$(groff -man -ww -z "$kmod/man/quic.7" 2>&1)" ]; then
+  cat "$out/install-$kver.log"
+  say "FAIL: make install or the man page"
+  exit 1
+fi
+
 # ---- The kernel image, unpacked once
 image="$out/image-$kver"
 if [ ! -f "$image/boot/vmlinuz-$kver" ]; then
