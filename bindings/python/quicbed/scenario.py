@@ -65,15 +65,19 @@ def _choice(what, value, choices):
     return value
 
 
+def _quantity(value, what, pattern, units, example):
+    """A number, or a string of a number and a unit of `units`."""
+    if not isinstance(value, str):
+        return _number(what, value)
+    m = pattern.match(value)
+    if not m:
+        raise ValueError(f"{what} {value!r} is not {example}")
+    return float(m.group(1)) * units[m.group(2)]
+
+
 def parse_rate(value, what="rate"):
     """Bits per second from a number (bps) or a string like "10Mbps"."""
-    if isinstance(value, str):
-        m = _RATE_RE.match(value)
-        if not m:
-            raise ValueError(f"{what} {value!r} is not a rate such as '10Mbps', '500kbps' or 1e6 (bps)")
-        bps = float(m.group(1)) * _RATE_UNITS[m.group(2)]
-    else:
-        bps = _number(what, value)
+    bps = _quantity(value, what, _RATE_RE, _RATE_UNITS, "a rate such as '10Mbps', '500kbps' or 1e6 (bps)")
     if bps <= 0:
         raise ValueError(f"{what} must be positive, got {value!r}")
     return bps
@@ -81,13 +85,7 @@ def parse_rate(value, what="rate"):
 
 def parse_time(value, what="time"):
     """Seconds from a number (s) or a string like "20ms"."""
-    if isinstance(value, str):
-        m = _TIME_RE.match(value)
-        if not m:
-            raise ValueError(f"{what} {value!r} is not a time such as '20ms', '1.5s' or 0.02 (seconds)")
-        seconds = float(m.group(1)) * _TIME_UNITS[m.group(2)]
-    else:
-        seconds = _number(what, value)
+    seconds = _quantity(value, what, _TIME_RE, _TIME_UNITS, "a time such as '20ms', '1.5s' or 0.02 (seconds)")
     if seconds < 0:
         raise ValueError(f"{what} must not be negative, got {value!r}")
     return seconds
