@@ -221,6 +221,8 @@ def test_qlog_and_pcap(tmp_path):
     (lambda: quicbed.Scenario(topology="parking_lot", hops=0), ValueError, "hops"),
     (lambda: quicbed.Scenario(queue_packets=0), ValueError, "queue_packets"),
     (lambda: quicbed.Scenario(queue_packets=2.5), TypeError, "queue_packets"),
+    (lambda: quicbed.Scenario(queue_packets=2**40), ValueError, "queue_packets"),
+    (lambda: quicbed.Scenario(delay=float("nan")), ValueError, "finite"),
     (lambda: quicbed.Scenario(queue_disc="pie"), ValueError, "queue_disc"),
     (lambda: quicbed.Scenario(loss=0.1), TypeError, "loss"),
     (lambda: quicbed.Scenario(duration=0), ValueError, "duration"),
@@ -233,6 +235,8 @@ def test_qlog_and_pcap(tmp_path):
     (lambda: quicbed.Scenario().add_quic_flow(version=3), ValueError, "version"),
     (lambda: quicbed.Scenario().add_quic_flow(ecn="yes"), TypeError, "ecn"),
     (lambda: quicbed.Scenario().add_quic_flow(bytes=0), ValueError, "bytes"),
+    (lambda: quicbed.Scenario().add_quic_flow(max_data=2**70), ValueError, "max_data"),
+    (lambda: quicbed.Scenario().add_quic_flow(initial_window=0), ValueError, "initial_window"),
     (lambda: quicbed.Scenario().add_quic_flow(zero_rtt=True), ValueError, "zero_rtt"),
     (lambda: quicbed.Scenario().add_tcp_flow(variant="TcpFoo"), ValueError, "TCP variant"),
     (lambda: quicbed.Scenario().add_udp_onoff(rate="0Mbps"), ValueError, "positive"),
@@ -256,6 +260,10 @@ def test_bad_run_arguments():
         sc.run(run="1")
     with pytest.raises(ValueError, match="sample_interval"):
         sc.run(sample_interval=5)
+    with pytest.raises(ValueError, match="samples"):
+        sc.run(sample_interval=1e-9)
+    with pytest.raises(ValueError, match="seed"):
+        sc.run(seed=2**32)
     # The extension checks again what would reach an ns-3 fatal error.
     spec = sc.spec()
     spec["topology"] = "ring"
