@@ -189,7 +189,16 @@ py::dict
 RunPy(const py::dict& scenario, uint32_t seed, uint64_t run, double sampleInterval, const std::string& qlogDir,
       const std::string& pcapDir)
 {
-    const ScenarioSpec spec = ToSpec(scenario);
+    ScenarioSpec spec;
+    try
+    {
+        spec = ToSpec(scenario);
+    }
+    catch (const py::cast_error& e)
+    {
+        // A value of the wrong type where quicbed.Scenario.spec() puts one.
+        throw py::type_error(std::string("scenario dict: a value has the wrong type (") + e.what() + ")");
+    }
     if (seed == 0 || run == 0)
     {
         throw std::invalid_argument("seed and run must be >= 1");

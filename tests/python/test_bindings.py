@@ -269,6 +269,13 @@ def test_bad_run_arguments():
     spec["topology"] = "ring"
     with pytest.raises(ValueError, match="topology"):
         quicbed._core.run(spec, 1, 1, 0.1, "", "")
+    spec["topology"] = 7
+    with pytest.raises(TypeError, match="wrong type"):
+        quicbed._core.run(spec, 1, 1, 0.1, "", "")
+    spec["topology"] = "p2p"
+    del spec["flows"]
+    with pytest.raises(KeyError):
+        quicbed._core.run(spec, 1, 1, 0.1, "", "")
 
 
 def lossy():
