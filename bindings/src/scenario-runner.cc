@@ -4,7 +4,6 @@
 
 #include "ns3/boolean.h"
 #include "ns3/double.h"
-#include "ns3/enum.h"
 #include "ns3/error-model.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/internet-stack-helper.h"
@@ -38,7 +37,6 @@
 #include <list>
 #include <map>
 #include <mutex>
-#include <stdexcept>
 #include <utility>
 
 namespace quicbed_py
