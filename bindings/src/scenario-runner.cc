@@ -515,6 +515,9 @@ Simulation::Record()
         q.time.push_back(t);
         q.packets.push_back(b.queue->GetNPackets() + device->GetNPackets());
         q.bytes.push_back(b.queue->GetNBytes() + device->GetNBytes());
+        const QueueDisc::Stats& stats = b.queue->GetStats();
+        q.drops.push_back(stats.nTotalDroppedPackets);
+        q.marks.push_back(stats.nTotalMarkedPackets);
     }
 }
 
