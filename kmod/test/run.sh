@@ -35,12 +35,13 @@ if grep -E '(objtool|modpost|WARNING:|warning:)' "$out/build-$kver.log"; then
   exit 1
 fi
 
-# `make install` lays out the module (depmod'ed) and quic(7) under a
-# DESTDIR; the man page formats without a groff warning.
+# `make install` lays out the module (depmod'ed; 6.12 compresses it with
+# xz, and signs it when it can) and quic(7) under a DESTDIR; the man page
+# formats without a groff warning.
 dest="$out/dest-$kver"
 rm -rf "$dest"
 if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" DESTDIR="$dest" install >"$out/install-$kver.log" 2>&1 ||
-  ! grep -q '^updates/quic.ko:' "$dest/lib/modules/$kver/modules.dep" ||
+  ! grep -qE '^updates/quic\.ko(\.xz)?:' "$dest/lib/modules/$kver/modules.dep" ||
   [ ! -f "$dest/usr/local/share/man/man7/quic.7" ] || [ -n "$(groff -man -ww -z "$kmod/man/quic.7" 2>&1)" ]; then
   cat "$out/install-$kver.log"
   say "FAIL: make install or the man page"
