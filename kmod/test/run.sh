@@ -4,7 +4,9 @@
 #   run.sh KVER OUT_DIR
 # KVER is a Debian kernel release (6.1.0-56-amd64, 6.12.117+deb12-amd64);
 # QUICBED_KMOD_BULK_MB sizes the guest's bulk transfer (default 8; the
-# 100 MB run: QUICBED_KMOD_BULK_MB=100);
+# 100 MB run: QUICBED_KMOD_BULK_MB=100); QUICBED_KMOD_BENCH=1 adds the
+# throughput benchmark (bench/throughput.c: QUIC vs TCP vs kTLS, its
+# QBBENCH lines; =only leaves the GnuTLS tests out; QUICBED_KMOD_BENCH_MB bytes per run, default 16);
 # its linux-headers package must be installed. The kernel image package is
 # fetched with apt-get download and unpacked (never installed) into
 # OUT_DIR/image-KVER, kept between runs. Exit status 0 when every guest test
@@ -79,14 +81,20 @@ copy_with_libs() {  # binary, destination inside the root
     [ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
   done
 }
-for src in "$here"/guest/dynamic/*.c; do
-  [ -e "$src" ] || continue
-  name=$(basename "$src" .c)
-  gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
-    "$kmod/libquic/handshake.c" $(pkg-config --cflags --libs gnutls) ||
-    { say "FAIL: building guest program $name"; exit 1; }
-  copy_with_libs "$out/$name-$kver" "tests/$name"
-done
+build_dynamic() {  # source directory, destination directory inside the root
+  for src in "$1"/*.c; do
+    [ -e "$src" ] || continue
+    name=$(basename "$src" .c)
+    gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
+      "$kmod/libquic/handshake.c" $(pkg-config --cflags --libs gnutls) ||
+      { say "FAIL: building guest program $name"; exit 1; }
+    copy_with_libs "$out/$name-$kver" "$2/$name"
+  done
+}
+# QUICBED_KMOD_BENCH=only: the benchmark without the GnuTLS tests.
+if [ "${QUICBED_KMOD_BENCH:-}" != only ]; then build_dynamic "$here/guest/dynamic" tests; fi
+# The throughput benchmark runs after the tests when asked for.
+if [ -n "${QUICBED_KMOD_BENCH:-}" ]; then build_dynamic "$here/bench" bench; fi
 # Debian's ngtcp2 examples (GnuTLS): the server and the client.
 for peer in /usr/sbin/gtlsserver /usr/bin/gtlsclient; do
   [ -x "$peer" ] && copy_with_libs "$peer" "bin/$(basename "$peer")"
@@ -134,7 +142,7 @@ say "booting under qemu (TCG)"
 set +e
 timeout "${QUICBED_KMOD_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
   -kernel "$image/boot/vmlinuz-$kver" -initrd "$out/initramfs-$kver.cpio.gz" \
-  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-8}" \
+  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-8} QUICBED_BENCH_MB=${QUICBED_KMOD_BENCH_MB:-16}" \
   -nographic -no-reboot -nodefaults -serial stdio -display none -net none </dev/null >"$log" 2>&1
 rc=$?
 set -e
@@ -143,7 +151,7 @@ sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' "$log" >"$log.
 say "qemu exited with $rc after boot; console log: $log"
 
 # ---- Results
-grep -E '^(QBTEST|quic:)' "$log" || true
+grep -E '^(QBTEST|QBBENCH|quic:)' "$log" || true
 pass=$(grep -c '^QBTEST PASS ' "$log" || true)
 fail=$(grep -c '^QBTEST FAIL ' "$log" || true)
 status=0
