@@ -14,6 +14,10 @@
 
 /* The largest datagram we send; RFC 9000 §14: at least 1200. */
 #define QUIC_TX_BUF 1500
+/* One GSO send: at most 64 segments (the UDP stack's UDP_MAX_SEGMENTS),
+ * their total within an IP packet's 64 KB. */
+#define QUIC_TX_BATCH (40 * QUIC_TX_BUF)
+#define QUIC_GSO_SEGMENTS 64
 /* Handshake bytes per recvmsg / sendmsg at most. */
 #define QUIC_MAX_HANDSHAKE_MSG (64 * 1024)
 
@@ -68,13 +72,29 @@ void quic_conn_run(struct sock *sk)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	u64 now = quic_now_us(), next;
-	size_t n;
+	size_t n, off = 0, seg = 0;
 	int state;
 
 	if (!qs->conn)
 		return;
-	while ((n = qb_conn_write(qs->conn, qs->txbuf, QUIC_TX_BUF, now)) > 0)
-		quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, n);
+	/* Datagrams of one size go out together with GSO; a shorter one ends
+	 * the train, a larger one starts the next. */
+	while ((n = qb_conn_write(qs->conn, qs->txbuf + off, QUIC_TX_BUF, now)) > 0) {
+		if (!off || n > seg) {
+			if (off)
+				quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
+			memmove(qs->txbuf, qs->txbuf + off, n);
+			off = 0;
+			seg = n;
+		}
+		off += n;
+		if (n < seg || off + QUIC_TX_BUF > QUIC_TX_BATCH || off / seg >= QUIC_GSO_SEGMENTS) {
+			quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
+			off = 0;
+		}
+	}
+	if (off)
+		quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
 	next = qb_conn_next_timeout(qs->conn);
 	if (next == U64_MAX)
 		hrtimer_try_to_cancel(&qs->timer);
@@ -169,7 +189,7 @@ static int quic_conn_take(struct sock *sk, struct qb_conn *conn, const struct so
 {
 	struct quic_sock *qs = quic_sk(sk);
 
-	qs->txbuf = kmalloc(QUIC_TX_BUF, GFP_KERNEL);
+	qs->txbuf = kvmalloc(QUIC_TX_BATCH, GFP_KERNEL);
 	if (!qs->txbuf)
 		return -ENOMEM;
 	qs->conn = conn;
@@ -283,7 +303,7 @@ void quic_conn_release(struct sock *sk)
 		__sock_put(sk);
 	skb_queue_purge(&qs->rxq);
 	qb_conn_free(conn);
-	kfree(qs->txbuf);
+	kvfree(qs->txbuf);
 	qs->txbuf = NULL;
 }
 
@@ -412,7 +432,8 @@ int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 s
 		if (sid < 0)
 			return -EINVAL;
 	}
-	chunk = kmalloc(QUIC_MAX_HANDSHAKE_MSG, GFP_KERNEL);
+	/* A small write needs no 64 KB bounce buffer. */
+	chunk = kmalloc(clamp_t(size_t, len, 1, QUIC_MAX_HANDSHAKE_MSG), GFP_KERNEL);
 	if (!chunk)
 		return -ENOMEM;
 	while (done < len || (fin && !len && !done)) {

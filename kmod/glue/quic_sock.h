@@ -111,7 +111,8 @@ void quic_tunnel_exit(void);
  * datagrams from other peers go to the tunnel's listeners (listen.c). */
 void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs);
-int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len);
+int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len,
+		     size_t seg);
 void quic_tunnel_listen(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_unlisten(struct quic_tunnel *t, struct quic_sock *qs);
 /* The listener an incoming connection offering the ALPN list `alpns`

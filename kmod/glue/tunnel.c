@@ -285,16 +285,34 @@ void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs)
 	synchronize_rcu();
 }
 
-int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len)
+/* `len` bytes to `to`: one datagram, or with `seg` < `len` a train of
+ * datagrams of `seg` bytes each (the last may be shorter) the UDP stack
+ * cuts with GSO (UDP_SEGMENT): one trip through the stack for all. */
+int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len,
+		     size_t seg)
 {
 	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	union {
+		struct cmsghdr hdr;
+		u8 buf[CMSG_SPACE(sizeof(u16))];
+	} ctl = {};
 	struct msghdr msg = {
 		.msg_name = (void *)to,
 		.msg_namelen = to->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
 		.msg_flags = MSG_DONTWAIT,
 	};
 
-	quic_stat_add(QUIC_STAT_TX_DATAGRAMS, 1);
+	quic_stat_add(QUIC_STAT_TX_DATAGRAMS, DIV_ROUND_UP(len, seg));
+	if (seg < len) {
+		u16 gso = seg;
+
+		ctl.hdr.cmsg_level = SOL_UDP;
+		ctl.hdr.cmsg_type = UDP_SEGMENT;
+		ctl.hdr.cmsg_len = CMSG_LEN(sizeof(gso));
+		memcpy(ctl.buf + CMSG_ALIGN(sizeof(ctl.hdr)), &gso, sizeof(gso));	/* CMSG_DATA */
+		msg.msg_control = &ctl;
+		msg.msg_controllen = sizeof(ctl.buf);
+	}
 	return kernel_sendmsg(t->sock, &msg, &iov, 1, len);
 }
 
