@@ -158,6 +158,7 @@ def test_task_key_ignores_param_order_and_tells_runs_apart():
     ({"workers": 0}, ValueError, "positive integer"),
     ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, ValueError, "scheduler="),
     ({"retries": -1}, ValueError, "non-negative integer"),
+    ({"scheduler": 8786}, TypeError, "tcp://HOST:PORT"),
 ])
 def test_bad_arguments_are_refused_before_anything_runs(kwargs, error, match):
     args = {"task": arith, "grid": [{"a": 1, "b": 2}], "progress": False, **kwargs}

@@ -218,6 +218,9 @@ def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
     the failed runs (params, seed, error, traceback).
     """
     runs = _plan(task, grid, seeds)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address like 'tcp://HOST:PORT', "
+                        f"not {type(scheduler).__name__}")
     if scheduler is not None and workers is not None:
         raise ValueError("workers= sizes the local cluster; with scheduler= the "
                          "cluster's own workers run the tasks")
