@@ -153,9 +153,10 @@ def _error_of(future) -> tuple[str, str]:
 
 
 def _print_summary(summary: dict, failures: list[dict], out) -> None:
+    where = f" on {summary['workers']} workers" if summary["workers"] else ""
     print(f"sweep: {summary['done']} done, {summary['failed']} failed, "
           f"{summary['skipped']} skipped of {summary['tasks']} runs in "
-          f"{summary['wall_time_s']:.1f} s on {summary['workers']} workers"
+          f"{summary['wall_time_s']:.1f} s{where}"
           + ("" if summary["status"] == "complete" else f" ({summary['status']})"))
     for f in failures[:_FAILURES_SHOWN]:
         print(f"  failed: {_describe(f['params'], f['seed'])}: {f['error']}")
@@ -164,6 +165,37 @@ def _print_summary(summary: dict, failures: list[dict], out) -> None:
               + (f" in {os.path.join(out, 'failed.csv')}" if out else ""))
     if out is not None:
         print(f"sweep: results in {out}")
+    sys.stdout.flush()
+
+
+def _stream(client, task, pending, retries, finished, failures, store, summary, bar):
+    """Submits every pending run and records each one as it finishes, in any order."""
+    futures = {client.submit(execute, task, r.params, r.seed, retries=retries,
+                             key=f"quicbed-sweep-{r.key}"): r
+               for r in pending}
+    for future in as_completed(futures, loop=client.loop):
+        r = futures.pop(future)
+        if future.status == "finished":
+            rows_json = future.result()
+            finished[r.key] = json.loads(rows_json)
+            if store is not None:
+                store.add_result(r.key, r.params, r.seed, rows_json, finished[r.key])
+            summary["done"] += 1
+        else:
+            error, trace = _error_of(future)
+            failures.append({"index": r.index, "params": r.params, "seed": r.seed,
+                             "error": error, "traceback": trace})
+            if store is not None:
+                store.add_failure(r.params, r.seed, error, trace)
+            summary["failed"] += 1
+        future.release()  # the cluster may forget it now
+        bar.update(1)
+
+
+def _check_size(name, value, least):
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        kind = "a positive" if least else "a non-negative"
+        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
 
 
 def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
@@ -186,15 +218,17 @@ def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
     the failed runs (params, seed, error, traceback).
     """
     runs = _plan(task, grid, seeds)
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address like 'tcp://HOST:PORT', "
+                        f"not {type(scheduler).__name__}")
     if scheduler is not None and workers is not None:
         raise ValueError("workers= sizes the local cluster; with scheduler= the "
                          "cluster's own workers run the tasks")
-    if workers is None:
+    if scheduler is None and workers is None:
         workers = len(os.sched_getaffinity(0))
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries must be a non-negative integer, got {retries!r}")
+    if scheduler is None:
+        _check_size("workers", workers, 1)
+    _check_size("retries", retries, 0)
     param_names = columns_of([r.params for r in runs], [])
 
     started = time.monotonic()
@@ -213,28 +247,8 @@ def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
             if pending:
                 with _client(workers, scheduler) as client:
                     summary["workers"] = len(client.scheduler_info()["workers"])
-                    futures = {client.submit(execute, task, r.params, r.seed, retries=retries,
-                                             key=f"quicbed-sweep-{r.key}", pure=False): r
-                               for r in pending}
-                    for future in as_completed(futures, loop=client.loop):
-                        r = futures.pop(future)
-                        if future.status == "finished":
-                            rows_json = future.result()
-                            finished[r.key] = json.loads(rows_json)
-                            if store is not None:
-                                store.add_result(r.key, r.params, r.seed, rows_json,
-                                                 finished[r.key])
-                            summary["done"] += 1
-                        else:
-                            error, trace = _error_of(future)
-                            failures.append({"index": r.index, "params": r.params,
-                                             "seed": r.seed, "error": error,
-                                             "traceback": trace})
-                            if store is not None:
-                                store.add_failure(r.params, r.seed, error, trace)
-                            summary["failed"] += 1
-                        future.release()
-                        bar.update(1)
+                    _stream(client, task, pending, retries, finished, failures, store,
+                            summary, bar)
             summary["status"] = "complete"
         finally:
             bar.close()
@@ -244,14 +258,11 @@ def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
                            for f in sorted(failures, key=lambda f: f["index"])]
             summary["failures"] = [{k: f[k] for k in ("params", "seed", "error")}
                                    for f in failures]
-            done_keys = [r.key for r in runs]
-            if store is not None:
-                if summary["status"] == "complete":
-                    store.finish(done_keys, failures, summary)
-                else:
-                    store.write_summary(summary)
+            if store is not None and summary["status"] == "complete":
+                store.finish([r.key for r in runs], failures, summary)
+            elif store is not None:
+                store.write_summary(summary)
             _print_summary(summary, failures, out)
-            sys.stdout.flush()
 
     rows = [row for r in runs if r.key in finished
             for row in table_rows(r.params, r.seed, finished[r.key])]

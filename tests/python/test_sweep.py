@@ -1,0 +1,300 @@
+"""quicbed.sweep on real Dask clusters: an in-process local cluster (the default)
+and a `dask scheduler` + `dask worker` pair started as separate processes on
+127.0.0.1, which the sweep reaches through scheduler="tcp://...".
+
+The task functions are module-level so Dask workers import them by name; the
+external worker gets this directory and quicbed on its PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas
+import pytest
+from distributed import Client
+
+import quicbed
+from quicbed import sweep
+from quicbed.sweep_store import SweepStore
+
+HERE = Path(__file__).resolve().parent
+PACKAGE_PARENT = Path(list(quicbed.__path__)[0]).resolve().parent
+
+
+# --- tasks (run on the workers) ---------------------------------------------
+
+def arith(a, b, seed):
+    """Two rows with different columns, ints, floats and strings: what a real
+    scenario returns (one row per flow), cheap enough for many runs."""
+    return [{"kind": "sum", "value": a + b + seed},
+            {"kind": "ratio", "value": a / b * seed, "note": f"{a}/{b}"}]
+
+
+def _mark(marks, name):
+    """One line per execution, so a test can count how often a run really ran."""
+    with open(Path(marks) / name, "a") as f:
+        f.write(f"{os.getpid()}\n")
+
+
+def _executions(marks, name):
+    path = Path(marks) / name
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def flaky(x, marks, seed):
+    _mark(marks, f"{x}-{seed}")
+    if x == 2:
+        raise ValueError(f"x={x} is bad")
+    return {"square": x * x}
+
+
+def slow(x, marks, seed):
+    time.sleep(0.3)
+    _mark(marks, f"{x}-{seed}")
+    return {"x2": 2 * x}
+
+
+def clashing(x, seed):
+    return {"x": x + 1}  # contradicts the param x of this run
+
+
+def busy_interval(i, seed):
+    start = time.monotonic()
+    time.sleep(0.2)
+    return {"pid": os.getpid(), "start": start, "end": time.monotonic()}
+
+
+def serial(task, points, seeds):
+    """The reference: the same runs as a plain loop in this process."""
+    return pandas.DataFrame([{**p, "seed": s, **row}
+                             for p in points for s in seeds for row in task(**p, seed=s)])
+
+
+# --- an external cluster: dask scheduler + dask worker processes ------------
+
+def _stop(proc):
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)  # its own session: the nanny and its worker
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """Address of a real cluster: one scheduler process, one worker process with
+    two threads (so two tasks could overlap in one process), all on loopback."""
+    dask = shutil.which("dask")
+    assert dask, "Debian's python3-distributed ships /usr/bin/dask"
+    tmp = tmp_path_factory.mktemp("dask-cluster")
+    info = tmp / "scheduler.json"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+    procs = []
+    try:
+        procs.append(subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(info)],
+            stdout=open(tmp / "scheduler.log", "w"), stderr=subprocess.STDOUT,
+            start_new_session=True, env=env))
+        deadline = time.monotonic() + 30
+        while not info.exists() and time.monotonic() < deadline:
+            assert procs[0].poll() is None, (tmp / "scheduler.log").read_text()
+            time.sleep(0.1)
+        address = json.loads(info.read_text())["address"]
+        assert address.startswith("tcp://127.0.0.1:")
+        procs.append(subprocess.Popen(
+            [dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
+             "--nthreads", "2", "--no-dashboard"],
+            stdout=open(tmp / "worker.log", "w"), stderr=subprocess.STDOUT,
+            start_new_session=True, env=env, cwd=tmp))
+        with Client(address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+# --- grid and argument checks (no cluster) -----------------------------------
+
+def test_grid_is_the_product_with_the_last_axis_fastest():
+    assert sweep.grid(cc=["cubic", "bbr"], loss=[0, 0.01]) == [
+        {"cc": "cubic", "loss": 0}, {"cc": "cubic", "loss": 0.01},
+        {"cc": "bbr", "loss": 0}, {"cc": "bbr", "loss": 0.01}]
+    assert sweep.grid(cc="cubic", rate=range(2)) == [{"cc": "cubic", "rate": 0},
+                                                     {"cc": "cubic", "rate": 1}]
+    with pytest.raises(ValueError, match="seeds="):
+        sweep.grid(seed=[1, 2])
+    with pytest.raises(ValueError, match="no values"):
+        sweep.grid(cc=[])
+
+
+def test_task_key_ignores_param_order_and_tells_runs_apart():
+    assert sweep.task_key(arith, {"a": 1, "b": 2}, 1) == sweep.task_key(arith, {"b": 2, "a": 1}, 1)
+    keys = {sweep.task_key(arith, {"a": 1, "b": 2}, 1), sweep.task_key(arith, {"a": 1, "b": 2}, 2),
+            sweep.task_key(arith, {"a": 1.0, "b": 2}, 1), sweep.task_key(flaky, {"a": 1, "b": 2}, 1)}
+    assert len(keys) == 4
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"task": 3}, TypeError, "callable"),
+    ({"grid": [{"a": 1, "b": 2}, {"b": 2, "a": 1}]}, ValueError, "twice"),
+    ({"grid": [{"a": object(), "b": 1}]}, TypeError, "params must be"),
+    ({"grid": [{"seed": 1}]}, ValueError, "seeds="),
+    ({"grid": {"a": [1]}}, TypeError, "list of dicts"),
+    ({"seeds": []}, ValueError, "at least one seed"),
+    ({"seeds": [1.5]}, ValueError, "non-negative integers"),
+    ({"workers": 0}, ValueError, "positive integer"),
+    ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, ValueError, "scheduler="),
+    ({"retries": -1}, ValueError, "non-negative integer"),
+    ({"scheduler": 8786}, TypeError, "tcp://HOST:PORT"),
+])
+def test_bad_arguments_are_refused_before_anything_runs(kwargs, error, match):
+    args = {"task": arith, "grid": [{"a": 1, "b": 2}], "progress": False, **kwargs}
+    with pytest.raises(error, match=match):
+        sweep.run(**args)
+
+
+# --- the store ---------------------------------------------------------------
+
+def test_a_partial_last_line_is_a_task_not_done(tmp_path):
+    with SweepStore(tmp_path, ["a"], resume=True) as store:
+        store.add_result("k1", {"a": 1}, 1, '[{"v": 1}]', [{"v": 1}])
+    with open(tmp_path / "results.jsonl", "a") as f:
+        f.write('{"key": "k2", "params": {"a": 2}, "seed": 1, "rows": [{"v"')  # killed here
+    with SweepStore(tmp_path, ["a"], resume=True) as store:
+        assert store.finished() == {"k1": [{"v": 1}]}
+        store.add_result("k2", {"a": 2}, 1, '[{"v": 2}]', [{"v": 2}])
+    with SweepStore(tmp_path, ["a"], resume=True) as store:
+        assert store.finished() == {"k1": [{"v": 1}], "k2": [{"v": 2}]}
+    assert pandas.read_csv(tmp_path / "results.csv").to_dict("records") == [
+        {"a": 1, "seed": 1, "v": 1}, {"a": 2, "seed": 1, "v": 2}]
+
+
+def test_a_damaged_line_in_the_middle_is_an_error_not_a_silent_rerun(tmp_path):
+    (tmp_path / "results.jsonl").write_text('{"key": "k1", "params": {}, "seed": 1, "rows": []}\n'
+                                            'garbage\n'
+                                            '{"key": "k2", "params": {}, "seed": 1, "rows": []}\n')
+    with pytest.raises(ValueError, match="line 2 is damaged"):
+        SweepStore(tmp_path, [], resume=True).__enter__()
+
+
+def test_two_sweeps_cannot_write_one_directory(tmp_path):
+    with SweepStore(tmp_path, [], resume=True):
+        with pytest.raises(RuntimeError, match="another sweep"):
+            SweepStore(tmp_path, [], resume=True).__enter__()
+
+
+# --- sweeps on clusters ------------------------------------------------------
+
+POINTS = sweep.grid(a=[1, 2, 3], b=[4, 8])
+SEEDS = (1, 2)
+
+
+def test_two_local_workers_give_the_serial_table_and_a_rerun_skips_everything(tmp_path, capsys):
+    df = sweep.run(arith, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=True)
+    pandas.testing.assert_frame_equal(df, serial(arith, POINTS, SEEDS))
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (summary["done"], summary["failed"], summary["skipped"]) == (12, 0, 0)
+    assert summary["workers"] == 2 and df.attrs["summary"] == summary
+    assert "sweep: 12 done, 0 failed, 0 skipped of 12 runs" in capsys.readouterr().out
+    # The CSV is the same table.
+    pandas.testing.assert_frame_equal(pandas.read_csv(tmp_path / "results.csv"), df)
+
+    again = sweep.run(arith, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=False)
+    pandas.testing.assert_frame_equal(again, df)
+    assert (again.attrs["summary"]["done"], again.attrs["summary"]["skipped"]) == (0, 12)
+
+
+def test_an_external_cluster_gives_the_serial_table(scheduler):
+    df = sweep.run(arith, POINTS, seeds=SEEDS, scheduler=scheduler, progress=False)
+    pandas.testing.assert_frame_equal(df, serial(arith, POINTS, SEEDS))
+    assert df.attrs["summary"]["scheduler"] == scheduler
+
+
+def test_a_failing_run_is_reported_retried_a_bounded_number_of_times_and_the_rest_finish(
+        scheduler, tmp_path, capsys):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    points = sweep.grid(x=range(4), marks=[str(marks)])
+    df = sweep.run(flaky, points, seeds=(7,), scheduler=scheduler, out=tmp_path / "out",
+                   retries=2, progress=False)
+    assert df["x"].tolist() == [0, 1, 3] and df["square"].tolist() == [0, 1, 9]
+    assert [_executions(marks, f"{x}-7") for x in range(4)] == [1, 1, 3, 1]  # 1 + retries
+    summary = df.attrs["summary"]
+    assert (summary["done"], summary["failed"], summary["skipped"]) == (3, 1, 0)
+    assert summary["failures"] == [{"params": {"x": 2, "marks": str(marks)}, "seed": 7,
+                                    "error": "ValueError: x=2 is bad"}]
+    failed = pandas.read_csv(tmp_path / "out" / "failed.csv")
+    assert failed[["x", "seed", "error"]].to_dict("records") == [
+        {"x": 2, "seed": 7, "error": "ValueError: x=2 is bad"}]
+    assert "in flaky" in failed["traceback"][0]
+    printed = capsys.readouterr().out
+    assert "3 done, 1 failed, 0 skipped" in printed and "x=2" in printed
+
+    # A rerun retries only the failed run.
+    again = sweep.run(flaky, points, seeds=(7,), scheduler=scheduler, out=tmp_path / "out",
+                      retries=0, progress=False)
+    assert (again.attrs["summary"]["failed"], again.attrs["summary"]["skipped"]) == (1, 3)
+    assert [_executions(marks, f"{x}-7") for x in range(4)] == [1, 1, 4, 1]
+
+
+def test_a_result_column_contradicting_a_param_is_a_reported_failure(scheduler):
+    df = sweep.run(clashing, sweep.grid(x=[1]), scheduler=scheduler, retries=0, progress=False)
+    assert df.empty
+    assert "rename that result column" in df.attrs["failed"][0]["error"]
+
+
+def test_one_worker_process_never_runs_two_tasks_at_once(scheduler):
+    # The worker has two threads; ns-3 has one simulator per process.
+    df = sweep.run(busy_interval, sweep.grid(i=range(4)), scheduler=scheduler, progress=False)
+    assert len(df) == 4
+    for _, runs in df.sort_values("start").groupby("pid"):
+        assert (runs["start"].iloc[1:].to_numpy() >= runs["end"].iloc[:-1].to_numpy()).all()
+
+
+def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    out = tmp_path / "out"
+    points = sweep.grid(x=range(8), marks=[str(marks)])
+    script = ("from quicbed import sweep; import test_sweep as t; "
+              f"sweep.run(t.slow, sweep.grid(x=range(8), marks=[{str(marks)!r}]), "
+              f"out={str(out)!r}, scheduler={scheduler!r}, progress=False)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_PARENT), str(HERE)]))
+    client = subprocess.Popen([sys.executable, "-c", script], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        jsonl = out / "results.jsonl"
+        while time.monotonic() < deadline and client.poll() is None:
+            if jsonl.exists() and len(jsonl.read_text().splitlines()) >= 3:
+                break
+            time.sleep(0.05)
+        assert client.poll() is None, client.stderr.read().decode()
+        client.send_signal(signal.SIGKILL)
+    finally:
+        if client.poll() is None:
+            client.kill()
+        client.wait()
+        client.stderr.close()
+    recorded = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert 3 <= len(recorded) < 8
+
+    df = sweep.run(slow, points, out=out, scheduler=scheduler, progress=False)
+    summary = df.attrs["summary"]
+    assert summary["skipped"] == len(recorded) and summary["done"] == 8 - len(recorded)
+    assert df["x2"].tolist() == [2 * x for x in range(8)]
+    for record in recorded:  # finished before the kill: never ran again
+        assert _executions(marks, f"{record['params']['x']}-1") == 1
