@@ -26,6 +26,17 @@ def resolve(name, spec, given):
     return {key: given.get(key, default) for key, (default, _help) in spec.items()}
 
 
+ENCRYPT_HELP = ("true: GnuTLS packet protection; false: packets in clear behind the same real TLS "
+                "handshake (ns-3 module's NullCipherForSweeps: faster, same packet sizes)")
+
+
+def crypto_mode(encrypt):
+    """The Scenario's crypto= for a scenario's encrypt parameter."""
+    if not isinstance(encrypt, bool):
+        raise ValueError(f"encrypt must be true or false, got {encrypt!r}")
+    return "gnutls" if encrypt else "null"
+
+
 def positive(param, value):
     """value, when it is a number > 0 (durations, rates, RTTs the model divides by)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:

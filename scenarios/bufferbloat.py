@@ -18,26 +18,26 @@ PARAMS = {
     "rate_mbps": (10.0, "bottleneck rate (Mbit/s)"),
     "rtt_ms": (40.0, "base round-trip time (ms)"),
     "duration": (15.0, "simulated seconds per run"),
-    "crypto": ("null", "'null' (real handshake, packets in clear: fast) or 'gnutls'"),
+    "encrypt": (False, ex.ENCRYPT_HELP),
 }
 WARMUP_S = 2.0  # statistics skip the first seconds: slow start's overshoot is not the steady queue
 # PARAMS that are lists of values are grid axes, named as run_one's arguments.
 AXES = {"ccs": "cc", "queue_sizes": "queue_packets"}
 
 
-def build(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, crypto):
+def build(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, encrypt):
     ex.positive("rate_mbps", rate_mbps)
     ex.positive("rtt_ms", rtt_ms)
     if ex.positive("duration", duration) <= WARMUP_S:
         raise ValueError(f"duration must exceed the {WARMUP_S:g} s warm-up the statistics skip, got {duration!r}")
     sc = quicbed.Scenario(topology="p2p", rate=rate_mbps * 1e6, delay=rtt_ms / 2e3, queue_packets=queue_packets,
                           queue_disc=queue_disc, duration=duration)
-    sc.add_quic_flow(cc=cc, crypto=crypto)
+    sc.add_quic_flow(cc=cc, crypto=ex.crypto_mode(encrypt))
     return sc
 
 
-def run_one(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, crypto, seed):
-    res = build(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, crypto).run(seed=seed,
+def run_one(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, encrypt, seed):
+    res = build(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, encrypt).run(seed=seed,
                                                                                        sample_interval=0.02)
     flow = res.flows.iloc[0]
     rtt = res.timeseries.loc[res.timeseries["time"] >= WARMUP_S, "rtt"] * 1e3

@@ -19,14 +19,14 @@ PARAMS = {
     "rtt_ms": (40.0, "base round-trip time (ms)"),
     "queue_bdp": (1.0, "bottleneck queue in bandwidth-delay products"),
     "duration": (20.0, "simulated seconds per run"),
-    "crypto": ("null", "'null' (real handshake, packets in clear: fast) or 'gnutls'"),
+    "encrypt": (False, ex.ENCRYPT_HELP),
 }
 STAGGER_S = 0.1  # flows start this far apart so that their slow starts do not drop in lockstep
 # PARAMS that are lists of values are grid axes, named as run_one's arguments.
 AXES = {"quic_ccs": "quic_cc"}
 
 
-def build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration, crypto):
+def build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration, encrypt):
     for name, count in (("n_quic", n_quic), ("n_tcp", n_tcp)):
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"{name} must be an integer >= 0, got {count!r}")
@@ -38,15 +38,15 @@ def build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, dur
     sc = quicbed.Scenario(topology="dumbbell", rate=rate_mbps * 1e6, delay=rtt_ms / 2e3,
                           queue_packets=ex.queue_for(rate_mbps, rtt_ms, queue_bdp), duration=duration)
     for i in range(n_quic):
-        sc.add_quic_flow(cc=quic_cc, crypto=crypto, start=STAGGER_S * i, name=f"quic{i}")
+        sc.add_quic_flow(cc=quic_cc, crypto=ex.crypto_mode(encrypt), start=STAGGER_S * i, name=f"quic{i}")
     for i in range(n_tcp):
         sc.add_tcp_flow(variant=tcp_variant, start=STAGGER_S * (n_quic + i), name=f"tcp{i}")
     return sc
 
 
-def run_one(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration, crypto, seed):
+def run_one(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration, encrypt, seed):
     flows = build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration,
-                  crypto).run(seed=seed).flows
+                  encrypt).run(seed=seed).flows
     total = flows["goodput_bps"].sum()
     index = ex.jain(flows["goodput_bps"])
     quic_share = flows.loc[flows["kind"] == "quic", "goodput_bps"].sum() / total

@@ -16,7 +16,7 @@ PARAMS = {
     "rtts_ms": ([10.0, 20.0, 50.0, 100.0, 200.0], "round-trip times (ms)"),
     "request_bytes": (1000, "request size (bytes), small enough to fit the first flight"),
     "rate_mbps": (100.0, "link rate (Mbit/s)"),
-    "crypto": ("gnutls", "'gnutls' (real packet protection) or 'null'; the TLS handshake is real in both"),
+    "encrypt": (True, ex.ENCRYPT_HELP),
 }
 GAP_S = 2.0  # the connections run one after another, this far apart (plus a few RTTs), never overlapping
 MEASURED = "measured"
@@ -25,7 +25,7 @@ COMPOSED = "composed"  # TCP measured + TLS 1.3's handshake measured as QUIC's 1
 AXES = {"rtts_ms": "rtt_ms"}
 
 
-def build(rtt_ms, request_bytes, rate_mbps, crypto):
+def build(rtt_ms, request_bytes, rate_mbps, encrypt):
     ex.positive("rtts_ms", rtt_ms)
     ex.positive("rate_mbps", rate_mbps)
     if isinstance(request_bytes, bool) or not isinstance(request_bytes, int) or request_bytes < 1:
@@ -34,14 +34,15 @@ def build(rtt_ms, request_bytes, rate_mbps, crypto):
     sc = quicbed.Scenario(topology="p2p", rate=rate_mbps * 1e6, delay=rtt_ms / 2e3, queue_packets=100,
                           duration=4 * spacing)
     # The first QUIC connection's session ticket is what the second resumes in 0-RTT.
+    crypto = ex.crypto_mode(encrypt)
     sc.add_quic_flow(bytes=request_bytes, start=0.0, zero_rtt=True, crypto=crypto, name="quic_1rtt")
     sc.add_quic_flow(bytes=request_bytes, start=spacing, zero_rtt=True, crypto=crypto, name="quic_0rtt")
     sc.add_tcp_flow(variant="TcpCubic", bytes=request_bytes, start=2 * spacing, name="tcp")
     return sc
 
 
-def run_one(rtt_ms, request_bytes, rate_mbps, crypto, seed):
-    flows = build(rtt_ms, request_bytes, rate_mbps, crypto).run(seed=seed).flows.set_index("name")
+def run_one(rtt_ms, request_bytes, rate_mbps, encrypt, seed):
+    flows = build(rtt_ms, request_bytes, rate_mbps, encrypt).run(seed=seed).flows.set_index("name")
     rows = [{"variant": name, "handshake_ms": flows.loc[name, "handshake_time"] * 1e3,
              "delivery_ms": flows.loc[name, "completion_time"] * 1e3, "source": MEASURED}
             for name in ("quic_1rtt", "quic_0rtt", "tcp")]

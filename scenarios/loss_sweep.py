@@ -18,7 +18,7 @@ PARAMS = {
     "rtt_ms": (50.0, "base round-trip time (ms)"),
     "rate_mbps": (50.0, "link rate (Mbit/s); keep it above the model's rate at the smallest loss"),
     "duration": (10.0, "simulated seconds per run"),
-    "crypto": ("null", "'null' (real handshake, packets in clear: fast) or 'gnutls'"),
+    "encrypt": (False, ex.ENCRYPT_HELP),
 }
 # PARAMS that are lists of values are grid axes, named as run_one's arguments.
 AXES = {"ccs": "cc", "losses": "loss"}
@@ -29,7 +29,7 @@ def mathis_bps(loss, rtt_ms):
     return MATHIS_C * ex.MSS_BYTES * 8 / (rtt_ms / 1e3 * math.sqrt(loss))
 
 
-def build(cc, loss, rtt_ms, rate_mbps, duration, crypto):
+def build(cc, loss, rtt_ms, rate_mbps, duration, encrypt):
     if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not 0 < loss < 1:
         raise ValueError(f"losses: each must be in (0, 1) (Mathis' model has no rate at 0), got {loss!r}")
     ex.positive("rtt_ms", rtt_ms)
@@ -37,12 +37,12 @@ def build(cc, loss, rtt_ms, rate_mbps, duration, crypto):
     sc = quicbed.Scenario(topology="p2p", rate=rate_mbps * 1e6, delay=rtt_ms / 2e3,
                           queue_packets=ex.queue_for(rate_mbps, rtt_ms, 4),
                           loss=quicbed.RandomLoss(loss), duration=duration)
-    sc.add_quic_flow(cc=cc, crypto=crypto)
+    sc.add_quic_flow(cc=cc, crypto=ex.crypto_mode(encrypt))
     return sc
 
 
-def run_one(cc, loss, rtt_ms, rate_mbps, duration, crypto, seed):
-    flow = build(cc, loss, rtt_ms, rate_mbps, duration, crypto).run(seed=seed).flows.iloc[0]
+def run_one(cc, loss, rtt_ms, rate_mbps, duration, encrypt, seed):
+    flow = build(cc, loss, rtt_ms, rate_mbps, duration, encrypt).run(seed=seed).flows.iloc[0]
     model = mathis_bps(loss, rtt_ms)
     return {"goodput_mbps": flow.goodput_bps / 1e6, "mathis_mbps": model / 1e6,
             "goodput_over_mathis": flow.goodput_bps / model, "lost_packets": int(flow.lost_packets),

@@ -15,24 +15,24 @@ PARAMS = {
     "rtts_ms": ([10.0, 50.0, 150.0], "base round-trip times (ms)"),
     "queue_bdp": (1.0, "queue size in bandwidth-delay products"),
     "duration": (10.0, "simulated seconds per run"),
-    "crypto": ("null", "'null' (real handshake, packets in clear: fast) or 'gnutls'"),
+    "encrypt": (False, ex.ENCRYPT_HELP),
 }
 # PARAMS that are lists of values are grid axes, named as run_one's arguments.
 AXES = {"ccs": "cc", "rates_mbps": "rate_mbps", "rtts_ms": "rtt_ms"}
 
 
-def build(rate_mbps, rtt_ms, cc, queue_bdp, duration, crypto):
+def build(rate_mbps, rtt_ms, cc, queue_bdp, duration, encrypt):
     ex.positive("rates_mbps", rate_mbps)
     ex.positive("rtts_ms", rtt_ms)
     ex.positive("queue_bdp", queue_bdp)
     sc = quicbed.Scenario(topology="p2p", rate=rate_mbps * 1e6, delay=rtt_ms / 2e3,
                           queue_packets=ex.queue_for(rate_mbps, rtt_ms, queue_bdp), duration=duration)
-    sc.add_quic_flow(cc=cc, crypto=crypto)
+    sc.add_quic_flow(cc=cc, crypto=ex.crypto_mode(encrypt))
     return sc
 
 
-def run_one(rate_mbps, rtt_ms, cc, queue_bdp, duration, crypto, seed):
-    res = build(rate_mbps, rtt_ms, cc, queue_bdp, duration, crypto).run(seed=seed, sample_interval=0.05)
+def run_one(rate_mbps, rtt_ms, cc, queue_bdp, duration, encrypt, seed):
+    res = build(rate_mbps, rtt_ms, cc, queue_bdp, duration, encrypt).run(seed=seed, sample_interval=0.05)
     flow = res.flows.iloc[0]
     return {"goodput_mbps": flow.goodput_bps / 1e6, "utilization": flow.goodput_bps / (rate_mbps * 1e6),
             "srtt_mean_ms": res.timeseries["rtt"].mean() * 1e3, "lost_packets": int(flow.lost_packets)}
