@@ -55,6 +55,14 @@ def queue_for(rate_mbps, rtt_ms, bdp_multiple):
     return max(2, int(math.ceil(bdp_multiple * bdp_packets)))
 
 
+def goodput_after(res, t0):
+    """Each flow's goodput (bit/s) from simulated time t0 to the end of the run, from its delivered
+    bytes: the steady state, without the slow start the whole-run goodput_bps includes."""
+    ts = res.timeseries[res.timeseries["time"] >= t0].groupby("flow")
+    first, last = ts.first(), ts.last()
+    return (last["delivered"] - first["delivered"]) * 8 / (last["time"] - first["time"])
+
+
 def jain(values):
     """Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when all are equal, 1/n when one takes all."""
     values = list(values)

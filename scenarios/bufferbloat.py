@@ -20,7 +20,7 @@ PARAMS = {
     "duration": (15.0, "simulated seconds per run"),
     "encrypt": (False, ex.ENCRYPT_HELP),
 }
-WARMUP_S = 2.0  # statistics skip the first seconds: slow start's overshoot is not the steady queue
+WARMUP_S = 2.0  # statistics skip the first seconds: slow start's overshoot is not the steady state
 # PARAMS that are lists of values are grid axes, named as run_one's arguments.
 AXES = {"ccs": "cc", "queue_sizes": "queue_packets"}
 
@@ -39,11 +39,11 @@ def build(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, encrypt):
 def run_one(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, encrypt, seed):
     res = build(cc, queue_packets, queue_disc, rate_mbps, rtt_ms, duration, encrypt).run(seed=seed,
                                                                                        sample_interval=0.02)
-    flow = res.flows.iloc[0]
     rtt = res.timeseries.loc[res.timeseries["time"] >= WARMUP_S, "rtt"] * 1e3
     queue = res.queue.loc[res.queue["time"] >= WARMUP_S, "packets"]
-    return {"goodput_mbps": flow.goodput_bps / 1e6, "rtt_mean_ms": rtt.mean(), "rtt_p95_ms": rtt.quantile(0.95),
-            "queue_mean_packets": queue.mean(), "lost_packets": int(flow.lost_packets)}
+    return {"goodput_mbps": ex.goodput_after(res, WARMUP_S).iloc[0] / 1e6, "rtt_mean_ms": rtt.mean(),
+            "rtt_p95_ms": rtt.quantile(0.95),
+            "queue_mean_packets": queue.mean(), "lost_packets": int(res.flows["lost_packets"].iloc[0])}
 
 
 def summary(df):

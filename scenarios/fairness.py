@@ -7,7 +7,7 @@ from . import _experiment as ex
 DESCRIPTION = (
     "n_quic bulk QUIC flows (one run per congestion control in quic_ccs) and n_tcp bulk flows of "
     "ns-3's own TCP (tcp_variant) share a dumbbell bottleneck with a drop-tail queue of queue_bdp "
-    "bandwidth-delay products. Per flow: goodput and its share; per run: Jain's fairness index over "
+    "bandwidth-delay products. Per flow: goodput (after the first quarter of the run) and its share; per run: Jain's fairness index over "
     "all flows (1 = equal shares) and the QUIC flows' aggregate share (fair: n_quic / (n_quic + n_tcp))."
 )
 PARAMS = {
@@ -22,6 +22,7 @@ PARAMS = {
     "encrypt": (False, ex.ENCRYPT_HELP),
 }
 STAGGER_S = 0.1  # flows start this far apart so that their slow starts do not drop in lockstep
+WARMUP_FRACTION = 0.25  # of the run, before goodputs are measured: every flow has left slow start
 # PARAMS that are lists of values are grid axes, named as run_one's arguments.
 AXES = {"quic_ccs": "quic_cc"}
 
@@ -45,14 +46,15 @@ def build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, dur
 
 
 def run_one(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration, encrypt, seed):
-    flows = build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration,
-                  encrypt).run(seed=seed).flows
-    total = flows["goodput_bps"].sum()
-    index = ex.jain(flows["goodput_bps"])
-    quic_share = flows.loc[flows["kind"] == "quic", "goodput_bps"].sum() / total
-    return [{"flow": row.name, "kind": row.kind, "goodput_mbps": row.goodput_bps / 1e6,
-             "share": row.goodput_bps / total, "jain": index, "quic_share": quic_share,
-             "utilization": total / (rate_mbps * 1e6)} for row in flows.itertuples()]
+    res = build(quic_cc, tcp_variant, n_quic, n_tcp, rate_mbps, rtt_ms, queue_bdp, duration,
+                encrypt).run(seed=seed, sample_interval=0.1)
+    goodput = ex.goodput_after(res, WARMUP_FRACTION * duration)
+    total = goodput.sum()
+    index = ex.jain(goodput)
+    quic_share = goodput[res.flows["kind"] == "quic"].sum() / total
+    return [{"flow": row.name, "kind": row.kind, "goodput_mbps": goodput[row.flow] / 1e6,
+             "share": goodput[row.flow] / total, "jain": index, "quic_share": quic_share,
+             "utilization": total / (rate_mbps * 1e6)} for row in res.flows.itertuples()]
 
 
 def summary(df):
