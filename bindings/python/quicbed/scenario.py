@@ -337,7 +337,7 @@ class Result:
         lost, whose frames go out again in new packets).
     timeseries: flow, time, cwnd (bytes), rtt (smoothed, s),
         bytes_in_flight, pacing_rate (bps), delivered (bytes at the
-        receiver); every sample_interval from 0; NaN before the sender's
+        receiver); every sample_interval from 0, and at the end; NaN before the sender's
         first report and for UDP.
     queue: link (bottleneck link index), time, packets, bytes queued in
         front of the link in the data direction.
