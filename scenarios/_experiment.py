@@ -81,15 +81,16 @@ def mean_over_seeds(df, keys, columns):
 def runner(module_name):
     """The run() of the scenario module module_name (the contract's signature)."""
 
-    def run(out_dir, progress=True, workers=None, scheduler=None, seeds=(1,), **params):
-        """Runs the grid of params (PARAMS' defaults for the others) for each seed; returns one row per run."""
+    def run(out_dir, progress=True, workers=None, scheduler=None, seeds=(1,), resume=True, **params):
+        """Runs the grid of params (PARAMS' defaults for the others) for each seed; returns one row per run.
+        With resume, runs already recorded in out_dir (by an interrupted or earlier call) are not redone."""
         return run_scenario(sys.modules[module_name], out_dir, progress=progress, workers=workers,
-                            scheduler=scheduler, seeds=seeds, params=params)
+                            scheduler=scheduler, seeds=seeds, resume=resume, params=params)
 
     return run
 
 
-def run_scenario(module, out_dir, *, progress, workers, scheduler, seeds, params):
+def run_scenario(module, out_dir, *, progress, workers, scheduler, seeds, resume, params):
     name = module.__name__.rsplit(".", 1)[-1]
     params = resolve(name, module.PARAMS, params)
     points = sweep.grid(**{module.AXES.get(key, key): value for key, value in params.items()})
@@ -98,7 +99,7 @@ def run_scenario(module, out_dir, *, progress, workers, scheduler, seeds, params
     os.makedirs(out_dir, exist_ok=True)
     runs_dir = os.path.join(out_dir, "runs")  # the sweep's incremental results: a rerun resumes
     df = sweep.run(module.run_one, points, seeds=seeds, out=runs_dir, workers=workers,
-                   scheduler=scheduler, progress=progress)
+                   scheduler=scheduler, progress=progress, resume=resume)
     if df.empty:
         raise RuntimeError(f"{name}: every run failed; the errors are in {os.path.join(runs_dir, 'failed.csv')}")
     df.to_csv(os.path.join(out_dir, f"{name}.csv"), index=False)

@@ -141,6 +141,8 @@ def run_parser(name, module):
     options.add_argument("--workers", metavar="N", type=_positive_int, help="local worker processes (default: one per core)")
     options.add_argument("--scheduler", metavar="tcp://HOST:PORT", type=_scheduler,
                          help="a running Dask scheduler, tcp://HOST:PORT (its workers need quicbed installed)")
+    options.add_argument("--fresh", action="store_true",
+                         help="run every point again (default: a rerun into the same --out skips the points done)")
     options.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -169,8 +171,8 @@ def cmd_run(name, args):
     module = load_scenario(name)
     ns = vars(run_parser(name, module).parse_args(args))  # exits 2 on a bad option or value
     out, seeds, workers, scheduler = ns.pop("out"), ns.pop("seeds"), ns.pop("workers"), ns.pop("scheduler")
-    progress = not ns.pop("no_progress")
-    df = module.run(out, progress=progress, workers=workers, scheduler=scheduler, seeds=seeds, **ns)
+    progress, resume = not ns.pop("no_progress"), not ns.pop("fresh")
+    df = module.run(out, progress=progress, workers=workers, scheduler=scheduler, seeds=seeds, resume=resume, **ns)
     print(module.summary(df).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"\ntable: {os.path.join(out, name + '.csv')}\nplot:  {os.path.join(out, name + '.png')}")
     return 0
