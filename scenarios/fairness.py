@@ -18,7 +18,7 @@ PARAMS = {
     "rate_mbps": (20.0, "bottleneck rate (Mbit/s)"),
     "rtt_ms": (40.0, "base round-trip time (ms)"),
     "queue_bdp": (1.0, "bottleneck queue in bandwidth-delay products"),
-    "duration": (20.0, "simulated seconds per run"),
+    "duration": (30.0, "simulated seconds per run"),
     "encrypt": (False, ex.ENCRYPT_HELP),
 }
 STAGGER_S = 0.1  # flows start this far apart so that their slow starts do not drop in lockstep
