@@ -264,7 +264,8 @@ def test_one_worker_process_never_runs_two_tasks_at_once(scheduler):
         assert (runs["start"].iloc[1:].to_numpy() >= runs["end"].iloc[:-1].to_numpy()).all()
 
 
-def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_an_interrupted_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_path, stop):
     marks = tmp_path / "marks"
     marks.mkdir()
     out = tmp_path / "out"
@@ -273,8 +274,10 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_p
               f"sweep.run(t.slow, sweep.grid(x=range(8), marks=[{str(marks)!r}]), "
               f"out={str(out)!r}, scheduler={scheduler!r}, progress=False)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_PARENT), str(HERE)]))
-    client = subprocess.Popen([sys.executable, "-c", script], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "client.log"
+    with open(log, "w") as log_file:
+        client = subprocess.Popen([sys.executable, "-c", script], env=env,
+                                  stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         jsonl = out / "results.jsonl"
@@ -282,15 +285,18 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_p
             if jsonl.exists() and len(jsonl.read_text().splitlines()) >= 3:
                 break
             time.sleep(0.05)
-        assert client.poll() is None, client.stderr.read().decode()
-        client.send_signal(signal.SIGKILL)
+        assert client.poll() is None, log.read_text()
+        client.send_signal(stop)
+        client.wait(timeout=30)
     finally:
         if client.poll() is None:
             client.kill()
-        client.wait()
-        client.stderr.close()
+            client.wait()
     recorded = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert 3 <= len(recorded) < 8
+    if stop == signal.SIGINT:  # Ctrl-C: the sweep still says what it got done
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["status"] == "interrupted" and summary["done"] == len(recorded)
 
     df = sweep.run(slow, points, out=out, scheduler=scheduler, progress=False)
     summary = df.attrs["summary"]
