@@ -66,6 +66,10 @@ def clashing(x, seed):
     return {"x": x + 1}  # contradicts the param x of this run
 
 
+def crash(x, seed):
+    os._exit(3)  # what a simulator crash does to the worker process
+
+
 def busy_interval(i, seed):
     start = time.monotonic()
     time.sleep(0.2)
@@ -99,7 +103,9 @@ def scheduler(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dask-cluster")
     info = tmp / "scheduler.json"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+        [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)),
+        # a run whose worker dies is given up at once (Dask's default retries it 3 times)
+        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
     procs = []
     try:
         procs.append(subprocess.Popen(
@@ -304,3 +310,12 @@ def test_an_interrupted_sweep_resumes_without_rerunning_finished_runs(scheduler,
     assert df["x2"].tolist() == [2 * x for x in range(8)]
     for record in recorded:  # finished before the kill: never ran again
         assert _executions(marks, f"{record['params']['x']}-1") == 1
+
+
+def test_a_run_that_kills_its_worker_is_reported_and_the_cluster_goes_on(scheduler):
+    df = sweep.run(crash, sweep.grid(x=[5]), scheduler=scheduler, retries=0, progress=False)
+    assert df.empty
+    assert [(f["params"], f["error"].split(":")[0]) for f in df.attrs["failed"]] == [
+        ({"x": 5}, "KilledWorker")]
+    # The nanny restarted the worker: the next sweep runs.
+    assert sweep.run(arith, POINTS[:1], scheduler=scheduler, progress=False)["value"].size == 2
