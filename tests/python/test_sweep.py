@@ -31,11 +31,13 @@ PACKAGE_PARENT = Path(list(quicbed.__path__)[0]).resolve().parent
 
 # --- tasks (run on the workers) ---------------------------------------------
 
-def arith(a, b, seed):
-    """Two rows with different columns, ints, floats and strings: what a real
-    scenario returns (one row per flow), cheap enough for many runs."""
-    return [{"kind": "sum", "value": a + b + seed},
-            {"kind": "ratio", "value": a / b * seed, "note": f"{a}/{b}"}]
+def quic_transfer(cc, loss, seed):
+    """A real simulation run: half a simulated second of a bulk QUIC flow over a
+    lossy 10 Mbps, 20 ms path (tens of milliseconds of wall time)."""
+    sc = quicbed.Scenario(topology="p2p", rate="10Mbps", delay="20ms",
+                          loss=quicbed.RandomLoss(loss), duration=0.5)
+    sc.add_quic_flow(cc=cc)
+    return sc.run(seed=seed).flows
 
 
 def _mark(marks, name):
@@ -78,8 +80,8 @@ def busy_interval(i, seed):
 
 def serial(task, points, seeds):
     """The reference: the same runs as a plain loop in this process."""
-    return pandas.DataFrame([{**p, "seed": s, **row}
-                             for p in points for s in seeds for row in task(**p, seed=s)])
+    return pandas.DataFrame([{**p, "seed": s, **row} for p in points for s in seeds
+                             for row in task(**p, seed=s).to_dict("records")])
 
 
 # --- an external cluster: dask scheduler + dask worker processes ------------
@@ -147,9 +149,9 @@ def test_grid_is_the_product_with_the_last_axis_fastest():
 
 
 def test_task_key_ignores_param_order_and_tells_runs_apart():
-    assert sweep.task_key(arith, {"a": 1, "b": 2}, 1) == sweep.task_key(arith, {"b": 2, "a": 1}, 1)
-    keys = {sweep.task_key(arith, {"a": 1, "b": 2}, 1), sweep.task_key(arith, {"a": 1, "b": 2}, 2),
-            sweep.task_key(arith, {"a": 1.0, "b": 2}, 1), sweep.task_key(flaky, {"a": 1, "b": 2}, 1)}
+    assert sweep.task_key(quic_transfer, {"a": 1, "b": 2}, 1) == sweep.task_key(quic_transfer, {"b": 2, "a": 1}, 1)
+    keys = {sweep.task_key(quic_transfer, {"a": 1, "b": 2}, 1), sweep.task_key(quic_transfer, {"a": 1, "b": 2}, 2),
+            sweep.task_key(quic_transfer, {"a": 1.0, "b": 2}, 1), sweep.task_key(flaky, {"a": 1, "b": 2}, 1)}
     assert len(keys) == 4
 
 
@@ -167,7 +169,7 @@ def test_task_key_ignores_param_order_and_tells_runs_apart():
     ({"scheduler": 8786}, TypeError, "tcp://HOST:PORT"),
 ])
 def test_bad_arguments_are_refused_before_anything_runs(kwargs, error, match):
-    args = {"task": arith, "grid": [{"a": 1, "b": 2}], "progress": False, **kwargs}
+    args = {"task": quic_transfer, "grid": [{"a": 1, "b": 2}], "progress": False, **kwargs}
     with pytest.raises(error, match=match):
         sweep.run(**args)
 
@@ -181,11 +183,12 @@ def test_a_partial_last_line_is_a_task_not_done(tmp_path):
         f.write('{"key": "k2", "params": {"a": 2}, "seed": 1, "rows": [{"v"')  # killed here
     with SweepStore(tmp_path, ["a"], resume=True) as store:
         assert store.finished() == {"k1": [{"v": 1}]}
-        store.add_result("k2", {"a": 2}, 1, '[{"v": 2}]', [{"v": 2}])
+        store.add_result("k2", {"a": 2}, 1, '[{"v": 2, "w": "new"}]', [{"v": 2, "w": "new"}])
     with SweepStore(tmp_path, ["a"], resume=True) as store:
-        assert store.finished() == {"k1": [{"v": 1}], "k2": [{"v": 2}]}
-    assert pandas.read_csv(tmp_path / "results.csv").to_dict("records") == [
-        {"a": 1, "seed": 1, "v": 1}, {"a": 2, "seed": 1, "v": 2}]
+        assert store.finished() == {"k1": [{"v": 1}], "k2": [{"v": 2, "w": "new"}]}
+    # The new column w rewrote the CSV's header.
+    assert pandas.read_csv(tmp_path / "results.csv").fillna("-").to_dict("records") == [
+        {"a": 1, "seed": 1, "v": 1, "w": "-"}, {"a": 2, "seed": 1, "v": 2, "w": "new"}]
 
 
 def test_a_damaged_line_in_the_middle_is_an_error_not_a_silent_rerun(tmp_path):
@@ -204,13 +207,15 @@ def test_two_sweeps_cannot_write_one_directory(tmp_path):
 
 # --- sweeps on clusters ------------------------------------------------------
 
-POINTS = sweep.grid(a=[1, 2, 3], b=[4, 8])
+POINTS = sweep.grid(cc=["newreno", "cubic", "bbr"], loss=[0.0, 0.02])
 SEEDS = (1, 2)
 
 
 def test_two_local_workers_give_the_serial_table_and_a_rerun_skips_everything(tmp_path, capsys):
-    df = sweep.run(arith, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=True)
-    pandas.testing.assert_frame_equal(df, serial(arith, POINTS, SEEDS))
+    df = sweep.run(quic_transfer, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=True)
+    assert len(df) == 12 and (df["goodput_bps"] > 0).all()
+    assert df.groupby(["cc", "loss"])["goodput_bps"].nunique().max() == 2  # seeds differ
+    pandas.testing.assert_frame_equal(df, serial(quic_transfer, POINTS, SEEDS))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["done"], summary["failed"], summary["skipped"]) == (12, 0, 0)
     assert summary["workers"] == 2 and df.attrs["summary"] == summary
@@ -218,14 +223,14 @@ def test_two_local_workers_give_the_serial_table_and_a_rerun_skips_everything(tm
     # The CSV is the same table.
     pandas.testing.assert_frame_equal(pandas.read_csv(tmp_path / "results.csv"), df)
 
-    again = sweep.run(arith, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=False)
+    again = sweep.run(quic_transfer, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=False)
     pandas.testing.assert_frame_equal(again, df)
     assert (again.attrs["summary"]["done"], again.attrs["summary"]["skipped"]) == (0, 12)
 
 
 def test_an_external_cluster_gives_the_serial_table(scheduler):
-    df = sweep.run(arith, POINTS, seeds=SEEDS, scheduler=scheduler, progress=False)
-    pandas.testing.assert_frame_equal(df, serial(arith, POINTS, SEEDS))
+    df = sweep.run(quic_transfer, POINTS, seeds=SEEDS, scheduler=scheduler, progress=False)
+    pandas.testing.assert_frame_equal(df, serial(quic_transfer, POINTS, SEEDS))
     assert df.attrs["summary"]["scheduler"] == scheduler
 
 
@@ -318,4 +323,4 @@ def test_a_run_that_kills_its_worker_is_reported_and_the_cluster_goes_on(schedul
     assert [(f["params"], f["error"].split(":")[0]) for f in df.attrs["failed"]] == [
         ({"x": 5}, "KilledWorker")]
     # The nanny restarted the worker: the next sweep runs.
-    assert sweep.run(arith, POINTS[:1], scheduler=scheduler, progress=False)["value"].size == 2
+    assert len(sweep.run(quic_transfer, POINTS[:1], scheduler=scheduler, progress=False)) == 1
