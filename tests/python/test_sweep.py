@@ -112,7 +112,8 @@ def scheduler(tmp_path_factory):
     try:
         procs.append(subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(info)],
+             # its HTTP endpoints listen on all interfaces unless told otherwise
+             "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info)],
             stdout=open(tmp / "scheduler.log", "w"), stderr=subprocess.STDOUT,
             start_new_session=True, env=env))
         deadline = time.monotonic() + 30
@@ -123,7 +124,7 @@ def scheduler(tmp_path_factory):
         assert address.startswith("tcp://127.0.0.1:")
         procs.append(subprocess.Popen(
             [dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
-             "--nthreads", "2", "--no-dashboard"],
+             "--nthreads", "2", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
             stdout=open(tmp / "worker.log", "w"), stderr=subprocess.STDOUT,
             start_new_session=True, env=env, cwd=tmp))
         with Client(address, timeout=30, set_as_default=False) as client:
