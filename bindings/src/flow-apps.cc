@@ -254,9 +254,10 @@ FlowSender::OnHandshake(Time duration)
 void
 FlowSender::OnTcpTx(Ptr<const Packet> p, const TcpHeader& h, Ptr<const TcpSocketBase>)
 {
-    // The traced packet carries its TCP header; a segment with data that
-    // starts below the highest byte sent so far is a retransmission.
-    const uint32_t payload = p->GetSize() - h.GetSerializedSize();
+    // The traced packet is the segment's payload (TcpL4Protocol adds the
+    // header after the trace); one with data that starts below the highest
+    // byte sent so far is a retransmission.
+    const uint32_t payload = p->GetSize();
     if (payload == 0)
     {
         return;

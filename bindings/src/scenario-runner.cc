@@ -100,7 +100,10 @@ class Simulation
     Ptr<ErrorModel> LossModel();
     void InstallFlows();
     SocketAttributes QuicAttributes(const FlowSpec& f, bool sender) const;
+    // Samples at k * sampleInterval before the end, then Record() once
+    // more at the end.
     void Sample(uint64_t k);
+    void Record();
     void CountDrop(const Ipv4Header& ip, Ptr<const Packet> l4);
     void QueueDrop(Ptr<const QueueDiscItem> item);
     void LinkDrop(Ptr<const Packet> p);
@@ -197,13 +200,15 @@ Simulation::AddBottleneck(Ptr<Node> from, Ptr<Node> to)
     else if (m_spec.queueDisc == "red")
     {
         // ns-3's defaults are MinTh 5 and MaxTh 15 of a 25-packet queue:
-        // the same fractions of this one.
+        // the same fractions of this one. Above MaxTh ECN-capable packets
+        // are marked, not dropped (RFC 3168 §7: drop only when full).
         const double q = m_spec.queuePackets;
         tc.SetRootQueueDisc("ns3::RedQueueDisc",
                             "MaxSize", QueueSizeValue(size),
                             "MinTh", DoubleValue(q / 5),
                             "MaxTh", DoubleValue(3 * q / 5),
                             "UseEcn", BooleanValue(true),
+                            "UseHardDrop", BooleanValue(false),
                             "LinkBandwidth", DataRateValue(DataRate(static_cast<uint64_t>(m_spec.rateBps))),
                             "LinkDelay", TimeValue(Seconds(m_spec.delaySeconds)));
     }
@@ -479,6 +484,17 @@ Simulation::LinkDrop(Ptr<const Packet> p)
 void
 Simulation::Sample(uint64_t k)
 {
+    Record();
+    const Time next = Seconds(m_options.sampleInterval) * static_cast<int64_t>(k + 1);
+    if (next < Seconds(m_spec.duration))
+    {
+        Simulator::Schedule(next - Simulator::Now(), &Simulation::Sample, this, k + 1);
+    }
+}
+
+void
+Simulation::Record()
+{
     const double t = Simulator::Now().GetSeconds();
     RunResult::Series& s = m_result.series;
     for (uint32_t i = 0; i < m_sinks.size(); ++i)
@@ -501,11 +517,6 @@ Simulation::Sample(uint64_t k)
         q.time.push_back(t);
         q.packets.push_back(b.queue->GetNPackets() + device->GetNPackets());
         q.bytes.push_back(b.queue->GetNBytes() + device->GetNBytes());
-    }
-    const Time next = Seconds(m_options.sampleInterval) * static_cast<int64_t>(k + 1);
-    if (next < Seconds(m_spec.duration))
-    {
-        Simulator::Schedule(next - Simulator::Now(), &Simulation::Sample, this, k + 1);
     }
 }
 
@@ -551,6 +562,7 @@ Simulation::Run()
     Simulator::Schedule(Seconds(0), &Simulation::Sample, this, 0);
     Simulator::Stop(Seconds(m_spec.duration));
     Simulator::Run();
+    Record();
     RunResult result = Collect();
     m_senders.clear();
     m_sinks.clear();
