@@ -2,7 +2,10 @@
 """Sweep throughput: runs per minute of short simulations on 1 and 2 local Dask
 workers, and the cost per run that the sweep adds to calling the task directly.
 
-    /usr/bin/python3 bindings/bench/sweep_bench.py [--runs 24] [--duration 1.0]
+    PYTHONPATH=build/default/bindings/python \
+        /usr/bin/python3 bindings/bench/sweep_bench.py [--runs 24] [--duration 10]
+
+(no PYTHONPATH once scripts/setup_python.sh has installed quicbed)
 
 Each run is a point-to-point QUIC bulk transfer (10 Mbps, 20 ms, random loss)
 of --duration simulated seconds. The clusters are started before the clock
@@ -17,8 +20,6 @@ import argparse
 import os
 import tempfile
 import time
-
-from distributed import LocalCluster
 
 import quicbed
 from quicbed import sweep
@@ -40,9 +41,7 @@ def nothing(i, seed):
 def timed_sweep(task, points, n_workers):
     """Wall time of sweep.run on an already running local cluster, and its start-up time."""
     started = time.monotonic()
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
-            tempfile.TemporaryDirectory() as out:
+    with sweep.local_cluster(n_workers) as cluster, tempfile.TemporaryDirectory() as out:
         startup = time.monotonic() - started
         started = time.monotonic()
         df = sweep.run(task, points, out=out, scheduler=cluster.scheduler_address,
@@ -55,7 +54,7 @@ def timed_sweep(task, points, n_workers):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=24, help="simulation runs per measurement")
-    parser.add_argument("--duration", type=float, default=1.0, help="simulated seconds per run")
+    parser.add_argument("--duration", type=float, default=10.0, help="simulated seconds per run")
     args = parser.parse_args()
     losses = [0.001 * (i + 1) for i in range(-(-args.runs // len(CCS)))]
     points = sweep.grid(cc=CCS, loss=losses, duration=[args.duration])[:args.runs]
@@ -63,6 +62,7 @@ def main():
     print(f"{n} runs of {args.duration} simulated s; {os.cpu_count()} cores; "
           f"load average {os.getloadavg()[0]:.2f}")
 
+    short_run(**points[0], seed=1)  # loads ns-3 once, as a worker does before its first run
     started = time.monotonic()
     for p in points:
         short_run(**p, seed=1)

@@ -30,6 +30,18 @@ Column(const std::vector<T>& v)
     return py::array_t<T>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
+// Column name -> array, in order (pandas keeps the dict's order).
+py::dict
+Table(std::initializer_list<std::pair<const char*, py::object>> columns)
+{
+    py::dict d;
+    for (const auto& [name, column] : columns)
+    {
+        d[name] = column;
+    }
+    return d;
+}
+
 // The names of ns-3's TCP congestion controls ("TcpCubic", ...), for
 // add_tcp_flow(variant=...).
 std::vector<std::string>
@@ -177,7 +189,16 @@ py::dict
 RunPy(const py::dict& scenario, uint32_t seed, uint64_t run, double sampleInterval, const std::string& qlogDir,
       const std::string& pcapDir)
 {
-    const ScenarioSpec spec = ToSpec(scenario);
+    ScenarioSpec spec;
+    try
+    {
+        spec = ToSpec(scenario);
+    }
+    catch (const py::cast_error& e)
+    {
+        // A value of the wrong type where quicbed.Scenario.spec() puts one.
+        throw py::type_error(std::string("scenario dict: a value has the wrong type (") + e.what() + ")");
+    }
     if (seed == 0 || run == 0)
     {
         throw std::invalid_argument("seed and run must be >= 1");
@@ -186,43 +207,25 @@ RunPy(const py::dict& scenario, uint32_t seed, uint64_t run, double sampleInterv
     {
         throw std::invalid_argument("sample_interval must be > 0");
     }
-    RunOptions options;
-    options.seed = seed;
-    options.run = run;
-    options.sampleInterval = sampleInterval;
-    options.qlogDir = qlogDir;
-    options.pcapDir = pcapDir;
+    const RunOptions options{seed, run, sampleInterval, qlogDir, pcapDir};
     RunResult r;
     {
         py::gil_scoped_release release;
         r = RunScenario(spec, options);
     }
-    py::dict flows;
-    flows["goodput_bps"] = Column(r.flows.goodputBps);
-    flows["bytes"] = Column(r.flows.bytes);
-    flows["completion_time"] = Column(r.flows.completionTime);
-    flows["first_byte_time"] = Column(r.flows.firstByteTime);
-    flows["handshake_time"] = Column(r.flows.handshakeTime);
-    flows["lost_packets"] = Column(r.flows.lostPackets);
-    flows["declared_lost"] = Column(r.flows.declaredLost);
-    flows["retransmissions"] = Column(r.flows.retransmissions);
-    py::dict series;
-    series["flow"] = Column(r.series.flow);
-    series["time"] = Column(r.series.time);
-    series["cwnd"] = Column(r.series.cwnd);
-    series["rtt"] = Column(r.series.rtt);
-    series["bytes_in_flight"] = Column(r.series.bytesInFlight);
-    series["pacing_rate"] = Column(r.series.pacingRate);
-    series["delivered"] = Column(r.series.delivered);
-    py::dict queue;
-    queue["link"] = Column(r.queue.link);
-    queue["time"] = Column(r.queue.time);
-    queue["packets"] = Column(r.queue.packets);
-    queue["bytes"] = Column(r.queue.bytes);
+    const RunResult::Flows& f = r.flows;
+    const RunResult::Series& t = r.series;
+    const RunResult::Queue& q = r.queue;
     py::dict out;
-    out["flows"] = flows;
-    out["timeseries"] = series;
-    out["queue"] = queue;
+    out["flows"] = Table({{"goodput_bps", Column(f.goodputBps)}, {"bytes", Column(f.bytes)},
+                          {"completion_time", Column(f.completionTime)}, {"first_byte_time", Column(f.firstByteTime)},
+                          {"handshake_time", Column(f.handshakeTime)}, {"lost_packets", Column(f.lostPackets)},
+                          {"declared_lost", Column(f.declaredLost)}, {"retransmissions", Column(f.retransmissions)}});
+    out["timeseries"] = Table({{"flow", Column(t.flow)}, {"time", Column(t.time)}, {"cwnd", Column(t.cwnd)},
+                               {"rtt", Column(t.rtt)}, {"bytes_in_flight", Column(t.bytesInFlight)},
+                               {"pacing_rate", Column(t.pacingRate)}, {"delivered", Column(t.delivered)}});
+    out["queue"] = Table({{"link", Column(q.link)}, {"time", Column(q.time)}, {"packets", Column(q.packets)},
+                          {"bytes", Column(q.bytes)}, {"drops", Column(q.drops)}, {"marks", Column(q.marks)}});
     out["pcap_files"] = r.pcapFiles;
     out["keylog_file"] = r.keyLogFile;
     return out;

@@ -4,7 +4,6 @@
 
 #include "ns3/boolean.h"
 #include "ns3/double.h"
-#include "ns3/enum.h"
 #include "ns3/error-model.h"
 #include "ns3/inet-socket-address.h"
 #include "ns3/internet-stack-helper.h"
@@ -38,7 +37,6 @@
 #include <list>
 #include <map>
 #include <mutex>
-#include <stdexcept>
 #include <utility>
 
 namespace quicbed_py
@@ -517,6 +515,9 @@ Simulation::Record()
         q.time.push_back(t);
         q.packets.push_back(b.queue->GetNPackets() + device->GetNPackets());
         q.bytes.push_back(b.queue->GetNBytes() + device->GetNBytes());
+        const QueueDisc::Stats& stats = b.queue->GetStats();
+        q.drops.push_back(stats.nTotalDroppedPackets);
+        q.marks.push_back(stats.nTotalMarkedPackets);
     }
 }
 

@@ -16,6 +16,7 @@ import quicbed
 
 FLOW_COLUMNS = ["flow", "name", "kind", "cc", "start", "goodput_bps", "bytes", "completion_time",
                 "first_byte_time", "handshake_time", "lost_packets", "declared_lost", "retransmissions"]
+QUEUE_COLUMNS = ["link", "time", "packets", "bytes", "drops", "marks"]
 SERIES_COLUMNS = ["flow", "time", "cwnd", "rtt", "bytes_in_flight", "pacing_rate", "delivered"]
 
 
@@ -38,7 +39,7 @@ def test_types_and_shapes():
     assert isinstance(res, quicbed.Result)
     assert list(res.flows.columns) == FLOW_COLUMNS
     assert list(res.timeseries.columns) == SERIES_COLUMNS
-    assert list(res.queue.columns) == ["link", "time", "packets", "bytes"]
+    assert list(res.queue.columns) == QUEUE_COLUMNS
     # Samples from 0 to the end, both included.
     assert len(res.flows) == 1 and len(res.timeseries) == 21 and len(res.queue) == 21
     np.testing.assert_allclose(res.timeseries.time, np.arange(21) * 0.05)
@@ -54,7 +55,7 @@ def test_types_and_shapes():
     arrays = res.arrays()
     assert set(arrays) == {f"{t}.{c}" for t, cols in
                            (("flows", FLOW_COLUMNS), ("timeseries", SERIES_COLUMNS),
-                            ("queue", ["link", "time", "packets", "bytes"])) for c in cols}
+                            ("queue", QUEUE_COLUMNS)) for c in cols}
     assert all(isinstance(a, np.ndarray) for a in arrays.values())
     assert res.qlog_files == [] and res.pcap_files == []
 
@@ -191,12 +192,15 @@ def test_quic_options():
 def test_ecn_marks_instead_of_drops():
     # RED marks ECT packets (no hard drops) long before a large queue
     # fills: with ECN the flow loses nothing, without it RED drops.
-    lost = {}
+    lost, marks, drops = {}, {}, {}
     for ecn in (False, True):
         sc = small(rate="10Mbps", duration=5.0, queue_disc="red", queue_packets=1000)
         sc.add_quic_flow(ecn=ecn)
-        lost[ecn] = sc.run(sample_interval=0.5).flows.declared_lost[0]
+        res = sc.run(sample_interval=0.5)
+        lost[ecn] = res.flows.declared_lost[0]
+        marks[ecn], drops[ecn] = res.queue.marks.iloc[-1], res.queue.drops.iloc[-1]
     assert lost[True] == 0 and lost[False] > 0, lost
+    assert marks[True] > 0 and drops[True] == 0 and marks[False] == 0 and drops[False] == lost[False]
 
 
 def test_qlog_and_pcap(tmp_path):
@@ -221,6 +225,8 @@ def test_qlog_and_pcap(tmp_path):
     (lambda: quicbed.Scenario(topology="parking_lot", hops=0), ValueError, "hops"),
     (lambda: quicbed.Scenario(queue_packets=0), ValueError, "queue_packets"),
     (lambda: quicbed.Scenario(queue_packets=2.5), TypeError, "queue_packets"),
+    (lambda: quicbed.Scenario(queue_packets=2**40), ValueError, "queue_packets"),
+    (lambda: quicbed.Scenario(delay=float("nan")), ValueError, "finite"),
     (lambda: quicbed.Scenario(queue_disc="pie"), ValueError, "queue_disc"),
     (lambda: quicbed.Scenario(loss=0.1), TypeError, "loss"),
     (lambda: quicbed.Scenario(duration=0), ValueError, "duration"),
@@ -233,6 +239,8 @@ def test_qlog_and_pcap(tmp_path):
     (lambda: quicbed.Scenario().add_quic_flow(version=3), ValueError, "version"),
     (lambda: quicbed.Scenario().add_quic_flow(ecn="yes"), TypeError, "ecn"),
     (lambda: quicbed.Scenario().add_quic_flow(bytes=0), ValueError, "bytes"),
+    (lambda: quicbed.Scenario().add_quic_flow(max_data=2**70), ValueError, "max_data"),
+    (lambda: quicbed.Scenario().add_quic_flow(initial_window=0), ValueError, "initial_window"),
     (lambda: quicbed.Scenario().add_quic_flow(zero_rtt=True), ValueError, "zero_rtt"),
     (lambda: quicbed.Scenario().add_tcp_flow(variant="TcpFoo"), ValueError, "TCP variant"),
     (lambda: quicbed.Scenario().add_udp_onoff(rate="0Mbps"), ValueError, "positive"),
@@ -256,10 +264,21 @@ def test_bad_run_arguments():
         sc.run(run="1")
     with pytest.raises(ValueError, match="sample_interval"):
         sc.run(sample_interval=5)
+    with pytest.raises(ValueError, match="samples"):
+        sc.run(sample_interval=1e-9)
+    with pytest.raises(ValueError, match="seed"):
+        sc.run(seed=2**32)
     # The extension checks again what would reach an ns-3 fatal error.
     spec = sc.spec()
     spec["topology"] = "ring"
     with pytest.raises(ValueError, match="topology"):
+        quicbed._core.run(spec, 1, 1, 0.1, "", "")
+    spec["topology"] = 7
+    with pytest.raises(TypeError, match="wrong type"):
+        quicbed._core.run(spec, 1, 1, 0.1, "", "")
+    spec["topology"] = "p2p"
+    del spec["flows"]
+    with pytest.raises(KeyError):
         quicbed._core.run(spec, 1, 1, 0.1, "", "")
 
 

@@ -31,11 +31,13 @@ PACKAGE_PARENT = Path(list(quicbed.__path__)[0]).resolve().parent
 
 # --- tasks (run on the workers) ---------------------------------------------
 
-def arith(a, b, seed):
-    """Two rows with different columns, ints, floats and strings: what a real
-    scenario returns (one row per flow), cheap enough for many runs."""
-    return [{"kind": "sum", "value": a + b + seed},
-            {"kind": "ratio", "value": a / b * seed, "note": f"{a}/{b}"}]
+def quic_transfer(cc, loss, seed):
+    """A real simulation run: half a simulated second of a bulk QUIC flow over a
+    lossy 10 Mbps, 20 ms path (tens of milliseconds of wall time)."""
+    sc = quicbed.Scenario(topology="p2p", rate="10Mbps", delay="20ms",
+                          loss=quicbed.RandomLoss(loss), duration=0.5)
+    sc.add_quic_flow(cc=cc)
+    return sc.run(seed=seed).flows
 
 
 def _mark(marks, name):
@@ -66,6 +68,10 @@ def clashing(x, seed):
     return {"x": x + 1}  # contradicts the param x of this run
 
 
+def crash(x, seed):
+    os._exit(3)  # what a simulator crash does to the worker process
+
+
 def busy_interval(i, seed):
     start = time.monotonic()
     time.sleep(0.2)
@@ -74,8 +80,8 @@ def busy_interval(i, seed):
 
 def serial(task, points, seeds):
     """The reference: the same runs as a plain loop in this process."""
-    return pandas.DataFrame([{**p, "seed": s, **row}
-                             for p in points for s in seeds for row in task(**p, seed=s)])
+    return pandas.DataFrame([{**p, "seed": s, **row} for p in points for s in seeds
+                             for row in task(**p, seed=s).to_dict("records")])
 
 
 # --- an external cluster: dask scheduler + dask worker processes ------------
@@ -99,12 +105,15 @@ def scheduler(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dask-cluster")
     info = tmp / "scheduler.json"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)))
+        [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)),
+        # a run whose worker dies is given up at once (Dask's default retries it 3 times)
+        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
     procs = []
     try:
         procs.append(subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(info)],
+             # its HTTP endpoints listen on all interfaces unless told otherwise
+             "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info)],
             stdout=open(tmp / "scheduler.log", "w"), stderr=subprocess.STDOUT,
             start_new_session=True, env=env))
         deadline = time.monotonic() + 30
@@ -115,7 +124,7 @@ def scheduler(tmp_path_factory):
         assert address.startswith("tcp://127.0.0.1:")
         procs.append(subprocess.Popen(
             [dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
-             "--nthreads", "2", "--no-dashboard"],
+             "--nthreads", "2", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
             stdout=open(tmp / "worker.log", "w"), stderr=subprocess.STDOUT,
             start_new_session=True, env=env, cwd=tmp))
         with Client(address, timeout=30, set_as_default=False) as client:
@@ -141,9 +150,9 @@ def test_grid_is_the_product_with_the_last_axis_fastest():
 
 
 def test_task_key_ignores_param_order_and_tells_runs_apart():
-    assert sweep.task_key(arith, {"a": 1, "b": 2}, 1) == sweep.task_key(arith, {"b": 2, "a": 1}, 1)
-    keys = {sweep.task_key(arith, {"a": 1, "b": 2}, 1), sweep.task_key(arith, {"a": 1, "b": 2}, 2),
-            sweep.task_key(arith, {"a": 1.0, "b": 2}, 1), sweep.task_key(flaky, {"a": 1, "b": 2}, 1)}
+    assert sweep.task_key(quic_transfer, {"a": 1, "b": 2}, 1) == sweep.task_key(quic_transfer, {"b": 2, "a": 1}, 1)
+    keys = {sweep.task_key(quic_transfer, {"a": 1, "b": 2}, 1), sweep.task_key(quic_transfer, {"a": 1, "b": 2}, 2),
+            sweep.task_key(quic_transfer, {"a": 1.0, "b": 2}, 1), sweep.task_key(flaky, {"a": 1, "b": 2}, 1)}
     assert len(keys) == 4
 
 
@@ -161,7 +170,7 @@ def test_task_key_ignores_param_order_and_tells_runs_apart():
     ({"scheduler": 8786}, TypeError, "tcp://HOST:PORT"),
 ])
 def test_bad_arguments_are_refused_before_anything_runs(kwargs, error, match):
-    args = {"task": arith, "grid": [{"a": 1, "b": 2}], "progress": False, **kwargs}
+    args = {"task": quic_transfer, "grid": [{"a": 1, "b": 2}], "progress": False, **kwargs}
     with pytest.raises(error, match=match):
         sweep.run(**args)
 
@@ -175,11 +184,12 @@ def test_a_partial_last_line_is_a_task_not_done(tmp_path):
         f.write('{"key": "k2", "params": {"a": 2}, "seed": 1, "rows": [{"v"')  # killed here
     with SweepStore(tmp_path, ["a"], resume=True) as store:
         assert store.finished() == {"k1": [{"v": 1}]}
-        store.add_result("k2", {"a": 2}, 1, '[{"v": 2}]', [{"v": 2}])
+        store.add_result("k2", {"a": 2}, 1, '[{"v": 2, "w": "new"}]', [{"v": 2, "w": "new"}])
     with SweepStore(tmp_path, ["a"], resume=True) as store:
-        assert store.finished() == {"k1": [{"v": 1}], "k2": [{"v": 2}]}
-    assert pandas.read_csv(tmp_path / "results.csv").to_dict("records") == [
-        {"a": 1, "seed": 1, "v": 1}, {"a": 2, "seed": 1, "v": 2}]
+        assert store.finished() == {"k1": [{"v": 1}], "k2": [{"v": 2, "w": "new"}]}
+    # The new column w rewrote the CSV's header.
+    assert pandas.read_csv(tmp_path / "results.csv").fillna("-").to_dict("records") == [
+        {"a": 1, "seed": 1, "v": 1, "w": "-"}, {"a": 2, "seed": 1, "v": 2, "w": "new"}]
 
 
 def test_a_damaged_line_in_the_middle_is_an_error_not_a_silent_rerun(tmp_path):
@@ -198,13 +208,15 @@ def test_two_sweeps_cannot_write_one_directory(tmp_path):
 
 # --- sweeps on clusters ------------------------------------------------------
 
-POINTS = sweep.grid(a=[1, 2, 3], b=[4, 8])
+POINTS = sweep.grid(cc=["newreno", "cubic", "bbr"], loss=[0.0, 0.02])
 SEEDS = (1, 2)
 
 
 def test_two_local_workers_give_the_serial_table_and_a_rerun_skips_everything(tmp_path, capsys):
-    df = sweep.run(arith, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=True)
-    pandas.testing.assert_frame_equal(df, serial(arith, POINTS, SEEDS))
+    df = sweep.run(quic_transfer, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=True)
+    assert len(df) == 12 and (df["goodput_bps"] > 0).all()
+    assert df.groupby(["cc", "loss"])["goodput_bps"].nunique().max() == 2  # seeds differ
+    pandas.testing.assert_frame_equal(df, serial(quic_transfer, POINTS, SEEDS))
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["done"], summary["failed"], summary["skipped"]) == (12, 0, 0)
     assert summary["workers"] == 2 and df.attrs["summary"] == summary
@@ -212,14 +224,14 @@ def test_two_local_workers_give_the_serial_table_and_a_rerun_skips_everything(tm
     # The CSV is the same table.
     pandas.testing.assert_frame_equal(pandas.read_csv(tmp_path / "results.csv"), df)
 
-    again = sweep.run(arith, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=False)
+    again = sweep.run(quic_transfer, POINTS, seeds=SEEDS, workers=2, out=tmp_path, progress=False)
     pandas.testing.assert_frame_equal(again, df)
     assert (again.attrs["summary"]["done"], again.attrs["summary"]["skipped"]) == (0, 12)
 
 
 def test_an_external_cluster_gives_the_serial_table(scheduler):
-    df = sweep.run(arith, POINTS, seeds=SEEDS, scheduler=scheduler, progress=False)
-    pandas.testing.assert_frame_equal(df, serial(arith, POINTS, SEEDS))
+    df = sweep.run(quic_transfer, POINTS, seeds=SEEDS, scheduler=scheduler, progress=False)
+    pandas.testing.assert_frame_equal(df, serial(quic_transfer, POINTS, SEEDS))
     assert df.attrs["summary"]["scheduler"] == scheduler
 
 
@@ -264,7 +276,8 @@ def test_one_worker_process_never_runs_two_tasks_at_once(scheduler):
         assert (runs["start"].iloc[1:].to_numpy() >= runs["end"].iloc[:-1].to_numpy()).all()
 
 
-def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
+def test_an_interrupted_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_path, stop):
     marks = tmp_path / "marks"
     marks.mkdir()
     out = tmp_path / "out"
@@ -273,8 +286,10 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_p
               f"sweep.run(t.slow, sweep.grid(x=range(8), marks=[{str(marks)!r}]), "
               f"out={str(out)!r}, scheduler={scheduler!r}, progress=False)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_PARENT), str(HERE)]))
-    client = subprocess.Popen([sys.executable, "-c", script], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "client.log"
+    with open(log, "w") as log_file:
+        client = subprocess.Popen([sys.executable, "-c", script], env=env,
+                                  stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         jsonl = out / "results.jsonl"
@@ -282,15 +297,18 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_p
             if jsonl.exists() and len(jsonl.read_text().splitlines()) >= 3:
                 break
             time.sleep(0.05)
-        assert client.poll() is None, client.stderr.read().decode()
-        client.send_signal(signal.SIGKILL)
+        assert client.poll() is None, log.read_text()
+        client.send_signal(stop)
+        client.wait(timeout=30)
     finally:
         if client.poll() is None:
             client.kill()
-        client.wait()
-        client.stderr.close()
+            client.wait()
     recorded = [json.loads(line) for line in jsonl.read_text().splitlines()]
     assert 3 <= len(recorded) < 8
+    if stop == signal.SIGINT:  # Ctrl-C: the sweep still says what it got done
+        summary = json.loads((out / "summary.json").read_text())
+        assert summary["status"] == "interrupted" and summary["done"] == len(recorded)
 
     df = sweep.run(slow, points, out=out, scheduler=scheduler, progress=False)
     summary = df.attrs["summary"]
@@ -298,3 +316,12 @@ def test_a_killed_sweep_resumes_without_rerunning_finished_runs(scheduler, tmp_p
     assert df["x2"].tolist() == [2 * x for x in range(8)]
     for record in recorded:  # finished before the kill: never ran again
         assert _executions(marks, f"{record['params']['x']}-1") == 1
+
+
+def test_a_run_that_kills_its_worker_is_reported_and_the_cluster_goes_on(scheduler):
+    df = sweep.run(crash, sweep.grid(x=[5]), scheduler=scheduler, retries=0, progress=False)
+    assert df.empty
+    assert [(f["params"], f["error"].split(":")[0]) for f in df.attrs["failed"]] == [
+        ({"x": 5}, "KilledWorker")]
+    # The nanny restarted the worker: the next sweep runs.
+    assert len(sweep.run(quic_transfer, POINTS[:1], scheduler=scheduler, progress=False)) == 1

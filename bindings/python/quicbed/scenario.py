@@ -26,6 +26,10 @@ QUIC_VERSIONS = {1: 1, 2: 0x6B3343CF}
 # The ns-3 module's QuicSocket refuses (fatally) any other initial window
 # (ns3-module/doc/quic.rst, "Scope and limitations").
 SUPPORTED_INITIAL_WINDOWS = (10,)
+# Byte counts and flow-control limits are QUIC varints (RFC 9000 §16).
+_MAX_VARINT = 2**62
+# Samples per flow a run may record (memory: 7 doubles each).
+MAX_SAMPLES = 10**6
 
 _RATE_UNITS = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9}
 _RATE_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([kKMG]?)(?:bps|bit/s|b/s)\s*$")
@@ -42,11 +46,14 @@ def _number(what, value):
     return value
 
 
-def _integer(what, value, minimum):
+def _integer(what, value, minimum, limit=2**32):
+    """An integer in [minimum, limit): the limits are those of the C++ side."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{what} must be an integer, got {type(value).__name__} {value!r}")
     if value < minimum:
         raise ValueError(f"{what} must be >= {minimum}, got {value}")
+    if value >= limit:
+        raise ValueError(f"{what} must be < {limit}, got {value}")
     return int(value)
 
 
@@ -65,15 +72,19 @@ def _choice(what, value, choices):
     return value
 
 
+def _quantity(value, what, pattern, units, example):
+    """A number, or a string of a number and a unit of `units`."""
+    if not isinstance(value, str):
+        return _number(what, value)
+    m = pattern.match(value)
+    if not m:
+        raise ValueError(f"{what} {value!r} is not {example}")
+    return float(m.group(1)) * units[m.group(2)]
+
+
 def parse_rate(value, what="rate"):
     """Bits per second from a number (bps) or a string like "10Mbps"."""
-    if isinstance(value, str):
-        m = _RATE_RE.match(value)
-        if not m:
-            raise ValueError(f"{what} {value!r} is not a rate such as '10Mbps', '500kbps' or 1e6 (bps)")
-        bps = float(m.group(1)) * _RATE_UNITS[m.group(2)]
-    else:
-        bps = _number(what, value)
+    bps = _quantity(value, what, _RATE_RE, _RATE_UNITS, "a rate such as '10Mbps', '500kbps' or 1e6 (bps)")
     if bps <= 0:
         raise ValueError(f"{what} must be positive, got {value!r}")
     return bps
@@ -81,13 +92,7 @@ def parse_rate(value, what="rate"):
 
 def parse_time(value, what="time"):
     """Seconds from a number (s) or a string like "20ms"."""
-    if isinstance(value, str):
-        m = _TIME_RE.match(value)
-        if not m:
-            raise ValueError(f"{what} {value!r} is not a time such as '20ms', '1.5s' or 0.02 (seconds)")
-        seconds = float(m.group(1)) * _TIME_UNITS[m.group(2)]
-    else:
-        seconds = _number(what, value)
+    seconds = _quantity(value, what, _TIME_RE, _TIME_UNITS, "a time such as '20ms', '1.5s' or 0.02 (seconds)")
     if seconds < 0:
         raise ValueError(f"{what} must not be negative, got {value!r}")
     return seconds
@@ -184,7 +189,7 @@ class Scenario:
         if self.duration <= 0:
             raise ValueError(f"duration must be positive, got {duration!r}")
         if topology == "parking_lot":
-            self.hops = 3 if hops is None else _integer("hops", hops, 1)
+            self.hops = 3 if hops is None else _integer("hops", hops, 1, 1000)
         elif hops is not None:
             raise ValueError(f"hops is for the parking_lot topology only, not {topology!r}")
         else:
@@ -206,7 +211,7 @@ class Scenario:
             raise TypeError(f"name must be a string, got {name!r}")
         start = parse_time(start, "start")
         if bytes_ is not None:
-            bytes_ = _integer("bytes", bytes_, 1)
+            bytes_ = _integer("bytes", bytes_, 1, _MAX_VARINT)
         flow = {"kind": kind, "name": name, "start": start, "bytes": bytes_}
         flow.update(options)
         self.flows.append(flow)
@@ -231,7 +236,7 @@ class Scenario:
         crypto = _choice("crypto mode", crypto, CRYPTO_MODES)
         for what, window in (("max_data", max_data), ("max_stream_data", max_stream_data)):
             if window is not None:
-                _integer(what, window, 1200)
+                _integer(what, window, 1200, _MAX_VARINT)
         initial_window = _integer("initial_window", initial_window, 1)
         if initial_window not in SUPPORTED_INITIAL_WINDOWS:
             raise ValueError(f"initial_window {initial_window} is not supported by the ns-3 module; "
@@ -285,13 +290,14 @@ class Scenario:
         time per process) and returns a Result. The same (scenario, seed,
         run) gives identical results, also within one process."""
         seed = _integer("seed", seed, 1)
-        run = _integer("run", run, 1)
-        if seed >= 2**32:
-            raise ValueError("seed must be < 2**32")
+        run = _integer("run", run, 1, 2**64)
         sample_interval = parse_time(sample_interval, "sample_interval")
         spec = self.spec()
         if not 0 < sample_interval <= self.duration:
             raise ValueError(f"sample_interval must be in (0, duration], got {sample_interval:g}")
+        if self.duration / sample_interval > MAX_SAMPLES:
+            raise ValueError(f"sample_interval {sample_interval:g} s gives more than {MAX_SAMPLES} samples "
+                             f"per flow over {self.duration:g} s")
         qlog_dir = _output_dir("qlog_dir", qlog_dir)
         pcap_dir = _output_dir("pcap_dir", pcap_dir)
         qlog_before = _qlog_files(qlog_dir)
@@ -340,7 +346,8 @@ class Result:
         receiver); every sample_interval from 0, and at the end; NaN before the sender's
         first report and for UDP.
     queue: link (bottleneck link index), time, packets, bytes queued in
-        front of the link in the data direction.
+        front of the link in the data direction; drops and marks (ECN CE)
+        by its queue disc so far.
     """
 
     def __init__(self, scenario, seed, run, columns, qlog_files):

@@ -35,7 +35,7 @@ from tqdm import tqdm
 from .sweep_store import SweepStore, columns_of, table_rows
 from .sweep_task import execute
 
-__all__ = ["grid", "run", "task_key"]
+__all__ = ["grid", "run", "task_key", "local_cluster"]
 
 # Failures listed under the summary line; the rest are in failed.csv and the summary.
 _FAILURES_SHOWN = 5
@@ -126,17 +126,40 @@ def _plan(task, points, seeds) -> list[_Run]:
     return runs
 
 
+def _check_size(name, value, least):
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        kind = "a positive" if least else "a non-negative"
+        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
+
+
+def local_cluster(workers: int | None = None) -> LocalCluster:
+    """The cluster sweep.run starts by default: `workers` processes (default:
+    this machine's cores) with one thread each, everything on 127.0.0.1.
+
+    Keep one across sweeps (a notebook, a benchmark) to pay its start-up once:
+        with sweep.local_cluster(4) as cluster:
+            df = sweep.run(task, points, scheduler=cluster.scheduler_address)
+    """
+    if workers is None:
+        workers = len(os.sched_getaffinity(0))
+    _check_size("workers", workers, 1)
+    # Every server on loopback: Dask's HTTP endpoints listen on all interfaces
+    # unless told otherwise (Debian has no bokeh, so there is no dashboard anyway).
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        worker_dashboard_address="127.0.0.1:0",
+                        scheduler_kwargs={"dashboard": False},
+                        # failures are reported by the sweep, not as worker log noise
+                        silence_logs=logging.ERROR)
+
+
 @contextlib.contextmanager
 def _client(workers, scheduler):
     if scheduler is not None:
         with Client(scheduler, set_as_default=False) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None,
-                      # failures are reported by the sweep, not as worker log noise
-                      silence_logs=logging.ERROR) as cluster, \
-            Client(cluster, set_as_default=False) as client:
+    with local_cluster(workers) as cluster, Client(cluster, set_as_default=False) as client:
         yield client
 
 
@@ -192,12 +215,6 @@ def _stream(client, task, pending, retries, finished, failures, store, summary, 
         bar.update(1)
 
 
-def _check_size(name, value, least):
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        kind = "a positive" if least else "a non-negative"
-        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
-
-
 def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
         retries=2, progress=True, resume=True) -> pandas.DataFrame:
     """Runs task(**params, seed=s) for every grid point and seed on Dask; returns the table.
@@ -224,9 +241,7 @@ def run(task, grid, seeds=(1,), out=None, workers=None, scheduler=None,
     if scheduler is not None and workers is not None:
         raise ValueError("workers= sizes the local cluster; with scheduler= the "
                          "cluster's own workers run the tasks")
-    if scheduler is None and workers is None:
-        workers = len(os.sched_getaffinity(0))
-    if scheduler is None:
+    if workers is not None:
         _check_size("workers", workers, 1)
     _check_size("retries", retries, 0)
     param_names = columns_of([r.params for r in runs], [])
