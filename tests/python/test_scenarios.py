@@ -7,9 +7,7 @@ import math
 
 import pandas
 import pytest
-from distributed import LocalCluster
-
-from quicbed import cli
+from quicbed import cli, sweep
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -17,8 +15,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def scheduler():
     cli.scenario_package()  # first: the workers inherit the sys.path that finds the scenarios
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster:
+    with sweep.local_cluster(2) as cluster:
         yield cluster.scheduler_address
 
 
