@@ -13,10 +13,6 @@ import math
 import os
 import sys
 
-from matplotlib.figure import Figure  # not pyplot: no global backend switch, notebooks keep theirs
-
-from quicbed import sweep
-
 
 def resolve(name, spec, given):
     """The full parameter set: the given values over PARAMS' defaults; unknown names refused."""
@@ -91,6 +87,12 @@ def runner(module_name):
 
 
 def run_scenario(module, out_dir, *, progress, workers, scheduler, seeds, resume, params):
+    # Imported here, not above: Dask and matplotlib take seconds to import, which `quicbed list`
+    # and `describe` (and the sweep's workers, which only call run_one) do not need.
+    from matplotlib.figure import Figure  # not pyplot: no global backend switch, notebooks keep theirs
+
+    from quicbed import sweep
+
     name = module.__name__.rsplit(".", 1)[-1]
     params = resolve(name, module.PARAMS, params)
     points = sweep.grid(**{module.AXES.get(key, key): value for key, value in params.items()})
