@@ -77,6 +77,8 @@ def plot(table, fig):
     per_run = table.drop_duplicates("quic_cc")
     right.bar(range(len(ccs)), per_run["jain"], 0.6, label="Jain index")
     right.plot(range(len(ccs)), per_run["quic_share"], "ko", label="QUIC share")
+    kinds = table[table["quic_cc"] == ccs[0]]["kind"]
+    right.axhline((kinds == "quic").mean(), color="k", linestyle=":", label="QUIC's fair share")
     right.set(xticks=range(len(ccs)), xticklabels=ccs, ylim=(0, 1.05), title="Fairness")
     right.legend()
     for ax in (left, right):

@@ -76,11 +76,11 @@ def summary(df):
 
 def plot(table, fig):
     left, right = fig.subplots(1, 2)
-    for variant, rows in table.groupby("variant", sort=False):
+    for (variant, rows), marker in zip(table.groupby("variant", sort=False), "os^D"):
         style = "--" if rows["source"].iloc[0] == COMPOSED else "-"
         label = variant + (" (composed)" if style == "--" else "")
-        left.plot(rows["rtt_ms"], rows["request_ms"], style, marker="o", label=label)
-        right.plot(rows["rtt_ms"], rows["request_rtts"], style, marker="o", label=label)
+        left.plot(rows["rtt_ms"], rows["request_ms"], style, marker=marker, label=label)
+        right.plot(rows["rtt_ms"], rows["request_rtts"], style, marker=marker, label=label)
     left.set(xlabel="RTT (ms)", ylabel="connect to request at the server (ms)", title="Request latency")
     right.set(xlabel="RTT (ms)", ylabel="in RTTs", xscale="log", ylim=(0, None), title="Request latency / RTT")
     left.legend()
