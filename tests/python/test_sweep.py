@@ -151,6 +151,17 @@ def test_task_key_ignores_param_order_and_tells_runs_apart():
     assert len(keys) == 4
 
 
+def test_numpy_axes_and_seeds_are_plain_numbers_in_the_plan():
+    # np.linspace / np.arange values key the same runs as the Python numbers.
+    import numpy
+    runs = sweep._plan(quic_transfer, sweep.grid(loss=numpy.array([0.5]), cc="bbr"),
+                       numpy.arange(1, 3))
+    assert [(r.params, r.seed) for r in runs] == [({"loss": 0.5, "cc": "bbr"}, 1),
+                                                  ({"loss": 0.5, "cc": "bbr"}, 2)]
+    assert all(type(r.params["loss"]) is float and type(r.seed) is int for r in runs)
+    assert runs[0].key == sweep.task_key(quic_transfer, {"cc": "bbr", "loss": 0.5}, 1)
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"task": 3}, TypeError, "callable"),
     ({"grid": [{"a": 1, "b": 2}, {"b": 2, "a": 1}]}, ValueError, "twice"),

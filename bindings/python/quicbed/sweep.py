@@ -108,20 +108,21 @@ def _plan(task, points, seeds) -> list[_Run]:
         raise TypeError(f"task must be a callable, not {type(task).__name__}")
     if isinstance(points, Mapping):
         raise TypeError("grid must be a list of dicts (sweep.grid(...) builds one), not a dict")
-    seeds = [seeds] if isinstance(seeds, int) else list(seeds)
+    seeds = [seeds] if isinstance(seeds, (int, numpy.integer)) else list(seeds)
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
+    seeds = [s.item() if isinstance(s, numpy.integer) else s for s in seeds]  # np.arange
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise ValueError(f"seeds must be non-negative integers, got {s!r}")
-    runs, seen = [], {}
+    runs, seen = [], set()
     for point in points:  # grid order, then seed order: the order of the result table
         params = _plain_params(point)
         for seed in seeds:
             key = task_key(task, params, seed)
             if key in seen:
                 raise ValueError(f"the sweep has the run {params} seed={seed} twice")
-            seen[key] = True
+            seen.add(key)
             runs.append(_Run(len(runs), params, seed, key))
     return runs
 
