@@ -99,29 +99,33 @@ def scheduler(tmp_path_factory):
     assert dask, "Debian's python3-distributed ships /usr/bin/dask"
     tmp = tmp_path_factory.mktemp("dask-cluster")
     info = tmp / "scheduler.json"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)),
-        # a run whose worker dies is given up at once (Dask's default retries it 3 times)
-        DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
+    path = [str(PACKAGE_PARENT), str(HERE)] + os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p),
+               # a run whose worker dies is given up at once (Dask's default retries it 3 times)
+               DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
     procs = []
+
+    def start(name, *args):
+        with open(tmp / f"{name}.log", "w") as log:
+            procs.append(subprocess.Popen([dask, name, *args], stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True, env=env, cwd=tmp))
+
     try:
-        procs.append(subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             # its HTTP endpoints listen on all interfaces unless told otherwise
-             "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info)],
-            stdout=open(tmp / "scheduler.log", "w"), stderr=subprocess.STDOUT,
-            start_new_session=True, env=env))
+        # --dashboard-address: Dask's HTTP endpoints listen on all interfaces unless told
+        start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+              "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info))
         deadline = time.monotonic() + 30
-        while not info.exists() and time.monotonic() < deadline:
+        address = None
+        while address is None:
             assert procs[0].poll() is None, (tmp / "scheduler.log").read_text()
-            time.sleep(0.1)
-        address = json.loads(info.read_text())["address"]
+            assert time.monotonic() < deadline, "the scheduler wrote no scheduler file in 30 s"
+            try:
+                address = json.loads(info.read_text())["address"]
+            except (FileNotFoundError, ValueError):  # not there yet, or half-written
+                time.sleep(0.1)
         assert address.startswith("tcp://127.0.0.1:")
-        procs.append(subprocess.Popen(
-            [dask, "worker", address, "--host", "127.0.0.1", "--nworkers", "1",
-             "--nthreads", "2", "--no-dashboard", "--dashboard-address", "127.0.0.1:0"],
-            stdout=open(tmp / "worker.log", "w"), stderr=subprocess.STDOUT,
-            start_new_session=True, env=env, cwd=tmp))
+        start("worker", address, "--host", "127.0.0.1", "--nworkers", "1", "--nthreads", "2",
+              "--no-dashboard", "--dashboard-address", "127.0.0.1:0")
         with Client(address, timeout=30, set_as_default=False) as client:
             client.wait_for_workers(1, timeout=60)
         yield address
