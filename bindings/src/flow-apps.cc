@@ -6,6 +6,7 @@
 #include "ns3/simulator.h"
 #include "ns3/tcp-congestion-ops.h"
 #include "ns3/tcp-socket-base.h"
+#include "ns3/udp-socket-factory.h"
 
 #include <algorithm>
 #include <cmath>
@@ -76,15 +77,6 @@ FlowSender::StartApplication()
         m_ticketSocket->Connect(m_params.remote);
     }
     Simulator::Schedule(m_params.start - Simulator::Now(), &FlowSender::OpenFlow, this);
-}
-
-void
-FlowSender::StopApplication()
-{
-    if (m_socket)
-    {
-        m_socket->Close();
-    }
 }
 
 void
@@ -300,20 +292,11 @@ FlowSink::StartApplication()
     ApplyAttributes(m_socket, m_params.attributes);
     m_socket->Bind(m_params.local);
     m_socket->SetRecvCallback(MakeCallback(&FlowSink::Read, this));
-    if (m_socket->GetSocketType() != Socket::NS3_SOCK_DGRAM || DynamicCast<QuicSocket>(m_socket))
+    if (m_params.factory != UdpSocketFactory::GetTypeId())
     {
         m_socket->Listen();
         m_socket->SetAcceptCallback(MakeNullCallback<bool, Ptr<Socket>, const Address&>(),
                                     MakeCallback(&FlowSink::Accept, this));
-    }
-}
-
-void
-FlowSink::StopApplication()
-{
-    if (m_socket)
-    {
-        m_socket->Close();
     }
 }
 

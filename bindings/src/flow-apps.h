@@ -87,7 +87,6 @@ class FlowSender : public ns3::Application
 
   private:
     void StartApplication() override;
-    void StopApplication() override;
     ns3::Ptr<ns3::Socket> NewSocket();
     void OpenFlow();
     void Connected(ns3::Ptr<ns3::Socket> s);
@@ -151,7 +150,6 @@ class FlowSink : public ns3::Application
 
   private:
     void StartApplication() override;
-    void StopApplication() override;
     void Accept(ns3::Ptr<ns3::Socket> s, const ns3::Address& from);
     void Read(ns3::Ptr<ns3::Socket> s);
     void Datagram(ns3::Ptr<ns3::QuicSocket> s, ns3::Ptr<ns3::Packet> p);

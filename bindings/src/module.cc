@@ -225,7 +225,7 @@ RunPy(const py::dict& scenario, uint32_t seed, uint64_t run, double sampleInterv
                                {"rtt", Column(t.rtt)}, {"bytes_in_flight", Column(t.bytesInFlight)},
                                {"pacing_rate", Column(t.pacingRate)}, {"delivered", Column(t.delivered)}});
     out["queue"] = Table({{"link", Column(q.link)}, {"time", Column(q.time)}, {"packets", Column(q.packets)},
-                          {"bytes", Column(q.bytes)}});
+                          {"bytes", Column(q.bytes)}, {"drops", Column(q.drops)}, {"marks", Column(q.marks)}});
     out["pcap_files"] = r.pcapFiles;
     out["keylog_file"] = r.keyLogFile;
     return out;

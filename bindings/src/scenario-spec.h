@@ -101,7 +101,7 @@ struct RunResult
     {
         std::vector<uint32_t> link;
         std::vector<double> time;
-        std::vector<uint64_t> packets, bytes;
+        std::vector<uint64_t> packets, bytes, drops, marks;
     } queue;
     std::vector<std::string> pcapFiles;
     std::string keyLogFile; // with pcap: decrypts the QUIC packets

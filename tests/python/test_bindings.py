@@ -16,6 +16,7 @@ import quicbed
 
 FLOW_COLUMNS = ["flow", "name", "kind", "cc", "start", "goodput_bps", "bytes", "completion_time",
                 "first_byte_time", "handshake_time", "lost_packets", "declared_lost", "retransmissions"]
+QUEUE_COLUMNS = ["link", "time", "packets", "bytes", "drops", "marks"]
 SERIES_COLUMNS = ["flow", "time", "cwnd", "rtt", "bytes_in_flight", "pacing_rate", "delivered"]
 
 
@@ -38,7 +39,7 @@ def test_types_and_shapes():
     assert isinstance(res, quicbed.Result)
     assert list(res.flows.columns) == FLOW_COLUMNS
     assert list(res.timeseries.columns) == SERIES_COLUMNS
-    assert list(res.queue.columns) == ["link", "time", "packets", "bytes"]
+    assert list(res.queue.columns) == QUEUE_COLUMNS
     # Samples from 0 to the end, both included.
     assert len(res.flows) == 1 and len(res.timeseries) == 21 and len(res.queue) == 21
     np.testing.assert_allclose(res.timeseries.time, np.arange(21) * 0.05)
@@ -54,7 +55,7 @@ def test_types_and_shapes():
     arrays = res.arrays()
     assert set(arrays) == {f"{t}.{c}" for t, cols in
                            (("flows", FLOW_COLUMNS), ("timeseries", SERIES_COLUMNS),
-                            ("queue", ["link", "time", "packets", "bytes"])) for c in cols}
+                            ("queue", QUEUE_COLUMNS)) for c in cols}
     assert all(isinstance(a, np.ndarray) for a in arrays.values())
     assert res.qlog_files == [] and res.pcap_files == []
 
@@ -191,12 +192,15 @@ def test_quic_options():
 def test_ecn_marks_instead_of_drops():
     # RED marks ECT packets (no hard drops) long before a large queue
     # fills: with ECN the flow loses nothing, without it RED drops.
-    lost = {}
+    lost, marks, drops = {}, {}, {}
     for ecn in (False, True):
         sc = small(rate="10Mbps", duration=5.0, queue_disc="red", queue_packets=1000)
         sc.add_quic_flow(ecn=ecn)
-        lost[ecn] = sc.run(sample_interval=0.5).flows.declared_lost[0]
+        res = sc.run(sample_interval=0.5)
+        lost[ecn] = res.flows.declared_lost[0]
+        marks[ecn], drops[ecn] = res.queue.marks.iloc[-1], res.queue.drops.iloc[-1]
     assert lost[True] == 0 and lost[False] > 0, lost
+    assert marks[True] > 0 and drops[True] == 0 and marks[False] == 0 and drops[False] == lost[False]
 
 
 def test_qlog_and_pcap(tmp_path):

@@ -346,7 +346,8 @@ class Result:
         receiver); every sample_interval from 0, and at the end; NaN before the sender's
         first report and for UDP.
     queue: link (bottleneck link index), time, packets, bytes queued in
-        front of the link in the data direction.
+        front of the link in the data direction; drops and marks (ECN CE)
+        by its queue disc so far.
     """
 
     def __init__(self, scenario, seed, run, columns, qlog_files):
