@@ -108,20 +108,21 @@ def _plan(task, points, seeds) -> list[_Run]:
         raise TypeError(f"task must be a callable, not {type(task).__name__}")
     if isinstance(points, Mapping):
         raise TypeError("grid must be a list of dicts (sweep.grid(...) builds one), not a dict")
-    seeds = [seeds] if isinstance(seeds, int) else list(seeds)
+    seeds = [seeds] if isinstance(seeds, (int, numpy.integer)) else list(seeds)
     if not seeds:
         raise ValueError("seeds is empty: give at least one seed")
+    seeds = [s.item() if isinstance(s, numpy.integer) else s for s in seeds]  # np.arange
     for s in seeds:
         if isinstance(s, bool) or not isinstance(s, int) or s < 0:
             raise ValueError(f"seeds must be non-negative integers, got {s!r}")
-    runs, seen = [], {}
+    runs, seen = [], set()
     for point in points:  # grid order, then seed order: the order of the result table
         params = _plain_params(point)
         for seed in seeds:
             key = task_key(task, params, seed)
             if key in seen:
                 raise ValueError(f"the sweep has the run {params} seed={seed} twice")
-            seen[key] = True
+            seen.add(key)
             runs.append(_Run(len(runs), params, seed, key))
     return runs
 
@@ -167,11 +168,13 @@ def _describe(params: dict, seed: int) -> str:
     return " ".join(f"{k}={v!r}" for k, v in params.items()) + f" seed={seed}"
 
 
-def _error_of(future) -> tuple[str, str]:
+def _error_of(future, result) -> tuple[str, str]:
+    """The error line and traceback of a run that did not finish; `result` is what
+    as_completed(raise_errors=False) gave for it."""
     if future.status == "cancelled":  # the scheduler forgot it: cluster lost or shut down
         return "CancelledError: the cluster dropped the task", ""
-    exc = future.exception()
-    trace = "".join(traceback.format_exception(type(exc), exc, future.traceback()))
+    _, exc, tb = result
+    trace = "".join(traceback.format_exception(type(exc), exc, tb))
     return f"{type(exc).__name__}: {exc}", trace
 
 
@@ -196,16 +199,19 @@ def _stream(client, task, pending, retries, finished, failures, store, summary, 
     futures = {client.submit(execute, task, r.params, r.seed, retries=retries,
                              key=f"quicbed-sweep-{r.key}"): r
                for r in pending}
-    for future in as_completed(futures, loop=client.loop):
+    # with_results: results are fetched on Dask's event loop as runs finish, not
+    # one round trip at a time from here.
+    for future, result in as_completed(futures, loop=client.loop, with_results=True,
+                                       raise_errors=False):
         r = futures.pop(future)
         if future.status == "finished":
-            rows_json = future.result()
+            rows_json = result
             finished[r.key] = json.loads(rows_json)
             if store is not None:
                 store.add_result(r.key, r.params, r.seed, rows_json, finished[r.key])
             summary["done"] += 1
         else:
-            error, trace = _error_of(future)
+            error, trace = _error_of(future, result)
             failures.append({"index": r.index, "params": r.params, "seed": r.seed,
                              "error": error, "traceback": trace})
             if store is not None:

@@ -7,14 +7,8 @@ workers of a remote cluster need quicbed installed.
 from __future__ import annotations
 
 import json
-import threading
 
 import pandas
-
-# ns-3 keeps one global simulator per process, so two simulations must never run
-# at once in one worker process, even if the worker was started with several
-# threads (`dask worker --nthreads 4`): extra threads wait here instead.
-_ONE_RUN_PER_PROCESS = threading.Lock()
 
 
 def _plain(value):
@@ -59,8 +53,7 @@ def execute(task, params: dict, seed: int) -> str:
     results.jsonl and parses them once, so a fresh sweep and a resumed one build
     their DataFrames from identical values.
     """
-    with _ONE_RUN_PER_PROCESS:
-        result = task(**params, seed=seed)
+    result = task(**params, seed=seed)
     fixed = {**params, "seed": seed}
     rows = [_without_params(row, fixed) for row in _rows(result)]
     return json.dumps(rows, default=_plain)
