@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conn.h"
+#include "counting_random.h"
 #include "malloc_allocator.h"
 #include "null_cipher.h"
 #include "scripted_tls.h"
@@ -23,17 +24,6 @@ using namespace quicbed;
 using namespace quicbed::fuzz;
 
 namespace {
-
-// Deterministic: fuzz runs must reproduce.
-class CountingRandom final : public Random {
- public:
-  void fill(MutBytes out) override {
-    for (uint8_t& b : out) b = static_cast<uint8_t>(++n_ * 0x9d);
-  }
-
- private:
-  uint64_t n_ = 0;
-};
 
 class FuzzEvents final : public ConnectionEvents {
  public:

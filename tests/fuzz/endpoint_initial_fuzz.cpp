@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "counting_random.h"
 #include "endpoint.h"
 #include "malloc_allocator.h"
 #include "null_cipher.h"
@@ -26,19 +27,6 @@ using namespace quicbed;
 using namespace quicbed::fuzz;
 
 namespace {
-
-class CountingRandom final : public Random {
- public:
-  void fill(MutBytes out) override {
-    for (uint8_t& b : out) {
-      ++n_;
-      b = static_cast<uint8_t>(n_ * 0x9d + (n_ >> 8));
-    }
-  }
-
- private:
-  uint64_t n_ = 0;
-};
 
 class Host final : public ConnectionFactory {
  public:
