@@ -72,8 +72,8 @@ class ReassemblyBuffer {
   //    final size different from a known one, or a final size below the
   //    largest offset received;
   //  - limits.error: data beyond the window;
-  //  - kLimitExceeded: one segment too many (back-pressure: the caller
-  //    drops the data, which the peer sends again);
+  //  - kLimitExceeded: one segment too many (a bound of ours, not a
+  //    violation by the peer);
   //  - kNoMemory: the allocator refused.
   // A RESET_STREAM's final size is checked the same way with empty data:
   // insert(final_size, {}, true).
