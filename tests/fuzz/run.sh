@@ -35,7 +35,13 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$here" -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=None >"$build.configure.log" 2>&1 ||
     { cat "$build.configure.log"; exit 1; }
 fi
-nice -n 10 cmake --build "$build" -j2 >"$build/build.log" 2>&1 || { tail -50 "$build/build.log"; exit 1; }
+if [ $mode = regen ]; then
+  build_targets=(make_corpus)
+else
+  build_targets=("${targets[@]/%/_fuzz}")
+fi
+nice -n 10 cmake --build "$build" -j2 --target "${build_targets[@]}" >"$build/build.log" 2>&1 ||
+  { tail -50 "$build/build.log"; exit 1; }
 
 if [ $mode = regen ]; then
   for t in "${targets[@]}"; do
