@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "conn.h"
+#include "failing_allocator.h"
 #include "gnutls_crypto.h"
 #include "gnutls_tls.h"
-#include "malloc_allocator.h"
 #include "test_certs.h"
 
 namespace quicbed::test {
@@ -147,7 +147,7 @@ struct Endpoint {
     EXPECT_EQ(alloc.bytes_in_use(), 0u);
   }
 
-  MallocAllocator alloc;
+  FailingAllocator alloc;  // never fails unless a test says (alloc_failure_test.cpp)
   GnutlsCrypto crypto;
   TestRandom random;
   Events events;
