@@ -201,9 +201,11 @@ inline PathAddress test_address(uint32_t host, uint16_t port) {
 // A 1-RTT packet carrying `frames` and `padding` bytes of PADDING, as the
 // holder of `key` (a write secret the spy saw) would send it to `dcid`,
 // with a 4-byte packet number (with which the header protection sample,
-// RFC 9001 §5.4.2, fits whatever the payload).
+// RFC 9001 §5.4.2, fits whatever the payload). `reserved_bits` are set in
+// the first byte before protection, as a peer breaking RFC 9000 §17.3.1
+// would set them.
 inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames,
-                         size_t padding = 8) {
+                         size_t padding = 8, uint8_t reserved_bits = 0) {
   Buf packet(64 + frames.size());
   Writer w{MutBytes(packet.data(), packet.size())};
   ShortHeader h;
@@ -215,9 +217,35 @@ inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dc
   EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
   EXPECT_TRUE(w.fill(0, padding).is_ok());
   packet.resize(w.position() + kAeadTagLen);
+  packet[0] |= reserved_bits;
   PacketProtection pp;
   EXPECT_TRUE(pp.init(crypto, key.suite, *version_crypto(kVersion1), bytes_of(key.secret)).is_ok());
   EXPECT_TRUE(pp.protect(MutBytes(packet.data(), packet.size()), *pn_offset, h.pn_len, pn).is_ok());
+  return packet;
+}
+
+// The same for a Handshake packet (RFC 9000 §17.2.4) from `scid` to
+// `dcid`, sealed with a Handshake write secret the spy saw.
+inline Buf forge_handshake(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, Bytes scid, uint64_t pn,
+                           const Buf& frames, uint8_t reserved_bits = 0) {
+  Buf packet(128 + frames.size());
+  Writer w{MutBytes(packet.data(), packet.size())};
+  LongHeader h;
+  h.type = PacketType::kHandshake;
+  h.dcid = dcid;
+  h.scid = scid;
+  h.packet_number = pn;
+  h.pn_len = 4;
+  auto layout = write_long_header(w, h);
+  EXPECT_TRUE(layout.is_ok());
+  EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
+  packet.resize(w.position() + kAeadTagLen);
+  packet[0] |= reserved_bits;
+  MutBytes p(packet.data(), packet.size());
+  EXPECT_TRUE(write_length_field(p, layout->length_offset, packet.size() - layout->pn_offset).is_ok());
+  PacketProtection pp;
+  EXPECT_TRUE(pp.init(crypto, key.suite, *version_crypto(kVersion1), bytes_of(key.secret)).is_ok());
+  EXPECT_TRUE(pp.protect(p, layout->pn_offset, h.pn_len, pn).is_ok());
   return packet;
 }
 

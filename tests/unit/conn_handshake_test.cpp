@@ -483,6 +483,14 @@ INSTANTIATE_TEST_SUITE_P(
         ForgedCase{"HandshakeDoneInInitial", {0x1e}, ErrorCode::kProtocolViolation, 0x1e},
         ForgedCase{"StreamInInitial", {0x0a, 0x00, 0x01, 0x61}, ErrorCode::kProtocolViolation, 0x0a},
         ForgedCase{"NewTokenInInitial", {0x07, 0x01, 0xaa}, ErrorCode::kProtocolViolation, 0x07},
+        ForgedCase{"ResetStreamInInitial", {0x04, 0x00, 0x00, 0x00}, ErrorCode::kProtocolViolation, 0x04},
+        ForgedCase{"StopSendingInInitial", {0x05, 0x00, 0x00}, ErrorCode::kProtocolViolation, 0x05},
+        ForgedCase{"MaxDataInInitial", {0x10, 0x44, 0x00}, ErrorCode::kProtocolViolation, 0x10},
+        ForgedCase{"MaxStreamsInInitial", {0x12, 0x04}, ErrorCode::kProtocolViolation, 0x12},
+        ForgedCase{"RetireConnectionIdInInitial", {0x19, 0x00}, ErrorCode::kProtocolViolation, 0x19},
+        ForgedCase{"PathChallengeInInitial", {0x1a, 1, 2, 3, 4, 5, 6, 7, 8}, ErrorCode::kProtocolViolation, 0x1a},
+        ForgedCase{"ApplicationCloseInInitial", {0x1d, 0x00, 0x00}, ErrorCode::kProtocolViolation, 0x1d},
+        ForgedCase{"DatagramInInitial", {0x31, 0x01, 0x61}, ErrorCode::kProtocolViolation, 0x31},
         // §12.4: an unknown frame type is FRAME_ENCODING_ERROR.
         ForgedCase{"UnknownFrameType", {0x21}, ErrorCode::kFrameEncodingError, 0x21},
         // §19.6: a CRYPTO frame longer than the packet (2000 bytes).
