@@ -5,8 +5,8 @@
 // --concurrency handshakes in flight, every connection then held idle.
 // Reports handshakes per second, and memory per idle connection: the
 // server's resident set growth (--server-pid, from /proc) divided by the
-// connections, and the engine's own accounting on this (client) side, every
-// byte its allocator holds for a connection. Progress every second on
+// connections, and the engine's own accounting on this (client) side: the
+// Connection object and every byte its allocator holds for it. Progress every second on
 // stderr; the summary on stdout (and --json FILE).
 //
 //   conn_load --server 127.0.0.1:4433 --ca ca.pem [--connections 10000]
@@ -108,7 +108,7 @@ class Bench {
   void receive(uint64_t now);
   void run_timers(uint64_t now);
   void pump(uint64_t until, bool open_more);
-  void progress(uint64_t now, const char* phase);
+  void progress(uint64_t now, bool handshaking);
   long server_rss_kb() const;
   static long own_rss_kb();
 
@@ -274,13 +274,16 @@ void Bench::run_timers(uint64_t now) {
   }
 }
 
-void Bench::progress(uint64_t now, const char* phase) {
+void Bench::progress(uint64_t now, bool handshaking) {
+  const char* phase = handshaking ? "handshakes" : "holding";
   if (now - last_progress_ < 1'000'000) return;
   last_progress_ = now;
   const double secs = static_cast<double>(now - start_) / 1e6;
-  std::fprintf(stderr, "[%6.1f s] %s: %zu/%zu connected, %zu in handshake, %zu failed, %zu closed while held, %.0f handshakes/s\n",
+  std::fprintf(stderr, "[%6.1f s] %s: %zu/%zu connected, %zu in handshake, %zu failed, %zu closed while held",
                secs, phase, completed_, o_.connections, clients_.size() - completed_ - failed_, failed_,
-               closed_while_held_, secs > 0 ? static_cast<double>(completed_) / secs : 0.0);
+               closed_while_held_);
+  if (handshaking) std::fprintf(stderr, ", %.0f handshakes/s", secs > 0 ? static_cast<double>(completed_) / secs : 0.0);
+  std::fprintf(stderr, "\n");
 }
 
 // Runs the connections until `until`, opening new ones while fewer than
@@ -305,7 +308,7 @@ void Bench::pump(uint64_t until, bool open_more) {
       run_timers(now);
       next_timer_scan = now + 1000;
     }
-    progress(now, open_more ? "handshakes" : "holding");
+    progress(now, open_more);
     (void)poll(pfds.data(), pfds.size(), 1);
     receive(now_us());
   }
@@ -323,7 +326,10 @@ int Bench::run() {
   pump(now_us() + o_.hold_us, false);
   const long rss_held = server_rss_kb();
   const size_t live = connected - closed_while_held_;
-  const double engine_per_conn = live ? static_cast<double>(alloc_.bytes_in_use()) / static_cast<double>(live) : 0;
+  // The engine's accounting: the Connection object (made here, not with
+  // the engine's allocator) and everything it allocated.
+  const double engine_per_conn =
+      live ? static_cast<double>(alloc_.bytes_in_use()) / static_cast<double>(live) + sizeof(Connection) : 0;
   const double server_per_conn =
       rss_before >= 0 && rss_held >= 0 && live ? static_cast<double>(rss_held - rss_before) * 1024.0 / live : -1;
   const double hs_rate = hs_secs > 0 ? static_cast<double>(connected) / hs_secs : 0;
@@ -336,8 +342,9 @@ int Bench::run() {
     std::printf("server RSS: %ld kB idle, %ld kB holding %zu connections: %.0f bytes per connection\n", rss_before,
                 rss_held, live, server_per_conn);
   }
-  std::printf("client engine: %zu bytes allocated for %zu connections: %.0f bytes per connection (client RSS %ld kB)\n",
-              alloc_.bytes_in_use(), live, engine_per_conn, own_rss_kb());
+  std::printf("client engine: %zu bytes allocated for %zu connections, plus %zu per Connection object: %.0f bytes "
+              "per connection (client RSS %ld kB)\n",
+              alloc_.bytes_in_use(), live, sizeof(Connection), engine_per_conn, own_rss_kb());
   std::printf("datagrams: %zu lost to full socket buffers, %zu unrouted\n", send_drops_, unrouted_);
   if (!o_.json_file.empty()) {
     FILE* f = std::fopen(o_.json_file.c_str(), "w");

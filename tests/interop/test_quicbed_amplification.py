@@ -39,14 +39,14 @@ class FirstDatagramRelay(threading.Thread):
         self.back.connect(("127.0.0.1", server_port))
         self.port = self.front.getsockname()[1]
         self.forwarded = self.dropped = self.returned = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         client = None
         sel = selectors.DefaultSelector()
         sel.register(self.front, selectors.EVENT_READ)
         sel.register(self.back, selectors.EVENT_READ)
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             for key, _ in sel.select(timeout=0.1):
                 if key.fileobj is self.front:
                     data, client = self.front.recvfrom(65535)
@@ -62,7 +62,7 @@ class FirstDatagramRelay(threading.Thread):
                         self.returned += 1
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
         self.front.close()
         self.back.close()

@@ -44,14 +44,14 @@ class Flood(threading.Thread):
             s.bind(("127.0.0.1", 0))
             s.setblocking(False)
             self.socks.append(s)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
         # A pool of fresh Initials, reused round-robin: os.urandom per
         # datagram would slow the flood more than the server.
         pool = [fake_initial() for _ in range(4096)]
         i = 0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             s = self.socks[i % FAKE_PORTS]
             try:
                 s.sendto(pool[i % len(pool)], ("127.0.0.1", self.port))
@@ -68,7 +68,7 @@ class Flood(threading.Thread):
                         pass
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
         for s in self.socks:
             s.close()
