@@ -3,7 +3,8 @@
 // program per client): a few UDP sockets shared by all connections (the
 // Destination Connection ID of each datagram routes it), at most
 // --concurrency handshakes in flight, every connection then held idle.
-// Reports handshakes per second, and memory per idle connection: the
+// Reports handshakes per second (and per second of the server's CPU time),
+// and memory per idle connection: the
 // server's resident set growth (--server-pid, from /proc) divided by the
 // connections, and the engine's own accounting on this (client) side: the
 // Connection object and every byte its allocator holds for it. Progress every second on
@@ -27,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -110,6 +112,7 @@ class Bench {
   void pump(uint64_t until, bool open_more);
   void progress(uint64_t now, bool handshaking);
   long server_rss_kb() const;
+  double server_cpu_seconds() const;
   static long own_rss_kb();
 
   Options o_;
@@ -151,6 +154,23 @@ long Bench::server_rss_kb() const {
   return o_.server_pid > 0 ? read_rss_kb("/proc/" + std::to_string(o_.server_pid) + "/status") : -1;
 }
 long Bench::own_rss_kb() { return read_rss_kb("/proc/self/status"); }
+
+// The server's user + system CPU time (/proc/PID/stat fields 14 and 15, in
+// clock ticks): handshakes per CPU second hold still on a shared machine
+// where handshakes per wall-clock second do not. -1 without --server-pid.
+double Bench::server_cpu_seconds() const {
+  if (o_.server_pid <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(o_.server_pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return -1;
+  unsigned long long utime = 0, stime = 0;
+  if (std::sscanf(stat.c_str() + paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) != 2) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 bool Bench::setup() {
   const size_t colon = o_.server.rfind(':');
@@ -317,11 +337,13 @@ void Bench::pump(uint64_t until, bool open_more) {
 int Bench::run() {
   if (!setup()) return 2;
   const long rss_before = server_rss_kb();
+  const double cpu_before = server_cpu_seconds();
   start_ = now_us();
   pump(start_ + o_.timeout_us, true);
   const uint64_t handshakes_end = now_us();
   const double hs_secs = static_cast<double>(handshakes_end - start_) / 1e6;
   const size_t connected = completed_;
+  const double server_cpu = cpu_before >= 0 ? server_cpu_seconds() - cpu_before : -1;
   // Settle (the last ACKs, HANDSHAKE_DONE), then hold idle.
   pump(now_us() + o_.hold_us, false);
   const long rss_held = server_rss_kb();
@@ -338,6 +360,10 @@ int Bench::run() {
               failed_, closed_while_held_);
   std::printf("handshakes: %.2f s, %.0f handshakes/s (concurrency %zu, %zu sockets)\n", hs_secs, hs_rate,
               o_.concurrency, o_.sockets);
+  if (server_cpu > 0) {
+    std::printf("server CPU: %.2f s for the handshakes: %.0f handshakes per CPU second\n", server_cpu,
+                static_cast<double>(connected) / server_cpu);
+  }
   if (server_per_conn >= 0) {
     std::printf("server RSS: %ld kB idle, %ld kB holding %zu connections: %.0f bytes per connection\n", rss_before,
                 rss_held, live, server_per_conn);
@@ -353,9 +379,9 @@ int Bench::run() {
                    "{\"connections\": %zu, \"connected\": %zu, \"failed\": %zu, \"closed_while_held\": %zu, "
                    "\"handshake_seconds\": %.3f, \"handshakes_per_second\": %.1f, \"server_rss_kb_idle\": %ld, "
                    "\"server_rss_kb_held\": %ld, \"server_bytes_per_connection\": %.1f, "
-                   "\"engine_bytes_per_connection\": %.1f, \"send_drops\": %zu}\n",
+                   "\"engine_bytes_per_connection\": %.1f, \"server_cpu_seconds\": %.2f, \"send_drops\": %zu}\n",
                    o_.connections, connected, failed_, closed_while_held_, hs_secs, hs_rate, rss_before, rss_held,
-                   server_per_conn, engine_per_conn, send_drops_);
+                   server_per_conn, engine_per_conn, server_cpu, send_drops_);
       std::fclose(f);
     }
   }
