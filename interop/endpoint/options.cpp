@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "address.h"
+#include "endpoint.h"
 #include "hq.h"
 #include "packet.h"
 #include "version.h"
@@ -45,6 +46,8 @@ constexpr const char* kUsage =
     "  --key FILE             PEM private key of the certificate\n"
     "  --root DIR             directory served; paths resolving outside it are refused\n"
     "  --retry                answer each new client with a Retry (address validation)\n"
+    "  --max-connections N    connections at once, 1-1048576 (default 1024); more are\n"
+    "                         refused (CONNECTION_REFUSED)\n"
     "  --versions LIST        versions served, most preferred first, ',' separated\n"
     "                         (default v1,v2); clients listing a preferred one move to it\n"
     "  --preferred-address ADDR:PORT  also listen there and offer it as preferred_address\n"
@@ -53,6 +56,9 @@ constexpr const char* kUsage =
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
     "  --cc newreno|cubic|bbr congestion controller (default cubic)\n"
+    "  --initial-window N     initial congestion window in datagrams, 2-1000 (RFC 9002\n"
+    "                         §7.2; default 10); also the pacer's largest burst\n"
+    "  --no-pacing            send as the congestion window allows, unpaced (RFC 9002 §7.7)\n"
     "  --ciphers LIST         TLS 1.3 cipher suites in preference order, ':' or ','\n"
     "                         separated: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,\n"
     "                         TLS_CHACHA20_POLY1305_SHA256 (default: all three)\n"
@@ -87,6 +93,7 @@ constexpr OptionSpec kSpecs[] = {
     {"--other-versions", true, Scope::kClient},
     {"--token-file", true, Scope::kClient},
     {"--retry", false, Scope::kServer},
+    {"--max-connections", true, Scope::kServer},
     {"--versions", true, Scope::kServer},
     {"--migrate-after", true, Scope::kClient},
     {"--rebind-after", true, Scope::kClient},
@@ -102,6 +109,8 @@ constexpr OptionSpec kSpecs[] = {
     {"--root", true, Scope::kServer},
     {"--alpn", true, Scope::kBoth},
     {"--cc", true, Scope::kBoth},
+    {"--initial-window", true, Scope::kBoth},
+    {"--no-pacing", false, Scope::kBoth},
     {"--ciphers", true, Scope::kBoth},
     {"--qlog-dir", true, Scope::kBoth},
     {"--keylog", true, Scope::kBoth},
@@ -244,6 +253,13 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.token_file = v;
   } else if (name == "--retry") {
     o.retry = true;
+  } else if (name == "--max-connections") {
+    uint64_t n = 0;
+    if (!parse_size(v, 1, Endpoint::kMaxConnections, &n)) {
+      *error = "--max-connections " + v + ": expected a number from 1 to 1048576";
+      return false;
+    }
+    o.max_connections = static_cast<size_t>(n);
   } else if (name == "--session-file") {
     o.session_file = v;
   } else if (name == "--key-update") {
@@ -298,6 +314,14 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       *error = "--cc " + v + ": expected newreno, cubic or bbr";
       return false;
     }
+  } else if (name == "--initial-window") {
+    if (!parse_size(v, kMinInitialWindowPackets, kMaxInitialWindowPackets, &o.initial_window)) {
+      *error = "--initial-window " + v + ": expected a number of datagrams from " +
+               std::to_string(kMinInitialWindowPackets) + " to " + std::to_string(kMaxInitialWindowPackets);
+      return false;
+    }
+  } else if (name == "--no-pacing") {
+    o.pacing = false;
   } else if (name == "--ciphers") {
     o.ciphers.clear();
     return parse_ciphers(v, &o.ciphers, error);

@@ -1,6 +1,5 @@
 #include "quic-l4-protocol.h"
 
-#include "quic-null-cipher.h"
 #include "quic-rng-random.h"
 #include "quic-socket-factory.h"
 #include "quic-socket.h"
@@ -8,6 +7,7 @@
 #include "gnutls_crypto.h"
 #include "gnutls_tls.h"
 #include "malloc_allocator.h"
+#include "null_cipher.h"
 
 #include "ns3/inet-socket-address.h"
 #include "ns3/object-vector.h"
@@ -41,9 +41,10 @@ struct QuicL4Protocol::Services
 {
     quicbed::MallocAllocator alloc;
     quicbed::GnutlsCrypto gnutls;
-    QuicNullCipherCrypto nullCipher;
+    quicbed::NullCipherCrypto nullCipher;
     QuicRngRandom random;
     std::map<std::string, quicbed::SessionTicket> tickets;
+    std::map<std::string, std::vector<uint8_t>> tokens;
 };
 
 namespace
@@ -68,6 +69,19 @@ QuicL4Protocol::FindTicket(const Address& server) const
 {
     auto it = m_services->tickets.find(TicketKey(server));
     return it == m_services->tickets.end() ? nullptr : &it->second;
+}
+
+void
+QuicL4Protocol::StoreToken(const Address& server, const std::vector<uint8_t>& token)
+{
+    m_services->tokens[TicketKey(server)] = token;
+}
+
+const std::vector<uint8_t>*
+QuicL4Protocol::FindToken(const Address& server) const
+{
+    auto it = m_services->tokens.find(TicketKey(server));
+    return it == m_services->tokens.end() ? nullptr : &it->second;
 }
 
 QuicL4Protocol::QuicL4Protocol()

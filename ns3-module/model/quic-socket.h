@@ -74,7 +74,7 @@ class QuicSocket : public Socket
         // Real TLS 1.3 handshake and real AEAD/header protection (GnuTLS).
         GNUTLS,
         // Real TLS handshake, packets in clear with a checksum tag
-        // (quic-null-cipher.h): for very large sweeps only.
+        // (quicbed::NullCipherCrypto, userspace/null_cipher.h): for very large sweeps only.
         NULL_CIPHER_FOR_SWEEPS,
     };
     enum CongestionControl
@@ -258,7 +258,8 @@ class QuicSocket : public Socket
     // Events recorded inside the engine, delivered after it returns.
     bool m_handshakeDone = false;
     bool m_handshakeReported = false;
-    bool m_earlyReported = false;   // client: writable in 0-RTT, reported as connected
+    bool m_earlyReported = false;   // usable before the handshake completed, and reported so:
+                                    // a client writing 0-RTT, a server answering 0-RTT data
     bool m_pendingMark = false;     // accepted: in its listener's pending list
     bool m_closed = false;          // the connection closed (or never opened)
     bool m_closeReported = false;
