@@ -57,7 +57,11 @@ int quic_listen(struct socket *sock, int backlog)
 	int err = 0;
 
 	lock_sock(sk);
-	if (qs->state != QUIC_SS_CLOSED && qs->state != QUIC_SS_LISTENING) {
+	/* A socket that has (or had) a connection never listens: its
+	 * connection's end would move a listener's state back to closed while
+	 * it is on the tunnel's listener list, and a second listen() would add
+	 * it there twice (seen with socket_fuzz). */
+	if ((qs->state != QUIC_SS_CLOSED && qs->state != QUIC_SS_LISTENING) || qs->conn) {
 		err = -EINVAL;
 		goto out;
 	}
