@@ -61,7 +61,10 @@ case "$TESTCASE" in
     client_opts+=(--ecn on); server_opts+=(--ecn on) ;;
   v2)
     has_option --other-versions || exit 127
-    client_opts+=(--version v1 --other-versions v2,v1) ;;
+    # The client starts in v1 and the server moves it to v2 (RFC 9368
+    # compatible negotiation): the server must prefer v2.
+    client_opts+=(--version v1 --other-versions v2,v1)
+    server_opts+=(--versions v2,v1) ;;
   connectionmigration)
     has_option --preferred-address || exit 127
     # The client moves to the server's preferred address (server4's port

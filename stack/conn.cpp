@@ -393,6 +393,7 @@ void Connection::on_packet_acked(const SentPacket& p) {
         if (!s.discarded()) s.crypto_out.on_acked(it.offset, it.length, false);
         break;
       case kItemHandshakeDone:
+        handshake_done_acked_ = true;
         break;
       case kItemStream:
         on_stream_fate(it, true);
@@ -730,8 +731,25 @@ void Connection::on_timeout(uint64_t now) {
   // both handshake levels: coalesced, one probe datagram repairs the loss
   // of a whole flight.
   s.probes = a.probes;
+  // RFC 9000 §13.3: HANDSHAKE_DONE is repeated until acknowledged, and a
+  // probe repeats it before its loss is declared: until the client has it,
+  // the client arms no PTO for its own 1-RTT data (RFC 9002 §6.2.1), so
+  // with its requests lost too, only this frame restarts the exchange.
+  if (s.id() == PnSpace::kApplication && is_server() && handshake_confirmed_ && !handshake_done_acked_) {
+    handshake_done_pending_ = true;
+  }
   for (PacketNumberSpace& other : spaces_) {
     if (&other == &s || (other.id() != PnSpace::kApplication && other.can_send())) other.requeue_crypto();
+    // §6.2.4: the probes also carry the other handshake space's
+    // unacknowledged CRYPTO data, as probes, whatever the congestion window
+    // says: a window the handshake's losses shrank must not hold back the
+    // flight that repairs them (a server's lost Initial CRYPTO data used to
+    // wait behind its own Handshake probes until the client gave up).
+    SendBuffer::Chunk c;
+    if (&other != &s && other.id() != PnSpace::kApplication && other.can_send() && other.probes == 0 &&
+        other.crypto_out.next_chunk(1, kU64Max, c)) {
+      other.probes = 1;
+    }
   }
 }
 

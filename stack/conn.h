@@ -744,6 +744,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool handshake_complete_ = false;
   bool handshake_confirmed_ = false;
   bool handshake_done_pending_ = false;  // server: HANDSHAKE_DONE to (re)send
+  bool handshake_done_acked_ = false;    // server: the client has it
   bool handshake_packet_received_ = false;
   bool handshake_packet_sent_ = false;
   uint64_t peer_ack_delay_exponent_ = TransportParameters::kDefaultAckDelayExponent;

@@ -13,7 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,9 +31,13 @@ class Trace:
     pcap: Path
     keylogs: list[Path]
     ports: tuple[int, ...] = (443,)
+    _counts: tshark_check.Result | None = field(default=None, repr=False, compare=False)
 
     def counts(self) -> tshark_check.Result:
-        return tshark_check.check(self.pcap, self.keylogs, self.ports[0], timeout=600)
+        """tshark_check's counts (one tshark pass, kept: checks ask often)."""
+        if self._counts is None:
+            self._counts = tshark_check.check(self.pcap, self.keylogs, self.ports[0], timeout=600)
+        return self._counts
 
     def fields(self, names: list[str], display_filter: str) -> list[list[str]]:
         """One row per frame matching `display_filter`: each field's values
@@ -85,18 +89,22 @@ def _basic(r: tshark_check.Result, where: str, corrupted: bool = False) -> str |
 
 
 def handshakes(run: Run, n: int, versions=(V1,), retry: bool = False) -> str | None:
-    """The runner's common check: `n` handshakes, only the given versions,
-    no Retry unless expected; on both sides of the link."""
+    """The runner's common check: `n` handshakes and only the given
+    versions, counted in the server-side capture (what the server sent, as
+    the runner's _count_handshakes and _get_versions read it: a link that
+    corrupts packets changes the server's Initials the client side sees);
+    no Retry unless expected, in the client-side capture (_retry_sent).
+    Both captures must decrypt."""
     for where, t in (("client-side", run.client), ("server-side", run.server)):
-        r = t.counts()
-        if err := _basic(r, where, run.corrupted):
+        if err := _basic(t.counts(), where, run.corrupted):
             return err
-        if r.handshakes != n:
-            return f"{where}: {r.handshakes} handshakes, expected {n}"
-        if set(r.versions) - set(versions):
-            return f"{where}: versions {r.versions}"
-        if not retry and r.retries:
-            return f"{where}: unexpected Retry"
+    r = run.server.counts()
+    if r.handshakes != n:
+        return f"server-side: {r.handshakes} handshakes, expected {n}"
+    if set(r.versions) - set(versions):
+        return f"server-side: versions {r.versions}"
+    if not retry and run.client.counts().retries:
+        return "client-side: unexpected Retry"
     return None
 
 
