@@ -67,9 +67,14 @@ case "$TESTCASE" in
     server_opts+=(--versions v2,v1) ;;
   connectionmigration)
     has_option --preferred-address || exit 127
-    # The client moves to the server's preferred address (server4's port
-    # 4433 on IPv4, the runner's server46 has both families).
-    server_opts+=(--preferred-address 193.167.100.100:4433) ;;
+    # The runner gave this test case to the server (which offers a
+    # preferred address on port 4433 of server46, in both families, and the
+    # client, given "transfer", moves there), and later to the client
+    # (which migrates actively, to a new local port under a new connection
+    # ID, after its first megabyte).
+    server_opts+=(--preferred-address 193.167.100.100:4433
+                  --preferred-address "[fd00:cafe:cafe:100::100]:4433")
+    client_opts+=(--migrate-after 1000000) ;;
   *)
     echo "run_endpoint.sh: unsupported test case '$TESTCASE'" >&2
     exit 127 ;;

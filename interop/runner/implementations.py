@@ -39,6 +39,8 @@ case "$TESTCASE" in
   multiconnect|handshakeloss|handshakecorruption) mode=each ;;
   chacha20) copts="--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305" ;;  # GnuTLS priority
   retry) sopts="-V" ;;
+  connectionmigration)  # the server offers preferred addresses (port 4433)
+    sopts="--preferred-ipv4-addr=193.167.100.100:4433 --preferred-ipv6-addr=[fd00:cafe:cafe:100::100]:4433" ;;
   keyupdate) copts="--key-update=100ms" ;;
   resumption) mode=twice; copts2="--disable-early-data" ;;
   zerortt) mode=twice; copts2="" ;;
