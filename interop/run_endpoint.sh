@@ -63,8 +63,8 @@ case "$TESTCASE" in
     has_option --other-versions || exit 127
     # The client starts in v1 and the server moves it to v2 (RFC 9368
     # compatible negotiation): the server must prefer v2.
-    client_opts+=(--version v1 --other-versions v2,v1)
-    server_opts+=(--versions v2,v1) ;;
+    client_opts+=(--version v1 --other-versions "v2,v1")
+    server_opts+=(--versions "v2,v1") ;;
   connectionmigration)
     has_option --preferred-address || exit 127
     # The runner gave this test case to the server (which offers a
@@ -109,6 +109,7 @@ if [ "$ROLE" = client ]; then
       session=$(mktemp -d)/session
       # The first connection only stores the ticket: --early-data applies
       # to the resumed one.
+      # shellcheck disable=SC2086  # CLIENT_PARAMS is a list of options
       "$QUICBED" client --download-dir /downloads "${trust[@]}" "${common[@]}" \
         --alpn "$alpn" --session-file "$session" ${CLIENT_PARAMS:-} "${urls[0]}" || exit 1
       [ ${#urls[@]} -gt 1 ] || exit 0

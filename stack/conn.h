@@ -712,6 +712,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   size_t rx_path_ = Paths::kNone;    // the received datagram's path entry
   const Path* rx_addr_ = nullptr;    // and its addresses (nullptr: active)
   size_t rx_datagram_len_ = 0;
+  // The datagram came from an unknown address and its long header packets
+  // counted it on the active path (on_packet_path).
+  bool rx_long_on_active_ = false;
   bool rx_non_probing_ = false;      // the packet had a non-probing frame (§9.1)
   size_t tx_path_ = 0;               // the path being written for
   bool pad_path_ = false;            // §8.2.1: the datagram carries a path frame

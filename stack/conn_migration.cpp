@@ -30,7 +30,8 @@ uint64_t Connection::path_validation_timeout() const {
 // ---- Receiving -------------------------------------------------------------
 
 Status Connection::check_packet_path(const PacketHeader& h) {
-  if (rx_path_ != Paths::kNone || !rx_addr_ || h.form != HeaderForm::kShort) return Status::ok();
+  const bool decided = rx_path_ != Paths::kNone && !rx_long_on_active_;
+  if (decided || !rx_addr_ || h.form != HeaderForm::kShort) return Status::ok();
   // §9: "If a client receives packets from an unknown server address, the
   // client MUST discard these packets."
   if (!is_server()) return drop(DropReason::kUnexpectedPacket);
@@ -46,12 +47,25 @@ Status Connection::check_packet_path(const PacketHeader& h) {
 }
 
 void Connection::on_packet_path(const PacketHeader& h) {
+  // A datagram from an unknown address whose long header packets counted
+  // on the active path may end with a 1-RTT packet sent once they
+  // confirmed the handshake (a client's Finished and its first request
+  // after a NAT rebinding mid-handshake): that packet decides the
+  // datagram's path (§9.3), or the server keeps answering an address the
+  // NAT has forgotten while the client, unconfirmed, only repeats its
+  // Handshake packets.
+  if (rx_long_on_active_ && h.form == HeaderForm::kShort && handshake_confirmed_) {
+    paths_.active().bytes_received -= rx_datagram_len_;
+    rx_path_ = Paths::kNone;
+    rx_long_on_active_ = false;
+  }
   if (rx_path_ == Paths::kNone) {
     // Only short headers move a connection (§9: no migration before the
     // handshake is confirmed); others count on the active path.
     if (!rx_addr_ || h.form != HeaderForm::kShort || !handshake_confirmed_) {
       rx_path_ = paths_.active_index();
       paths_.active().bytes_received += rx_datagram_len_;
+      rx_long_on_active_ = rx_addr_ != nullptr;
     } else {
       const ConnectionId active_dcid = paths_.active().peer_dcid;
       rx_path_ = add_path(*rx_addr_);

@@ -482,5 +482,44 @@ TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
   EXPECT_TRUE(strays_.empty());
 }
 
+// A NAT rebinding between the server's handshake flight and the client's
+// Finished: the client's datagram with its Finished and its first 1-RTT
+// packet (the request) comes from the new address. The 1-RTT packet, sent
+// once the handshake is confirmed, moves the server there (§9.3); the
+// server used to count the whole datagram on the old path, answer the
+// address the NAT had forgotten, and hear only the unconfirmed client's
+// Handshake probes, which it can no longer read (the local runner's
+// rebind-port case, its first rebinding mid-handshake).
+TEST_F(EndpointPathTest, NatRebindingMidHandshakeFollowedByTheFirstOneRttPacket) {
+  start_server();
+  TestClient& c = add_client();
+  // Until the client has the server's flight: its Finished waits to go.
+  run_until([&] { return c.conn->handshake_complete(); }, 5 * kSec);
+  ASSERT_TRUE(c.conn->handshake_complete());
+  ASSERT_FALSE(c.conn->handshake_confirmed());
+  auto id = c.conn->open_stream(StreamDir::kBidi);
+  ASSERT_TRUE(id.is_ok());
+  const Buf msg(100, 0x5a);  // a request: all in the Finished datagram
+  ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
+  nat_[0] = 0x100;  // the Finished, and all after it, come from address 0x100
+  Buf echoed;
+  run_until(
+      [&] {
+        for (;;) {
+          uint8_t buf[2048];
+          auto r = c.conn->stream_read(*id, MutBytes(buf, sizeof buf));
+          if (!r || r->bytes == 0) return r && r->fin;
+          echoed.insert(echoed.end(), buf, buf + r->bytes);
+          if (r->fin) return true;
+        }
+      },
+      now_ + 5 * kSec);
+  EXPECT_EQ(echoed, msg);
+  ASSERT_EQ(host_.accepted_events.size(), 1u);
+  const Connection& server = *host_.accepted_events[0]->conn;
+  EXPECT_EQ(server.path().peer, address_of(0x100));
+  EXPECT_TRUE(c.conn->handshake_confirmed());
+}
+
 }  // namespace
 }  // namespace quicbed
