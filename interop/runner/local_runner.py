@@ -464,9 +464,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep-failed", type=Path, help="copy the logs and captures of failed runs here")
     ap.add_argument("--repetitions", type=int,
                     help="runs of each measurement (default: the runner's 5)")
+    ap.add_argument("--pairs", help="server:client pairs to run, ',' separated (default: every"
+                    " server with every client)")
+    ap.add_argument("--merge", type=Path, nargs="*", default=[],
+                    help="results.json files of earlier runs to show with this one's")
     a = ap.parse_args(argv)
     servers, clients = a.servers.split(","), a.clients.split(",")
-    tests = a.tests.split(",")
+    pairs = [tuple(p.split(":", 1)) for p in a.pairs.split(",")] if a.pairs else \
+        [(s, c) for s in servers for c in clients]
+    if a.pairs:
+        servers = list(dict.fromkeys(s for s, _ in pairs))
+        clients = list(dict.fromkeys(c for _, c in pairs))
+    tests = [t for t in a.tests.split(",") if t]  # none (--tests ''): only --merge's
     for t in tests:
         if t not in CASES:
             ap.error(f"unknown test {t!r}")
@@ -484,32 +493,45 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown implementation {impl!r}")
         if missing := runner.impls[impl].missing():
             ap.error(f"{impl}: missing {', '.join(missing)} (QUICBED_PEERS_DIR?)")
-    results = []
-    t_start, load = time.time(), " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    try:
-        for s in servers:
-            for c in clients:
-                for t in tests:
-                    r = runner.run(s, c, CASES[t], a.repetitions if CASES[t].measure else None)
-                    print(f"{s} -> {c} {t}: {MARK[r.result]} {r.seconds} s {r.detail}", flush=True)
-                    results.append(r)
-    finally:
-        runner.close()
-    print()
-    print(table(results, servers, clients))
-    m = measurements(results)
-    if m:
-        print("\nMeasurements:\n" + m)
-    if a.report:
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    command = " ".join(["interop/runner/local_runner.py", *(argv if argv is not None else sys.argv[1:])])
+    runs = [f"{started} (load average {load}): `{command}`"]
+    earlier: list[Result] = []
+    for f in a.merge:
+        data = json.loads(f.read_text())
+        earlier += [Result(**r) for r in data["results"]]
+        runs += data.get("runs", [])
+        servers += [x for x in data["servers"] if x not in servers]
+        clients += [x for x in data["clients"] if x not in clients]
+    results: list[Result] = []
+
+    def report() -> None:
+        # Written after every run: a long matrix leaves its results so far.
+        if not a.report:
+            return
         a.report.mkdir(parents=True, exist_ok=True)
         (a.report / "results.json").write_text(json.dumps(
-            {"servers": servers, "clients": clients, "tests": tests,
-             "results": [asdict(r) for r in results]}, indent=1, ensure_ascii=False))
-        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t_start))
-        command = " ".join(["interop/runner/local_runner.py", *(argv if argv is not None else sys.argv[1:])])
+            {"servers": servers, "clients": clients, "tests": tests, "runs": runs,
+             "results": [asdict(r) for r in earlier + results]}, indent=1, ensure_ascii=False))
         (a.report / "results.md").write_text(markdown(
-            results, servers, clients, f"Run {started} (load average at the start: {load})"
-            f" with `{command}`."))
+            earlier + results, servers, clients, "Runs:\n" + "\n".join(f"- {r}" for r in runs)))
+
+    try:
+        for s, c in pairs:
+            for t in tests:
+                r = runner.run(s, c, CASES[t], a.repetitions if CASES[t].measure else None)
+                print(f"{s} -> {c} {t}: {MARK[r.result]} {r.seconds} s {r.detail}", flush=True)
+                results.append(r)
+                report()
+    finally:
+        runner.close()
+    report()
+    print()
+    print(table(earlier + results, servers, clients))
+    m = measurements(earlier + results)
+    if m:
+        print("\nMeasurements:\n" + m)
     return 0 if all(r.result != "failed" for r in results) else 1
 
 

@@ -438,7 +438,26 @@ TEST_F(ConnPathTest, MigrateRefusedForServerAndBeforeConfirmation) {
 
 // ---- Through the server Endpoint ---------------------------------------------
 
-class EndpointPathTest : public EndpointPairTest {};
+class EndpointPathTest : public EndpointPairTest {
+ protected:
+  // Runs until the echo of stream `id` has come back whole (its FIN), for
+  // 5 s at most; what came back.
+  Buf echo_of(TestClient& c, uint64_t id) {
+    Buf echoed;
+    run_until(
+        [&] {
+          for (;;) {
+            uint8_t buf[2048];
+            auto r = c.conn->stream_read(id, MutBytes(buf, sizeof buf));
+            if (!r || r->bytes == 0) return r && r->fin;
+            echoed.insert(echoed.end(), buf, buf + r->bytes);
+            if (r->fin) return true;
+          }
+        },
+        now_ + 5 * kSec);
+    return echoed;
+  }
+};
 
 // §9.3: the Endpoint hands each datagram's path to its connection and
 // sends where the connection says: after a NAT rebinding, the server probes
@@ -459,18 +478,7 @@ TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
   ASSERT_TRUE(id.is_ok());
   const Buf msg(5000, 0x42);
   ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
-  Buf echoed;
-  run_until(
-      [&] {
-        for (;;) {
-          uint8_t buf[2048];
-          auto r = c.conn->stream_read(*id, MutBytes(buf, sizeof buf));
-          if (!r || r->bytes == 0) return r && r->fin;
-          echoed.insert(echoed.end(), buf, buf + r->bytes);
-          if (r->fin) return true;
-        }
-      },
-      now_ + 5 * kSec);
+  const Buf echoed = echo_of(c, *id);
   EXPECT_EQ(echoed, msg);
   run_for(200 * kMs);  // the client's PATH_RESPONSE, on its way with the last ACKs
   EXPECT_EQ(server.path().peer, address_of(0x100));
@@ -502,18 +510,7 @@ TEST_F(EndpointPathTest, NatRebindingMidHandshakeFollowedByTheFirstOneRttPacket)
   const Buf msg(100, 0x5a);  // a request: all in the Finished datagram
   ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
   nat_[0] = 0x100;  // the Finished, and all after it, come from address 0x100
-  Buf echoed;
-  run_until(
-      [&] {
-        for (;;) {
-          uint8_t buf[2048];
-          auto r = c.conn->stream_read(*id, MutBytes(buf, sizeof buf));
-          if (!r || r->bytes == 0) return r && r->fin;
-          echoed.insert(echoed.end(), buf, buf + r->bytes);
-          if (r->fin) return true;
-        }
-      },
-      now_ + 5 * kSec);
+  const Buf echoed = echo_of(c, *id);
   EXPECT_EQ(echoed, msg);
   ASSERT_EQ(host_.accepted_events.size(), 1u);
   const Connection& server = *host_.accepted_events[0]->conn;
