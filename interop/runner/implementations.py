@@ -53,8 +53,10 @@ if [ "$ROLE" = server ]; then
 fi
 host=${1#https://}; host=${host%%/*}; port=${host##*:}; host=${host%:*}
 host=${host#[}; host=${host%]}
+# The handshake may take as long as the runner's test (its own default,
+# 10 s, is shorter than amplificationlimit's dropped probes take).
 get() { "$NGTCP2_CLIENT" --quiet --exit-on-all-streams-close --download=/downloads \
-          --qlog-dir="$QLOGDIR" $copts "$@"; }
+          --handshake-timeout=60s --qlog-dir="$QLOGDIR" $copts "$@"; }
 case $mode in
   one) get "$host" "$port" "$@" ;;
   each) for u in "$@"; do get "$host" "$port" "$u" || exit 1; done ;;

@@ -423,19 +423,34 @@ def measurements(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
+def latest(results: list[Result]) -> list[Result]:
+    """Each server, client and test's last result (a rerun replaces the
+    earlier run in the table; the report's list keeps both)."""
+    last = {(r.server, r.client, r.test): r for r in results}
+    return [r for r in results if last[(r.server, r.client, r.test)] is r]
+
+
 def markdown(results: list[Result], servers: list[str], clients: list[str], header: str = "") -> str:
     out = ["# Local interop runner results", ""]
     if header:
         out += [header, ""]
+    current = latest(results)
     out += ["| server \\ client | " + " | ".join(clients) + " |",
-           "|---|" + "---|" * len(clients)]
+            "|---|" + "---|" * len(clients)]
     for s in servers:
         out.append(f"| {s} | " + " | ".join(
-            "<br>".join(cell([r for r in results if r.server == s and r.client == c]))
+            "<br>".join(cell([r for r in current if r.server == s and r.client == c]))
             for c in clients) + " |")
-    out += ["", "| server | client | test | result | seconds | detail |", "|---|---|---|---|---|---|"]
+    m = measurements(current)
+    if m:
+        out += ["", "Measurements:", ""] + [f"- {line}" for line in m.split("\n")]
+    out += ["", "Every run (one a later run of the same test replaced in the table is marked"
+            " \"rerun below\"):", "",
+            "| server | client | test | result | seconds | detail |", "|---|---|---|---|---|---|"]
     for r in results:
         detail = r.detail.replace("|", "\\|").replace("\n", " ")
+        if not any(r is x for x in current):
+            detail = f"rerun below. {detail}"
         kbps = f" ({measurement(r)})" if r.goodput_kbps is not None else ""
         out.append(f"| {r.server} | {r.client} | {r.test} ({r.abbr}) | {MARK[r.result]}{kbps} | "
                    f"{r.seconds} | {detail} |")
@@ -528,8 +543,8 @@ def main(argv: list[str] | None = None) -> int:
         runner.close()
     report()
     print()
-    print(table(earlier + results, servers, clients))
-    m = measurements(earlier + results)
+    print(table(latest(earlier + results), servers, clients))
+    m = measurements(latest(earlier + results))
     if m:
         print("\nMeasurements:\n" + m)
     return 0 if all(r.result != "failed" for r in results) else 1

@@ -49,6 +49,11 @@ def test_result_table_letters():
     assert "✓(H)" in text and "?(S)" in text and "✕(DC)" in text
     md = LR.markdown(rs, ["a"], ["b", "c"])
     assert "| a | ✓(H)<br>?(S)<br>✕(DC) | ✓(H) |" in md
+    # A rerun replaces the earlier result in the table; the list keeps both.
+    rerun = rs + [LR.Result("a", "b", "transfer", "DC", "succeeded")]
+    md = LR.markdown(rerun, ["a"], ["b", "c"])
+    assert "| a | ✓(H,DC)<br>?(S) | ✓(H) |" in md
+    assert md.count("| a | b | transfer (DC) |") == 2 and "rerun below" in md
 
 
 @contextlib.contextmanager
