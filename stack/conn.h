@@ -604,6 +604,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // from another path moves us there (server, §9.3).
   void after_packet_path(uint64_t pn, uint64_t now);
   void on_path_challenge(const PathFrame& f, uint64_t now);
+  // The PATH_RESPONSEs owed on `p` that fit in `d`; true if any did.
+  bool write_path_responses(PacketDraft& d, PathInfo& p);
   void on_path_response(const PathFrame& f, uint64_t now);
   void on_peer_migrated(size_t i, uint64_t now);
   // A new entry for `p`, making room first if needed.

@@ -347,6 +347,30 @@ TEST_F(ConnPathTest, WrongPathResponseIgnored) {
   EXPECT_EQ(client_.events.closes, 0);
 }
 
+// §8.2.2: every PATH_CHALLENGE is answered, also two in one packet (ngtcp2
+// sends them so): the client used to echo only the last one, and the
+// runner's rebind-addr check found the other unanswered.
+TEST_F(ConnPathTest, EveryPathChallengeOfAPacketAnswered) {
+  struct Responses : Tracer {
+    void packet_sent(uint64_t, const TracedPacket& p) override {
+      for (const TracedFrame& f : p.frames) {
+        if (f.type == FrameType::kPathResponse) data.emplace_back(f.path.data.begin(), f.path.data.end());
+      }
+    }
+    std::vector<Buf> data;
+  } sent;
+  client_.config.tracer = &sent;
+  handshake();
+  run_for(200 * kMs);
+  const SpyTls::Key& key = server_.tls->secrets.at({EncryptionLevel::kApplication, KeyDirection::kWrite});
+  Buf d = forge_one_rtt(server_.crypto, key, client_.conn->local_cids().cids()[0].cid.view(), 100000,
+                        Buf{0x1a, 1, 1, 1, 1, 1, 1, 1, 1, 0x1a, 2, 2, 2, 2, 2, 2, 2, 2});
+  deliver(kToClient, d, Ecn::kNotEct, Path{server_addr_, client_addr_});
+  run_for(100 * kMs);
+  EXPECT_EQ(sent.data, (std::vector<Buf>{Buf(8, 1), Buf(8, 2)}));
+  EXPECT_EQ(client_.events.closes, 0);
+}
+
 // §18.2: the client does not migrate when the server said so; a server
 // drops packets of a deliberate migration (a new CID) but follows a NAT
 // rebinding (§9).
