@@ -63,6 +63,7 @@ run_pytest() {  # the Python suites: interop against real peers, then the Python
 mkdir -p build
 run_suite default -DQUICBED_SANITIZE=OFF
 run_suite asan -DQUICBED_SANITIZE=ON
+bash scripts/setup_python.sh build/default  # import quicbed for tests/python
 run_pytest
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
