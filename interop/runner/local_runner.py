@@ -383,6 +383,8 @@ MARK = {"succeeded": "✓", "unsupported": "?", "failed": "✕"}
 
 
 def cell(results: list[Result]) -> list[str]:
+    order = list(CASES)
+    results = sorted(results, key=lambda r: order.index(r.test) if r.test in order else len(order))
     lines = []
     for outcome in ("succeeded", "unsupported", "failed"):
         abbrs = [r.abbr for r in results if r.result == outcome]
