@@ -403,6 +403,7 @@ void Connection::on_packet_acked(const SentPacket& p) {
         if (!s.discarded()) s.crypto_out.on_acked(it.offset, it.length, false);
         break;
       case kItemHandshakeDone:
+        handshake_done_acked_ = true;
         break;
       case kItemStream:
         on_stream_fate(it, true);
@@ -754,6 +755,13 @@ void Connection::on_timeout(uint64_t now) {
   // client cannot open without the ServerHello, fill the window, probes
   // Handshake for ever and never sends the ServerHello again.
   s.probes = a.probes;
+  // RFC 9000 §13.3: HANDSHAKE_DONE is repeated until acknowledged, and a
+  // probe repeats it before its loss is declared: until the client has it,
+  // the client arms no PTO for its own 1-RTT data (RFC 9002 §6.2.1), so
+  // with its requests lost too, only this frame restarts the exchange.
+  if (s.id() == PnSpace::kApplication && is_server() && handshake_confirmed_ && !handshake_done_acked_) {
+    handshake_done_pending_ = true;
+  }
   for (PacketNumberSpace& other : spaces_) {
     if (&other == &s) {
       (void)other.requeue_crypto();

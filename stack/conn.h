@@ -613,6 +613,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // from another path moves us there (server, §9.3).
   void after_packet_path(uint64_t pn, uint64_t now);
   void on_path_challenge(const PathFrame& f, uint64_t now);
+  // The PATH_RESPONSEs owed on `p` that fit in `d`; true if any did.
+  bool write_path_responses(PacketDraft& d, PathInfo& p);
   void on_path_response(const PathFrame& f, uint64_t now);
   void on_peer_migrated(size_t i, uint64_t now);
   // A new entry for `p`, making room first if needed.
@@ -725,6 +727,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   size_t rx_path_ = Paths::kNone;    // the received datagram's path entry
   const Path* rx_addr_ = nullptr;    // and its addresses (nullptr: active)
   size_t rx_datagram_len_ = 0;
+  // The datagram came from an unknown address and its long header packets
+  // counted it on the active path (on_packet_path).
+  bool rx_long_on_active_ = false;
   bool rx_non_probing_ = false;      // the packet had a non-probing frame (§9.1)
   size_t tx_path_ = 0;               // the path being written for
   bool pad_path_ = false;            // §8.2.1: the datagram carries a path frame
@@ -757,6 +762,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool handshake_complete_ = false;
   bool handshake_confirmed_ = false;
   bool handshake_done_pending_ = false;  // server: HANDSHAKE_DONE to (re)send
+  bool handshake_done_acked_ = false;    // server: the client has it
   bool handshake_packet_received_ = false;
   bool handshake_packet_sent_ = false;
   uint64_t peer_ack_delay_exponent_ = TransportParameters::kDefaultAckDelayExponent;

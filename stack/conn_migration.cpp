@@ -30,7 +30,8 @@ uint64_t Connection::path_validation_timeout() const {
 // ---- Receiving -------------------------------------------------------------
 
 Status Connection::check_packet_path(const PacketHeader& h) {
-  if (rx_path_ != Paths::kNone || !rx_addr_ || h.form != HeaderForm::kShort) return Status::ok();
+  const bool decided = rx_path_ != Paths::kNone && !rx_long_on_active_;
+  if (decided || !rx_addr_ || h.form != HeaderForm::kShort) return Status::ok();
   // §9: "If a client receives packets from an unknown server address, the
   // client MUST discard these packets."
   if (!is_server()) return drop(DropReason::kUnexpectedPacket);
@@ -46,12 +47,25 @@ Status Connection::check_packet_path(const PacketHeader& h) {
 }
 
 void Connection::on_packet_path(const PacketHeader& h) {
+  // A datagram from an unknown address whose long header packets counted
+  // on the active path may end with a 1-RTT packet sent once they
+  // confirmed the handshake (a client's Finished and its first request
+  // after a NAT rebinding mid-handshake): that packet decides the
+  // datagram's path (§9.3), or the server keeps answering an address the
+  // NAT has forgotten while the client, unconfirmed, only repeats its
+  // Handshake packets.
+  if (rx_long_on_active_ && h.form == HeaderForm::kShort && handshake_confirmed_) {
+    paths_.active().bytes_received -= rx_datagram_len_;
+    rx_path_ = Paths::kNone;
+    rx_long_on_active_ = false;
+  }
   if (rx_path_ == Paths::kNone) {
     // Only short headers move a connection (§9: no migration before the
     // handshake is confirmed); others count on the active path.
     if (!rx_addr_ || h.form != HeaderForm::kShort || !handshake_confirmed_) {
       rx_path_ = paths_.active_index();
       paths_.active().bytes_received += rx_datagram_len_;
+      rx_long_on_active_ = rx_addr_ != nullptr;
     } else {
       const ConnectionId active_dcid = paths_.active().peer_dcid;
       rx_path_ = add_path(*rx_addr_);
@@ -114,11 +128,24 @@ void Connection::after_packet_path(uint64_t pn, uint64_t now) {
 
 void Connection::on_path_challenge(const PathFrame& f, uint64_t now) {
   (void)now;
-  // §8.2.2: echoed on the path it came on (the latest one; §13.3: never
-  // repeated).
+  // §8.2.2: each echoed on the path it came on (§13.3: never repeated).
   PathInfo& p = rx_path_ == Paths::kNone ? paths_.active() : paths_[rx_path_];
-  copy_bytes(p.response, f.data.data(), kPathDataLen);
-  p.response_pending = true;
+  p.owe_response(f.data.data());
+}
+
+bool Connection::write_path_responses(PacketDraft& d, PathInfo& p) {
+  size_t written = 0;
+  Frame f;
+  f.type = FrameType::kPathResponse;
+  while (written < p.response_count) {
+    f.path.data = Bytes(p.responses[written], kPathDataLen);
+    if (!write_frame(d.w, f)) break;
+    ++written;
+  }
+  // The ones not written (no room) stay owed, oldest first.
+  for (size_t i = written; i < p.response_count; ++i) copy_bytes(p.responses[i - written], p.responses[i], kPathDataLen);
+  p.response_count -= written;
+  return written != 0;
 }
 
 void Connection::on_path_response(const PathFrame& f, uint64_t now) {
@@ -288,19 +315,16 @@ const PeerCid* Connection::send_cid() const {
 }
 
 bool Connection::path_frames_pending(uint64_t now) const {
-  if (!handshake_confirmed_) return paths_.active().response_pending;
+  if (!handshake_confirmed_) return paths_.active().response_pending();
   const PathInfo& a = paths_.active();
-  return a.response_pending || a.challenge_due(now);
+  return a.response_pending() || a.challenge_due(now);
 }
 
 void Connection::fill_path_frames(PacketDraft& d, uint64_t now) {
   PathInfo& a = paths_.active();
   Frame f;
-  if (a.response_pending) {
-    f.type = FrameType::kPathResponse;
-    f.path.data = Bytes(a.response, kPathDataLen);
-    if (!write_frame(d.w, f)) return;
-    a.response_pending = false;
+  if (a.response_pending()) {
+    if (!write_path_responses(d, a)) return;
     d.mark_eliciting();
     pad_path_ = true;
   }
@@ -324,7 +348,7 @@ size_t Connection::write_path_probe(MutBytes out, uint64_t now, Path* path) {
     if (i == paths_.active_index()) continue;
     PathInfo& p = paths_[i];
     const bool challenge = p.challenge_due(now);
-    if (!p.response_pending && !challenge) continue;
+    if (!p.response_pending() && !challenge) continue;
     // §8.2.1, §8.2.2: datagrams with path frames are expanded to 1200
     // bytes, unless the anti-amplification limit forbids (§9.3, §8).
     // With the client's own addresses the budget is not ours to mind.
@@ -339,11 +363,7 @@ size_t Connection::write_path_probe(MutBytes out, uint64_t now, Path* path) {
       return 0;
     }
     Frame f;
-    if (p.response_pending) {
-      f.type = FrameType::kPathResponse;
-      f.path.data = Bytes(p.response, kPathDataLen);
-      if (write_frame(d.w, f)) p.response_pending = false;
-    }
+    (void)write_path_responses(d, p);
     if (challenge) {
       uint8_t data[kPathDataLen];
       const uint64_t retry = recovery_.pto_period() << min_u64(p.challenges_sent, kMaxChallengeBackoffShift);

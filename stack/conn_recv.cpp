@@ -25,6 +25,7 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
   rx_addr_ = info.path;
   rx_datagram_len_ = datagram.size();
   rx_path_ = info.path ? paths_.find(*info.path) : paths_.active_index();
+  rx_long_on_active_ = false;
   if (rx_path_ != Paths::kNone) paths_[rx_path_].bytes_received += datagram.size();
   if (state_ == State::kClosing) {
     // §10.2.1: answer with CONNECTION_CLOSE, processing nothing.
@@ -290,6 +291,7 @@ void Connection::replay_buffered(uint64_t now) {
       info.ecn = b.ecn;
       rx_addr_ = nullptr;  // counted when it arrived; handshake packets move no path
       rx_path_ = Paths::kNone;
+      rx_long_on_active_ = false;
       rx_datagram_len_ = 0;
       progress = true;
       (void)handle_packet(packet, *h, b.len, info, now);

@@ -347,6 +347,30 @@ TEST_F(ConnPathTest, WrongPathResponseIgnored) {
   EXPECT_EQ(client_.events.closes, 0);
 }
 
+// §8.2.2: every PATH_CHALLENGE is answered, also two in one packet (ngtcp2
+// sends them so): the client used to echo only the last one, and the
+// runner's rebind-addr check found the other unanswered.
+TEST_F(ConnPathTest, EveryPathChallengeOfAPacketAnswered) {
+  struct Responses : Tracer {
+    void packet_sent(uint64_t, const TracedPacket& p) override {
+      for (const TracedFrame& f : p.frames) {
+        if (f.type == FrameType::kPathResponse) data.emplace_back(f.path.data.begin(), f.path.data.end());
+      }
+    }
+    std::vector<Buf> data;
+  } sent;
+  client_.config.tracer = &sent;
+  handshake();
+  run_for(200 * kMs);
+  const SpyTls::Key& key = server_.tls->secrets.at({EncryptionLevel::kApplication, KeyDirection::kWrite});
+  Buf d = forge_one_rtt(server_.crypto, key, client_.conn->local_cids().cids()[0].cid.view(), 100000,
+                        Buf{0x1a, 1, 1, 1, 1, 1, 1, 1, 1, 0x1a, 2, 2, 2, 2, 2, 2, 2, 2});
+  deliver(kToClient, d, Ecn::kNotEct, Path{server_addr_, client_addr_});
+  run_for(100 * kMs);
+  EXPECT_EQ(sent.data, (std::vector<Buf>{Buf(8, 1), Buf(8, 2)}));
+  EXPECT_EQ(client_.events.closes, 0);
+}
+
 // §18.2: the client does not migrate when the server said so; a server
 // drops packets of a deliberate migration (a new CID) but follows a NAT
 // rebinding (§9).
@@ -438,7 +462,26 @@ TEST_F(ConnPathTest, MigrateRefusedForServerAndBeforeConfirmation) {
 
 // ---- Through the server Endpoint ---------------------------------------------
 
-class EndpointPathTest : public EndpointPairTest {};
+class EndpointPathTest : public EndpointPairTest {
+ protected:
+  // Runs until the echo of stream `id` has come back whole (its FIN), for
+  // 5 s at most; what came back.
+  Buf echo_of(TestClient& c, uint64_t id) {
+    Buf echoed;
+    run_until(
+        [&] {
+          for (;;) {
+            uint8_t buf[2048];
+            auto r = c.conn->stream_read(id, MutBytes(buf, sizeof buf));
+            if (!r || r->bytes == 0) return r && r->fin;
+            echoed.insert(echoed.end(), buf, buf + r->bytes);
+            if (r->fin) return true;
+          }
+        },
+        now_ + 5 * kSec);
+    return echoed;
+  }
+};
 
 // §9.3: the Endpoint hands each datagram's path to its connection and
 // sends where the connection says: after a NAT rebinding, the server probes
@@ -459,18 +502,7 @@ TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
   ASSERT_TRUE(id.is_ok());
   const Buf msg(5000, 0x42);
   ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
-  Buf echoed;
-  run_until(
-      [&] {
-        for (;;) {
-          uint8_t buf[2048];
-          auto r = c.conn->stream_read(*id, MutBytes(buf, sizeof buf));
-          if (!r || r->bytes == 0) return r && r->fin;
-          echoed.insert(echoed.end(), buf, buf + r->bytes);
-          if (r->fin) return true;
-        }
-      },
-      now_ + 5 * kSec);
+  const Buf echoed = echo_of(c, *id);
   EXPECT_EQ(echoed, msg);
   run_for(200 * kMs);  // the client's PATH_RESPONSE, on its way with the last ACKs
   EXPECT_EQ(server.path().peer, address_of(0x100));
@@ -480,6 +512,34 @@ TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
   // id 0 again behind the NAT), nothing to the old one (a stray).
   EXPECT_GT(sent_by_server_.size(), before);
   EXPECT_TRUE(strays_.empty());
+}
+
+// A NAT rebinding between the server's handshake flight and the client's
+// Finished: the client's datagram with its Finished and its first 1-RTT
+// packet (the request) comes from the new address. The 1-RTT packet, sent
+// once the handshake is confirmed, moves the server there (§9.3); the
+// server used to count the whole datagram on the old path, answer the
+// address the NAT had forgotten, and hear only the unconfirmed client's
+// Handshake probes, which it can no longer read (the local runner's
+// rebind-port case, its first rebinding mid-handshake).
+TEST_F(EndpointPathTest, NatRebindingMidHandshakeFollowedByTheFirstOneRttPacket) {
+  start_server();
+  TestClient& c = add_client();
+  // Until the client has the server's flight: its Finished waits to go.
+  run_until([&] { return c.conn->handshake_complete(); }, 5 * kSec);
+  ASSERT_TRUE(c.conn->handshake_complete());
+  ASSERT_FALSE(c.conn->handshake_confirmed());
+  auto id = c.conn->open_stream(StreamDir::kBidi);
+  ASSERT_TRUE(id.is_ok());
+  const Buf msg(100, 0x5a);  // a request: all in the Finished datagram
+  ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
+  nat_[0] = 0x100;  // the Finished, and all after it, come from address 0x100
+  const Buf echoed = echo_of(c, *id);
+  EXPECT_EQ(echoed, msg);
+  ASSERT_EQ(host_.accepted_events.size(), 1u);
+  const Connection& server = *host_.accepted_events[0]->conn;
+  EXPECT_EQ(server.path().peer, address_of(0x100));
+  EXPECT_TRUE(c.conn->handshake_confirmed());
 }
 
 }  // namespace
