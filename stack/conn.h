@@ -201,6 +201,12 @@ struct ConnectionConfig {
   size_t datagram_queue_count = 16;
   uint64_t datagram_queue_bytes = 32 * 1024;
 
+  // RFC 9001 §6.6: caps below the cipher suite's AEAD limits (packets one
+  // 1-RTT key protects before a key update; packets failing authentication
+  // before AEAD_LIMIT_REACHED), the lower applying; for tests of what
+  // happens at the limits, which real suites reach only after 2^23 packets.
+  AeadLimits aead_limit_cap{kU64Max, kU64Max};
+
   // The host's services; all must outlive the connection.
   Allocator* alloc = nullptr;
   CryptoBackend* crypto_backend = nullptr;
@@ -503,8 +509,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void discard_space(PnSpace s, uint64_t now);
   // §8.1 bookkeeping after bytes came in or went out.
   void update_amplification(uint64_t now);
-  // Closes with `s` (a wire or local error) caused by `frame_type`.
-  void close_with_error(Status s, uint64_t frame_type, uint64_t now);
+  // Closes with `s` (a wire or local error) caused by `frame_type`:
+  // closing (CONNECTION_CLOSE goes out), or draining when nothing may.
+  void close_with_error(Status s, uint64_t frame_type, uint64_t now, State st = State::kClosing);
   void enter_closed_state(State st, const CloseInfo& info, uint64_t now);
   uint64_t idle_deadline() const;
   // The control frame a SentItem of kind kItemControl stands for.
@@ -592,6 +599,31 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_peer_close(const ConnectionCloseFrame& f, bool application, uint64_t now);
   // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
   Status on_stream_frame(const Frame& f);
+
+  // ---- Key update and AEAD limits (RFC 9001 §6, conn_key_update.cpp)
+  // Which read key opens a 1-RTT packet with Key Phase bit `phase_bit`
+  // and packet number `pn` (§6.3, §6.5).
+  enum class ReadKey : uint8_t { kCurrent, kPrevious, kNext };
+  ReadKey pick_one_rtt_read_key(const PacketNumberSpace& s, bool phase_bit, uint64_t pn, uint64_t now);
+  // A 1-RTT packet opened with `key`: a packet under the next key makes it
+  // current (§6.2), or is a KEY_UPDATE_ERROR.
+  Status on_one_rtt_opened(PacketNumberSpace& s, ReadKey key, uint64_t pn, uint64_t now);
+  void discard_prev_read_key(PacketNumberSpace& s);
+  // §6.5: the previous read key goes once its three PTOs are over.
+  void expire_prev_read_key(uint64_t now);
+  // We wrote an ACK frame up to `largest` in a packet of type `type`.
+  void on_ack_written(PacketNumberSpace& s, PacketType type, uint64_t largest);
+  // §6.6: a packet failed authentication / a 1-RTT packet was sealed.
+  void on_decrypt_failed(const PacketHeader& h, uint64_t now);
+  void after_one_rtt_sealed();
+  // §6.6: the 1-RTT write key may seal another packet (after a key update
+  // if it had to); while not, nothing is sent.
+  bool one_rtt_key_usable();
+  // A probe timeout passed with the key at its limit: the peer's
+  // acknowledgment that would allow the update did not come.
+  void on_key_exhausted(uint64_t now);
+  // The suite's AEAD limits (§6.6), lowered by the configuration's caps.
+  AeadLimits capped_aead_limits(CipherSuite suite) const;
 
   // ---- Paths (conn_migration.cpp)
   // Before decryption: a short header from an unknown path may be dropped
@@ -795,6 +827,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   const char* close_reason_ = "";  // ours, a static string
   bool close_frame_pending_ = false;
   uint64_t close_deadline_ = kNever;
+
+  // ---- AEAD limits (RFC 9001 §6.6): the caps, the limits in force for
+  // the negotiated suite, and packets that failed authentication so far.
+  AeadLimits aead_limit_cap_;
+  AeadLimits aead_limits_;
+  uint64_t decrypt_failures_ = 0;
 
   // ---- Packets waiting for their keys (RFC 9001 §5.7)
   struct BufferedPacket {

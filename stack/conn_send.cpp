@@ -110,6 +110,9 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
   now_ = now;
   const bool closing = state_ == State::kClosing;
   if (closing && !close_frame_pending_) return 0;
+  // RFC 9001 §6.6: no packet beyond the 1-RTT key's confidentiality limit
+  // (after the handshake every packet is 1-RTT).
+  if (!one_rtt_key_usable()) return 0;
   // §8.2: probes of other paths first (a PATH_RESPONSE is not delayed,
   // §8.2.2), then the active path.
   tx_path_ = paths_.active_index();
@@ -222,6 +225,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
     ecn_.on_packet_sent(d.record.space, mark, d.record.in_flight);
   }
   datagram_ecn_ = mark;
+  if (!closing && drafts[n - 1].type == PacketType::kOneRtt) after_one_rtt_sealed();
   if (probe) pmtud_.on_probe_sent(probe);
   bytes_sent_ += end;
   paths_.active().bytes_sent += end;
@@ -294,7 +298,10 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
   const bool zero_rtt = d.type == PacketType::kZeroRtt;
   if (s.acks.has_ack() && !zero_rtt) {
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
-    if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
+    if (largest) {
+      d.add(SentItem{kItemAck, 0, 0, 0, *largest});
+      on_ack_written(s, d.type, *largest);
+    }
   }
   if (d.type == PacketType::kOneRtt && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
   // RFC 9002 §6.2.4: probes go out whatever the congestion window says.

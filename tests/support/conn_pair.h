@@ -201,15 +201,17 @@ inline PathAddress test_address(uint32_t host, uint16_t port) {
 // A 1-RTT packet carrying `frames` and `padding` bytes of PADDING, as the
 // holder of `key` (a write secret the spy saw) would send it to `dcid`,
 // with a 4-byte packet number (with which the header protection sample,
-// RFC 9001 §5.4.2, fits whatever the payload).
+// RFC 9001 §5.4.2, fits whatever the payload), in key phase `generation`
+// (RFC 9001 §6: `key` is generation 0's).
 inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames,
-                         size_t padding = 8) {
+                         size_t padding = 8, int generation = 0) {
   Buf packet(64 + frames.size());
   Writer w{MutBytes(packet.data(), packet.size())};
   ShortHeader h;
   h.dcid = dcid;
   h.packet_number = pn;
   h.pn_len = 4;
+  h.key_phase = generation % 2 == 1;
   auto pn_offset = write_short_header(w, h);
   EXPECT_TRUE(pn_offset.is_ok());
   EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
@@ -217,6 +219,7 @@ inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dc
   packet.resize(w.position() + kAeadTagLen);
   PacketProtection pp;
   EXPECT_TRUE(pp.init(crypto, key.suite, *version_crypto(kVersion1), bytes_of(key.secret)).is_ok());
+  for (int g = 0; g < generation; ++g) EXPECT_TRUE(pp.update_keys().is_ok());
   EXPECT_TRUE(pp.protect(MutBytes(packet.data(), packet.size()), *pn_offset, h.pn_len, pn).is_ok());
   return packet;
 }
