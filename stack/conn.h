@@ -669,8 +669,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Ack-eliciting data may go at `now`: the congestion window has room
   // (RFC 9002 §7) and the pacer releases a datagram (§7.7).
   bool can_send_data(uint64_t now) const;
-  // Nothing to send while the window and pacer allow: tell the delivery
-  // rate estimator.
+  // After write_datagram found nothing more to send: whether the sender is
+  // application-limited, for the congestion controller (RFC 9002 §7.8) and
+  // the delivery rate estimator.
   void mark_app_limited(uint64_t now);
   uint64_t pacing_rate() const { return cc_->pacing_rate(recovery_.rtt()); }
   // Starts a packet of space `s` at offset `pos` of `datagram`; false if

@@ -64,14 +64,20 @@ bool Connection::can_send_data(uint64_t now) const {
          pacer_.next_send_time(now, max_datagram_size_, pacing_rate()) <= now;
 }
 
-// draft-ietf-ccwg-bbr §4.1.2.4: nothing to send although the window and
-// the pacer would let data go, so delivery rate samples of the current
-// flight measure the application, not the path.
 void Connection::mark_app_limited(uint64_t now) {
   const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
-  if (!app.can_send() || !recovery_.can_send(false) || !can_send_data(now)) return;
-  if (handshake_done_pending_ || app_data_pending()) return;
-  recovery_.mark_app_limited();
+  if (!app.can_send() || !recovery_.can_send(false)) return;
+  const bool nothing_to_send = !handshake_done_pending_ && !app_data_pending();
+  // RFC 9002 §7.8: with less in flight than the window and nothing more to
+  // send (no data, or flow control holds it), the window is underused and
+  // must not grow; data held back by the window or the pacer alone is not
+  // ("SHOULD NOT consider itself application limited if it would have
+  // fully utilized the congestion window without pacing delay").
+  recovery_.set_app_limited(nothing_to_send && recovery_.bytes_in_flight() < cc_->cwnd());
+  // draft-ietf-ccwg-bbr §4.1.2.4: nothing to send although the window and
+  // the pacer would let data go, so delivery rate samples of the current
+  // flight measure the application, not the path.
+  if (nothing_to_send && can_send_data(now)) recovery_.mark_app_limited();
 }
 
 bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
