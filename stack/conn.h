@@ -643,9 +643,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // The validated path other than the active one, kept to go back to
   // (§9.3.2); Paths::kNone if none.
   size_t fallback_index() const;
-  // Makes path `i` active: its CID becomes current, and congestion state
-  // and RTT start over unless only a port changed (§9.4).
-  void switch_path(size_t i, uint64_t now);
+  // Makes path `i` active: its CID becomes current, congestion state and
+  // RTT start over unless only a port changed (§9.4), and so do ECN
+  // validation (§13.4.2) and, unless only a port changed, the path MTU
+  // (§14.2). What the old path had is kept; `returning` (a migration
+  // abandoned, §9.3.2) takes it back when `i` is that path.
+  void switch_path(size_t i, uint64_t now, bool returning = false);
   void start_path_validation(size_t i, uint64_t now);
   // §8.2.4 / §9.3.2: a validation timed out.
   void on_path_validation_failed(size_t i, uint64_t now);
@@ -730,6 +733,17 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   CcHolder cc_;
   Recovery recovery_;
   Pacer pacer_;
+  // The path state left behind when the active path last changed hosts:
+  // the congestion controller, RTT, ECN validation and path MTU search of
+  // `left_path_`, valid while `left_valid_` (until that migration
+  // completes or is abandoned).
+  CcHolder left_cc_;
+  RttEstimator left_rtt_;
+  EcnValidator left_ecn_;
+  Pmtud left_pmtud_;
+  uint64_t left_max_datagram_size_ = 0;
+  Path left_path_;
+  bool left_valid_ = false;
   PacketNumberSpace spaces_[kNumPnSpaces];
   LocalCids local_cids_;
   PeerCids peer_cids_;
