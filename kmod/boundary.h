@@ -122,10 +122,19 @@ size_t qb_conn_write(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now);
 uint64_t qb_conn_next_timeout(const struct qb_conn *c);
 void qb_conn_on_timeout(struct qb_conn *c, uint64_t now);
 int qb_conn_state(const struct qb_conn *c);
-/* Why it closed: the error code, whether it is the application's, and
- * who ended it. */
+/* Why it closed: the error code, whether it is the application's, who
+ * ended it, the frame type a transport error names (RFC 9000 §19.19), and
+ * the reason phrase (reason_len bytes, valid while c lives). */
 enum qb_close_source { QB_CLOSE_LOCAL, QB_CLOSE_PEER, QB_CLOSE_IDLE, QB_CLOSE_RESET };
-void qb_conn_close_info(const struct qb_conn *c, uint64_t *code, int *app, int *source);
+struct qb_close_info {
+  uint64_t code;
+  uint64_t frame_type;
+  int app;
+  int source;
+  const uint8_t *reason;
+  size_t reason_len;
+};
+void qb_conn_close_info(const struct qb_conn *c, struct qb_close_info *out);
 
 /* The handshake process's side (QUIC_HANDSHAKE_INFO, CRYPTO_SECRET,
  * TRANSPORT_PARAM_EXT). Levels are enum quic_crypto_level; cipher types
@@ -140,16 +149,51 @@ void qb_conn_advance_tls(struct qb_conn *c, uint64_t now);
  * level in *level. */
 size_t qb_conn_read_handshake(struct qb_conn *c, uint8_t *out, size_t cap, uint8_t *level);
 int qb_conn_has_handshake_data(const struct qb_conn *c);
+/* Server: the protocols the client's ClientHello offers (RFC 7301), from
+ * the handshake bytes not yet read by the process, comma-separated into
+ * out: the length, 0 for none, -EINVAL when no whole ClientHello is there
+ * (it spans Initial packets not received yet) or it does not fit. */
+int qb_conn_client_alpn(const struct qb_conn *c, uint8_t *out, size_t cap);
+/* close() of the socket: CONNECTION_CLOSE with an application error code
+ * and reason phrase (RFC 9000 §10.2, §19.19), sent by the next
+ * qb_conn_write. `reason` is NUL-terminated and must outlive c. */
+void qb_conn_close(struct qb_conn *c, uint64_t app_error, const char *reason, uint64_t now);
 /* Streams (RFC 9000 §2-§3), once the handshake is complete. open: the
  * next stream of ours (uni or bidi), its ID or -EAGAIN at the peer's
  * limit. write: bytes taken (fewer when the send buffer is full; fin only
  * once all of it is taken). read: up to cap bytes of a stream with data or
- * its end, its ID in *id and *fin set at the end; 0 and *id = -1 when no
- * stream has anything. */
+ * its end, its ID in r->id and r->fin set at the end; 0 and r->id = -1
+ * when no stream has anything; 0 and r->reset set for a stream the peer
+ * reset (RESET_STREAM, RFC 9000 §19.4: its error code and final size),
+ * reported once. */
+struct qb_stream_read {
+  int64_t id;
+  int fin;
+  int reset;
+  uint64_t reset_code;
+  uint64_t final_size;
+};
 int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
 int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
-int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, int64_t *id, int *fin);
+int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, struct qb_stream_read *r);
 int qb_conn_has_stream_data(const struct qb_conn *c);
+/* RESET_STREAM / STOP_SENDING with an application error code (RFC 9000
+ * §3.5, §19.4, §19.5); -EINVAL for a stream that is not open. */
+int qb_conn_stream_reset(struct qb_conn *c, int64_t id, uint64_t app_error);
+int qb_conn_stream_stop_sending(struct qb_conn *c, int64_t id, uint64_t app_error);
+/* RFC 9001 §6: our 1-RTT keys move to the next key phase; -EINVAL before
+ * the handshake is confirmed or while the current phase is unacknowledged. */
+int qb_conn_update_keys(struct qb_conn *c);
+
+/* DATAGRAM frames (RFC 9221). send: queues one; -EMSGSIZE beyond what
+ * the peer takes in one frame (none before its transport parameters or
+ * when it takes none, §3), -EAGAIN while the queue is full, -ENOTCONN
+ * before the handshake completes. read: the next one received into out
+ * (truncated to cap, *full its length), its length copied; -EAGAIN when
+ * none waits. */
+int qb_conn_datagram_send(struct qb_conn *c, const uint8_t *data, size_t len);
+int64_t qb_conn_datagram_read(struct qb_conn *c, uint8_t *out, size_t cap, size_t *full);
+int qb_conn_has_datagram(const struct qb_conn *c);
 
 /* The peer's transport parameters once its extension was taken; -ENOTCONN
  * before. */

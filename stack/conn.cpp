@@ -60,13 +60,21 @@ Connection::Connection(const ConnectionConfig& c)
       // RFC 9000 §14.3: a path MTU search starts from the 1200 bytes every
       // QUIC path carries.
       max_datagram_size_(c.pmtud ? Pmtud::kBasePlpmtu : c.max_datagram_size),
+      initial_window_packets_(c.initial_window_packets),
+      pacing_(c.pacing),
       ecn_(c.ecn),
       pmtud_(c.pmtud, c.max_datagram_size, c.pmtu_raise_interval_us),
-      cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize)),
+      // Out-of-range values are clamped here and refused by init().
+      cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize),
+          clamp_u64(c.initial_window_packets, kMinInitialWindowPackets, kMaxInitialWindowPackets)),
       recovery_(alloc_, cc_.get(), *this,
                 RecoveryConfig{c.role == Role::kServer, kDefaultMaxAckDelayUs, c.max_outstanding_packets}),
-      pacer_(Pacer::kDefaultBurstPackets * clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
-      left_cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize)),
+      // RFC 9002 §7.7: "Senders SHOULD limit bursts to the initial
+      // congestion window".
+      pacer_(clamp_u64(c.initial_window_packets, kMinInitialWindowPackets, kMaxInitialWindowPackets) *
+             clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
+      left_cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize),
+               clamp_u64(c.initial_window_packets, kMinInitialWindowPackets, kMaxInitialWindowPackets)),
       left_ecn_(c.ecn),
       left_pmtud_(c.pmtud, c.max_datagram_size, c.pmtu_raise_interval_us),
       spaces_{PacketNumberSpace(alloc_, PnSpace::kInitial, c.crypto),
@@ -122,6 +130,9 @@ Status Connection::init(uint64_t now) {
   if (max_datagram_size_ < kMinInitialDatagram || max_datagram_size_ > kMaxCcDatagramSize ||
       pmtud_.upper_bound() < kMinInitialDatagram || pmtud_.upper_bound() > kMaxCcDatagramSize) {
     return Status(ErrorCode::kInvalidArgument, "max_datagram_size out of range");
+  }
+  if (initial_window_packets_ < kMinInitialWindowPackets || initial_window_packets_ > kMaxInitialWindowPackets) {
+    return Status(ErrorCode::kInvalidArgument, "initial_window_packets out of range");
   }
   if (local_params_.max_idle_timeout > kVarintMax / kMsToUs) {
     return Status(ErrorCode::kInvalidArgument, "max_idle_timeout out of range");
@@ -552,10 +563,19 @@ void Connection::on_control_fate(const SentItem& it, bool acked) {
 // ---- Streams ---------------------------------------------------------------
 
 bool Connection::streams_usable() const {
+  if (state_ == State::kEstablished) return true;
+  if (state_ != State::kHandshake) return false;
   // A client attempting 0-RTT may use its streams before the handshake
   // completes (RFC 9001 §4.6.1); data waits for keys if 0-RTT is refused.
-  return state_ == State::kEstablished ||
-         (state_ == State::kHandshake && !is_server() && early_state_ != EarlyDataState::kNone);
+  if (!is_server()) return early_state_ != EarlyDataState::kNone;
+  // A server has its 1-RTT write keys once it sent its Finished, a round
+  // trip before the client's Finished completes the handshake: what it
+  // writes then goes at once in 1-RTT packets (RFC 9001 §4.1.1; the server's
+  // first flight in RFC 9000 §7.1's examples carries 1-RTT STREAM frames),
+  // e.g. the answer to a 0-RTT request.
+  // Its 1-RTT read keys stay unused until completion (RFC 9001 §5.7), and
+  // the client is not authenticated yet: that is the application's call.
+  return spaces_[idx(PnSpace::kApplication)].can_send();
 }
 
 Result<uint64_t> Connection::open_stream(StreamDir dir) {

@@ -184,6 +184,14 @@ struct ConnectionConfig {
   // DatagramInfo, which is counted either way).
   bool ecn = false;
   CcAlgorithm cc = CcAlgorithm::kCubic;
+  // RFC 9002 §7.2: the initial congestion window in datagrams,
+  // kMinInitialWindowPackets..kMaxInitialWindowPackets (cc/window.h).
+  uint64_t initial_window_packets = kDefaultInitialWindowPackets;
+  // RFC 9002 §7.7: pace packets at the controller's rate, in bursts of at
+  // most the initial window. Off, the window alone limits sending (for
+  // experiments: a sender that does not pace MUST limit its bursts some
+  // other way, e.g. with a small initial window).
+  bool pacing = true;
   CryptoLimits crypto;
   // Receive windows grow by auto-tuning (RecvFlow) from the transport
   // parameters up to these: per stream, and for the whole connection.
@@ -310,8 +318,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // (or our own bound) does not allow one (STREAMS_BLOCKED goes out),
   // kInvalidArgument while !streams_usable().
   Result<uint64_t> open_stream(StreamDir dir);
-  // Streams may be opened and written: established, or a client attempting
-  // 0-RTT (early_data() is not kNone) during the handshake.
+  // Streams may be opened and written: established; or during the
+  // handshake, a client attempting 0-RTT (early_data() is not kNone), or a
+  // server once it has 1-RTT keys (0.5-RTT data, RFC 9001 §4.1.1).
   bool streams_usable() const;
   // Queues data (and with `fin`, the end of the stream once all of it is
   // queued); returns how much was taken: less when the send buffer is full.
@@ -676,7 +685,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // application-limited, for the congestion controller (RFC 9002 §7.8) and
   // the delivery rate estimator.
   void mark_app_limited(uint64_t now);
-  uint64_t pacing_rate() const { return cc_->pacing_rate(recovery_.rtt()); }
+  // The rate the pacer releases bytes at: the controller's, or unlimited
+  // (kU64Max) with pacing off.
+  uint64_t pacing_rate() const { return pacing_ ? cc_->pacing_rate(recovery_.rtt()) : kU64Max; }
   // Starts a packet of space `s` at offset `pos` of `datagram`; false if
   // not even its header and the header protection minimum fit.
   bool open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes datagram, size_t pos);
@@ -725,6 +736,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   TransportParameters local_params_;
   size_t cid_len_;
   uint64_t max_datagram_size_;
+  const uint64_t initial_window_packets_;
+  const bool pacing_;
 
   // ---- Components. cc_ before recovery_, which holds a reference to it.
   EcnValidator ecn_;
@@ -864,8 +877,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   TraceConnectionState trace_state_ = TraceConnectionState::kAttempted;
   TracedMetrics traced_metrics_;
   CcState traced_cc_state_ = cc_->state();
+  CcRecovery traced_recovery_ = CcRecovery::kNone;
   EcnState traced_ecn_state_;
-  bool ecn_ce_seen_ = false;  // a validated CE increase since the last trace_recovery()
   uint64_t traced_mtu_;
   Pmtud::State traced_pmtud_state_;
   DropReason drop_reason_ = DropReason::kUnexpectedPacket;

@@ -7,11 +7,7 @@
 
 namespace quicbed {
 
-bool Connection::on_ecn_feedback(const AckEcnFeedback& f) {
-  const bool ce = ecn_.on_ack(f);
-  ecn_ce_seen_ |= ce;  // for congestion_state_updated's trigger
-  return ce;
-}
+bool Connection::on_ecn_feedback(const AckEcnFeedback& f) { return ecn_.on_ack(f); }
 
 uint64_t Connection::mtu_probe_size(size_t room, uint64_t now) const {
   const uint64_t size = pmtud_.probe_size();

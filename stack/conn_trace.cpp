@@ -181,13 +181,22 @@ void Connection::trace_recovery() {
     traced_metrics_ = m;
   }
   const CcState st = cc_->state();
+  const CcRecovery rec = cc_->recovery();
   if (st != traced_cc_state_) {
-    // A recovery period that an ECN-CE count started (RFC 9002 §7.1).
-    const bool ecn = st == CcState::kRecovery && ecn_ce_seen_;
-    tracer_->congestion_state_updated(now_, traced_cc_state_, st, ecn ? CongestionTrigger::kEcn : CongestionTrigger::kNone);
+    // A recovery period that an ECN-CE count started (RFC 9002 §7.1), or
+    // the window's collapse (§7.6.2).
+    CongestionTrigger trigger = CongestionTrigger::kNone;
+    if (rec != traced_recovery_ && rec == CcRecovery::kEcn) trigger = CongestionTrigger::kEcn;
+    if (rec != traced_recovery_ && rec == CcRecovery::kPersistentCongestion) {
+      trigger = CongestionTrigger::kPersistentCongestion;
+    }
+    tracer_->congestion_state_updated(now_, traced_cc_state_, st, trigger);
     traced_cc_state_ = st;
   }
-  ecn_ce_seen_ = false;
+  if (rec != traced_recovery_) {
+    tracer_->recovery_state_updated(now_, traced_recovery_, rec);
+    traced_recovery_ = rec;
+  }
   trace_path();
 }
 

@@ -14,10 +14,6 @@ namespace quicbed {
 
 class Pacer {
  public:
-  // RFC 9002 §7.7 leaves the burst to the sender; ten datagrams matches the
-  // initial window (§7.2) for common sizes.
-  static constexpr uint64_t kDefaultBurstPackets = 10;
-
   // burst_bytes: 1 .. 2^40. The bucket starts full.
   explicit Pacer(uint64_t burst_bytes);
 

@@ -294,6 +294,13 @@ class Tracer {
                                         CongestionTrigger trigger) {
     (void)now, (void)old_state, (void)new_state, (void)trigger;
   }
+  // The controller's loss recovery changed (cc/congestion_controller.h):
+  // no qlog event of its own (a loss-based controller's recovery is in
+  // congestion_state_updated), but what ns-3's TCP calls its congestion
+  // state, for every controller, BBR included.
+  virtual void recovery_state_updated(uint64_t now, CcRecovery old_state, CcRecovery new_state) {
+    (void)now, (void)old_state, (void)new_state;
+  }
   // recovery:packet_lost
   virtual void packet_lost(uint64_t now, const TracedPacketLost& p) { (void)now, (void)p; }
   // recovery:ecn_state_updated (RFC 9000 Appendix A.4 states; kDisabled

@@ -53,6 +53,9 @@ constexpr const char* kUsage =
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
     "                         hq-interop; a server offers both unless given one)\n"
     "  --cc newreno|cubic|bbr congestion controller (default cubic)\n"
+    "  --initial-window N     initial congestion window in datagrams, 2-1000 (RFC 9002\n"
+    "                         §7.2; default 10); also the pacer's largest burst\n"
+    "  --no-pacing            send as the congestion window allows, unpaced (RFC 9002 §7.7)\n"
     "  --ciphers LIST         TLS 1.3 cipher suites in preference order, ':' or ','\n"
     "                         separated: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384,\n"
     "                         TLS_CHACHA20_POLY1305_SHA256 (default: all three)\n"
@@ -102,6 +105,8 @@ constexpr OptionSpec kSpecs[] = {
     {"--root", true, Scope::kServer},
     {"--alpn", true, Scope::kBoth},
     {"--cc", true, Scope::kBoth},
+    {"--initial-window", true, Scope::kBoth},
+    {"--no-pacing", false, Scope::kBoth},
     {"--ciphers", true, Scope::kBoth},
     {"--qlog-dir", true, Scope::kBoth},
     {"--keylog", true, Scope::kBoth},
@@ -298,6 +303,14 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       *error = "--cc " + v + ": expected newreno, cubic or bbr";
       return false;
     }
+  } else if (name == "--initial-window") {
+    if (!parse_size(v, kMinInitialWindowPackets, kMaxInitialWindowPackets, &o.initial_window)) {
+      *error = "--initial-window " + v + ": expected a number of datagrams from " +
+               std::to_string(kMinInitialWindowPackets) + " to " + std::to_string(kMaxInitialWindowPackets);
+      return false;
+    }
+  } else if (name == "--no-pacing") {
+    o.pacing = false;
   } else if (name == "--ciphers") {
     o.ciphers.clear();
     return parse_ciphers(v, &o.ciphers, error);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cc/congestion_controller.h"
+#include "cc/window.h"
 #include "crypto.h"
 #include "url.h"
 
@@ -56,6 +57,8 @@ struct Options {
   // Both.
   std::string alpn;  // "hq-interop" or "h3"; empty: see offered_alpns()
   CcAlgorithm cc = CcAlgorithm::kCubic;
+  uint64_t initial_window = kDefaultInitialWindowPackets;  // datagrams (RFC 9002 §7.2)
+  bool pacing = true;                                      // RFC 9002 §7.7
   std::vector<CipherSuite> ciphers;  // empty: every suite QUIC allows
   std::string qlog_dir;              // empty: no qlog
   std::string keylog_file;           // empty: $SSLKEYLOGFILE, or none

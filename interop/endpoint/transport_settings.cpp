@@ -53,6 +53,8 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
   c.pmtud = o.pmtud;
   c.ecn = o.ecn;
   c.cc = o.cc;
+  c.initial_window_packets = o.initial_window;
+  c.pacing = o.pacing;
   TransportParameters& tp = c.params;
   // RFC 9000 §10.1: milliseconds; at least 1 so that it never means "none".
   tp.max_idle_timeout = o.timeout_us / 1000 ? o.timeout_us / 1000 : 1;

@@ -7,10 +7,12 @@
 
 #include "../boundary.h"
 #include "base/bounded.h"
+#include "client_hello.h"
 #include "conn.h"
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
 #include "passthrough_tls.h"
+#include "record_queue.h"
 
 namespace quicbed::kmod {
 
@@ -23,10 +25,24 @@ class KernelRandom final : public Random {
 constinit KernelRandom g_random;
 
 // What the socket layer learns from the connection: the streams with
-// something to read, in the order they became readable (each once).
+// something to read, in the order they became readable (each once), and
+// the reason phrase of the close (the peer's lives only during the event).
 class ConnEvents final : public ConnectionEvents {
  public:
   static constexpr size_t kMaxReadable = 256;
+  static constexpr size_t kMaxReason = 256;
+  // DATAGRAM payloads received and not read yet, at most this many bytes:
+  // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
+  static constexpr size_t kMaxDatagramBytes = 64 * 1024;
+  ConnEvents() : datagrams(kernel_allocator(), kMaxDatagramBytes) {}
+  void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
+  RecordQueue datagrams;
+  void on_connection_closed(const CloseInfo& info) override {
+    reason_len = info.reason.size() < kMaxReason ? info.reason.size() : kMaxReason;
+    copy_bytes(reason, info.reason.data(), reason_len);
+  }
+  uint8_t reason[kMaxReason] = {};
+  size_t reason_len = 0;
   void on_stream_readable(uint64_t id) override {
     for (uint64_t r : readable) {
       if (r == id) return;
@@ -39,7 +55,7 @@ class ConnEvents final : public ConnectionEvents {
 };
 
 // errno values (the kernel's, stable across architectures for these).
-constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kENOTCONN = 107;
+constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kEMSGSIZE = 90, kENOTCONN = 107;
 
 int to_errno(const Status& s) {
   if (s.is_ok()) return 0;
@@ -168,16 +184,19 @@ int qb_conn_state(const struct qb_conn* c) {
   return QB_CONN_CLOSED;
 }
 
-void qb_conn_close_info(const struct qb_conn* c, uint64_t* code, int* app, int* source) {
+void qb_conn_close_info(const struct qb_conn* c, struct qb_close_info* out) {
   const CloseInfo& i = c->conn.close_info();
-  *code = i.error_code;
-  *app = i.application;
+  out->code = i.error_code;
+  out->frame_type = i.frame_type;
+  out->app = i.application;
   switch (i.source) {
-    case CloseInfo::Source::kLocal: *source = QB_CLOSE_LOCAL; break;
-    case CloseInfo::Source::kPeer: *source = QB_CLOSE_PEER; break;
-    case CloseInfo::Source::kIdleTimeout: *source = QB_CLOSE_IDLE; break;
-    case CloseInfo::Source::kStatelessReset: *source = QB_CLOSE_RESET; break;
+    case CloseInfo::Source::kLocal: out->source = QB_CLOSE_LOCAL; break;
+    case CloseInfo::Source::kPeer: out->source = QB_CLOSE_PEER; break;
+    case CloseInfo::Source::kIdleTimeout: out->source = QB_CLOSE_IDLE; break;
+    case CloseInfo::Source::kStatelessReset: out->source = QB_CLOSE_RESET; break;
   }
+  out->reason = c->events.reason;
+  out->reason_len = c->events.reason_len;
 }
 
 int qb_conn_local_tp(const struct qb_conn* c, uint8_t* out, size_t cap) {
@@ -223,6 +242,22 @@ size_t qb_conn_read_handshake(struct qb_conn* c, uint8_t* out, size_t cap, uint8
 
 int qb_conn_has_handshake_data(const struct qb_conn* c) { return c->tls.has_data_for_process(); }
 
+int qb_conn_client_alpn(const struct qb_conn* c, uint8_t* out, size_t cap) {
+  // RFC 9000 §14.1: what a client's first Initial datagram can carry.
+  constexpr size_t kMaxHello = 1500;
+  Allocator& a = kernel_allocator();
+  auto* hello = static_cast<uint8_t*>(a.allocate(kMaxHello, 1));
+  if (!hello) return -kENOMEM;
+  const size_t n = c->tls.peek_for_process(MutBytes(hello, kMaxHello));
+  Result<size_t> r = client_hello_alpns(Bytes(hello, n), MutBytes(out, cap));
+  a.deallocate(hello, kMaxHello);
+  return r.is_ok() ? static_cast<int>(*r) : -kEINVAL;
+}
+
+void qb_conn_close(struct qb_conn* c, uint64_t app_error, const char* reason, uint64_t now) {
+  c->conn.close(app_error, reason, now);
+}
+
 int64_t qb_conn_stream_open(struct qb_conn* c, int uni) {
   if (!c->conn.handshake_complete()) return -kENOTCONN;
   auto id = c->conn.open_stream(uni ? StreamDir::kUni : StreamDir::kBidi);
@@ -237,29 +272,71 @@ int64_t qb_conn_stream_write(struct qb_conn* c, int64_t id, const uint8_t* data,
   return static_cast<int64_t>(*n);
 }
 
-int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, int64_t* id, int* fin) {
+int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct qb_stream_read* res) {
   auto& readable = c->events.readable;
-  *id = -1;
-  *fin = 0;
+  *res = qb_stream_read{};
+  res->id = -1;
   while (!readable.empty()) {
     const uint64_t sid = readable[0];
+    // The peer's reset: its code and final size before the read that
+    // reports it frees the stream.
+    if (Result<uint64_t> code = c->conn.stream_reset_code(sid); code.is_ok()) {
+      const Stream* s = c->conn.streams().find(sid);
+      res->final_size = s ? s->recv_flow().received() : 0;
+      (void)c->conn.stream_read(sid, MutBytes(out, 0));
+      readable.erase(0);
+      res->id = static_cast<int64_t>(sid);
+      res->reset = 1;
+      res->reset_code = *code;
+      return 0;
+    }
     auto r = c->conn.stream_read(sid, MutBytes(out, cap));
-    // Gone (read to its end before, or reset: the reset is reported with
-    // the stream events, not here) or nothing now: no longer readable.
+    // Gone (read to its end before) or nothing now: no longer readable.
     if (!r.is_ok() || (r->bytes == 0 && !r->fin)) {
       readable.erase(0);
       continue;
     }
     // Read out unless the buffer was filled (more may wait).
     if (r->fin || r->bytes < cap) readable.erase(0);
-    *id = static_cast<int64_t>(sid);
-    *fin = r->fin;
+    res->id = static_cast<int64_t>(sid);
+    res->fin = r->fin;
     return static_cast<int64_t>(r->bytes);
   }
   return 0;
 }
 
 int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
+
+int qb_conn_stream_reset(struct qb_conn* c, int64_t id, uint64_t app_error) {
+  if (id < 0) return -kEINVAL;
+  return to_errno(c->conn.stream_reset(static_cast<uint64_t>(id), app_error));
+}
+
+int qb_conn_stream_stop_sending(struct qb_conn* c, int64_t id, uint64_t app_error) {
+  if (id < 0) return -kEINVAL;
+  return to_errno(c->conn.stream_stop_sending(static_cast<uint64_t>(id), app_error));
+}
+
+int qb_conn_update_keys(struct qb_conn* c) { return to_errno(c->conn.update_keys()); }
+
+int qb_conn_datagram_send(struct qb_conn* c, const uint8_t* data, size_t len) {
+  if (!c->conn.handshake_complete()) return -kENOTCONN;
+  if (len > c->conn.max_datagram_payload()) return -kEMSGSIZE;
+  return to_errno(c->conn.datagram_send(Bytes(data, len)));
+}
+
+int64_t qb_conn_datagram_read(struct qb_conn* c, uint8_t* out, size_t cap, size_t* full) {
+  RecordQueue& q = c->events.datagrams;
+  if (q.empty()) return -kEAGAIN;
+  const Bytes d = q.front().body;
+  const size_t n = d.size() < cap ? d.size() : cap;
+  copy_bytes(out, d.data(), n);
+  *full = d.size();
+  q.take(d.size());
+  return static_cast<int64_t>(n);
+}
+
+int qb_conn_has_datagram(const struct qb_conn* c) { return !c->events.datagrams.empty(); }
 
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;

@@ -73,6 +73,9 @@ class PassthroughTls final : public TlsSession {
     size_t len = 0;
   };
   Chunk read_for_process(MutBytes out);
+  // The handshake bytes of the front level waiting for the process, copied
+  // but left there (a server reads the ClientHello's ALPN from them).
+  size_t peek_for_process(MutBytes out) const { return to_process_.peek_run(out); }
   bool has_data_for_process() const { return !to_process_.empty(); }
 
  private:

@@ -62,6 +62,24 @@ RecordQueue::Record RecordQueue::front() const {
   return Record{Bytes(p + kPrefix, hl), Bytes(p + kPrefix + hl + head_taken_, bl - head_taken_)};
 }
 
+size_t RecordQueue::peek_run(MutBytes out) const {
+  if (empty()) return 0;
+  const uint8_t first = front().head.empty() ? 0 : front().head[0];
+  size_t n = 0, pos = head_, skip = head_taken_;
+  while (pos < tail_ && n < out.size()) {
+    const size_t hl = buf_[pos];
+    const size_t bl = body_len_at(pos);
+    if ((hl ? buf_[pos + kPrefix] : 0) != first) break;
+    const size_t avail = bl - skip;
+    const size_t c = avail < out.size() - n ? avail : out.size() - n;
+    copy_bytes(out.data() + n, buf_ + pos + kPrefix + hl + skip, c);
+    n += c;
+    skip = 0;
+    pos += kPrefix + hl + bl;
+  }
+  return n;
+}
+
 void RecordQueue::take(size_t n) {
   const size_t hl = buf_[head_];
   const size_t bl = body_len_at(head_);

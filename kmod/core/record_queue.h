@@ -37,6 +37,11 @@ class RecordQueue {
     Bytes body;
   };
   Record front() const;
+  // Copies, without taking them, the bodies of the records from the front
+  // on (the front's from the part not yet taken) into `out`, concatenated,
+  // as long as their header's first byte is the front's: the bytes copied
+  // (at most out.size()). 0 when empty.
+  size_t peek_run(MutBytes out) const;
   // Takes `n` bytes of the front record's body; the whole record goes once
   // its body is taken (a record with an empty body goes at once).
   void take(size_t n);

@@ -22,6 +22,46 @@ u64 quic_now_us(void)
 	return div_u64(ktime_get_ns(), NSEC_PER_USEC);
 }
 
+/* The connection ended: why is logged and becomes the socket's close
+ * information (QUIC_SOCKOPT_CONNECTION_CLOSE get: the peer's error code,
+ * frame type and phrase, or ours). */
+static void quic_conn_closed(struct sock *sk)
+{
+	static const char *const by[] = { "us", "the peer", "idle timeout", "stateless reset" };
+	struct quic_sock *qs = quic_sk(sk);
+	struct qb_close_info ci;
+	u8 *phrase = NULL;
+
+	qb_conn_close_info(qs->conn, &ci);
+	pr_info("quic: connection closed (%s): %s error 0x%llx '%.*s'\n", by[ci.source & 3],
+		ci.app ? "application" : "transport", ci.code, (int)ci.reason_len, ci.reason);
+	quic_stat_add(QUIC_STAT_CLOSED, 1);
+	{
+		struct quic_connection_close ev = { .errcode = ci.code, .frame = ci.frame_type };
+
+		quic_event_push(qs, QUIC_EVENT_CONNECTION_CLOSE, &ev, offsetof(struct quic_connection_close, phrase),
+				ci.reason, ci.reason_len);
+	}
+	qs->state = QUIC_SS_CLOSED;
+	inet_sk_set_state(sk, TCP_CLOSE);
+	sk->sk_state_change(sk);
+	/* Our close() sent what the socket holds already. */
+	if (ci.source == QB_CLOSE_LOCAL && ci.app)
+		return;
+	if (ci.reason_len) {
+		phrase = kmalloc(ci.reason_len + 1, GFP_KERNEL);
+		if (phrase) {
+			memcpy(phrase, ci.reason, ci.reason_len);
+			phrase[ci.reason_len] = 0;
+		}
+	}
+	quic_buf_free(&qs->close_phrase);
+	qs->close_phrase.data = phrase;
+	qs->close_phrase.len = phrase ? ci.reason_len : 0;
+	qs->close_errcode = ci.code;
+	qs->close_frame = ci.frame_type;
+}
+
 /* Sends every datagram the connection has now, rearms its timer, and
  * moves the socket's state along with the connection's. */
 void quic_conn_run(struct sock *sk)
@@ -44,21 +84,14 @@ void quic_conn_run(struct sock *sk)
 	state = qb_conn_state(qs->conn);
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;
+		qs->established = true;
+		quic_stat_add(QUIC_STAT_ESTABLISHED, 1);
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
-		static const char *const by[] = { "us", "the peer", "idle timeout", "stateless reset" };
-		u64 code;
-		int app, source;
-
-		qb_conn_close_info(qs->conn, &code, &app, &source);
-		pr_info("quic: connection closed (%s): %s error 0x%llx\n", by[source & 3],
-			app ? "application" : "transport", code);
-		qs->state = QUIC_SS_CLOSED;
-		inet_sk_set_state(sk, TCP_CLOSE);
-		sk->sk_state_change(sk);
+		quic_conn_closed(sk);
 	}
-	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn))
+	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn) || qb_conn_has_datagram(qs->conn))
 		sk->sk_data_ready(sk);
 	/* Acknowledgements may have made room in a send buffer. */
 	sk->sk_write_space(sk);
@@ -107,7 +140,7 @@ void quic_conn_sock_init(struct quic_sock *qs)
 	qs->last_sid = -1;
 }
 
-static void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
+void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
 {
 	const struct quic_transport_param *tp = &qs->local_tp;
 
@@ -130,12 +163,38 @@ static void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *
 	p->grease_quic_bit = tp->grease_quic_bit;
 }
 
+/* The socket (locked, on its tunnel) takes `conn`, a connection with the
+ * peer at `addr`: what connect() and a listener's new connection share. */
+static int quic_conn_take(struct sock *sk, struct qb_conn *conn, const struct sockaddr *addr, int len, int tcp_state)
+{
+	struct quic_sock *qs = quic_sk(sk);
+
+	qs->txbuf = kmalloc(QUIC_TX_BUF, GFP_KERNEL);
+	if (!qs->txbuf)
+		return -ENOMEM;
+	qs->conn = conn;
+	memset(&qs->peer, 0, sizeof(qs->peer));
+	memcpy(&qs->peer, addr, len);
+	if (sk->sk_family == AF_INET) {
+		inet_sk(sk)->inet_daddr = ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
+		inet_sk(sk)->inet_dport = ((const struct sockaddr_in *)addr)->sin_port;
+	} else {
+		sk->sk_v6_daddr = ((const struct sockaddr_in6 *)addr)->sin6_addr;
+		inet_sk(sk)->inet_dport = ((const struct sockaddr_in6 *)addr)->sin6_port;
+	}
+	quic_tunnel_attach(qs->tunnel, qs);
+	qs->state = QUIC_SS_CONNECTING;
+	inet_sk_set_state(sk, tcp_state);
+	return 0;
+}
+
 /* connect(): a client connection to `addr`. Returns at once, as the
  * draft's API does: the process then runs the handshake (libquic). */
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	struct qb_conn_params p;
+	struct qb_conn *conn;
 	int err;
 
 	lock_sock(sk);
@@ -158,43 +217,46 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		qs->tunnel = t;
 		quic_set_local(sk, t);
 	}
-	qs->txbuf = kmalloc(QUIC_TX_BUF, GFP_KERNEL);
 	quic_conn_params(qs, &p, false);
-	qs->conn = qb_conn_new(&p);
-	if (!qs->txbuf || !qs->conn) {
+	conn = qb_conn_new(&p);
+	if (!conn) {
 		err = -ENOMEM;
-		goto fail;
+		goto out;
 	}
-	err = qb_conn_start(qs->conn, quic_now_us());
-	if (err)
-		goto fail;
-	memset(&qs->peer, 0, sizeof(qs->peer));
-	memcpy(&qs->peer, addr, len);
-	if (sk->sk_family == AF_INET) {
-		inet_sk(sk)->inet_daddr = ((const struct sockaddr_in *)addr)->sin_addr.s_addr;
-		inet_sk(sk)->inet_dport = ((const struct sockaddr_in *)addr)->sin_port;
-	} else {
-		sk->sk_v6_daddr = ((const struct sockaddr_in6 *)addr)->sin6_addr;
-		inet_sk(sk)->inet_dport = ((const struct sockaddr_in6 *)addr)->sin6_port;
+	err = qb_conn_start(conn, quic_now_us());
+	if (!err)
+		err = quic_conn_take(sk, conn, addr, len, TCP_SYN_SENT);
+	if (err) {
+		qb_conn_free(conn);
+		goto out;
 	}
-	quic_tunnel_attach(qs->tunnel, qs);
-	qs->state = QUIC_SS_CONNECTING;
-	inet_sk_set_state(sk, TCP_SYN_SENT);
+	quic_stat_add(QUIC_STAT_CONNECTS, 1);
 	quic_conn_run(sk);
-	err = 0;
-	goto out;
-fail:
-	qb_conn_free(qs->conn);
-	qs->conn = NULL;
-	kfree(qs->txbuf);
-	qs->txbuf = NULL;
 out:
 	release_sock(sk);
 	return err;
 }
 
-/* At close: no datagram or timer reaches the connection any more, then
- * it goes (without a CONNECTION_CLOSE yet: the peer times out). Called
+int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	int err;
+
+	lock_sock(sk);
+	qs->tunnel = t;
+	quic_set_local(sk, t);
+	err = quic_conn_take(sk, conn, (const struct sockaddr *)peer,
+			     peer->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),
+			     TCP_SYN_RECV);
+	release_sock(sk);
+	return err;
+}
+
+/* At close: a connection still open sends CONNECTION_CLOSE with the
+ * application error code and phrase of QUIC_SOCKOPT_CONNECTION_CLOSE (0
+ * and none by default), then no datagram or timer reaches it any more and
+ * it goes. Its closing state (RFC 9000 §10.2.1) is not kept: should the
+ * CONNECTION_CLOSE be lost, the peer ends at its idle timeout. Called
  * without the socket lock. */
 void quic_conn_release(struct sock *sk)
 {
@@ -203,6 +265,11 @@ void quic_conn_release(struct sock *sk)
 
 	lock_sock(sk);
 	conn = qs->conn;
+	if (conn && (qb_conn_state(conn) == QB_CONN_HANDSHAKE || qb_conn_state(conn) == QB_CONN_ESTABLISHED)) {
+		qb_conn_close(conn, qs->close_errcode, qs->close_phrase.data ? (const char *)qs->close_phrase.data : "",
+			      quic_now_us());
+		quic_conn_run(sk);
+	}
 	/* From here the work item and the timer find no connection, so
 	 * nothing rearms the timer. */
 	qs->conn = NULL;
@@ -383,6 +450,54 @@ int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 s
 	return err;
 }
 
+/* sendmsg with MSG_QUIC_DATAGRAM (in msg_flags or the QUIC_STREAM_INFO
+ * flags): the message as one DATAGRAM frame (RFC 9221), never
+ * retransmitted. EMSGSIZE when larger than the peer takes, EAGAIN while
+ * the queue is full. */
+int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	u8 *buf;
+	int err;
+
+	if (qs->state != QUIC_SS_ESTABLISHED)
+		return -ENOTCONN;
+	if (len > QUIC_TX_BUF)
+		return -EMSGSIZE;
+	buf = kmalloc(len ? len : 1, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = copy_from_iter(buf, len, &msg->msg_iter) == len ? qb_conn_datagram_send(qs->conn, buf, len) : -EFAULT;
+	kfree(buf);
+	if (err)
+		return err;
+	quic_conn_run(sk);
+	return len;
+}
+
+/* A received DATAGRAM frame's payload, MSG_QUIC_DATAGRAM in msg_flags
+ * (MSG_TRUNC when the buffer was short). */
+static int quic_conn_recv_datagram(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct quic_sock *qs = quic_sk(sk);
+	size_t cap = min_t(size_t, len, QUIC_TX_BUF), full = 0;
+	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
+	s64 n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = qb_conn_datagram_read(qs->conn, buf, cap, &full);
+	if (n >= 0 && copy_to_iter(buf, n, &msg->msg_iter) != n)
+		n = -EFAULT;
+	kfree(buf);
+	if (n < 0)
+		return n;
+	msg->msg_flags |= MSG_QUIC_DATAGRAM;
+	if (n < full)
+		msg->msg_flags |= MSG_TRUNC;
+	return n;
+}
+
 /* recvmsg of stream data: one stream's bytes, its ID and the end flag in a
  * QUIC_STREAM_INFO cmsg. 0 at the end of a stream with nothing more. */
 int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags)
@@ -391,16 +506,34 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	size_t cap = min_t(size_t, len, QUIC_MAX_HANDSHAKE_MSG);
 	struct quic_stream_info info = {};
+	struct qb_stream_read r;
 	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
-	int fin, err;
-	s64 n, id;
+	int err;
+	s64 n;
 
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
-		n = qb_conn_stream_read(qs->conn, buf, cap, &id, &fin);
-		if (id >= 0)
+		n = qb_conn_stream_read(qs->conn, buf, cap, &r);
+		if (r.reset) {
+			/* RFC 9000 §3.2 "Reset Recvd", for the process that
+			 * asked (QUIC_EVENT_STREAM_UPDATE). */
+			struct quic_stream_update ev = { .id = r.id, .state = QUIC_STREAM_RECV_STATE_RESET_RECVD,
+							 .errcode = r.reset_code, .finalsz = r.final_size };
+
+			quic_event_push(qs, QUIC_EVENT_STREAM_UPDATE, &ev, sizeof(ev), NULL, 0);
+			continue;
+		}
+		if (r.id >= 0)
 			break;
+		if (quic_event_pending(qs)) {
+			err = quic_event_recv(sk, msg, len);
+			goto out;
+		}
+		if (qb_conn_has_datagram(qs->conn)) {
+			err = quic_conn_recv_datagram(sk, msg, len);
+			goto out;
+		}
 		if (qs->state == QUIC_SS_CLOSED) {
 			err = 0;	/* the connection is over: end of file */
 			goto out;
@@ -417,7 +550,9 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 			DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
 			add_wait_queue(sk_sleep(sk), &wait);
-			sk_wait_event(sk, &timeo, qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED,
+			sk_wait_event(sk, &timeo,
+				      qb_conn_has_stream_data(qs->conn) || qs->state == QUIC_SS_CLOSED ||
+					      quic_event_pending(qs) || qb_conn_has_datagram(qs->conn),
 				      &wait);
 			remove_wait_queue(sk_sleep(sk), &wait);
 		}
@@ -426,8 +561,8 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 		err = -EFAULT;
 		goto out;
 	}
-	info.stream_id = id;
-	info.stream_flags = fin ? MSG_QUIC_STREAM_FIN : 0;
+	info.stream_id = r.id;
+	info.stream_flags = r.fin ? MSG_QUIC_STREAM_FIN : 0;
 	put_cmsg(msg, SOL_QUIC, QUIC_STREAM_INFO, sizeof(info), &info);
 	/* Reading gave flow control credit back: MAX_STREAM_DATA may go. */
 	quic_conn_run(sk);

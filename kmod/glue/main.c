@@ -45,8 +45,14 @@ static int __init quic_init(void)
 			return -EINVAL;
 		}
 	}
+	err = quic_stats_init();
+	if (err) {
+		qbk_crypto_exit();
+		return err;
+	}
 	err = quic_socket_init();
 	if (err) {
+		quic_stats_exit();
 		qbk_crypto_exit();
 		return err;
 	}
@@ -59,6 +65,7 @@ static void __exit quic_exit(void)
 	long blocks;
 
 	quic_socket_exit();
+	quic_stats_exit();
 	qbk_crypto_exit();
 	blocks = qbk_blocks_in_use();
 	if (blocks)

@@ -37,11 +37,20 @@ enum quic_sock_state {
 
 struct quic_tunnel;
 struct qb_conn;
+struct qb_conn_params;
 
 struct quic_sock {
 	struct inet_sock inet;	/* first: an inet socket */
 	enum quic_sock_state state;
 	struct quic_tunnel *tunnel;	/* once bound */
+
+	/* A listener (listen.c): the connections that arrived, for accept(),
+	 * and its place on the tunnel's list of listeners. A connection on
+	 * that queue is linked by accept_node. */
+	struct list_head accept_q;
+	u32 accept_len;
+	struct list_head listen_node;
+	struct list_head accept_node;
 
 	/* The connection (conn.c), from connect() on. Datagrams from the
 	 * tunnel wait in rxq; the work item feeds them to the connection and
@@ -60,6 +69,9 @@ struct quic_sock {
 	bool remote_tp_set;
 	struct quic_config config;
 	u32 events;	/* bit n: event type n is delivered */
+	struct list_head event_q;	/* event.c */
+	u32 nevents;
+	bool established;	/* the handshake completed (it may have closed since) */
 	struct quic_buf alpn;
 	struct quic_buf token;
 	struct quic_buf ticket;
@@ -95,14 +107,49 @@ void quic_tunnel_put(struct quic_tunnel *t);
 void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out);
 void quic_tunnel_exit(void);
 
-/* tunnel.c: connections receive what their peer sends to the tunnel. */
+/* tunnel.c: connections receive what their peer sends to the tunnel;
+ * datagrams from other peers go to the tunnel's listeners (listen.c). */
 void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs);
 int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len);
+void quic_tunnel_listen(struct quic_tunnel *t, struct quic_sock *qs);
+void quic_tunnel_unlisten(struct quic_tunnel *t, struct quic_sock *qs);
+/* The listener an incoming connection offering the ALPN list `alpns`
+ * (comma-separated, len bytes, possibly none) goes to, held (sock_put it);
+ * NULL when the tunnel has none. */
+struct sock *quic_tunnel_pick_listener(struct quic_tunnel *t, const u8 *alpns, u32 len);
+/* Another reference for a connection a listener accepts; only while the
+ * listener (holding one) is locked and listening. */
+void quic_tunnel_hold(struct quic_tunnel *t);
+
+/* listen.c */
+int quic_listen(struct socket *sock, int backlog);
+int quic_accept_sk(struct sock *sk, struct socket *newsock, int flags);
+/* close() of a listener: no more connections; those not accepted close. */
+void quic_listen_stop(struct sock *sk);
+/* A datagram on tunnel `t` from `from`, a peer with no connection there:
+ * a client's first Initial makes a connection for a listener. Consumes
+ * the skb (its payload after the UDP header). Process context. */
+void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from);
+/* Whether two comma-separated ALPN lists share a protocol. */
+bool quic_alpn_lists_meet(const u8 *a, u32 alen, const u8 *b, u32 blen);
+
+/* event.c: events of the types turned on, for recvmsg
+ * (MSG_QUIC_NOTIFICATION). push: the type, its structure and a tail (a
+ * reason phrase). Under the socket lock. */
+void quic_event_push(struct quic_sock *qs, u8 type, const void *ev, u32 len, const void *tail, u32 tail_len);
+bool quic_event_pending(const struct quic_sock *qs);
+int quic_event_recv(struct sock *sk, struct msghdr *msg, size_t len);
+void quic_event_purge(struct quic_sock *qs);
 
 /* conn.c */
 void quic_conn_sock_init(struct quic_sock *qs);
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
+/* The socket's options as the core's connection parameters. */
+void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server);
+/* A connection the listener made: `conn` (fed the client's first
+ * Initial) becomes the socket's, talking to `peer` on tunnel `t`. */
+int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer);
 void quic_conn_release(struct sock *sk);
 /* After a call into the connection: send what it has, rearm its timer,
  * wake readers. Under the socket lock. */
@@ -111,7 +158,31 @@ int quic_conn_recv_handshake(struct sock *sk, struct msghdr *msg, size_t len, in
 int quic_conn_send_handshake(struct sock *sk, struct msghdr *msg, size_t len, u8 level);
 int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
 int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags);
+int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
+
+/* stats.c: /proc/net/quic counters and the net.quic sysctls. */
+enum quic_stat {
+	QUIC_STAT_SOCKETS,		/* open now */
+	QUIC_STAT_CONNECTS,		/* client connections made */
+	QUIC_STAT_ACCEPTS,		/* server connections made by a first Initial */
+	QUIC_STAT_ESTABLISHED,		/* handshakes completed */
+	QUIC_STAT_CLOSED,		/* connections that ended (any way) */
+	QUIC_STAT_RX_DATAGRAMS,		/* UDP datagrams for a connection or a listener */
+	QUIC_STAT_TX_DATAGRAMS,		/* UDP datagrams sent */
+	QUIC_STAT_RX_DROPPED,		/* UDP datagrams no one took */
+	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
+	QUIC_STAT_MAX
+};
+extern atomic64_t quic_stats[QUIC_STAT_MAX];
+static inline void quic_stat_add(enum quic_stat s, long n)
+{
+	atomic64_add(n, &quic_stats[s]);
+}
+extern int quic_sysctl_initial_backlog;
+extern int quic_sysctl_max_events;
+int quic_stats_init(void);
+void quic_stats_exit(void);
 
 /* socket.c */
 /* Records the tunnel's address as the socket's (getsockname). */

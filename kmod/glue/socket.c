@@ -3,11 +3,10 @@
  * SOCK_STREAM and SOCK_DGRAM (the same semantics: a connection of streams),
  * and the socket calls.
  *
- * What works now: create, bind (on a shared UDP tunnel socket),
- * getsockname, listen, the socket options that configure a connection
- * before it starts, close. Calls that need a connection (connect, accept,
- * sending and receiving) are refused with the errno of an unconnected
- * socket until the connection engine is attached. */
+ * Sockets bind on shared UDP tunnel sockets (tunnel.c); connect() makes a
+ * client connection (conn.c), listen() and accept() server ones
+ * (listen.c); the handshake runs in the process (libquic), stream data
+ * goes through sendmsg/recvmsg (conn.c). */
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -30,7 +29,14 @@ void quic_buf_free(struct quic_buf *b)
 
 static int quic_init_sock(struct sock *sk)
 {
-	quic_sock_set_defaults(quic_sk(sk));
+	struct quic_sock *qs = quic_sk(sk);
+
+	INIT_LIST_HEAD(&qs->accept_q);
+	INIT_LIST_HEAD(&qs->listen_node);
+	INIT_LIST_HEAD(&qs->accept_node);
+	INIT_LIST_HEAD(&qs->event_q);
+	quic_sock_set_defaults(qs);
+	quic_stat_add(QUIC_STAT_SOCKETS, 1);
 	quic_conn_sock_init(quic_sk(sk));
 	return 0;
 }
@@ -46,10 +52,13 @@ static void quic_destroy_sock(struct sock *sk)
 	quic_buf_free(&qs->token);
 	quic_buf_free(&qs->ticket);
 	quic_buf_free(&qs->close_phrase);
+	quic_event_purge(qs);
+	quic_stat_add(QUIC_STAT_SOCKETS, -1);
 }
 
 static void quic_close(struct sock *sk, long timeout)
 {
+	quic_listen_stop(sk);
 	quic_conn_release(sk);
 	lock_sock(sk);
 	quic_sk(sk)->state = QUIC_SS_CLOSED;
@@ -179,6 +188,8 @@ static int quic_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		err = -ENOTCONN;
 	else if (kind == 1)
 		err = quic_conn_send_handshake(sk, msg, len, level);
+	else if ((si.stream_flags | msg->msg_flags) & MSG_QUIC_DATAGRAM)
+		err = quic_conn_send_datagram(sk, msg, len);
 	else
 		err = quic_conn_send_stream(sk, msg, len, si.stream_id, si.stream_flags);
 	release_sock(sk);
@@ -191,9 +202,11 @@ static int quic_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int fla
 	int err;
 
 	lock_sock(sk);
-	if (!qs->conn)
+	if (quic_event_pending(qs))
+		err = quic_event_recv(sk, msg, len);
+	else if (!qs->conn)
 		err = -ENOTCONN;
-	else if (qs->state == QUIC_SS_ESTABLISHED)
+	else if (qs->established)
 		err = quic_conn_recv_stream(sk, msg, len, flags);
 	else
 		err = quic_conn_recv_handshake(sk, msg, len, flags);
@@ -233,45 +246,15 @@ static int quic_connect(struct socket *sock, struct sockaddr *addr, int addr_len
 	return quic_conn_connect(sock->sk, addr, len);
 }
 
-static int quic_listen(struct socket *sock, int backlog)
-{
-	struct sock *sk = sock->sk;
-	struct quic_sock *qs = quic_sk(sk);
-	int err = 0;
-
-	lock_sock(sk);
-	if (qs->state != QUIC_SS_CLOSED && qs->state != QUIC_SS_LISTENING) {
-		err = -EINVAL;
-		goto out;
-	}
-	/* A listener needs a port: listen() on an unbound socket is refused
-	 * (there is no port to announce). */
-	if (!qs->tunnel) {
-		err = -EINVAL;
-		goto out;
-	}
-	sk->sk_max_ack_backlog = backlog;
-	qs->state = QUIC_SS_LISTENING;
-	inet_sk_set_state(sk, TCP_LISTEN);
-out:
-	release_sock(sk);
-	return err;
-}
-
-static int quic_accept_common(struct socket *sock)
-{
-	return quic_sk(sock->sk)->state == QUIC_SS_LISTENING ? -EOPNOTSUPP : -EINVAL;
-}
-
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 static int quic_accept(struct socket *sock, struct socket *newsock, struct proto_accept_arg *arg)
 {
-	return quic_accept_common(sock);
+	return quic_accept_sk(sock->sk, newsock, arg->flags);
 }
 #else
 static int quic_accept(struct socket *sock, struct socket *newsock, int flags, bool kern)
 {
-	return quic_accept_common(sock);
+	return quic_accept_sk(sock->sk, newsock, flags);
 }
 #endif
 
@@ -288,8 +271,12 @@ static __poll_t quic_poll(struct file *file, struct socket *sock, poll_table *wa
 	__poll_t mask = 0;
 
 	sock_poll_wait(file, sock, wait);
-	if (qs->conn && (qs->state == QUIC_SS_ESTABLISHED ? qb_conn_has_stream_data(qs->conn)
-							   : qb_conn_has_handshake_data(qs->conn)))
+	if (qs->state == QUIC_SS_LISTENING)
+		return list_empty(&qs->accept_q) ? 0 : EPOLLIN | EPOLLRDNORM;
+	if (quic_event_pending(qs) ||
+	    (qs->conn && (qs->established ? qb_conn_has_stream_data(qs->conn) || qb_conn_has_datagram(qs->conn) ||
+						    qs->state == QUIC_SS_CLOSED
+					  : qb_conn_has_handshake_data(qs->conn))))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (qs->conn && qs->state != QUIC_SS_CLOSED)
 		mask |= EPOLLOUT | EPOLLWRNORM;

@@ -150,7 +150,8 @@ static int quic_set_event(struct quic_sock *qs, sockptr_t optval, unsigned int o
 }
 
 /* Replaces `b` with the optlen bytes at offset `off` of optval (at most
- * max; 0 clears). */
+ * max; 0 clears), followed by a NUL not counted in its length (a reason
+ * phrase is handed to the core as a C string). */
 static int quic_set_buf_at(struct quic_buf *b, sockptr_t optval, size_t off, unsigned int optlen, u32 max)
 {
 	u8 *data = NULL;
@@ -158,13 +159,14 @@ static int quic_set_buf_at(struct quic_buf *b, sockptr_t optval, size_t off, uns
 	if (optlen > max)
 		return -EINVAL;
 	if (optlen) {
-		data = kmalloc(optlen, GFP_KERNEL);
+		data = kmalloc(optlen + 1, GFP_KERNEL);
 		if (!data)
 			return -ENOMEM;
 		if (copy_from_sockptr_offset(data, optval, off, optlen)) {
 			kfree(data);
 			return -EFAULT;
 		}
+		data[optlen] = 0;
 	}
 	quic_buf_free(b);
 	b->data = data;
@@ -303,12 +305,56 @@ static int quic_get_tp_ext(struct quic_sock *qs, char __user *optval, int __user
 }
 
 /* Options with a fixed structure that act on a connection: the length is
- * checked first, then the connection. */
+ * checked first, then the connection (0: established). */
 static int quic_connection_option(struct quic_sock *qs, unsigned int optlen, unsigned int need)
 {
 	if (optlen < need)
 		return -EINVAL;
-	return qs->state == QUIC_SS_ESTABLISHED ? -EOPNOTSUPP : -ENOTCONN;
+	return qs->state == QUIC_SS_ESTABLISHED ? 0 : -ENOTCONN;
+}
+
+/* STREAM_RESET and STREAM_STOP_SENDING: a stream and an application error
+ * code. */
+static int quic_set_stream_error(struct quic_sock *qs, sockptr_t optval, unsigned int optlen, bool reset)
+{
+	struct quic_errinfo e;
+	int err = quic_connection_option(qs, optlen, sizeof(e));
+
+	if (err)
+		return err;
+	if (copy_from_sockptr(&e, optval, sizeof(e)))
+		return -EFAULT;
+	err = reset ? qb_conn_stream_reset(qs->conn, e.stream_id, e.errcode)
+		    : qb_conn_stream_stop_sending(qs->conn, e.stream_id, e.errcode);
+	if (!err)
+		quic_conn_run(&qs->inet.sk);
+	return err;
+}
+
+static int quic_put(char __user *optval, int __user *optlen, int len, const void *v, int size);
+
+/* STREAM_OPEN get: opens the next stream of ours of the type in
+ * stream_flags (MSG_QUIC_STREAM_UNI) and returns its ID; a stream_id
+ * other than -1 must be that one. EAGAIN at the peer's stream limit
+ * (RFC 9000 §4.6). Later sendmsg calls with stream_id -1 use it. */
+static int quic_get_stream_open(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+{
+	struct quic_stream_info si;
+	int err = quic_connection_option(qs, len, sizeof(si));
+	s64 id;
+
+	if (err)
+		return err;
+	if (copy_from_user(&si, optval, sizeof(si)))
+		return -EFAULT;
+	id = qb_conn_stream_open(qs->conn, !!(si.stream_flags & MSG_QUIC_STREAM_UNI));
+	if (id < 0)
+		return id;
+	if (si.stream_id != -1 && si.stream_id != id)
+		return -EINVAL;
+	si.stream_id = id;
+	qs->last_sid = id;
+	return quic_put(optval, optlen, len, &si, sizeof(si));
 }
 
 int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, unsigned int optlen)
@@ -337,6 +383,8 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 		 * (no value) issues NEW_TOKEN on its connection. */
 		err = optlen ? quic_set_buf(&qs->token, optval, optlen, QUIC_MAX_TOKEN_LEN)
 			     : quic_connection_option(qs, optlen, 0);
+		if (!optlen && !err)
+			err = -EOPNOTSUPP;	/* not yet */
 		break;
 	case QUIC_SOCKOPT_SESSION_TICKET:
 		err = quic_set_buf(&qs->ticket, optval, optlen, QUIC_MAX_TICKET_LEN);
@@ -349,17 +397,25 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 		break;
 	case QUIC_SOCKOPT_STREAM_RESET:
 	case QUIC_SOCKOPT_STREAM_STOP_SENDING:
-		err = quic_connection_option(qs, optlen, sizeof(struct quic_errinfo));
+		err = quic_set_stream_error(qs, optval, optlen, optname == QUIC_SOCKOPT_STREAM_RESET);
 		break;
 	case QUIC_SOCKOPT_CONNECTION_ID:
 		err = quic_connection_option(qs, optlen, sizeof(struct quic_connection_id_info));
+		if (!err)
+			err = -EOPNOTSUPP;	/* not yet */
 		break;
 	case QUIC_SOCKOPT_CONNECTION_MIGRATION:
 		err = quic_connection_option(qs, optlen, sk->sk_family == AF_INET ? sizeof(struct sockaddr_in)
 										  : SIN6_LEN_RFC2133);
+		if (!err)
+			err = -EOPNOTSUPP;	/* not yet */
 		break;
 	case QUIC_SOCKOPT_KEY_UPDATE:
 		err = quic_connection_option(qs, optlen, 0);
+		if (!err)
+			err = qb_conn_update_keys(qs->conn);
+		if (!err)
+			quic_conn_run(sk);
 		break;
 	case QUIC_SOCKOPT_TRANSPORT_PARAM_EXT:
 		err = quic_set_tp_ext(qs, optval, optlen);
@@ -505,10 +561,12 @@ int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval
 		err = quic_get_close(qs, optval, optlen, len);
 		break;
 	case QUIC_SOCKOPT_STREAM_OPEN:
-		err = quic_connection_option(qs, len, sizeof(struct quic_stream_info));
+		err = quic_get_stream_open(qs, optval, optlen, len);
 		break;
 	case QUIC_SOCKOPT_CONNECTION_ID:
 		err = quic_connection_option(qs, len, sizeof(struct quic_connection_id_info));
+		if (!err)
+			err = -EOPNOTSUPP;	/* not yet */
 		break;
 	case QUIC_SOCKOPT_TRANSPORT_PARAM_EXT:
 		err = quic_get_tp_ext(qs, optval, optlen, len);

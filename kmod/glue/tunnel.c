@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* UDP tunnel sockets: one kernel UDP socket per local address and port,
- * shared (refcounted) by every QUIC socket bound there: a listener and the
- * connections it accepts, or sockets bound with SO_REUSEADDR. QUIC packets
- * arrive through the socket's encap_rcv hook. */
+ * shared (refcounted) by every QUIC socket bound there: listeners and the
+ * connections they accept, or sockets bound with SO_REUSEADDR. QUIC packets
+ * arrive through the socket's encap_rcv hook: a connection's go to its
+ * socket, others wait (a bounded backlog) for the tunnel's work item, which
+ * hands them to the listeners (listen.c). */
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/list.h>
@@ -28,7 +30,18 @@ struct quic_tunnel {
 	 * (RCU readers in softirq). */
 	struct list_head conns;
 	spinlock_t conns_lock;
+	/* Listening QUIC sockets on this port (listen_lock), how many (read
+	 * in softirq), and datagrams from unknown peers waiting for them. */
+	struct list_head listeners;
+	struct mutex listen_lock;
+	int nlisteners;
+	struct sk_buff_head backlog;	/* at most net.quic.initial_backlog: a flood is dropped */
+	struct work_struct work;
 };
+
+/* RFC 9000 §14.1: a client's first Initial fills a datagram of at least
+ * 1200 bytes; nothing shorter starts a connection. */
+#define QUIC_MIN_INITIAL_DATAGRAM 1200
 
 static LIST_HEAD(quic_tunnels);
 static DEFINE_MUTEX(quic_tunnels_lock);
@@ -68,36 +81,71 @@ static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *
 	}
 }
 
-/* A datagram for a QUIC socket (softirq): queued on the connection whose
- * peer sent it, processed by its work item; dropped (counted on the UDP
- * socket) when no connection has that peer. 0: consumed. */
-static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
+/* Queues a datagram (its payload) on the connection whose peer is `from`;
+ * false when there is none. Softirq or process context. */
+static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from)
 {
-	struct quic_tunnel *t = rcu_dereference_sk_user_data(sk);
-	struct sockaddr_storage from;
 	struct quic_sock *qs;
 
-	if (!t)
-		goto drop;
-	quic_skb_source(skb, &from);
 	rcu_read_lock();
 	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
-		if (!quic_addr_equal(&qs->peer, &from))
+		if (!quic_addr_equal(&qs->peer, from))
 			continue;
-		/* The payload starts after the UDP header. */
-		__skb_pull(skb, sizeof(struct udphdr));
 		skb_queue_tail(&qs->rxq, skb);
 		sock_hold(&qs->inet.sk);
 		if (!queue_work(system_wq, &qs->work))
 			sock_put(&qs->inet.sk);
 		rcu_read_unlock();
-		return 0;
+		return true;
 	}
 	rcu_read_unlock();
+	return false;
+}
+
+/* A datagram for a QUIC socket (softirq): to the connection whose peer
+ * sent it; else, when the port has listeners and the datagram could be a
+ * client's first Initial, to the backlog; else dropped (counted on the UDP
+ * socket). 0: consumed. */
+static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct quic_tunnel *t = rcu_dereference_sk_user_data(sk);
+	struct sockaddr_storage from;
+
+	if (!t)
+		goto drop;
+	quic_skb_source(skb, &from);
+	/* The payload starts after the UDP header. */
+	__skb_pull(skb, sizeof(struct udphdr));
+	quic_stat_add(QUIC_STAT_RX_DATAGRAMS, 1);
+	if (quic_tunnel_deliver(t, skb, &from))
+		return 0;
+	if (READ_ONCE(t->nlisteners) && skb->len >= QUIC_MIN_INITIAL_DATAGRAM &&
+	    skb_queue_len(&t->backlog) < READ_ONCE(quic_sysctl_initial_backlog)) {
+		skb_queue_tail(&t->backlog, skb);
+		queue_work(system_wq, &t->work);
+		return 0;
+	}
 drop:
+	quic_stat_add(QUIC_STAT_RX_DROPPED, 1);
 	atomic_inc(&sk->sk_drops);
 	kfree_skb(skb);
 	return 0;
+}
+
+/* The backlog, in process context: a datagram from a peer that has a
+ * connection by now (an earlier one made it) goes there, the others to the
+ * listeners. */
+static void quic_tunnel_work(struct work_struct *work)
+{
+	struct quic_tunnel *t = container_of(work, struct quic_tunnel, work);
+	struct sockaddr_storage from;
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&t->backlog))) {
+		quic_skb_source(skb, &from);
+		if (!quic_tunnel_deliver(t, skb, &from))
+			quic_listen_incoming(t, skb, &from);
+	}
 }
 
 static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sockaddr_storage *addr)
@@ -137,6 +185,10 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 	}
 	INIT_LIST_HEAD(&t->conns);
 	spin_lock_init(&t->conns_lock);
+	INIT_LIST_HEAD(&t->listeners);
+	mutex_init(&t->listen_lock);
+	skb_queue_head_init(&t->backlog);
+	INIT_WORK(&t->work, quic_tunnel_work);
 	tcfg.sk_user_data = t;
 	tcfg.encap_type = 1;
 	tcfg.encap_rcv = quic_tunnel_rcv;
@@ -196,7 +248,12 @@ void quic_tunnel_put(struct quic_tunnel *t)
 	}
 	list_del(&t->node);
 	mutex_unlock(&quic_tunnels_lock);
+	/* No datagram arrives after the release (it waits for softirq
+	 * readers), and every listener has gone: the backlog's work finds
+	 * no one to hand datagrams to. */
 	udp_tunnel_sock_release(t->sock);
+	cancel_work_sync(&t->work);
+	skb_queue_purge(&t->backlog);
 	kfree(t);
 }
 
@@ -237,5 +294,59 @@ int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, c
 		.msg_flags = MSG_DONTWAIT,
 	};
 
+	quic_stat_add(QUIC_STAT_TX_DATAGRAMS, 1);
 	return kernel_sendmsg(t->sock, &msg, &iov, 1, len);
+}
+
+/* ---- Listeners on a tunnel ------------------------------------------------- */
+
+void quic_tunnel_listen(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	mutex_lock(&t->listen_lock);
+	list_add_tail(&qs->listen_node, &t->listeners);
+	WRITE_ONCE(t->nlisteners, t->nlisteners + 1);
+	mutex_unlock(&t->listen_lock);
+}
+
+void quic_tunnel_unlisten(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	mutex_lock(&t->listen_lock);
+	list_del_init(&qs->listen_node);
+	WRITE_ONCE(t->nlisteners, t->nlisteners - 1);
+	mutex_unlock(&t->listen_lock);
+}
+
+/* The ALPN dispatch: the first listener (in listen() order) whose ALPN
+ * list has a protocol the client offers; else the first without an ALPN
+ * list (it takes any); else the first (its TLS refuses the client,
+ * RFC 7301 §3.2: no_application_protocol). */
+struct sock *quic_tunnel_pick_listener(struct quic_tunnel *t, const u8 *alpns, u32 len)
+{
+	struct quic_sock *qs, *any = NULL, *first = NULL, *pick = NULL;
+
+	mutex_lock(&t->listen_lock);
+	list_for_each_entry(qs, &t->listeners, listen_node) {
+		if (!first)
+			first = qs;
+		if (!qs->alpn.len) {
+			if (!any)
+				any = qs;
+			continue;
+		}
+		if (quic_alpn_lists_meet(qs->alpn.data, qs->alpn.len, alpns, len)) {
+			pick = qs;
+			break;
+		}
+	}
+	if (!pick)
+		pick = any ? any : first;
+	if (pick)
+		sock_hold(&pick->inet.sk);
+	mutex_unlock(&t->listen_lock);
+	return pick ? &pick->inet.sk : NULL;
+}
+
+void quic_tunnel_hold(struct quic_tunnel *t)
+{
+	refcount_inc(&t->refs);
 }

@@ -5,9 +5,12 @@
  * What GnuTLS produces during one gnutls_handshake() call is collected and
  * then handed down in this order: the peer's transport parameters, the
  * secrets below 1-RTT, the handshake messages, the selected ALPN, and last
- * the 1-RTT secrets. The kernel takes the handshake as complete once both
- * 1-RTT secrets are down, so every message of ours is queued by then
- * (kmod/core/passthrough_tls.h). */
+ * the 1-RTT secrets, the write secret before the read one. The kernel takes
+ * the handshake as complete once both 1-RTT secrets are down, so every
+ * message of ours is queued by then (kmod/core/passthrough_tls.h); and no
+ * 1-RTT packet opens before that (with the read secret alone, a client
+ * would open the server's HANDSHAKE_DONE before its handshake completed,
+ * a protocol violation, RFC 9000 §19.20). */
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
@@ -187,8 +190,9 @@ static int flush(struct hs *h, int complete)
 		free(h->peer_tp);
 		h->peer_tp = NULL;
 	}
-	/* Pass 0: secrets below 1-RTT; 1: messages; 2: ALPN, 1-RTT secrets. */
-	for (pass = 0; pass < 3 && !err; pass++) {
+	/* Pass 0: secrets below 1-RTT; 1: messages; 2: ALPN, the 1-RTT write
+	 * secret; 3: the 1-RTT read secret. */
+	for (pass = 0; pass < 4 && !err; pass++) {
 		if (pass == 2 && complete) {
 			gnutls_datum_t alpn;
 
@@ -205,7 +209,8 @@ static int flush(struct hs *h, int complete)
 				err = send_secret(h->fd, p);
 			else if (pass == 1 && p->kind == P_MSG)
 				err = send_message(h->fd, p);
-			else if (pass == 2 && p->kind == P_SECRET && p->level == QUIC_CRYPTO_APP)
+			else if (pass >= 2 && complete && p->kind == P_SECRET && p->level == QUIC_CRYPTO_APP &&
+				 p->send == (pass == 2))
 				err = send_secret(h->fd, p);
 			else
 				continue;

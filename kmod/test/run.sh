@@ -3,6 +3,8 @@
 # and reports the results the guest prints.
 #   run.sh KVER OUT_DIR
 # KVER is a Debian kernel release (6.1.0-56-amd64, 6.12.117+deb12-amd64);
+# QUICBED_KMOD_BULK_MB sizes the guest's bulk transfer (default 8; the
+# 100 MB run: QUICBED_KMOD_BULK_MB=100);
 # its linux-headers package must be installed. The kernel image package is
 # fetched with apt-get download and unpacked (never installed) into
 # OUT_DIR/image-KVER, kept between runs. Exit status 0 when every guest test
@@ -30,6 +32,19 @@ fi
 # The kernel's own checkers must be silent about our objects.
 if grep -E '(objtool|modpost|WARNING:|warning:)' "$out/build-$kver.log"; then
   say "FAIL: objtool/modpost/compiler warnings (above)"
+  exit 1
+fi
+
+# `make install` lays out the module (depmod'ed; 6.12 compresses it with
+# xz, and signs it when it can) and quic(7) under a DESTDIR; the man page
+# formats without a groff warning.
+dest="$out/dest-$kver"
+rm -rf "$dest"
+if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" DESTDIR="$dest" install >"$out/install-$kver.log" 2>&1 ||
+  ! grep -qE '^updates/quic\.ko(\.xz)?:' "$dest/lib/modules/$kver/modules.dep" ||
+  [ ! -f "$dest/usr/local/share/man/man7/quic.7" ] || [ -n "$(groff -man -ww -z "$kmod/man/quic.7" 2>&1)" ]; then
+  cat "$out/install-$kver.log"
+  say "FAIL: make install or the man page"
   exit 1
 fi
 
@@ -72,9 +87,10 @@ for src in "$here"/guest/dynamic/*.c; do
     { say "FAIL: building guest program $name"; exit 1; }
   copy_with_libs "$out/$name-$kver" "tests/$name"
 done
-if [ -x /usr/sbin/gtlsserver ]; then
-  copy_with_libs /usr/sbin/gtlsserver bin/gtlsserver
-fi
+# Debian's ngtcp2 examples (GnuTLS): the server and the client.
+for peer in /usr/sbin/gtlsserver /usr/bin/gtlsclient; do
+  [ -x "$peer" ] && copy_with_libs "$peer" "bin/$(basename "$peer")"
+done
 # Our userspace endpoint program, when a build of it is given
 # (QUICBED_PROGRAM, set by ctest), and files for it to serve.
 if [ -n "${QUICBED_PROGRAM:-}" ] && [ -x "$QUICBED_PROGRAM" ]; then
@@ -118,7 +134,7 @@ say "booting under qemu (TCG)"
 set +e
 timeout "${QUICBED_KMOD_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
   -kernel "$image/boot/vmlinuz-$kver" -initrd "$out/initramfs-$kver.cpio.gz" \
-  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check" \
+  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-8}" \
   -nographic -no-reboot -nodefaults -serial stdio -display none -net none </dev/null >"$log" 2>&1
 rc=$?
 set -e

@@ -27,7 +27,14 @@ function(build_lib)
   # NS_LOG and NS_ASSERT compile to nothing without these.
   target_compile_definitions(${target} PUBLIC NS3_LOG_ENABLE NS3_ASSERT_ENABLE)
   target_link_libraries(${target} PUBLIC ${BLIB_LIBRARIES_TO_LINK})
+  set(lib${BLIB_LIBNAME} ${target})
   set(lib${BLIB_LIBNAME} ${target} PARENT_SCOPE)
+  # ns-3's build_lib adds the module's examples/ itself (with
+  # --enable-examples), so the module's CMakeLists.txt must not: ours does
+  # the same.
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/examples/CMakeLists.txt)
+    add_subdirectory(${CMAKE_CURRENT_SOURCE_DIR}/examples)
+  endif()
   if(BLIB_TEST_SOURCES)
     # ns-3 trees have test-runner; Debian ships none: ours runs the suites
     # linked into it (ns3::TestRunner::Run lives in libns3-core).

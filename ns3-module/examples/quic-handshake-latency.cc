@@ -4,8 +4,9 @@
 // each it prints the time from Connect() to HandshakeDone and to the end
 // of the response. The first is a full 1-RTT handshake: the response
 // ends after about 2 RTTs. With --zeroRtt=1 the second resumes the
-// first's session ticket and sends its request in 0-RTT packets: its
-// response ends after about 1 RTT.
+// first's session ticket and sends its request in 0-RTT packets, which
+// the server answers in its first flight (0.5-RTT data, RFC 9001 §4.1.1):
+// its response ends after about 1 RTT.
 //
 //   quic-handshake-latency [--zeroRtt=1]
 #include "ns3/core-module.h"

@@ -44,6 +44,7 @@ struct QuicL4Protocol::Services
     QuicNullCipherCrypto nullCipher;
     QuicRngRandom random;
     std::map<std::string, quicbed::SessionTicket> tickets;
+    std::map<std::string, std::vector<uint8_t>> tokens;
 };
 
 namespace
@@ -68,6 +69,19 @@ QuicL4Protocol::FindTicket(const Address& server) const
 {
     auto it = m_services->tickets.find(TicketKey(server));
     return it == m_services->tickets.end() ? nullptr : &it->second;
+}
+
+void
+QuicL4Protocol::StoreToken(const Address& server, const std::vector<uint8_t>& token)
+{
+    m_services->tokens[TicketKey(server)] = token;
+}
+
+const std::vector<uint8_t>*
+QuicL4Protocol::FindToken(const Address& server) const
+{
+    auto it = m_services->tokens.find(TicketKey(server));
+    return it == m_services->tokens.end() ? nullptr : &it->second;
 }
 
 QuicL4Protocol::QuicL4Protocol()

@@ -63,6 +63,11 @@ class QuicL4Protocol : public Object
     // address: what a client with ZeroRtt resumes, sending 0-RTT data.
     void StoreTicket(const Address& server, const quicbed::SessionTicket& ticket);
     const quicbed::SessionTicket* FindTicket(const Address& server) const;
+    // The node's address validation tokens (NEW_TOKEN, RFC 9000 §8.1.3),
+    // the latest per server address: a client's next connection to that
+    // server sends it, and is validated at once (no amplification limit).
+    void StoreToken(const Address& server, const std::vector<uint8_t>& token);
+    const std::vector<uint8_t>* FindToken(const Address& server) const;
 
   protected:
     void DoDispose() override;

@@ -11,6 +11,8 @@
 #include "ns3/log.h"
 #include "ns3/simulator.h"
 
+#include <algorithm>
+
 namespace ns3
 {
 
@@ -19,7 +21,18 @@ NS_LOG_COMPONENT_DEFINE("QuicListener");
 namespace
 {
 constexpr size_t kMaxUdpPayload = 65527;
+
+// RFC 9000 §8.1.3: a NEW_TOKEN token is bound to the client's IP address
+// (Encode's first four bytes), not its port: the next connection comes
+// from another socket.
+size_t
+TokenAddress(quicbed::Bytes peer, uint8_t* out)
+{
+    const size_t n = std::min<size_t>(peer.size(), 4);
+    std::copy(peer.begin(), peer.begin() + n, out);
+    return n;
 }
+} // namespace
 
 QuicListener::QuicListener(QuicSocket& socket)
     : m_socket(socket)
@@ -30,6 +43,8 @@ QuicListener::QuicListener(QuicSocket& socket)
     QuicRngRandom& random = socket.m_l4->Random();
     random.fill(quicbed::MutBytes(config.hash_key, sizeof config.hash_key));
     random.fill(quicbed::MutBytes(config.reset_key, sizeof config.reset_key));
+    random.fill(quicbed::MutBytes(config.validation.token_key, sizeof config.validation.token_key));
+    config.validation.token_address = &TokenAddress;
     config.alloc = &socket.m_l4->Allocator();
     config.crypto_backend = &socket.CryptoBackend();
     config.random = &random;

@@ -96,6 +96,14 @@ class QuicSocket::EngineEvents final : public quicbed::ConnectionEvents
         m_s.m_datagrams.emplace_back(data.begin(), data.end());
     }
 
+    void on_new_token(quicbed::Bytes token) override
+    {
+        if (m_s.m_role == CLIENT)
+        {
+            m_s.m_l4->StoreToken(m_s.m_peer, std::vector<uint8_t>(token.begin(), token.end()));
+        }
+    }
+
   private:
     QuicSocket& m_s;
 };
@@ -114,10 +122,13 @@ QuicSocket::GetTypeId()
                           MakeEnumAccessor(&QuicSocket::m_ccAlgorithm),
                           MakeEnumChecker(NEW_RENO, "NewReno", CUBIC, "Cubic", BBR, "Bbr"))
             .AddAttribute("InitialWindow",
-                          "Initial congestion window in packets (RFC 9002 §7.2 gives 10).",
-                          UintegerValue(10),
+                          "Initial congestion window in packets of MaxDatagramSize (RFC 9002 §7.2: 10, "
+                          "capped at 14720 bytes; the cap scales to 1472 bytes a packet); also the "
+                          "pacer's largest burst (§7.7).",
+                          UintegerValue(quicbed::kDefaultInitialWindowPackets),
                           MakeUintegerAccessor(&QuicSocket::m_initialWindow),
-                          MakeUintegerChecker<uint32_t>(1))
+                          MakeUintegerChecker<uint32_t>(quicbed::kMinInitialWindowPackets,
+                                                        quicbed::kMaxInitialWindowPackets))
             .AddAttribute("MaxDatagramSize",
                           "Largest UDP payload sent, in bytes (RFC 9000 §14: at least 1200).",
                           UintegerValue(1452),
@@ -181,7 +192,9 @@ QuicSocket::GetTypeId()
                           MakeBooleanAccessor(&QuicSocket::m_pmtud),
                           MakeBooleanChecker())
             .AddAttribute("Pacing",
-                          "Pace packets at 1.25 cwnd/RTT (RFC 9002 §7.7).",
+                          "Pace packets (RFC 9002 §7.7): at 1.25 cwnd/RTT (NewReno, CUBIC) or at BBR's "
+                          "pacing rate, in bursts of at most InitialWindow packets. False: the congestion "
+                          "window alone limits sending, and a window's worth may leave in one burst.",
                           BooleanValue(true),
                           MakeBooleanAccessor(&QuicSocket::m_pacing),
                           MakeBooleanChecker())
@@ -331,19 +344,8 @@ QuicSocket::MakeConfig(quicbed::Role role) const
         c.cc = quicbed::CcAlgorithm::kBbr;
         break;
     }
-    if (!m_pacing)
-    {
-        NS_FATAL_ERROR("QuicSocket Pacing=false: the core always paces (RFC 9002 §7.7); "
-                       "turning it off needs a core option that does not exist yet");
-    }
-    const uint64_t rfcWindow = quicbed::initial_window(m_maxDatagramSize);
-    if (uint64_t{m_initialWindow} * m_maxDatagramSize != rfcWindow &&
-        !(m_initialWindow == 10 && rfcWindow < 10 * uint64_t{m_maxDatagramSize}))
-    {
-        NS_FATAL_ERROR("QuicSocket InitialWindow=" << m_initialWindow
-                                                   << ": the core uses RFC 9002's initial window "
-                                                      "(10 packets); other values need a core option");
-    }
+    c.initial_window_packets = m_initialWindow;
+    c.pacing = m_pacing;
     c.max_datagram_size = m_maxDatagramSize;
     // RFC 9000 §13.4: the engine marks ECT(0) while ECN validation passes.
     c.ecn = m_ecn;
@@ -566,6 +568,12 @@ QuicSocket::Connect(const Address& address)
     if (m_zeroRtt)
     {
         Resume(config);
+    }
+    // RFC 9000 §8.1.3: the server's last NEW_TOKEN validates our address
+    // at once (init() copies it).
+    if (const std::vector<uint8_t>* token = m_l4->FindToken(m_peer))
+    {
+        config.token = quicbed::Bytes(token->data(), token->size());
     }
     config.tls = m_tls.get();
     config.events = m_events.get();
@@ -830,6 +838,16 @@ QuicSocket::DeliverEvents()
         NotifyConnectionSucceeded();
         NotifySend(GetTxAvailable());
     }
+    if (m_role == ACCEPTED && m_parent && !m_handshakeDone && !m_earlyReported && Conn() &&
+        Conn()->zero_rtt_packets() > 0 && Conn()->streams_usable())
+    {
+        // The client's 0-RTT data arrived and the server may answer at once
+        // (0.5-RTT data, RFC 9001 §4.1.1): like a TCP Fast Open server, the
+        // application gets the connection now, a round trip before the
+        // handshake completes.
+        m_earlyReported = true;
+        m_parent->NotifyNewConnectionCreated(this, m_peer);
+    }
     if (m_handshakeDone && !m_handshakeReported)
     {
         m_handshakeReported = true;
@@ -843,7 +861,7 @@ QuicSocket::DeliverEvents()
                 NotifySend(GetTxAvailable());
             }
         }
-        else if (m_parent)
+        else if (m_parent && !m_earlyReported)
         {
             m_parent->NotifyNewConnectionCreated(this, m_peer);
         }
@@ -880,7 +898,7 @@ QuicSocket::DeliverEvents()
     {
         WritePending();
     }
-    if (!m_streamWritable.IsNull() && m_handshakeReported && !m_closed)
+    if (!m_streamWritable.IsNull() && (m_handshakeReported || m_earlyReported) && !m_closed)
     {
         m_streamWritable(this);
     }

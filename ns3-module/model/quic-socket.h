@@ -258,7 +258,8 @@ class QuicSocket : public Socket
     // Events recorded inside the engine, delivered after it returns.
     bool m_handshakeDone = false;
     bool m_handshakeReported = false;
-    bool m_earlyReported = false;   // client: writable in 0-RTT, reported as connected
+    bool m_earlyReported = false;   // usable before the handshake completed, and reported so:
+                                    // a client writing 0-RTT, a server answering 0-RTT data
     bool m_pendingMark = false;     // accepted: in its listener's pending list
     bool m_closed = false;          // the connection closed (or never opened)
     bool m_closeReported = false;

@@ -4,6 +4,9 @@
 
 #include "ns3/fatal-error.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace ns3
 {
 
@@ -187,7 +190,9 @@ QuicTraceBridge::metrics_updated(uint64_t now, const quicbed::TracedMetrics& m)
     {
         m_socket->m_rtt = MicroSeconds(m.smoothed_rtt_us);
     }
-    m_socket->m_pacingRate = DataRate(m.pacing_rate * 8);
+    // Unpaced (Pacing=false, or no RTT yet): the largest rate ns-3 holds.
+    const uint64_t maxBytes = std::numeric_limits<uint64_t>::max() / 8;
+    m_socket->m_pacingRate = DataRate(std::min(m.pacing_rate, maxBytes) * 8);
 }
 
 void
@@ -200,9 +205,21 @@ QuicTraceBridge::congestion_state_updated(uint64_t now,
     {
         m_qlog->congestion_state_updated(now, old_state, new_state, trigger);
     }
-    // TCP's states: slow start and congestion avoidance are both CA_OPEN.
-    m_socket->m_congState = new_state == quicbed::CcState::kRecovery ? TcpSocketState::CA_RECOVERY
-                                                                     : TcpSocketState::CA_OPEN;
+}
+
+void
+QuicTraceBridge::recovery_state_updated(uint64_t, quicbed::CcRecovery, quicbed::CcRecovery new_state)
+{
+    // TCP's congestion states are its loss recovery's, whatever the
+    // congestion control (Linux and ns-3 alike, BBR included); slow start,
+    // congestion avoidance and BBR's modes are all CA_OPEN. By CcRecovery:
+    static constexpr TcpSocketState::TcpCongState_t kTcpState[] = {
+        TcpSocketState::CA_OPEN,     // kNone
+        TcpSocketState::CA_RECOVERY, // kLoss: RFC 9002 §7.3.2's recovery period, like fast recovery
+        TcpSocketState::CA_CWR,      // kEcn: a reduction for ECN-CE (§7.1), like TCP's (RFC 3168 §6.1.2)
+        TcpSocketState::CA_LOSS,     // kPersistentCongestion (§7.6.2), like TCP after a retransmission timeout
+    };
+    m_socket->m_congState = kTcpState[static_cast<size_t>(new_state)];
 }
 
 void

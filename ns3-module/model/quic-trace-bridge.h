@@ -50,6 +50,7 @@ class QuicTraceBridge final : public quicbed::Tracer
                                   quicbed::CcState old_state,
                                   quicbed::CcState new_state,
                                   quicbed::CongestionTrigger trigger) override;
+    void recovery_state_updated(uint64_t now, quicbed::CcRecovery old_state, quicbed::CcRecovery new_state) override;
     void packet_lost(uint64_t now, const quicbed::TracedPacketLost& p) override;
 
     // The qlog file's path; empty when none is written.

@@ -36,6 +36,12 @@ OnTx(TransferResult* r, Ptr<const Packet>, Ptr<const QuicSocket>)
 }
 
 void
+OnCongState(TransferResult* r, TcpSocketState::TcpCongState_t, TcpSocketState::TcpCongState_t now)
+{
+    ++r->congStates[now];
+}
+
+void
 OnLost(TransferResult* r, uint64_t)
 {
     ++r->lostPackets;
@@ -65,6 +71,7 @@ ConnectClientTraces(TransferResult* r)
 {
     const std::string base = "/NodeList/0/$ns3::QuicL4Protocol/SocketList/*/";
     Config::ConnectWithoutContext(base + "Tx", MakeBoundCallback(&OnTx, r));
+    Config::ConnectWithoutContext(base + "CongState", MakeBoundCallback(&OnCongState, r));
     Config::ConnectWithoutContext(base + "PacketLost", MakeBoundCallback(&OnLost, r));
     Config::ConnectWithoutContext(base + "CongestionWindow", MakeBoundCallback(&OnCwnd, r));
     Config::ConnectWithoutContext(base + "HandshakeDone", MakeBoundCallback(&OnHandshake, r));
@@ -73,15 +80,22 @@ ConnectClientTraces(TransferResult* r)
 
 } // namespace
 
+void
+ResetSimulation(uint32_t seed, uint32_t run)
+{
+    Config::Reset();
+    RngSeedManager::SetSeed(seed);
+    RngSeedManager::SetRun(run);
+}
+
 TransferResult
 RunTransfer(const Transfer& t)
 {
-    Config::Reset();
-    RngSeedManager::SetSeed(t.seed);
-    RngSeedManager::SetRun(t.run);
+    ResetSimulation(t.seed, t.run);
     Config::SetDefault("ns3::QuicSocket::CongestionControl", StringValue(t.congestionControl));
     Config::SetDefault("ns3::QuicSocket::CryptoMode", StringValue(t.cryptoMode));
     Config::SetDefault("ns3::QuicSocket::QlogDir", StringValue(t.qlogDir));
+    Config::SetDefault("ns3::QuicSocket::InitialWindow", UintegerValue(t.initialWindow));
 
     QuicLinkHelper::Params lp;
     lp.rate = t.rate;

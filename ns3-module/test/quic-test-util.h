@@ -6,6 +6,7 @@
 #define QUIC_TEST_UTIL_H
 
 #include "ns3/nstime.h"
+#include "ns3/tcp-socket-state.h"
 
 #include <cstdint>
 #include <string>
@@ -34,6 +35,7 @@ struct Transfer
     std::string congestionControl = "Cubic";
     std::string cryptoMode = "Gnutls";
     std::string qlogDir; // empty: no qlog
+    uint32_t initialWindow = 10;
 };
 
 struct TransferResult
@@ -42,10 +44,16 @@ struct TransferResult
     uint64_t clientDatagrams = 0;   // sent by the client (its Tx trace)
     uint64_t lostPackets = 0;       // the client's PacketLost trace
     uint64_t cwndChanges = 0;       // CongestionWindow trace calls (client)
+    // How often the client's CongState trace entered each state.
+    uint32_t congStates[TcpSocketState::CA_LAST_STATE] = {};
     bool handshakeDone = false;     // the client's HandshakeDone trace
     bool clientClosedCleanly = false; // ConnectionClosed with NO_ERROR
     Time completion;                // when the client's connection closed
 };
+
+// Attribute defaults back to the TypeIds' and the RNG to `seed` and `run`,
+// for a simulation of its own.
+void ResetSimulation(uint32_t seed = 1, uint32_t run = 1);
 
 // Runs one simulation (Simulator::Destroy() at its end): the client starts
 // at 0.1 s.

@@ -14,13 +14,14 @@ uint64_t percent(uint64_t v, uint64_t pct) { return mul_div(v, pct, Bbr::kGainUn
 
 }  // namespace
 
-Bbr::Bbr(uint64_t max_datagram_size, uint64_t seed)
+Bbr::Bbr(uint64_t max_datagram_size, uint64_t initial_window_packets, uint64_t seed)
     : mds_(max_datagram_size),
-      initial_cwnd_(initial_window(max_datagram_size)),
+      initial_cwnd_(initial_window(max_datagram_size, initial_window_packets)),
       rng_(seed ? seed : 1),
       cwnd_(initial_cwnd_),
       send_quantum_(2 * max_datagram_size) {
   QB_ASSERT(max_datagram_size > 0 && max_datagram_size <= kMaxCcDatagramSize);
+  QB_ASSERT(initial_window_packets >= kMinInitialWindowPackets && initial_window_packets <= kMaxInitialWindowPackets);
   // §5.6.2 BBRInitPacingRate without an RTT sample: the initial window per
   // millisecond, times the Startup gain. The first RTT sample replaces it.
   pacing_rate_ = mul_div(initial_cwnd_, kStartupPacingGain * 1'000, kGainUnit);
@@ -532,17 +533,17 @@ void Bbr::on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) {
   ++loss_events_in_round_;
   if (recovery_.covers(sent_time)) return;
   prior_cwnd_ = (recovery_.active() || mode_ == Mode::kProbeRtt) ? max_u64(prior_cwnd_, cwnd_) : cwnd_;
-  recovery_.start(now);
+  recovery_.start(now, false);
   packet_conservation_ = true;
   recovery_round_end_ = delivered_;
   cwnd_ = max_u64(last_loss_inflight_ + mds_, min_pipe_cwnd());
 }
 
 // RFC 9002 §7.6.2: the window collapses; the model is kept.
-void Bbr::on_persistent_congestion(uint64_t) {
+void Bbr::on_persistent_congestion(uint64_t now) {
   prior_cwnd_ = max_u64(prior_cwnd_, cwnd_);
   cwnd_ = minimum_window(mds_);
-  recovery_.clear();
+  recovery_.clear(now);
   packet_conservation_ = false;
 }
 

@@ -53,9 +53,12 @@ class Bbr final : public CongestionController {
 
   enum class Mode : uint8_t { kStartup, kDrain, kProbeBwDown, kProbeBwCruise, kProbeBwRefill, kProbeBwUp, kProbeRtt };
 
-  // max_datagram_size: 1..kMaxCcDatagramSize. `seed` drives the random
-  // ProbeBW wait (§5.3.3.5.3), so runs with one seed are reproducible.
-  explicit Bbr(uint64_t max_datagram_size, uint64_t seed = 0x9e3779b97f4a7c15ULL);
+  // max_datagram_size: 1..kMaxCcDatagramSize; initial_window_packets:
+  // kMinInitialWindowPackets..kMaxInitialWindowPackets (BBR.InitialCwnd,
+  // §5.6.4.1). `seed` drives the random ProbeBW wait (§5.3.3.5.3), so runs
+  // with one seed are reproducible.
+  explicit Bbr(uint64_t max_datagram_size, uint64_t initial_window_packets = kDefaultInitialWindowPackets,
+               uint64_t seed = 0x9e3779b97f4a7c15ULL);
 
   const char* name() const override { return "bbr"; }
   void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t bytes_in_flight) override;
@@ -72,6 +75,9 @@ class Bbr final : public CongestionController {
   // BBR keeps no slow start threshold.
   uint64_t ssthresh() const override { return kU64Max; }
   CcState state() const override;
+  // Its modes are not recovery states: loss recovery (§5.6.4.4) runs in
+  // every mode. ECN-CE starts none (on_congestion_event).
+  CcRecovery recovery() const override { return recovery_.phase(); }
   uint64_t pacing_rate(const RttEstimator& rtt) const override;
   uint64_t send_quantum() const override { return send_quantum_; }
 

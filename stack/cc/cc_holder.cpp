@@ -11,22 +11,23 @@ static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_des
                   std::is_trivially_destructible_v<Bbr>,
               "CcHolder never runs a controller's destructor");
 
-CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size) : algorithm_(algorithm) {
+CcHolder::CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size, uint64_t initial_window_packets)
+    : algorithm_(algorithm), initial_window_packets_(initial_window_packets) {
   reset(max_datagram_size);
 }
 
 void CcHolder::reset(uint64_t max_datagram_size) {
   switch (algorithm_) {
     case CcAlgorithm::kCubic:
-      cc_ = new (storage_) Cubic(max_datagram_size);
+      cc_ = new (storage_) Cubic(max_datagram_size, initial_window_packets_);
       return;
     case CcAlgorithm::kBbr:
-      cc_ = new (storage_) Bbr(max_datagram_size);
+      cc_ = new (storage_) Bbr(max_datagram_size, initial_window_packets_);
       return;
     case CcAlgorithm::kNewReno:
       break;
   }
-  cc_ = new (storage_) NewReno(max_datagram_size);
+  cc_ = new (storage_) NewReno(max_datagram_size, initial_window_packets_);
 }
 
 void CcHolder::copy_from(const CcHolder& o) {

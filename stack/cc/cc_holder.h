@@ -12,13 +12,16 @@
 #include "cc/congestion_controller.h"
 #include "cc/cubic.h"
 #include "cc/newreno.h"
+#include "cc/window.h"
 
 namespace quicbed {
 
 class CcHolder {
  public:
-  // max_datagram_size: 1..kMaxCcDatagramSize.
-  CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size);
+  // max_datagram_size: 1..kMaxCcDatagramSize; initial_window_packets:
+  // kMinInitialWindowPackets..kMaxInitialWindowPackets (RFC 9002 §7.2).
+  CcHolder(CcAlgorithm algorithm, uint64_t max_datagram_size,
+           uint64_t initial_window_packets = kDefaultInitialWindowPackets);
   // The controller lives inside the holder, so the holder stays put.
   CcHolder(const CcHolder&) = delete;
   CcHolder& operator=(const CcHolder&) = delete;
@@ -45,6 +48,7 @@ class CcHolder {
 
   alignas(kAlign) unsigned char storage_[kSize];
   CcAlgorithm algorithm_;
+  uint64_t initial_window_packets_;
   CongestionController* cc_;
 };
 

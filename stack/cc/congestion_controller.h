@@ -28,6 +28,19 @@ enum class CcState : uint8_t {
   kBbrProbeRtt,
 };
 
+// The loss recovery a controller is in, whatever its algorithm's own state
+// (BBR's modes included): what ns-3's TCP reports as its congestion state
+// (the ns-3 module maps kNone to CA_OPEN, kLoss to CA_RECOVERY, kEcn to
+// CA_CWR, kPersistentCongestion to CA_LOSS).
+enum class CcRecovery : uint8_t {
+  kNone,
+  kLoss,  // a recovery period a loss started (RFC 9002 §7.3.2)
+  kEcn,   // one an increase of the ECN-CE count started (§7.1)
+  // The window collapsed to the minimum (§7.6.2), and no packet sent since
+  // has been acknowledged.
+  kPersistentCongestion,
+};
+
 struct CcAck {
   uint64_t now = 0;
   uint64_t bytes_acked = 0;              // in-flight bytes newly acknowledged
@@ -78,6 +91,7 @@ class CongestionController {
   virtual uint64_t cwnd() const = 0;
   virtual uint64_t ssthresh() const = 0;
   virtual CcState state() const = 0;
+  virtual CcRecovery recovery() const = 0;
   // Bytes per second the pacer releases (RFC 9002 §7.7).
   virtual uint64_t pacing_rate(const RttEstimator& rtt) const = 0;
   // Bytes the pacer may release back to back (draft-ietf-ccwg-bbr §5.6.3

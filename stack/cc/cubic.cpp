@@ -51,9 +51,10 @@ uint64_t cubic_window(uint64_t w_max, uint64_t k_us, uint64_t t_us, uint64_t max
   return sat_sub(w_max, cube_term(k_us - t_us, max_datagram_size));
 }
 
-Cubic::Cubic(uint64_t max_datagram_size)
-    : max_datagram_size_(max_datagram_size), cwnd_(initial_window(max_datagram_size)) {
+Cubic::Cubic(uint64_t max_datagram_size, uint64_t initial_window_packets)
+    : max_datagram_size_(max_datagram_size), cwnd_(initial_window(max_datagram_size, initial_window_packets)) {
   QB_ASSERT(max_datagram_size > 0 && max_datagram_size <= kMaxCcDatagramSize);
+  QB_ASSERT(initial_window_packets >= kMinInitialWindowPackets && initial_window_packets <= kMaxInitialWindowPackets);
 }
 
 void Cubic::on_packet_sent(uint64_t now, uint64_t, uint64_t) {
@@ -145,9 +146,9 @@ void Cubic::start_epoch(uint64_t now) {
 
 // §4.6 and §4.7. ECN-CE gets the loss response: QUIC's minimum window
 // (RFC 9002 §7.2) is 2 * max_datagram_size either way.
-void Cubic::on_congestion_event(uint64_t now, uint64_t sent_time, bool) {
+void Cubic::on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) {
   if (recovery_.covers(sent_time)) return;
-  recovery_.start(now);
+  recovery_.start(now, ecn);
   // RFC 9406 §4.2: congestion during slow start or CSS ends HyStart++.
   hystart_.on_congestion();
   if (fast_convergence_ && cwnd_ < w_max_) {
@@ -166,9 +167,9 @@ void Cubic::on_congestion_event(uint64_t now, uint64_t sent_time, bool) {
 
 // RFC 9002 B.8 after on_congestion_event set ssthresh with beta_cubic (RFC
 // 9438 §4.8); the next congestion avoidance stage plateaus at its start.
-void Cubic::on_persistent_congestion(uint64_t) {
+void Cubic::on_persistent_congestion(uint64_t now) {
   cwnd_ = minimum_window(max_datagram_size_);
-  recovery_.clear();
+  recovery_.clear(now);
   in_epoch_ = false;
   w_max_from_epoch_ = true;
 }

@@ -29,8 +29,9 @@ uint64_t cubic_window(uint64_t w_max, uint64_t k_us, uint64_t t_us, uint64_t max
 
 class Cubic final : public CongestionController {
  public:
-  // max_datagram_size: 1..kMaxCcDatagramSize.
-  explicit Cubic(uint64_t max_datagram_size);
+  // max_datagram_size: 1..kMaxCcDatagramSize; initial_window_packets:
+  // kMinInitialWindowPackets..kMaxInitialWindowPackets.
+  explicit Cubic(uint64_t max_datagram_size, uint64_t initial_window_packets = kDefaultInitialWindowPackets);
 
   const char* name() const override { return "cubic"; }
   void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t bytes_in_flight) override;
@@ -43,6 +44,7 @@ class Cubic final : public CongestionController {
   uint64_t cwnd() const override { return cwnd_; }
   uint64_t ssthresh() const override { return ssthresh_; }
   CcState state() const override;
+  CcRecovery recovery() const override { return recovery_.phase(); }
   uint64_t pacing_rate(const RttEstimator& rtt) const override { return window_pacing_rate(cwnd_, rtt); }
 
   // RFC 9438 §4.7: fast convergence SHOULD be on, and SHOULD be off when the

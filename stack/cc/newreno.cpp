@@ -4,9 +4,10 @@
 
 namespace quicbed {
 
-NewReno::NewReno(uint64_t max_datagram_size)
-    : max_datagram_size_(max_datagram_size), cwnd_(initial_window(max_datagram_size)) {
+NewReno::NewReno(uint64_t max_datagram_size, uint64_t initial_window_packets)
+    : max_datagram_size_(max_datagram_size), cwnd_(initial_window(max_datagram_size, initial_window_packets)) {
   QB_ASSERT(max_datagram_size > 0 && max_datagram_size <= kMaxCcDatagramSize);
+  QB_ASSERT(initial_window_packets >= kMinInitialWindowPackets && initial_window_packets <= kMaxInitialWindowPackets);
 }
 
 // B.4: the window itself does not change when a packet is sent; recovery
@@ -31,9 +32,9 @@ void NewReno::on_ack(const CcAck& ack, const RttEstimator&) {
 }
 
 // B.6. Loss and ECN-CE (§7.1) get the same response.
-void NewReno::on_congestion_event(uint64_t now, uint64_t sent_time, bool) {
+void NewReno::on_congestion_event(uint64_t now, uint64_t sent_time, bool ecn) {
   if (recovery_.covers(sent_time)) return;
-  recovery_.start(now);
+  recovery_.start(now, ecn);
   // kLossReductionFactor = 1/2.
   ssthresh_ = cwnd_ / 2;
   cwnd_ = max_u64(ssthresh_, minimum_window(max_datagram_size_));
@@ -41,9 +42,9 @@ void NewReno::on_congestion_event(uint64_t now, uint64_t sent_time, bool) {
 }
 
 // B.8: called after on_congestion_event for the same losses.
-void NewReno::on_persistent_congestion(uint64_t) {
+void NewReno::on_persistent_congestion(uint64_t now) {
   cwnd_ = minimum_window(max_datagram_size_);
-  recovery_.clear();
+  recovery_.clear(now);
   avoidance_.reset();
 }
 

@@ -13,8 +13,9 @@ namespace quicbed {
 
 class NewReno final : public CongestionController {
  public:
-  // max_datagram_size: 1..kMaxCcDatagramSize.
-  explicit NewReno(uint64_t max_datagram_size);
+  // max_datagram_size: 1..kMaxCcDatagramSize; initial_window_packets:
+  // kMinInitialWindowPackets..kMaxInitialWindowPackets.
+  explicit NewReno(uint64_t max_datagram_size, uint64_t initial_window_packets = kDefaultInitialWindowPackets);
 
   const char* name() const override { return "newreno"; }
   void on_packet_sent(uint64_t now, uint64_t bytes, uint64_t bytes_in_flight) override;
@@ -27,6 +28,7 @@ class NewReno final : public CongestionController {
   uint64_t cwnd() const override { return cwnd_; }
   uint64_t ssthresh() const override { return ssthresh_; }
   CcState state() const override;
+  CcRecovery recovery() const override { return recovery_.phase(); }
   uint64_t pacing_rate(const RttEstimator& rtt) const override { return window_pacing_rate(cwnd_, rtt); }
 
  private:

@@ -6,13 +6,26 @@
 #include <cstdint>
 
 #include "base/fixed_point.h"
+#include "cc/congestion_controller.h"
 #include "rtt.h"
 
 namespace quicbed {
 
+// The initial window in datagrams (ConnectionConfig::initial_window_packets):
+// RFC 9002 §7.2's ten by default. At least the minimum window's two (§7.2);
+// the upper bound keeps the window's bytes (times 65535) far from overflow
+// while leaving room for large-initial-window experiments.
+inline constexpr uint64_t kDefaultInitialWindowPackets = 10;
+inline constexpr uint64_t kMinInitialWindowPackets = 2;
+inline constexpr uint64_t kMaxInitialWindowPackets = 1000;
+
 // RFC 9002 §7.2: min(10 * max_datagram_size, max(14720, 2 * max_datagram_size)).
-constexpr uint64_t initial_window(uint64_t max_datagram_size) {
-  return min_u64(10 * max_datagram_size, max_u64(14'720, 2 * max_datagram_size));
+// For `packets` other than ten the byte cap scales with them (14720 is ten
+// datagrams of 1472 bytes), so that large datagrams never make an initial
+// window of more bytes than the same count of ordinary ones would.
+// packets: kMinInitialWindowPackets..kMaxInitialWindowPackets.
+constexpr uint64_t initial_window(uint64_t max_datagram_size, uint64_t packets = kDefaultInitialWindowPackets) {
+  return min_u64(packets * max_datagram_size, max_u64(packets * 1'472, 2 * max_datagram_size));
 }
 
 // RFC 9002 §7.2 kMinimumWindow.
@@ -40,27 +53,47 @@ inline uint64_t window_pacing_rate(uint64_t cwnd, const RttEstimator& rtt) {
 // event; packets sent at or before its start time neither grow the window
 // (B.5) nor reduce it again (B.6). It ends, and the sender is back in
 // congestion avoidance, when a packet sent after the start is acknowledged.
+//
+// It also tells what started it (CcRecovery): a loss or an ECN-CE count,
+// and after persistent congestion, until a packet sent after the collapse
+// is acknowledged, that the window collapsed.
 class RecoveryPeriod {
  public:
   // B.2 InCongestionRecovery.
   bool covers(uint64_t sent_time) const { return started_ && sent_time <= start_time_; }
-  void start(uint64_t now) {
+  // `ecn`: an ECN-CE count started it (RFC 9002 §7.1), not a loss.
+  void start(uint64_t now, bool ecn) {
     started_ = true;
     active_ = true;
+    collapsed_ = false;
     start_time_ = now;
+    ecn_ = ecn;
   }
   void on_ack(uint64_t largest_acked_sent_time) {
     if (active_ && !covers(largest_acked_sent_time)) active_ = false;
+    if (collapsed_ && largest_acked_sent_time > collapse_time_) collapsed_ = false;
   }
-  // B.8: persistent congestion forgets the period (congestion_recovery_start_time = 0).
-  void clear() { *this = RecoveryPeriod(); }
+  // B.8: persistent congestion forgets the period (congestion_recovery_start_time
+  // = 0), so the next loss starts a new one; the collapse at `now` is noted.
+  void clear(uint64_t now) {
+    *this = RecoveryPeriod();
+    collapsed_ = true;
+    collapse_time_ = now;
+  }
   // Still waiting for the first acknowledgment of a packet sent after the start.
   bool active() const { return active_; }
+  CcRecovery phase() const {
+    if (active_) return ecn_ ? CcRecovery::kEcn : CcRecovery::kLoss;
+    return collapsed_ ? CcRecovery::kPersistentCongestion : CcRecovery::kNone;
+  }
 
  private:
   bool started_ = false;
   bool active_ = false;
+  bool ecn_ = false;
+  bool collapsed_ = false;
   uint64_t start_time_ = 0;
+  uint64_t collapse_time_ = 0;
 };
 
 // Window growth of a * b / den bytes per acknowledgment (RFC 9002 B.5's

@@ -185,10 +185,13 @@ def test_client_from_our_server(tmp_path, certs):
     ["--max-datagram-size", "9000"],
     ["--cc", "bbr"],
     ["--cc", "bbr", "--max-datagram-size", "9000"],
-], ids=["aes128", "aes256", "chacha20-newreno", "cubic-1200", "jumbo-9000", "bbr", "bbr-jumbo-9000"])
+    ["--initial-window", "32", "--no-pacing"],
+], ids=["aes128", "aes256", "chacha20-newreno", "cubic-1200", "jumbo-9000", "bbr", "bbr-jumbo-9000",
+        "iw32-unpaced"])
 def test_options_ours_to_ours(tmp_path, certs, options):
-    """Each cipher suite, congestion controller and datagram size works end
-    to end (the server takes the client's only suite; lo has a 64 KB MTU)."""
+    """Each cipher suite, congestion controller, datagram size and window
+    option works end to end (the server takes the client's only suite; lo
+    has a 64 KB MTU)."""
     www, dl = tmp_path / "www", tmp_path / "downloads"
     names = make_www(www, [300_000, 1])
     port = P.free_udp_port()
@@ -228,6 +231,8 @@ BAD_ARGS = [
     (["client", "--cc", "vegas", "https://a/x"], "--cc vegas: expected newreno, cubic or bbr"),
     (["client", "--ciphers", "TLS_AES_128_CCM_SHA256", "https://a/x"], "unknown TLS 1.3 cipher suite"),
     (["client", "--max-datagram-size", "1000", "https://a/x"], "from 1200 to 65527"),
+    (["client", "--initial-window", "1", "https://a/x"], "--initial-window 1: expected a number of datagrams"),
+    (["server", "--initial-window", "1001"], "from 2 to 1000"),
     (["client", "--timeout", "0", "https://a/x"], "--timeout 0: expected seconds"),
     (["client", "--timeout"], "--timeout needs a value"),
     (["client", "--ca", "/nonexistent/ca.pem", "https://a/x"], "--ca /nonexistent/ca.pem: No such file"),

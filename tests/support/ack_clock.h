@@ -19,6 +19,7 @@
 
 #include "cc/congestion_controller.h"
 #include "cc/delivery_rate.h"
+#include "cc/window.h"
 #include "pacer.h"
 #include "rtt.h"
 #include "sent_packet.h"
@@ -32,7 +33,7 @@ class AckClock {
         mds_(max_datagram_size),
         base_rtt_(base_rtt_us),
         link_rate_(link_bytes_per_s),
-        pacer_(Pacer::kDefaultBurstPackets * max_datagram_size) {}
+        pacer_(kDefaultInitialWindowPackets * max_datagram_size) {}
 
   // Sends what the window (and pacer) allow, then delivers the next ACK or
   // loss. False when nothing is in flight.

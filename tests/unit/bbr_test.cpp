@@ -28,7 +28,7 @@ constexpr uint64_t kPathRtt = kRtt + 960;
 constexpr uint64_t kBdp = kLink * kPathRtt / kSec;  // 51200 bytes
 
 struct Net {
-  explicit Net(uint64_t queue_limit = 0, uint64_t seed = 1) : cc(kMds, seed), clock(cc, kMds, kRtt, kLink) {
+  explicit Net(uint64_t queue_limit = 0, uint64_t seed = 1) : cc(kMds, kDefaultInitialWindowPackets, seed), clock(cc, kMds, kRtt, kLink) {
     clock.paced = true;
     clock.queue_limit_bytes = queue_limit;
   }

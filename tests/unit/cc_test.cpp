@@ -74,6 +74,86 @@ TEST(CcWindow, InitialAndMinimumWindow) {
   EXPECT_EQ(minimum_window(1500), 3'000u);
 }
 
+// ConnectionConfig::initial_window_packets: N datagrams, the byte cap of
+// §7.2 scaled from ten datagrams of 1472 bytes to N.
+TEST(CcWindow, InitialWindowOfOtherSizes) {
+  EXPECT_EQ(initial_window(1200, 32), 38'400u);                  // 32 * 1200
+  EXPECT_EQ(initial_window(1500, 32), 47'104u);                  // 48000 capped by 32 * 1472
+  EXPECT_EQ(initial_window(9000, 4), 18'000u);                   // 2 * 9000 above 4 * 1472
+  EXPECT_EQ(initial_window(1200, kMinInitialWindowPackets), minimum_window(1200));
+  EXPECT_EQ(initial_window(1452, kDefaultInitialWindowPackets), initial_window(1452));
+  // Every controller starts there, and a path reset (RFC 9000 §9.4) goes
+  // back there, not to ten datagrams.
+  for (CcAlgorithm a : {CcAlgorithm::kNewReno, CcAlgorithm::kCubic, CcAlgorithm::kBbr}) {
+    CcHolder h(a, kMds, 32);
+    EXPECT_EQ(h->cwnd(), 38'400u) << h->name();
+    h->on_persistent_congestion(1'000);
+    EXPECT_EQ(h->cwnd(), minimum_window(kMds)) << h->name();
+    h.reset(kMds);
+    EXPECT_EQ(h->cwnd(), 38'400u) << h->name();
+  }
+  EXPECT_EQ(CcHolder(CcAlgorithm::kCubic, kMds, kMaxInitialWindowPackets)->cwnd(), 1'200'000u);
+}
+
+// The recovery every controller reports (what ns-3 calls CongState): a
+// loss's period or an ECN-CE count's until a packet sent after its start
+// is acknowledged; after persistent congestion, the collapse until a
+// packet sent after it is.
+TEST(CcRecoveryState, LossEcnAndCollapseInTheLossBasedControllers) {
+  for (CcAlgorithm a : {CcAlgorithm::kNewReno, CcAlgorithm::kCubic}) {
+    CcHolder h(a, kMds);
+    CongestionController& cc = h.get();
+    RttEstimator rtt;
+    EXPECT_EQ(cc.recovery(), CcRecovery::kNone);
+    cc.on_congestion_event(1'000, 900, false);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kLoss) << cc.name();
+    cc.on_ack(ack_of(1'100, kMds, 1'000), rtt);  // sent at the start: still in it
+    EXPECT_EQ(cc.recovery(), CcRecovery::kLoss) << cc.name();
+    cc.on_ack(ack_of(1'200, kMds, 1'001), rtt);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kNone) << cc.name();
+    cc.on_congestion_event(2'000, 1'500, true);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kEcn) << cc.name();
+    EXPECT_EQ(cc.state(), CcState::kRecovery);
+    cc.on_ack(ack_of(2'100, kMds, 2'001), rtt);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kNone) << cc.name();
+    // RFC 9002 B.8: a congestion event, then persistent congestion.
+    cc.on_congestion_event(3'000, 2'500, false);
+    cc.on_persistent_congestion(3'000);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kPersistentCongestion) << cc.name();
+    EXPECT_NE(cc.state(), CcState::kRecovery);
+    cc.on_ack(ack_of(3'100, kMds, 2'900), rtt);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kPersistentCongestion) << cc.name();
+    cc.on_ack(ack_of(3'200, kMds, 3'050), rtt);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kNone) << cc.name();
+    // A loss after the collapse starts a period of its own (B.8).
+    cc.on_congestion_event(4'000, 2'950, false);
+    cc.on_persistent_congestion(4'000);
+    cc.on_congestion_event(4'100, 4'050, false);
+    EXPECT_EQ(cc.recovery(), CcRecovery::kLoss) << cc.name();
+  }
+}
+
+// BBR's modes are not recovery states; its loss recovery (§5.6.4.4) is
+// reported like the others'. ECN-CE cuts no window there: no recovery.
+TEST(CcRecoveryState, BbrReportsLossRecoveryNotItsModes) {
+  CcHolder h(CcAlgorithm::kBbr, kMds);
+  CongestionController& cc = h.get();
+  RttEstimator rtt;
+  EXPECT_EQ(cc.state(), CcState::kBbrStartup);
+  EXPECT_EQ(cc.recovery(), CcRecovery::kNone);
+  cc.on_congestion_event(1'000, 900, true);
+  EXPECT_EQ(cc.recovery(), CcRecovery::kNone);
+  cc.on_congestion_event(1'000, 900, false);
+  EXPECT_EQ(cc.recovery(), CcRecovery::kLoss);
+  EXPECT_EQ(cc.state(), CcState::kBbrStartup);
+  cc.on_ack(ack_of(1'200, kMds, 1'001), rtt);
+  EXPECT_EQ(cc.recovery(), CcRecovery::kNone);
+  cc.on_persistent_congestion(2'000);
+  EXPECT_EQ(cc.recovery(), CcRecovery::kPersistentCongestion);
+  cc.on_ack(ack_of(2'200, kMds, 2'001), rtt);
+  EXPECT_EQ(cc.recovery(), CcRecovery::kNone);
+}
+
 // RFC 9002 §7.7 with N = 1.25.
 TEST(CcWindow, PacingRate) {
   RttEstimator rtt;

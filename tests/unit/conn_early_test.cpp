@@ -104,13 +104,13 @@ class ConnEarlyTest : public test::ConnPairTest {
     return *id;
   }
 
-  // Everything the server received on stream `id` (until its FIN).
-  std::string server_received(uint64_t id, bool* fin) {
+  // Everything `c` received on stream `id` so far (until its FIN).
+  static std::string received(Connection& c, uint64_t id, bool* fin) {
     std::string got;
     *fin = false;
     uint8_t buf[256];
     for (;;) {
-      auto r = server_.conn->stream_read(id, MutBytes(buf, sizeof buf));
+      auto r = c.stream_read(id, MutBytes(buf, sizeof buf));
       if (!r) break;
       got.append(reinterpret_cast<const char*>(buf), r->bytes);
       if (r->fin) {
@@ -195,7 +195,7 @@ TEST_F(ConnEarlyTest, ZeroRttAcceptedAndDelivered) {
   ASSERT_FALSE(server_.events.readable.empty());
   EXPECT_FALSE(server_.conn->handshake_complete());
   bool fin = false;
-  EXPECT_EQ(server_received(id, &fin), kRequest);
+  EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
   EXPECT_TRUE(fin);
   run_until([&] { return confirmed(); }, now_ + 5 * kSec);
   expect_established();
@@ -209,6 +209,77 @@ TEST_F(ConnEarlyTest, ZeroRttAcceptedAndDelivered) {
   // The 0-RTT packets were acknowledged in 1-RTT ones: nothing in flight.
   run_for(200 * kMs);
   EXPECT_EQ(client_.conn->recovery().bytes_in_flight(), 0u);
+}
+
+// RFC 9001 §4.1.1: the server has 1-RTT keys once it sent its Finished,
+// so it answers a 0-RTT request in its first flight (0.5-RTT data), and
+// the client has the response when its own handshake completes: one round
+// trip after the request, not two.
+TEST_F(ConnEarlyTest, ZeroRttRequestAnsweredInTheServersFirstFlight) {
+  resume_zero_rtt();
+  ASSERT_FALSE(HasFatalFailure());
+  const uint64_t id = send_request();
+  run_until([&] { return !server_.events.readable.empty(); }, now_ + 2 * kSec);
+  ASSERT_FALSE(server_.events.readable.empty());
+  ASSERT_FALSE(server_.conn->handshake_complete());
+  ASSERT_TRUE(sent_[test::kToClient].empty()) << "the server has not answered the ClientHello yet";
+  bool fin = false;
+  EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
+  EXPECT_TRUE(fin);
+  ASSERT_TRUE(server_.conn->streams_usable());
+  const std::string response(2000, 'r');
+  Result<size_t> n = server_.conn->stream_write(
+      id, Bytes(reinterpret_cast<const uint8_t*>(response.data()), response.size()), true);
+  ASSERT_TRUE(n.is_ok()) << n.status().reason();
+  EXPECT_EQ(*n, response.size());
+  flush(test::kToClient);
+  // The first flight: Initial, Handshake and the response's 1-RTT packets
+  // at one instant, within the anti-amplification limit (flush checks it).
+  size_t one_rtt = 0;
+  for (const Buf& dg : sent_[test::kToClient]) {
+    const std::vector<PacketType> types = packet_types(dg);
+    one_rtt += static_cast<size_t>(std::count(types.begin(), types.end(), PacketType::kOneRtt));
+  }
+  EXPECT_GE(one_rtt, 2u);
+  for (uint64_t t : sent_at_[test::kToClient]) EXPECT_EQ(t, sent_at_[test::kToClient][0]);
+  EXPECT_FALSE(server_.conn->handshake_complete());
+  std::string got;
+  bool done = false;
+  run_until(
+      [&] {
+        if (client_.events.readable.empty()) return false;
+        got += received(*client_.conn, id, &done);
+        return done;
+      },
+      now_ + 2 * kSec);
+  EXPECT_TRUE(done);
+  EXPECT_EQ(got, response);
+  // Read in the step that completed the client's handshake.
+  EXPECT_TRUE(client_.conn->handshake_complete());
+  EXPECT_EQ(client_.events.handshake_completes, 1);
+  EXPECT_EQ(sent_[test::kToClient].size(), sent_at_[test::kToClient].size());
+  EXPECT_EQ(sent_at_[test::kToClient].back(), sent_at_[test::kToClient][0]) << "no second server flight was needed";
+  run_until([&] { return confirmed(); }, now_ + 5 * kSec);
+  expect_established();
+}
+
+// An ordinary handshake is unchanged: the server writes nothing before
+// the client's Finished, so its first flight has no 1-RTT packet.
+TEST_F(ConnEarlyTest, FullHandshakeServerFlightHasNoOneRttPacket) {
+  start();
+  ASSERT_FALSE(HasFatalFailure());
+  run_until([&] { return !sent_[test::kToClient].empty(); }, now_ + 2 * kSec);
+  flush(test::kToClient);
+  ASSERT_FALSE(sent_[test::kToClient].empty());
+  EXPECT_TRUE(server_.conn->streams_usable());  // it could: it has 1-RTT keys
+  EXPECT_FALSE(server_.conn->handshake_complete());
+  for (size_t i = 0; i < sent_[test::kToClient].size() && sent_at_[test::kToClient][i] == sent_at_[test::kToClient][0];
+       ++i) {
+    const std::vector<PacketType> types = packet_types(sent_[test::kToClient][i]);
+    EXPECT_EQ(std::count(types.begin(), types.end(), PacketType::kOneRtt), 0) << "datagram " << i;
+  }
+  run_until([&] { return confirmed(); }, now_ + 5 * kSec);
+  expect_established();
 }
 
 TEST_F(ConnEarlyTest, ZeroRttRejectedDataResentInOneRtt) {
@@ -228,7 +299,7 @@ TEST_F(ConnEarlyTest, ZeroRttRejectedDataResentInOneRtt) {
   EXPECT_EQ(server_.events.early_outcomes, std::vector<bool>{false});
   ASSERT_FALSE(server_.events.readable.empty());
   bool fin = false;
-  EXPECT_EQ(server_received(id, &fin), kRequest);
+  EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
   EXPECT_TRUE(fin);
   expect_established();
 }
@@ -246,7 +317,7 @@ TEST_F(ConnEarlyTest, LostZeroRttDataIsRepaired) {
   run_until([&] { return confirmed() && !server_.events.readable.empty(); }, now_ + 10 * kSec);
   expect_established();
   bool fin = false;
-  EXPECT_EQ(server_received(id, &fin), kRequest);
+  EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
   EXPECT_TRUE(fin);
   EXPECT_TRUE(client_.conn->resumed());
 }
@@ -282,7 +353,7 @@ TEST_F(ConnEarlyTest, UnknownTicketMeansFullHandshakeAndOneRttData) {
   EXPECT_EQ(server_.conn->zero_rtt_packets(), 0u);
   EXPECT_EQ(client_.events.early_outcomes, std::vector<bool>{false});
   bool fin = false;
-  EXPECT_EQ(server_received(id, &fin), kRequest);
+  EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
   EXPECT_TRUE(fin);
 }
 
@@ -361,7 +432,7 @@ TEST_F(ConnEarlyTest, ZeroRttInVersion2) {
   expect_established();
   EXPECT_GT(server_.conn->zero_rtt_packets(), 0u);
   bool fin = false;
-  EXPECT_EQ(server_received(id, &fin), kRequest);
+  EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
 }
 
 }  // namespace

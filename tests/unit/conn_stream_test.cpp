@@ -44,7 +44,7 @@ TEST_F(ConnStreamTest, BidiStreamBothWays) {
       run = i > 0 && sent_at_[d][i] == sent_at_[d][i - 1] ? run + 1 : 1;
       longest = std::max(longest, run);
     }
-    EXPECT_LE(longest, Pacer::kDefaultBurstPackets);
+    EXPECT_LE(longest, kDefaultInitialWindowPackets);
     EXPECT_GE(longest, 5u);  // the burst is used, not one datagram at a time
   }
   // Both parts done on both sides (§3.3): once the last ACKs arrive the

@@ -328,7 +328,11 @@ struct EcnTracer final : Tracer {
     if (trigger == CongestionTrigger::kEcn) ++ecn_triggers;
   }
   void packet_lost(uint64_t, const TracedPacketLost&) override { ++lost; }
+  void recovery_state_updated(uint64_t, CcRecovery, CcRecovery new_state) override {
+    if (new_state != CcRecovery::kNone) recoveries.push_back(new_state);
+  }
   std::vector<EcnState> states;
+  std::vector<CcRecovery> recoveries;  // entered, in order (ns-3's CA_CWR for kEcn)
   int ecn_triggers = 0;
   int lost = 0;
 };
@@ -365,6 +369,7 @@ TEST_P(EcnCeTest, CeMarksReduceTheWindowOncePerRoundTrip) {
   // qlog: validated once, each recovery period started by ECN, no loss.
   EXPECT_EQ(tracer.states, std::vector<EcnState>{EcnState::kCapable});
   EXPECT_EQ(tracer.ecn_triggers, 2);
+  EXPECT_EQ(tracer.recoveries, (std::vector<CcRecovery>{CcRecovery::kEcn, CcRecovery::kEcn}));
   EXPECT_EQ(tracer.lost, 0);
 }
 

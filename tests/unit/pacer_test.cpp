@@ -1,13 +1,15 @@
 // The token-bucket pacer (RFC 9002 §7.7).
 #include "pacer.h"
 
+#include "cc/window.h"
+
 #include <gtest/gtest.h>
 
 namespace quicbed {
 namespace {
 
 constexpr uint64_t kMds = 1200;
-constexpr uint64_t kBurst = Pacer::kDefaultBurstPackets * kMds;  // 12000 bytes
+constexpr uint64_t kBurst = kDefaultInitialWindowPackets * kMds;  // 12000 bytes
 constexpr uint64_t kS = 1'000'000;
 
 // Sends `n` packets as soon as the pacer allows, from `t`; returns the time

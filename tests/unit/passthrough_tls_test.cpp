@@ -57,8 +57,9 @@ class HandshakeProcess final : private TlsCallbacks {
   };
 
   // libquic's order: the peer's parameters, the secrets below 1-RTT, the
-  // handshake messages, then the 1-RTT secrets (the last message before
-  // the second one marks the end of the handshake for the kernel).
+  // handshake messages, then the 1-RTT secrets, write before read (the
+  // last message before the second one marks the end of the handshake for
+  // the kernel).
   bool flush() {
     bool any = !tp_.empty() || !data_.empty() || !secrets_.empty();
     if (!tp_.empty()) {
@@ -70,9 +71,12 @@ class HandshakeProcess final : private TlsCallbacks {
         for (auto& [level, bytes] : data_) EXPECT_TRUE(kernel_.push_crypto_data(level, bytes_of(bytes)).is_ok());
         data_.clear();
       }
-      for (const Secret& s : secrets_) {
-        if ((s.level == EncryptionLevel::kApplication) != app) continue;
-        EXPECT_TRUE(kernel_.push_secret(s.level, s.dir, s.suite, bytes_of(s.bytes)).is_ok());
+      for (KeyDirection dir : {KeyDirection::kWrite, KeyDirection::kRead}) {
+        for (const Secret& s : secrets_) {
+          if ((s.level == EncryptionLevel::kApplication) != app || (app && s.dir != dir)) continue;
+          if (!app && dir == KeyDirection::kRead) continue;  // below 1-RTT: all in one pass, in TLS's order
+          EXPECT_TRUE(kernel_.push_secret(s.level, s.dir, s.suite, bytes_of(s.bytes)).is_ok());
+        }
       }
     }
     secrets_.clear();
@@ -349,6 +353,27 @@ TEST(RecordQueueTest, PartialTakesCompactionAndBound) {
     EXPECT_TRUE(q.empty());
   }
   EXPECT_EQ(alloc.bytes_in_use(), 0u);
+}
+
+TEST(RecordQueueTest, PeekRunCopiesRecordsOfTheFrontsKindOnly) {
+  MallocAllocator alloc;
+  RecordQueue q(alloc, 1000);
+  const uint8_t initial[1] = {1}, handshake[1] = {2};
+  const uint8_t a[3] = {10, 11, 12}, b[2] = {13, 14}, c[2] = {20, 21};
+  uint8_t out[8] = {};
+  EXPECT_EQ(q.peek_run(MutBytes(out)), 0u);
+  ASSERT_TRUE(q.push(Bytes(initial), Bytes(a)).is_ok());
+  ASSERT_TRUE(q.push(Bytes(initial), Bytes(b)).is_ok());
+  ASSERT_TRUE(q.push(Bytes(handshake), Bytes(c)).is_ok());
+  ASSERT_EQ(q.peek_run(MutBytes(out)), 5u);  // a, b: not c, another kind
+  EXPECT_EQ(out[0], 10);
+  EXPECT_EQ(out[4], 14);
+  q.take(2);  // the front's part already taken is not copied
+  ASSERT_EQ(q.peek_run(MutBytes(out, 2)), 2u);
+  EXPECT_EQ(out[0], 12);
+  EXPECT_EQ(out[1], 13);
+  // Nothing was taken by peeking.
+  EXPECT_EQ(q.front().body.size(), 1u);
 }
 
 }  // namespace

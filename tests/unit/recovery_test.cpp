@@ -65,6 +65,7 @@ class FakeCc final : public CongestionController {
   uint64_t cwnd() const override { return 12'000; }
   uint64_t ssthresh() const override { return kU64Max; }
   CcState state() const override { return CcState::kSlowStart; }
+  CcRecovery recovery() const override { return CcRecovery::kNone; }
   uint64_t pacing_rate(const RttEstimator&) const override { return 0; }
   void set_max_datagram_size(uint64_t bytes) override { mds = bytes; }
   uint64_t max_datagram_size() const override { return mds; }

@@ -7,6 +7,7 @@
 //   socket_api hold   open and bind a socket, then sleep (unload test)
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -244,8 +245,12 @@ static void listening(void)
 
 	FAILS_WITH(listen(fd, 8), EINVAL);	/* unbound */
 	CHECK(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	FAILS_WITH(accept(fd, NULL, NULL), EINVAL);	/* not listening */
 	CHECK(setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, "h3", 2) == 0);
 	CHECK(listen(fd, 8) == 0);
+	/* No client yet: a non-blocking accept() has nothing. */
+	CHECK(fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+	FAILS_WITH(accept(fd, NULL, NULL), EAGAIN);
 	/* Configuration belongs before listen(). */
 	FAILS_WITH(setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, "hq", 2), EINVAL);
 	CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &c, &len) == 0);

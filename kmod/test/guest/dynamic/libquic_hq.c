@@ -21,28 +21,9 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../www_file.h"
 
 extern char **environ;
-
-/* The file at `path` under /www, whole. */
-static char *read_file(const char *path, size_t *len)
-{
-	char full[256];
-	struct stat st;
-	char *data;
-	int fd;
-
-	snprintf(full, sizeof(full), "/www%s", path);
-	fd = open(full, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st))
-		return NULL;
-	data = malloc(st.st_size + 1);
-	if (!data || read(fd, data, st.st_size) != st.st_size)
-		return NULL;
-	close(fd);
-	*len = st.st_size;
-	return data;
-}
 
 /* One request on a new stream; the answer's bytes against the file. */
 static int fetch(int fd, const char *path)
@@ -53,7 +34,7 @@ static int fetch(int fd, const char *path)
 	uint32_t flags;
 	ssize_t n;
 
-	want = read_file(path, &want_len);
+	want = www_file(path, &want_len);
 	if (!want)
 		return -1;
 	got = malloc(want_len + 65536);
