@@ -29,6 +29,16 @@ class KeyUpdateTest : public UploadPairTest {
   void cut_client() {
     filter_ = [](Dir d, size_t, uint64_t) { return Verdict{d == kToServer ? Verdict::Fate::kDrop : Verdict::Fate::kDeliver}; };
   }
+  // After the handshake, the client (forged) starts a key update with
+  // packet number p1, returned.
+  uint64_t forged_update() {
+    handshake();
+    expect_established();
+    cut_client();
+    const uint64_t p1 = client_.conn->space(PnSpace::kApplication).next_pn + 100;
+    deliver(kToServer, forge(1, p1, kPing));
+    return p1;
+  }
   const PacketNumberSpace& server_app() const { return server_.conn->space(PnSpace::kApplication); }
 
   static inline const Buf kPing = {0x01};
@@ -48,11 +58,7 @@ class LateOldPhaseTest : public KeyUpdateTest, public ::testing::WithParamInterf
 
 TEST_P(LateOldPhaseTest, OldKeyKeptThreePtos) {
   const LateCase& c = GetParam();
-  handshake();
-  expect_established();
-  cut_client();
-  const uint64_t p1 = client_.conn->space(PnSpace::kApplication).next_pn + 100;
-  deliver(kToServer, forge(1, p1, kPing));
+  const uint64_t p1 = forged_update();
   ASSERT_EQ(server_app().read_generation, 1u);
   EXPECT_TRUE(server_.conn->key_phase());  // §6.2: the server answered
   run_for(c.delay_ptos * server_.conn->recovery().pto_period());
@@ -83,11 +89,7 @@ class SecondUpdateTest : public KeyUpdateTest, public ::testing::WithParamInterf
 
 TEST_P(SecondUpdateTest, NeedsAnAcknowledgedUpdate) {
   const SecondUpdateCase& c = GetParam();
-  handshake();
-  expect_established();
-  cut_client();
-  const uint64_t p1 = client_.conn->space(PnSpace::kApplication).next_pn + 100;
-  deliver(kToServer, forge(1, p1, kPing));
+  const uint64_t p1 = forged_update();
   ASSERT_EQ(server_app().read_generation, 1u);
   // The server's ACK of the PING goes out within its max_ack_delay.
   if (c.acked_between) run_for(2 * server_.conn->recovery().pto_period());
