@@ -22,7 +22,9 @@ runner counts them), client_hellos, retries, alpns (offered and chosen),
 key_phases (1-RTT key phase bits seen), certificates (TLS Certificate
 messages: one per full handshake, none when resumed), zero_rtt_bytes and
 client_one_rtt_bytes (bytes of the client's 0-RTT and 1-RTT packets, what
-the interop runner's zerortt test weighs).
+the interop runner's zerortt test weighs), to_port_bytes and from_port_bytes
+(UDP payload bytes to and from PORT: what RFC 9000 §8.1's amplification
+limit weighs).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ FIELDS = [
     "quic.decryption_failed", "quic.remaining_payload", "_ws.malformed",
     "_ws.expert.severity",
     "tls.handshake.type", "tls.handshake.extensions_alpn_str", "quic.packet_length",
+    "udp.length",
 ]
 
 
@@ -74,6 +77,8 @@ class Result:
     certificates: int = 0
     zero_rtt_bytes: int = 0
     client_one_rtt_bytes: int = 0
+    to_port_bytes: int = 0
+    from_port_bytes: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -207,6 +212,9 @@ def parse(text: str, port: int) -> Result:
         v = dict(zip(FIELDS, cols))
         r.packets += 1
         on_port += str(port) in (v["udp.srcport"], v["udp.dstport"])
+        payload = int(v["udp.length"]) - 8 if v["udp.length"] else 0  # minus the UDP header
+        r.to_port_bytes += payload if v["udp.dstport"] == str(port) else 0
+        r.from_port_bytes += payload if v["udp.srcport"] == str(port) else 0
         if v["frame.len"] and v["frame.cap_len"] and int(v["frame.len"]) > int(v["frame.cap_len"]):
             r.truncated += 1
         r.quic_packets += len(_ints(v["quic.header_form"]))

@@ -748,9 +748,18 @@ void Connection::on_timeout(uint64_t now) {
   // some, else a PING. During the handshake that is the CRYPTO data of
   // both handshake levels: coalesced, one probe datagram repairs the loss
   // of a whole flight.
+  // The other level's packet is part of the probe: like it, not blocked
+  // by the congestion controller (§6.2.4). Else a server whose Initial
+  // packets were declared lost while its Handshake packets, which the
+  // client cannot open without the ServerHello, fill the window, probes
+  // Handshake for ever and never sends the ServerHello again.
   s.probes = a.probes;
   for (PacketNumberSpace& other : spaces_) {
-    if (&other == &s || (other.id() != PnSpace::kApplication && other.can_send())) other.requeue_crypto();
+    if (&other == &s) {
+      (void)other.requeue_crypto();
+    } else if (other.id() != PnSpace::kApplication && other.can_send() && other.requeue_crypto()) {
+      other.probes = other.probes > 0 ? other.probes : 1;
+    }
   }
 }
 

@@ -306,8 +306,11 @@ Status Connection::process_frames(PacketNumberSpace& s, PacketType type, Bytes p
   Reader r(payload);
   while (!r.empty() && !closing_or_draining()) {
     // §19.19: CONNECTION_CLOSE names the frame type as sent (STREAM and
-    // DATAGRAM with their flag bits); every type we know is one byte long.
-    frame_type_ = r.peek();
+    // DATAGRAM with their flag bits): the type's varint value, also when
+    // it is not minimally encoded (§12.4); 0 when even that is truncated.
+    Reader type_reader = r;
+    Result<uint64_t> sent_type = read_varint(type_reader);
+    frame_type_ = sent_type ? *sent_type : 0;
     QB_ASSIGN_OR_RETURN(Frame f, parse_frame(r));
     QB_TRY(check_frame_permitted(f.type, type));
     ack_eliciting |= is_ack_eliciting(f.type);

@@ -358,8 +358,8 @@ bool Endpoint::ReplyBudget::take(uint64_t now) {
   return true;
 }
 
-Endpoint::Reply* Endpoint::reserve_reply(const Path& path, uint64_t now) {
-  if (reply_count_ == kMaxPendingReplies || !budget_.take(now)) {
+Endpoint::Reply* Endpoint::reserve_reply(const Path& path, uint64_t now, bool budgeted) {
+  if (reply_count_ == kMaxPendingReplies || (budgeted && !budget_.take(now))) {
     ++stats_.stateless_replies_limited;
     ++stats_.datagrams_dropped;
     return nullptr;
@@ -433,7 +433,8 @@ void Endpoint::send_refusal(const PacketHeader& h, const Path& path, uint64_t no
 }
 
 void Endpoint::send_retry(const PacketHeader& h, const Path& path, uint64_t now) {
-  Reply* r = reserve_reply(path, now);
+  // Outside the token bucket (see endpoint.h): §8.1.2's answer to a flood.
+  Reply* r = reserve_reply(path, now, false);
   if (!r) return;
   Result<size_t> n = validator_.write_retry(MutBytes(r->bytes, kMaxStatelessReply), h, path.peer.view(),
                                             config_.connection.cid_len, random_, alloc_, now);

@@ -28,7 +28,10 @@
 // Stateless replies (Version Negotiation, Stateless Reset, refusals) share
 // one token bucket, so a flood of spoofed triggers cannot turn the endpoint
 // into a reflector (each reply is optional: §5.2.2, §6.1, §10.3 say MAY or
-// SHOULD).
+// SHOULD). Retry is not among them: it is how the endpoint meets a flood
+// of Initials (§8.1.2), it keeps no state and it is smaller than the
+// 1200-byte datagram it answers (§14.1), so it reflects nothing; a bucket
+// the flood emptied would leave the legitimate clients without theirs.
 //
 // Per connection the host supplies the services the Connection needs of it
 // alone (TlsSession, ConnectionEvents) through a ConnectionFactory; the
@@ -146,8 +149,8 @@ struct EndpointConfig {
   // of a CID it does not know. The same on every endpoint instance that
   // should be able to reset this one's connections, e.g. across a restart.
   uint8_t reset_key[kResetKeyLen] = {};
-  // The token bucket of stateless replies: a sustained rate and a burst.
-  // 0 per second sends none.
+  // The token bucket of stateless replies but Retry: a sustained rate and
+  // a burst. 0 per second sends none.
   uint32_t stateless_replies_per_second = 1000;
   uint32_t stateless_reply_burst = 32;
   // Retry and tokens (RFC 9000 §8.1).
@@ -260,8 +263,10 @@ class Endpoint {
   // The most bytes a stateless reply takes: Version Negotiation echoing two
   // 255-byte CIDs (RFC 8999 §5.1) listing every version and a reserved one.
   static constexpr size_t kMaxStatelessReply = 7 + 2 * kMaxInvariantCidLen + 4 * (EndpointConfig::kMaxVersions + 1);
-  // Stateless replies waiting for write_datagram().
-  static constexpr size_t kMaxPendingReplies = 16;
+  // Stateless replies waiting for write_datagram(). A host drains them
+  // after each batch of received datagrams (the userspace host's has 32,
+  // pending_replies() tells when): a full queue drops the reply.
+  static constexpr size_t kMaxPendingReplies = 64;
 
   // The host pointers in `config` (but events) must be set (QB_ASSERT).
   explicit Endpoint(const EndpointConfig& config);
@@ -302,6 +307,8 @@ class Endpoint {
   // The connection `dcid` routes to; nullptr if none.
   EndpointConnection* find(Bytes dcid) const { return table_.find(dcid); }
   const EndpointStats& stats() const { return stats_; }
+  // Stateless replies queued for write_datagram() (at most kMaxPendingReplies).
+  size_t pending_replies() const { return reply_count_; }
   // The most connections the routing table admits (<= max_connections).
   size_t connection_capacity() const { return capacity_; }
 
@@ -342,9 +349,10 @@ class Endpoint {
   bool has_room() const { return all_.size() < capacity_; }
 
   // ---- Stateless replies
-  // A free slot of the queue if the queue and the token bucket allow a
-  // reply now; commit_reply() queues what was written into it.
-  Reply* reserve_reply(const Path& path, uint64_t now);
+  // A free slot of the queue if the queue and, for a `budgeted` reply, the
+  // token bucket allow a reply now; commit_reply() queues what was written
+  // into it.
+  Reply* reserve_reply(const Path& path, uint64_t now, bool budgeted = true);
   void commit_reply(size_t size);
   void send_version_negotiation(const PacketHeader& h, const Path& path, uint64_t now);
   void send_stateless_reset(Bytes dcid, size_t trigger_len, const Path& path, uint64_t now);

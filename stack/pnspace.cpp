@@ -98,10 +98,12 @@ Status PacketNumberSpace::rotate_write() {
   return Status::ok();
 }
 
-void PacketNumberSpace::requeue_crypto() {
+bool PacketNumberSpace::requeue_crypto() {
   const uint64_t from = crypto_out.acked_end();
   const uint64_t to = crypto_out.sent_end();
-  if (to > from) crypto_out.on_lost(from, to - from, false);
+  if (to <= from) return false;
+  crypto_out.on_lost(from, to - from, false);
+  return true;
 }
 
 }  // namespace quicbed

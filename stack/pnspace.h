@@ -98,8 +98,9 @@ class PacketNumberSpace {
   bool can_receive() const { return !discarded_ && read.ready(); }
 
   // Makes sure the peer gets CRYPTO data sent but not yet acknowledged once
-  // more: for a PTO probe (RFC 9002 §6.2.4), which carries it again.
-  void requeue_crypto();
+  // more: for a PTO probe (RFC 9002 §6.2.4), which carries it again. True
+  // if there was such data.
+  bool requeue_crypto();
 
   // RFC 9001 §6 (Application space): derives the keys of the peer's next
   // key phase ahead of time, so that a packet in the other phase costs a

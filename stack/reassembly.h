@@ -71,7 +71,9 @@ class ReassemblyBuffer {
   //  - FINAL_SIZE_ERROR (§4.5, §20.1): data beyond a known final size, a
   //    final size different from a known one, or a final size below the
   //    largest offset received;
-  //  - limits.error: data beyond the window, or one segment too many;
+  //  - limits.error: data beyond the window;
+  //  - kLimitExceeded: one segment too many (a bound of ours, not a
+  //    violation by the peer);
   //  - kNoMemory: the allocator refused.
   // A RESET_STREAM's final size is checked the same way with empty data:
   // insert(final_size, {}, true).

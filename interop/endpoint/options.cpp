@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "address.h"
+#include "endpoint.h"
 #include "hq.h"
 #include "packet.h"
 #include "version.h"
@@ -45,6 +46,8 @@ constexpr const char* kUsage =
     "  --key FILE             PEM private key of the certificate\n"
     "  --root DIR             directory served; paths resolving outside it are refused\n"
     "  --retry                answer each new client with a Retry (address validation)\n"
+    "  --max-connections N    connections at once, 1-1048576 (default 1024); more are\n"
+    "                         refused (CONNECTION_REFUSED)\n"
     "  --versions LIST        versions served, most preferred first, ',' separated\n"
     "                         (default v1,v2); clients listing a preferred one move to it\n"
     "  --preferred-address ADDR:PORT  also listen there and offer it as preferred_address\n"
@@ -90,6 +93,7 @@ constexpr OptionSpec kSpecs[] = {
     {"--other-versions", true, Scope::kClient},
     {"--token-file", true, Scope::kClient},
     {"--retry", false, Scope::kServer},
+    {"--max-connections", true, Scope::kServer},
     {"--versions", true, Scope::kServer},
     {"--migrate-after", true, Scope::kClient},
     {"--rebind-after", true, Scope::kClient},
@@ -249,6 +253,13 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
     o.token_file = v;
   } else if (name == "--retry") {
     o.retry = true;
+  } else if (name == "--max-connections") {
+    uint64_t n = 0;
+    if (!parse_size(v, 1, Endpoint::kMaxConnections, &n)) {
+      *error = "--max-connections " + v + ": expected a number from 1 to 1048576";
+      return false;
+    }
+    o.max_connections = static_cast<size_t>(n);
   } else if (name == "--session-file") {
     o.session_file = v;
   } else if (name == "--key-update") {

@@ -40,6 +40,7 @@ struct Options {
   std::string key_file;
   std::string root;
   bool retry = false;  // --retry: validate every new client's address first (RFC 9000 §8.1.2)
+  size_t max_connections = 1024;  // --max-connections: at once, beyond them CONNECTION_REFUSED
 
   // QUIC versions (RFC 9368, RFC 9369). Client: the version of its first
   // Initial (--version), and the ones it lists as compatible

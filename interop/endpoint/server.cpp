@@ -82,6 +82,7 @@ bool Server::setup() {
   // RFC 9000 §8.1: Retry on request; NEW_TOKEN tokens (bound to the
   // client's IP address, not its port) always.
   config.validation.retry = options_.retry;
+  config.max_connections = options_.max_connections;
   random_.fill(MutBytes(config.validation.token_key, sizeof config.validation.token_key));
   config.validation.token_address = token_address;
   for (size_t i = 0; i < EndpointConfig::kMaxVersions; ++i) config.versions[i] = config.connection.versions[i];
@@ -189,6 +190,9 @@ void Server::on_socket_readable(size_t socket) {
       endpoint_->receive_datagram(MutBytes(datagram_.data(), d.size()), make_path(m.local, m.peer),
                                   DatagramInfo{m.ecn}, now);
     });
+    // The endpoint's stateless replies (Retries, under an Initial flood)
+    // leave after each batch: its queue holds two batches' worth, not four.
+    if (endpoint_->pending_replies() > 0) send();
   }
   after_event();
 }

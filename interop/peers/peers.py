@@ -308,15 +308,18 @@ SANS_DNS = ("localhost", "server", "server4", "server6", "server46")
 SANS_IP = ("127.0.0.1", "::1")
 
 
-def make_certs(directory: Path | None = None, tool: str | None = None) -> Certs:
+def make_certs(directory: Path | None = None, tool: str | None = None, intermediates: int = 0) -> Certs:
     """A P-256 CA and a server certificate signed by it, with SANs localhost,
     server(4/6/46), 127.0.0.1 and ::1, written into `directory` (a new temp
-    dir if None). Uses the openssl CLI, else GnuTLS certtool."""
+    dir if None). Uses the openssl CLI, else GnuTLS certtool. With
+    `intermediates` (openssl only), that many intermediate CAs stand between
+    the two and go into the chain: a heavy first flight for the server."""
     d = Path(directory or tempfile.mkdtemp(prefix="quicbed-certs-"))
     d.mkdir(parents=True, exist_ok=True)
     tool = tool or ("openssl" if shutil.which("openssl") else "certtool")
     c = Certs(d, d / "ca.pem", d / "ca.key", d / "cert.pem", d / "priv.key")
     leaf = d / "leaf.pem"
+    chain: list[Path] = []  # intermediates, the last signed first
 
     def run(*argv: str) -> None:
         subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
@@ -335,13 +338,27 @@ def make_certs(directory: Path | None = None, tool: str | None = None) -> Certs:
             "-days", "30", "-subj", "/CN=quicbed test CA", "-out", str(c.ca_cert),
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        ca_ext = d / "ca.ext"
+        ca_ext.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+
+        def sign(key: Path, subject: str, issuer: Path, issuer_key: Path, extfile: Path, out: Path) -> None:
+            csr = out.with_suffix(".csr")
+            run("openssl", "req", "-new", "-key", str(key), "-subj", subject, "-out", str(csr))
+            run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(issuer),
+                "-CAkey", str(issuer_key), "-CAcreateserial", "-sha256", "-days", "30",
+                "-extfile", str(extfile), "-out", str(out))
+
+        issuer, issuer_key = c.ca_cert, c.ca_key
+        for i in range(1, intermediates + 1):
+            cert, key = d / f"intermediate{i}.pem", d / f"intermediate{i}.key"
+            run("openssl", "genpkey", *ec, "-out", str(key))
+            sign(key, f"/CN=quicbed test intermediate {i}", issuer, issuer_key, ca_ext, cert)
+            chain.insert(0, cert)
+            issuer, issuer_key = cert, key
         run("openssl", "genpkey", *ec, "-out", str(c.key))
-        csr = d / "leaf.csr"
-        run("openssl", "req", "-new", "-key", str(c.key), "-subj", "/CN=server",
-            "-out", str(csr))
-        run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(c.ca_cert),
-            "-CAkey", str(c.ca_key), "-CAcreateserial", "-sha256", "-days", "30",
-            "-extfile", str(ext), "-out", str(leaf))
+        sign(c.key, "/CN=server", issuer, issuer_key, ext, leaf)
+    elif intermediates:
+        raise ValueError("intermediate CAs need the openssl CLI")
     elif tool == "certtool":
         ca_t, leaf_t = d / "ca.tmpl", d / "leaf.tmpl"
         ca_t.write_text('cn = "quicbed test CA"\nca\ncert_signing_key\nexpiration_days = 30\n')
@@ -359,7 +376,7 @@ def make_certs(directory: Path | None = None, tool: str | None = None) -> Certs:
             "--template", str(leaf_t), "--outfile", str(leaf))
     else:
         raise ValueError(f"unknown certificate tool {tool!r}")
-    c.cert.write_text(leaf.read_text() + c.ca_cert.read_text())
+    c.cert.write_text("".join(p.read_text() for p in [leaf, *chain, c.ca_cert]))
     return c
 
 

@@ -1,6 +1,5 @@
 #include "quic-l4-protocol.h"
 
-#include "quic-null-cipher.h"
 #include "quic-rng-random.h"
 #include "quic-socket-factory.h"
 #include "quic-socket.h"
@@ -8,6 +7,7 @@
 #include "gnutls_crypto.h"
 #include "gnutls_tls.h"
 #include "malloc_allocator.h"
+#include "null_cipher.h"
 
 #include "ns3/inet-socket-address.h"
 #include "ns3/object-vector.h"
@@ -41,7 +41,7 @@ struct QuicL4Protocol::Services
 {
     quicbed::MallocAllocator alloc;
     quicbed::GnutlsCrypto gnutls;
-    QuicNullCipherCrypto nullCipher;
+    quicbed::NullCipherCrypto nullCipher;
     QuicRngRandom random;
     std::map<std::string, quicbed::SessionTicket> tickets;
     std::map<std::string, std::vector<uint8_t>> tokens;

@@ -74,7 +74,7 @@ class QuicSocket : public Socket
         // Real TLS 1.3 handshake and real AEAD/header protection (GnuTLS).
         GNUTLS,
         // Real TLS handshake, packets in clear with a checksum tag
-        // (quic-null-cipher.h): for very large sweeps only.
+        // (quicbed::NullCipherCrypto, userspace/null_cipher.h): for very large sweeps only.
         NULL_CIPHER_FOR_SWEEPS,
     };
     enum CongestionControl

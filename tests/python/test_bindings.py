@@ -187,6 +187,9 @@ def test_quic_options():
     full = run(start=0.3, bytes=20_000)
     early = run(start=0.3, bytes=20_000, zero_rtt=True)
     assert early.flows.completion_time[0] < full.flows.completion_time[0]
+    # A larger initial window (RFC 9002 §7.2) finishes a short transfer sooner.
+    iw40 = run(start=0.3, bytes=20_000, initial_window=40)
+    assert iw40.flows.completion_time[0] < full.flows.completion_time[0]
 
 
 def test_ecn_marks_instead_of_drops():
@@ -240,7 +243,8 @@ def test_qlog_and_pcap(tmp_path):
     (lambda: quicbed.Scenario().add_quic_flow(ecn="yes"), TypeError, "ecn"),
     (lambda: quicbed.Scenario().add_quic_flow(bytes=0), ValueError, "bytes"),
     (lambda: quicbed.Scenario().add_quic_flow(max_data=2**70), ValueError, "max_data"),
-    (lambda: quicbed.Scenario().add_quic_flow(initial_window=0), ValueError, "initial_window"),
+    (lambda: quicbed.Scenario().add_quic_flow(initial_window=1), ValueError, "initial_window"),
+    (lambda: quicbed.Scenario().add_quic_flow(initial_window=1001), ValueError, "initial_window"),
     (lambda: quicbed.Scenario().add_quic_flow(zero_rtt=True), ValueError, "zero_rtt"),
     (lambda: quicbed.Scenario().add_tcp_flow(variant="TcpFoo"), ValueError, "TCP variant"),
     (lambda: quicbed.Scenario().add_udp_onoff(rate="0Mbps"), ValueError, "positive"),

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "conn.h"
+#include "failing_allocator.h"
 #include "gnutls_crypto.h"
 #include "gnutls_tls.h"
-#include "malloc_allocator.h"
 #include "test_certs.h"
 
 namespace quicbed::test {
@@ -147,7 +147,7 @@ struct Endpoint {
     EXPECT_EQ(alloc.bytes_in_use(), 0u);
   }
 
-  MallocAllocator alloc;
+  FailingAllocator alloc;  // never fails unless a test says (alloc_failure_test.cpp)
   GnutlsCrypto crypto;
   TestRandom random;
   Events events;
@@ -198,30 +198,91 @@ inline PathAddress test_address(uint32_t host, uint16_t port) {
 }
 
 
-// A 1-RTT packet carrying `frames` and `padding` bytes of PADDING, as the
-// holder of `key` (a write secret the spy saw) would send it to `dcid`,
-// with a 4-byte packet number (with which the header protection sample,
-// RFC 9001 §5.4.2, fits whatever the payload), in key phase `generation`
-// (RFC 9001 §6: `key` is generation 0's).
-inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames,
-                         size_t padding = 8, int generation = 0) {
-  Buf packet(64 + frames.size());
+// What a forged packet looks like: its type (Initial, Handshake or 1-RTT),
+// CIDs (`scid` for long headers only), packet number and its length, and
+// what follows the frames: `padding` bytes of PADDING, then more up to a
+// packet of `pad_to` bytes. `reserved_bits` are set in the first byte
+// before protection, as a peer breaking RFC 9000 §17.2 or §17.3.1 would.
+struct ForgedPacket {
+  PacketType type = PacketType::kOneRtt;
+  Bytes dcid;
+  Bytes scid;
+  uint64_t pn = 0;
+  size_t pn_len = 4;  // with 4 the header protection sample (RFC 9001 §5.4.2) fits any payload
+  size_t padding = 0;
+  size_t pad_to = 0;
+  uint8_t reserved_bits = 0;
+  // 1-RTT: the key phase (RFC 9001 §6), `secret` being generation 0's.
+  int generation = 0;
+};
+
+// `p` carrying `frames`, sealed with the v1 write secret `secret`.
+inline Buf forge_packet(CryptoBackend& crypto, CipherSuite suite, Bytes secret, const ForgedPacket& p,
+                        const Buf& frames) {
+  Buf packet(std::max<size_t>(128 + frames.size() + p.padding, p.pad_to));
   Writer w{MutBytes(packet.data(), packet.size())};
-  ShortHeader h;
-  h.dcid = dcid;
-  h.packet_number = pn;
-  h.pn_len = 4;
-  h.key_phase = generation % 2 == 1;
-  auto pn_offset = write_short_header(w, h);
-  EXPECT_TRUE(pn_offset.is_ok());
+  size_t pn_offset = 0;
+  size_t length_offset = 0;
+  if (p.type == PacketType::kOneRtt) {
+    ShortHeader h;
+    h.dcid = p.dcid;
+    h.packet_number = p.pn;
+    h.pn_len = p.pn_len;
+    h.key_phase = p.generation % 2 == 1;
+    auto at = write_short_header(w, h);
+    EXPECT_TRUE(at.is_ok());
+    pn_offset = at ? *at : 0;
+  } else {
+    LongHeader h;
+    h.type = p.type;
+    h.dcid = p.dcid;
+    h.scid = p.scid;
+    h.packet_number = p.pn;
+    h.pn_len = p.pn_len;
+    auto layout = write_long_header(w, h);
+    EXPECT_TRUE(layout.is_ok());
+    if (layout) pn_offset = layout->pn_offset, length_offset = layout->length_offset;
+  }
   EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
-  EXPECT_TRUE(w.fill(0, padding).is_ok());
+  EXPECT_TRUE(w.fill(0, p.padding).is_ok());
+  if (p.pad_to > w.position() + kAeadTagLen) {
+    EXPECT_TRUE(w.fill(0, p.pad_to - kAeadTagLen - w.position()).is_ok());
+  }
   packet.resize(w.position() + kAeadTagLen);
+  packet[0] |= p.reserved_bits;
+  MutBytes out(packet.data(), packet.size());
+  if (p.type != PacketType::kOneRtt) {
+    EXPECT_TRUE(write_length_field(out, length_offset, packet.size() - pn_offset).is_ok());
+  }
   PacketProtection pp;
-  EXPECT_TRUE(pp.init(crypto, key.suite, *version_crypto(kVersion1), bytes_of(key.secret)).is_ok());
-  for (int g = 0; g < generation; ++g) EXPECT_TRUE(pp.update_keys().is_ok());
-  EXPECT_TRUE(pp.protect(MutBytes(packet.data(), packet.size()), *pn_offset, h.pn_len, pn).is_ok());
+  EXPECT_TRUE(pp.init(crypto, suite, *version_crypto(kVersion1), secret).is_ok());
+  for (int g = 0; g < p.generation; ++g) EXPECT_TRUE(pp.update_keys().is_ok());
+  EXPECT_TRUE(pp.protect(out, pn_offset, p.pn_len, p.pn).is_ok());
   return packet;
+}
+
+// A 1-RTT packet carrying `frames` and `padding` bytes of PADDING, as the
+// holder of `key` (a write secret the spy saw) would send it to `dcid`.
+inline Buf forge_one_rtt(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, uint64_t pn, const Buf& frames,
+                         size_t padding = 8, uint8_t reserved_bits = 0) {
+  ForgedPacket p;
+  p.dcid = dcid;
+  p.pn = pn;
+  p.padding = padding;
+  p.reserved_bits = reserved_bits;
+  return forge_packet(crypto, key.suite, bytes_of(key.secret), p, frames);
+}
+
+// The same for a Handshake packet (RFC 9000 §17.2.4) from `scid` to `dcid`.
+inline Buf forge_handshake(CryptoBackend& crypto, const SpyTls::Key& key, Bytes dcid, Bytes scid, uint64_t pn,
+                           const Buf& frames, uint8_t reserved_bits = 0) {
+  ForgedPacket p;
+  p.type = PacketType::kHandshake;
+  p.dcid = dcid;
+  p.scid = scid;
+  p.pn = pn;
+  p.reserved_bits = reserved_bits;
+  return forge_packet(crypto, key.suite, bytes_of(key.secret), p, frames);
 }
 
 class ConnPairTest : public ::testing::Test {

@@ -15,25 +15,36 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace quicbed::test {
 
 class TestCerts {
  public:
-  TestCerts() {
+  // `intermediates` CAs between the root and the server certificate make
+  // the chain, and so the server's first flight, that much heavier (the
+  // amplification tests need one beyond three client Initials).
+  explicit TestCerts(int intermediates = 0) {
     char tmpl[] = "/tmp/quicbed-certs-XXXXXX";
     if (!mkdtemp(tmpl)) {
       ADD_FAILURE() << "mkdtemp";
       return;
     }
     dir_ = tmpl;
-    Key ca_key, server_key;
-    Cert ca, server;
-    make(ca, ca_key, "CN=quicbed test CA", nullptr, nullptr, 1);
-    make(server, server_key, "CN=localhost", &ca, &ca_key, 2);
-    save(ca_file(), export_crt(ca.crt));
-    save(cert_file(), export_crt(server.crt) + export_crt(ca.crt));
-    save(key_file(), export_key(server_key.key));
+    std::vector<Key> keys(intermediates + 2);
+    std::vector<Cert> certs(intermediates + 2);
+    make(certs[0], keys[0], "CN=quicbed test CA", nullptr, nullptr, 1, true);
+    for (int i = 1; i <= intermediates; ++i) {
+      const std::string dn = "CN=quicbed test intermediate " + std::to_string(i);
+      make(certs[i], keys[i], dn.c_str(), &certs[i - 1], &keys[i - 1], static_cast<uint8_t>(i + 2), true);
+    }
+    const size_t leaf = certs.size() - 1;
+    make(certs[leaf], keys[leaf], "CN=localhost", &certs[leaf - 1], &keys[leaf - 1], 2, false);
+    save(ca_file(), export_crt(certs[0].crt));
+    std::string chain;
+    for (size_t i = leaf + 1; i-- > 0;) chain += export_crt(certs[i].crt);
+    save(cert_file(), chain);
+    save(key_file(), export_key(keys[leaf].key));
   }
   ~TestCerts() {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
@@ -59,10 +70,10 @@ class TestCerts {
     }
   };
 
-  // ECDSA P-256, valid from an hour ago for a day. A CA when issuer is null
-  // (self-signed), else a server certificate for "localhost".
-  static void make(Cert& c, Key& k, const char* dn, const Cert* issuer, const Key* issuer_key, uint8_t serial) {
-    const bool ca = issuer == nullptr;
+  // ECDSA P-256, valid from an hour ago for a day. Self-signed when issuer
+  // is null; a CA, or a server certificate for "localhost".
+  static void make(Cert& c, Key& k, const char* dn, const Cert* issuer, const Key* issuer_key, uint8_t serial,
+                   bool ca) {
     ASSERT_GE(gnutls_x509_privkey_init(&k.key), 0);
     ASSERT_GE(gnutls_x509_privkey_generate(k.key, GNUTLS_PK_ECDSA, GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0),
               0);
@@ -86,8 +97,8 @@ class TestCerts {
     size_t id_len = sizeof id;
     ASSERT_GE(gnutls_x509_crt_get_key_id(c.crt, 0, id, &id_len), 0);
     ASSERT_GE(gnutls_x509_crt_set_subject_key_id(c.crt, id, id_len), 0);
-    const Cert& signer = ca ? c : *issuer;
-    const Key& signer_key = ca ? k : *issuer_key;
+    const Cert& signer = issuer ? *issuer : c;
+    const Key& signer_key = issuer_key ? *issuer_key : k;
     id_len = sizeof id;
     ASSERT_GE(gnutls_x509_crt_get_key_id(signer.crt, 0, id, &id_len), 0);
     ASSERT_GE(gnutls_x509_crt_set_authority_key_id(c.crt, id, id_len), 0);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -434,6 +435,56 @@ TEST_F(ConnEarlyTest, ZeroRttInVersion2) {
   bool fin = false;
   EXPECT_EQ(received(*server_.conn, id, &fin), kRequest);
 }
+
+// RFC 9000 §12.4 Table 3: the frames a 0-RTT packet may not carry, each in
+// a 0-RTT packet sealed with the client's real 0-RTT key: the server closes
+// with PROTOCOL_VIOLATION naming the frame (the malformed-input matrix's
+// 0-RTT rows; malformed_frames_test has the others).
+struct ZeroRttRow {
+  const char* name;
+  Buf frames;
+  uint64_t frame_type;
+};
+void PrintTo(const ZeroRttRow& row, std::ostream* os) { *os << row.name; }
+
+class ZeroRttTable3Test : public ConnEarlyTest, public ::testing::WithParamInterface<ZeroRttRow> {};
+
+TEST_P(ZeroRttTable3Test, ServerClosesWithProtocolViolation) {
+  const ZeroRttRow& row = GetParam();
+  resume_zero_rtt();
+  ASSERT_FALSE(HasFatalFailure());
+  // Until the server has its 0-RTT keys, and before the client's
+  // Finished makes it drop them (RFC 9001 §4.9.3).
+  run_until([&] { return server_.tls->secrets.count({EncryptionLevel::kEarlyData, KeyDirection::kRead}) > 0; },
+            now_ + 100 * kMs);
+  ASSERT_FALSE(server_.conn->handshake_complete());
+  auto key = client_.tls->secrets.find({EncryptionLevel::kEarlyData, KeyDirection::kWrite});
+  ASSERT_NE(key, client_.tls->secrets.end());
+  // Addressed as the client's 0-RTT packets are: to the DCID of its first
+  // Initial (RFC 9000 §7.2), from its SCID.
+  auto first = parse_packet_header(test::bytes_of(sent_[test::kToServer][0]), HeaderParseOptions{});
+  ASSERT_TRUE(first.is_ok());
+  test::ForgedPacket p;
+  p.type = PacketType::kZeroRtt;
+  p.dcid = first->dcid;
+  p.scid = first->scid;
+  p.pn = 1000;
+  deliver(test::kToServer, test::forge_packet(client_.crypto, key->second.suite, test::bytes_of(key->second.secret), p,
+                                              row.frames));
+  ASSERT_EQ(server_.events.closes, 1) << row.name;
+  EXPECT_EQ(server_.events.source, CloseInfo::Source::kLocal);
+  EXPECT_EQ(server_.events.error_code, static_cast<uint64_t>(ErrorCode::kProtocolViolation));
+  EXPECT_EQ(server_.events.frame_type, row.frame_type);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rfc9000, ZeroRttTable3Test,
+    ::testing::Values(ZeroRttRow{"Ack", {0x02, 0x00, 0x00, 0x00, 0x00}, 0x02},
+                      ZeroRttRow{"Crypto", {0x06, 0x00, 0x01, 0x61}, 0x06},
+                      ZeroRttRow{"NewToken", {0x07, 0x01, 0xaa}, 0x07},
+                      ZeroRttRow{"PathResponse", {0x1b, 1, 2, 3, 4, 5, 6, 7, 8}, 0x1b},
+                      ZeroRttRow{"HandshakeDone", {0x1e}, 0x1e}),
+    [](const ::testing::TestParamInfo<ZeroRttRow>& i) { return std::string(i.param.name); });
 
 }  // namespace
 }  // namespace quicbed

@@ -372,24 +372,16 @@ TEST_F(ConnHandshakeTest, GarbageBeforeTheFirstInitialIsIgnored) {
 // PADDING up to a 1200-byte datagram, protected with the Initial keys
 // derived from `dcid` (RFC 9001 §5.2).
 Buf forge_client_initial(CryptoBackend& crypto, Bytes dcid, Bytes scid, uint64_t pn, const Buf& frames) {
-  Buf out(1200);
-  Writer w{MutBytes(out.data(), out.size())};
-  LongHeader h;
-  h.dcid = dcid;
-  h.scid = scid;
-  h.packet_number = pn;
-  h.pn_len = 2;
-  auto layout = write_long_header(w, h);
-  EXPECT_TRUE(layout.is_ok());
-  EXPECT_TRUE(w.bytes(bytes_of(frames)).is_ok());
-  EXPECT_TRUE(w.fill(0, out.size() - kAeadTagLen - w.position()).is_ok());
-  MutBytes packet(out.data(), out.size());
-  EXPECT_TRUE(write_length_field(packet, layout->length_offset, out.size() - layout->pn_offset).is_ok());
   auto secrets = derive_initial_secrets(crypto, *version_crypto(kVersion1), dcid);
-  PacketProtection pp;
-  EXPECT_TRUE(pp.init(crypto, kInitialSuite, *version_crypto(kVersion1), secrets->client.bytes()).is_ok());
-  EXPECT_TRUE(pp.protect(packet, layout->pn_offset, h.pn_len, pn).is_ok());
-  return out;
+  EXPECT_TRUE(secrets.is_ok());
+  ForgedPacket p;
+  p.type = PacketType::kInitial;
+  p.dcid = dcid;
+  p.scid = scid;
+  p.pn = pn;
+  p.pn_len = 2;
+  p.pad_to = 1200;
+  return forge_packet(crypto, kInitialSuite, secrets->client.bytes(), p, frames);
 }
 
 // The payload of the first (Initial) packet of a server datagram, opened
@@ -483,6 +475,14 @@ INSTANTIATE_TEST_SUITE_P(
         ForgedCase{"HandshakeDoneInInitial", {0x1e}, ErrorCode::kProtocolViolation, 0x1e},
         ForgedCase{"StreamInInitial", {0x0a, 0x00, 0x01, 0x61}, ErrorCode::kProtocolViolation, 0x0a},
         ForgedCase{"NewTokenInInitial", {0x07, 0x01, 0xaa}, ErrorCode::kProtocolViolation, 0x07},
+        ForgedCase{"ResetStreamInInitial", {0x04, 0x00, 0x00, 0x00}, ErrorCode::kProtocolViolation, 0x04},
+        ForgedCase{"StopSendingInInitial", {0x05, 0x00, 0x00}, ErrorCode::kProtocolViolation, 0x05},
+        ForgedCase{"MaxDataInInitial", {0x10, 0x44, 0x00}, ErrorCode::kProtocolViolation, 0x10},
+        ForgedCase{"MaxStreamsInInitial", {0x12, 0x04}, ErrorCode::kProtocolViolation, 0x12},
+        ForgedCase{"RetireConnectionIdInInitial", {0x19, 0x00}, ErrorCode::kProtocolViolation, 0x19},
+        ForgedCase{"PathChallengeInInitial", {0x1a, 1, 2, 3, 4, 5, 6, 7, 8}, ErrorCode::kProtocolViolation, 0x1a},
+        ForgedCase{"ApplicationCloseInInitial", {0x1d, 0x00, 0x00}, ErrorCode::kProtocolViolation, 0x1d},
+        ForgedCase{"DatagramInInitial", {0x31, 0x01, 0x61}, ErrorCode::kProtocolViolation, 0x31},
         // §12.4: an unknown frame type is FRAME_ENCODING_ERROR.
         ForgedCase{"UnknownFrameType", {0x21}, ErrorCode::kFrameEncodingError, 0x21},
         // §19.6: a CRYPTO frame longer than the packet (2000 bytes).

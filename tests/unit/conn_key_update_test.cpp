@@ -22,7 +22,12 @@ class KeyUpdateTest : public UploadPairTest {
     auto server_initial = parse_packet_header(bytes_of(sent_[kToClient][0]), HeaderParseOptions{});
     EXPECT_TRUE(server_initial.is_ok());
     const auto& key = client_.tls->secrets.at({EncryptionLevel::kApplication, KeyDirection::kWrite});
-    return forge_one_rtt(client_.crypto, key, server_initial->scid, pn, frames, 8, g);
+    ForgedPacket p;
+    p.dcid = server_initial->scid;
+    p.pn = pn;
+    p.padding = 8;
+    p.generation = g;
+    return forge_packet(client_.crypto, key.suite, bytes_of(key.secret), p, frames);
   }
   // The client's own datagrams stop reaching the server, so that the
   // forged packet numbers alone decide what the server saw.

@@ -23,9 +23,9 @@ QUIC_CCS = ("newreno", "cubic", "bbr")
 CRYPTO_MODES = ("gnutls", "null")
 # QUIC versions: 1 (RFC 9000) and 2 (RFC 9369, 0x6b3343cf on the wire).
 QUIC_VERSIONS = {1: 1, 2: 0x6B3343CF}
-# The ns-3 module's QuicSocket refuses (fatally) any other initial window
-# (ns3-module/doc/quic.rst, "Scope and limitations").
-SUPPORTED_INITIAL_WINDOWS = (10,)
+# Initial congestion window in packets: the core's bounds (ConnectionConfig,
+# RFC 9002 §7.2 default 10), which the ns-3 attribute checker also enforces.
+INITIAL_WINDOW_RANGE = (2, 1001)  # [low, high)
 # Byte counts and flow-control limits are QUIC varints (RFC 9000 §16).
 _MAX_VARINT = 2**62
 # Samples per flow a run may record (memory: 7 doubles each).
@@ -237,10 +237,7 @@ class Scenario:
         for what, window in (("max_data", max_data), ("max_stream_data", max_stream_data)):
             if window is not None:
                 _integer(what, window, 1200, _MAX_VARINT)
-        initial_window = _integer("initial_window", initial_window, 1)
-        if initial_window not in SUPPORTED_INITIAL_WINDOWS:
-            raise ValueError(f"initial_window {initial_window} is not supported by the ns-3 module; "
-                             f"use one of {SUPPORTED_INITIAL_WINDOWS}")
+        initial_window = _integer("initial_window", initial_window, *INITIAL_WINDOW_RANGE)
         if isinstance(version, bool) or version not in QUIC_VERSIONS:
             raise ValueError(f"QUIC version must be 1 or 2, got {version!r}")
         if zero_rtt and parse_time(start, "start") == 0:
