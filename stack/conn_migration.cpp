@@ -159,6 +159,7 @@ void Connection::on_path_response(const PathFrame& f, uint64_t now) {
     // The migration the peer started is complete: the path kept to fall
     // back to (§9.3.2) is no longer needed.
     trace_migration(TracePathEvent::kMigrationComplete, paths_[i].path);
+    left_valid_ = false;
     for (size_t j = paths_.size(); j-- > 0;) {
       if (j != paths_.active_index() && paths_[j].validated) drop_path(j);
     }
@@ -190,19 +191,46 @@ void Connection::on_peer_migrated(size_t i, uint64_t now) {
   trace_migration(TracePathEvent::kMigrationStarted, paths_.active().path);
 }
 
-void Connection::switch_path(size_t i, uint64_t now) {
-  (void)now;
+void Connection::switch_path(size_t i, uint64_t now, bool returning) {
   const PathInfo& old = paths_.active();
   PathInfo& p = paths_[i];
-  // §9.4: "the endpoint MUST reset the congestion controller and RTT
-  // estimate" for a new path, unless "only a change in the peer's port
-  // number" (or ours) happened, which is likely the same path.
-  const bool same_path = old.path.local.same_host(p.path.local) && old.path.peer.same_host(p.path.peer);
-  if (!same_path) {
-    cc_.reset(max_datagram_size_ < kMinInitialDatagram ? kMinInitialDatagram
-              : max_datagram_size_ > kMaxCcDatagramSize ? kMaxCcDatagramSize
-                                                        : max_datagram_size_);
-    recovery_.on_path_changed();
+  const bool same_hosts = old.path.local.same_host(p.path.local) && old.path.peer.same_host(p.path.peer);
+  if (returning && left_valid_ && left_path_ == p.path) {
+    // §9.3.2: the migration is abandoned and we are back where we were:
+    // that path's state is still what we learned of it (§9.4: "MUST NOT
+    // return to the send rate used for the previous path unless it is
+    // reasonably sure that the previous send rate is valid", which it is
+    // for that very path).
+    cc_.copy_from(left_cc_);
+    recovery_.restore_rtt(left_rtt_);
+    ecn_ = left_ecn_;
+    pmtud_ = left_pmtud_;
+    max_datagram_size_ = left_max_datagram_size_;
+    left_valid_ = false;
+  } else {
+    left_cc_.copy_from(cc_);
+    left_rtt_ = recovery_.rtt();
+    left_ecn_ = ecn_;
+    left_pmtud_ = pmtud_;
+    left_max_datagram_size_ = max_datagram_size_;
+    left_path_ = old.path;
+    left_valid_ = true;
+    // §13.4.2: "Endpoints validate ECN for packets sent on each network
+    // path independently", a new port making a new path too.
+    ecn_.restart();
+    if (!same_hosts) {
+      // §14.2: the PMTU is estimated per pair of IP addresses.
+      pmtud_.restart(now);
+      apply_plpmtu();
+      // §9.4: "the endpoint MUST reset the congestion controller and
+      // round-trip time estimator for the new path to initial values ...
+      // unless the only change in the peer's address is its port number"
+      // (or ours), which is likely the same path.
+      cc_.reset(max_datagram_size_ < kMinInitialDatagram ? kMinInitialDatagram
+                : max_datagram_size_ > kMaxCcDatagramSize ? kMaxCcDatagramSize
+                                                          : max_datagram_size_);
+      recovery_.on_path_changed();
+    }
   }
   // The old path keeps its CID, which the current one was.
   PathInfo& o = paths_.active();
@@ -249,7 +277,7 @@ void Connection::on_path_validation_failed(size_t i, uint64_t now) {
   // §9.3.2: back to the last validated path, if any.
   const size_t back = fallback_index();
   if (back != Paths::kNone) {
-    switch_path(back, now);
+    switch_path(back, now, true);
     trace_migration(TracePathEvent::kMigrationAbandoned, paths_.active().path);
     drop_path(i);
     return;

@@ -215,6 +215,85 @@ TEST_F(ConnPathTest, AddressChangeResetsCongestionState) {
   EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
 }
 
+// §13.4.2: ECN is validated on each path anew; §14.2, §9.4: the path MTU,
+// congestion controller and RTT start over on a new pair of addresses, and
+// stay when only the port changed (a NAT rebinding).
+struct PathChangeCase {
+  const char* name;
+  uint32_t host;
+  uint16_t port;
+  bool same_hosts;
+};
+
+class PathStateTest : public ConnPathTest {
+ protected:
+  // ECN and a path MTU search up to 1400 bytes on both sides.
+  void handshake_with_ecn_and_pmtud() {
+    for (test::Endpoint* e : {&client_, &server_}) {
+      e->config.ecn = true;
+      e->config.pmtud = true;
+      e->config.max_datagram_size = 1400;
+    }
+    handshake();
+  }
+};
+
+class PathChangeTest : public PathStateTest, public ::testing::WithParamInterface<PathChangeCase> {};
+
+TEST_P(PathChangeTest, RestartsPerPathState) {
+  const PathChangeCase& c = GetParam();
+  handshake_with_ecn_and_pmtud();
+  client_sends(50'000);
+  run_for(500 * kMs);
+  ASSERT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  ASSERT_EQ(server_.conn->pmtud().plpmtu(), 1400u);
+  const uint64_t srtt = server_.conn->recovery().rtt().smoothed_rtt();
+  ASSERT_NE(srtt, kInitialRttUs);
+  const PathAddress outside = test_address(c.host, c.port);
+  rebind_client_to(outside);
+  ASSERT_EQ(server_.conn->path().peer, outside);
+  EXPECT_EQ(server_.conn->ecn().state(), EcnState::kTesting);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), c.same_hosts ? 1400u : Pmtud::kBasePlpmtu);
+  EXPECT_EQ(server_.conn->max_datagram_size(), c.same_hosts ? 1400u : Pmtud::kBasePlpmtu);
+  EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt() == srtt, c.same_hosts);
+  // Both come back on the new path.
+  client_sends(50'000);
+  run_for(kSec);
+  EXPECT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), 1400u);
+  EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rfc9000, PathChangeTest,
+                         ::testing::Values(PathChangeCase{"PortOnly", kClientHost, 5555, true},
+                                           PathChangeCase{"NewAddress", 0x0b000009, 4433, false}),
+                         [](const auto& info) { return info.param.name; });
+
+// §9.3.2: back from an abandoned migration, the old path's congestion
+// controller, RTT, ECN and MTU state are what they were when we left it.
+TEST_F(PathStateTest, AbandonedMigrationRestoresPathState) {
+  handshake_with_ecn_and_pmtud();
+  client_sends(100'000);
+  run_for(500 * kMs);
+  ASSERT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  const Path original = server_.conn->path();
+  const uint64_t cwnd = server_.conn->congestion_controller().cwnd();
+  const uint64_t srtt = server_.conn->recovery().rtt().smoothed_rtt();
+  const PathAddress attacker = test_address(0x0c000001, 9999);
+  forge_from_client(attacker, server_cid(0), 100000, Buf{0x01}, 40);  // PING: non-probing
+  ASSERT_EQ(server_.conn->path().peer, attacker);
+  EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), kInitialRttUs);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), Pmtud::kBasePlpmtu);
+  run_until([&] { return server_.conn->path() == original; }, now_ + 10 * kSec);
+  ASSERT_EQ(server_.conn->path(), original);
+  EXPECT_EQ(server_.conn->congestion_controller().cwnd(), cwnd);
+  EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), srtt);
+  EXPECT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), 1400u);
+  EXPECT_EQ(server_.conn->max_datagram_size(), 1400u);
+  EXPECT_EQ(server_.events.closes, 0);
+}
+
 // §9.3.3, §9.3.2, §8: a spoofed packet with a larger packet number from an
 // address nobody answers at moves the server there, limited to three times
 // what came from it, until validation fails and it goes back.
