@@ -31,7 +31,7 @@ Admission AddressValidator::admit(const PacketHeader& h, Bytes peer, uint64_t no
   TokenKind kind;
   const bool ours = TokenCodec::peek_kind(h.token, &kind);
   if (ours && kind == TokenKind::kRetry) {
-    Result<TokenContent> c = codec_.open(h.token, h.version, peer, now, config_.lifetimes);
+    Result<TokenContent> c = codec_.open(h.token, h.version, peer, token_time(now), config_.lifetimes);
     // §17.2.5.2: the Initial after a Retry is addressed to the Retry's
     // Source Connection ID, which the token names.
     if (!c || !bytes_equal(c->rscid.view(), h.dcid)) {
@@ -47,7 +47,8 @@ Admission AddressValidator::admit(const PacketHeader& h, Bytes peer, uint64_t no
     uint8_t buf[kMaxTokenAddressLen];
     // §8.1.3: a token of an earlier connection proves the address, if it
     // is still good; otherwise it is as if there were none.
-    a.validated = codec_.open(h.token, kAnyVersion, token_address(peer, buf), now, config_.lifetimes).is_ok();
+    a.validated =
+        codec_.open(h.token, kAnyVersion, token_address(peer, buf), token_time(now), config_.lifetimes).is_ok();
   }
   if (!a.validated && config_.retry) a.action = Admission::Action::kRetry;
   return a;
@@ -59,7 +60,7 @@ Result<size_t> AddressValidator::write_retry(MutBytes out, const PacketHeader& h
   if (!vc || cid_len > kMaxCidLen) return Status(ErrorCode::kInvalidArgument, "retry version or CID length");
   TokenContent c;
   c.kind = TokenKind::kRetry;
-  c.issued = now;
+  c.issued = token_time(now);
   if (!c.odcid.assign(h.dcid)) return Status(ErrorCode::kInvalidArgument, "client DCID too long");
   // §7.2: a new connection ID of ours, which the client's next Initial
   // addresses. It must differ from the client's DCID (§17.2.5.2).
@@ -86,7 +87,7 @@ Result<size_t> AddressValidator::write_retry(MutBytes out, const PacketHeader& h
 Result<size_t> AddressValidator::new_token(MutBytes out, Bytes peer, Random& random, uint64_t now) const {
   TokenContent c;
   c.kind = TokenKind::kNewToken;
-  c.issued = now;
+  c.issued = token_time(now);
   uint8_t nonce[kTokenNonceLen];
   random.fill(MutBytes(nonce));
   uint8_t buf[kMaxTokenAddressLen];

@@ -25,6 +25,9 @@ namespace quicbed {
 // gives the IP address alone.
 using TokenAddressFn = size_t (*)(Bytes peer_address, uint8_t* out);
 inline constexpr size_t kMaxTokenAddressLen = 64;
+// The host's wall clock in microseconds (since any fixed epoch, the same
+// on every server instance that shares the token key).
+using TokenClockFn = uint64_t (*)();
 
 struct AddressValidationConfig {
   // RFC 9000 §8.1.2: every new client without a valid token gets a Retry,
@@ -39,6 +42,17 @@ struct AddressValidationConfig {
   uint8_t token_key[kTokenKeyLen] = {};
   // May be null: NEW_TOKEN tokens are then bound to the whole address.
   TokenAddressFn token_address = nullptr;
+  // The clock of the issue times tokens carry and are checked against.
+  // §8.1.3: NEW_TOKEN tokens are "valid for a limited time" and are meant
+  // for the client's later connections, possibly to a restarted server
+  // that kept token_key. The `now` the host passes the core is often a
+  // monotonic clock (CLOCK_MONOTONIC, ktime_get) that starts again at
+  // boot: against it, a token from before a reboot looks issued in the
+  // future (refused), or, once the new uptime passes its issue time, younger
+  // than it is (accepted past its lifetime). A host whose token_key outlives
+  // a boot sets a wall clock here; null: `now`, good while the key is per
+  // boot (or per process).
+  TokenClockFn token_clock = nullptr;
 };
 
 // What to do with a client's first Initial.
@@ -78,6 +92,9 @@ class AddressValidator {
   bool new_tokens() const { return config_.new_tokens; }
 
  private:
+  // The time tokens are issued and checked at: the host's token clock, or
+  // `now`.
+  uint64_t token_time(uint64_t now) const { return config_.token_clock ? config_.token_clock() : now; }
   // The address bytes a NEW_TOKEN token is bound to.
   Bytes token_address(Bytes peer, uint8_t* buf) const;
 

@@ -73,6 +73,10 @@ Connection::Connection(const ConnectionConfig& c)
       // congestion window".
       pacer_(clamp_u64(c.initial_window_packets, kMinInitialWindowPackets, kMaxInitialWindowPackets) *
              clamp_u64(c.max_datagram_size, kMinInitialDatagram, kMaxCcDatagramSize)),
+      left_cc_(c.cc, clamp_u64(max_datagram_size_, kMinInitialDatagram, kMaxCcDatagramSize),
+               clamp_u64(c.initial_window_packets, kMinInitialWindowPackets, kMaxInitialWindowPackets)),
+      left_ecn_(c.ecn),
+      left_pmtud_(c.pmtud, c.max_datagram_size, c.pmtu_raise_interval_us),
       spaces_{PacketNumberSpace(alloc_, PnSpace::kInitial, c.crypto),
               PacketNumberSpace(alloc_, PnSpace::kHandshake, c.crypto),
               PacketNumberSpace(alloc_, PnSpace::kApplication, c.crypto)},
@@ -92,6 +96,8 @@ Connection::Connection(const ConnectionConfig& c)
       traced_mtu_(max_datagram_size_),
       traced_pmtud_state_(pmtud_.state()) {
   local_params_.active_connection_id_limit = peer_cids_.limit();
+  aead_limit_cap_ = c.aead_limit_cap;
+  aead_limits_ = capped_aead_limits(kInitialSuite);
   const std::span<const uint32_t> versions = version_span(c.versions);
   versions_[0] = c.version;  // an empty list: the version alone
   bool listed = false;
@@ -251,6 +257,8 @@ Status Connection::on_tls_secret(EncryptionLevel level, KeyDirection dir, Cipher
   PacketProtection& keys = dir == KeyDirection::kRead ? s.read : s.write;
   QB_TRY(keys.init(crypto_, suite, *vc_, secret));
   trace_key(dir == KeyDirection::kWrite, level, 0, KeyTrigger::kTls, false);
+  // RFC 9001 §6.6: the limits are those of the suite TLS negotiated.
+  if (level != EncryptionLevel::kInitial) aead_limits_ = capped_aead_limits(suite);
   if (level == EncryptionLevel::kApplication && dir == KeyDirection::kRead) QB_TRY(s.prepare_next_read());
   // RFC 9001 §4.9.3: a client sends no 0-RTT once it has 1-RTT keys.
   if (level == EncryptionLevel::kApplication && dir == KeyDirection::kWrite && !is_server()) discard_zero_rtt_keys();
@@ -403,6 +411,7 @@ void Connection::on_packet_acked(const SentPacket& p) {
         if (!s.discarded()) s.crypto_out.on_acked(it.offset, it.length, false);
         break;
       case kItemHandshakeDone:
+        handshake_done_acked_ = true;
         break;
       case kItemStream:
         on_stream_fate(it, true);
@@ -650,21 +659,6 @@ Status Connection::change_peer_cid() {
   return peer_cids_.retire(old);
 }
 
-Status Connection::update_keys() {
-  PacketNumberSpace& s = sp(PnSpace::kApplication);
-  if (!handshake_confirmed_ || !s.can_send()) return Status(ErrorCode::kInvalidArgument, "handshake not confirmed");
-  // RFC 9001 §6.1: only once the peer has acknowledged a packet of the
-  // current phase (and, for an update we started, has followed it).
-  const uint64_t acked = recovery_.largest_acked(PnSpace::kApplication);
-  if (s.read_phase != s.write_phase || acked == kNever || acked < s.first_pn_in_write_phase) {
-    return Status(ErrorCode::kInvalidArgument, "current key phase not yet acknowledged");
-  }
-  QB_TRY(s.rotate_write());
-  trace_key(true, EncryptionLevel::kApplication, s.write_generation, KeyTrigger::kLocalUpdate, false);
-  trace_key(true, EncryptionLevel::kApplication, s.write_generation - 1, KeyTrigger::kLocalUpdate, true);
-  return Status::ok();
-}
-
 Result<uint64_t> Connection::stream_reset_code(uint64_t id) const {
   const Stream* s = streams_.find(id);
   if (!s || (s->recv_state() != RecvState::kResetRecvd && s->recv_state() != RecvState::kResetRead)) {
@@ -698,6 +692,8 @@ uint64_t Connection::next_timeout() const {
     const uint64_t paced = pacer_.next_send_time(now_, max_datagram_size_, pacing_rate());
     if (paced > now_) t = min_u64(t, paced);
   }
+  // RFC 9001 §6.5: the previous phase's read key goes at its time.
+  if (app.prev_read.ready()) t = min_u64(t, app.prev_read_discard_at);
   return min_u64(t, paths_.next_timeout(now_));  // §8.2: challenges and their deadlines
 }
 
@@ -724,6 +720,7 @@ void Connection::on_timeout(uint64_t now) {
     events_.on_connection_closed(info);
     return;
   }
+  expire_prev_read_key(now);  // RFC 9001 §6.5
   on_path_timeout(now);  // §8.2.4
   if (state_ == State::kClosed) return;
   // RFC 8899 §5.1.1: the PMTU_RAISE_TIMER starts another search.
@@ -735,6 +732,10 @@ void Connection::on_timeout(uint64_t now) {
   const LossTimerAction a = recovery_.on_loss_detection_timeout(now);
   // RFC 8899 §4.3: probe timeouts in a row may be a black hole for the
   // PLPMTU's packets.
+  if (a.kind == LossTimerAction::Kind::kProbe && !one_rtt_key_usable()) {
+    on_key_exhausted(now);  // RFC 9001 §6.6
+    return;
+  }
   if (a.kind == LossTimerAction::Kind::kProbe) {
     pmtud_.on_pto(recovery_.pto_count(), now);
     ecn_.on_pto();  // RFC 9000 §13.4.2: testing lasts three PTOs at most
@@ -754,6 +755,13 @@ void Connection::on_timeout(uint64_t now) {
   // client cannot open without the ServerHello, fill the window, probes
   // Handshake for ever and never sends the ServerHello again.
   s.probes = a.probes;
+  // RFC 9000 §13.3: HANDSHAKE_DONE is repeated until acknowledged, and a
+  // probe repeats it before its loss is declared: until the client has it,
+  // the client arms no PTO for its own 1-RTT data (RFC 9002 §6.2.1), so
+  // with its requests lost too, only this frame restarts the exchange.
+  if (s.id() == PnSpace::kApplication && is_server() && handshake_confirmed_ && !handshake_done_acked_) {
+    handshake_done_pending_ = true;
+  }
   for (PacketNumberSpace& other : spaces_) {
     if (&other == &s) {
       (void)other.requeue_crypto();
@@ -776,14 +784,14 @@ void Connection::close(uint64_t app_error, const char* reason, uint64_t now) {
   enter_closed_state(State::kClosing, info, now);
 }
 
-void Connection::close_with_error(Status s, uint64_t frame_type, uint64_t now) {
+void Connection::close_with_error(Status s, uint64_t frame_type, uint64_t now, State st) {
   if (closing_or_draining() || state_ == State::kClosed) return;
   CloseInfo info;
   info.error_code = s.wire_code();
   info.frame_type = frame_type;
   close_reason_ = s.reason();
   info.reason = reason_bytes(close_reason_);
-  enter_closed_state(State::kClosing, info, now);
+  enter_closed_state(st, info, now);
 }
 
 void Connection::enter_closed_state(State st, const CloseInfo& info, uint64_t now) {

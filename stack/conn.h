@@ -209,6 +209,12 @@ struct ConnectionConfig {
   size_t datagram_queue_count = 16;
   uint64_t datagram_queue_bytes = 32 * 1024;
 
+  // RFC 9001 §6.6: caps below the cipher suite's AEAD limits (packets one
+  // 1-RTT key protects before a key update; packets failing authentication
+  // before AEAD_LIMIT_REACHED), the lower applying; for tests of what
+  // happens at the limits, which real suites reach only after 2^23 packets.
+  AeadLimits aead_limit_cap{kU64Max, kU64Max};
+
   // The host's services; all must outlive the connection.
   Allocator* alloc = nullptr;
   CryptoBackend* crypto_backend = nullptr;
@@ -512,8 +518,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void discard_space(PnSpace s, uint64_t now);
   // §8.1 bookkeeping after bytes came in or went out.
   void update_amplification(uint64_t now);
-  // Closes with `s` (a wire or local error) caused by `frame_type`.
-  void close_with_error(Status s, uint64_t frame_type, uint64_t now);
+  // Closes with `s` (a wire or local error) caused by `frame_type`:
+  // closing (CONNECTION_CLOSE goes out), or draining when nothing may.
+  void close_with_error(Status s, uint64_t frame_type, uint64_t now, State st = State::kClosing);
   void enter_closed_state(State st, const CloseInfo& info, uint64_t now);
   uint64_t idle_deadline() const;
   // The control frame a SentItem of kind kItemControl stands for.
@@ -602,6 +609,31 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
   Status on_stream_frame(const Frame& f);
 
+  // ---- Key update and AEAD limits (RFC 9001 §6, conn_key_update.cpp)
+  // Which read key opens a 1-RTT packet with Key Phase bit `phase_bit`
+  // and packet number `pn` (§6.3, §6.5).
+  enum class ReadKey : uint8_t { kCurrent, kPrevious, kNext };
+  ReadKey pick_one_rtt_read_key(const PacketNumberSpace& s, bool phase_bit, uint64_t pn, uint64_t now);
+  // A 1-RTT packet opened with `key`: a packet under the next key makes it
+  // current (§6.2), or is a KEY_UPDATE_ERROR.
+  Status on_one_rtt_opened(PacketNumberSpace& s, ReadKey key, uint64_t pn, uint64_t now);
+  void discard_prev_read_key(PacketNumberSpace& s);
+  // §6.5: the previous read key goes once its three PTOs are over.
+  void expire_prev_read_key(uint64_t now);
+  // We wrote an ACK frame up to `largest` in a packet of type `type`.
+  void on_ack_written(PacketNumberSpace& s, PacketType type, uint64_t largest);
+  // §6.6: a packet failed authentication / a 1-RTT packet was sealed.
+  void on_decrypt_failed(const PacketHeader& h, uint64_t now);
+  void after_one_rtt_sealed();
+  // §6.6: the 1-RTT write key may seal another packet (after a key update
+  // if it had to); while not, nothing is sent.
+  bool one_rtt_key_usable();
+  // A probe timeout passed with the key at its limit: the peer's
+  // acknowledgment that would allow the update did not come.
+  void on_key_exhausted(uint64_t now);
+  // The suite's AEAD limits (§6.6), lowered by the configuration's caps.
+  AeadLimits capped_aead_limits(CipherSuite suite) const;
+
   // ---- Paths (conn_migration.cpp)
   // Before decryption: a short header from an unknown path may be dropped
   // (a client's, §9; disable_active_migration, §9).
@@ -613,6 +645,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // from another path moves us there (server, §9.3).
   void after_packet_path(uint64_t pn, uint64_t now);
   void on_path_challenge(const PathFrame& f, uint64_t now);
+  // The PATH_RESPONSEs owed on `p` that fit in `d`; true if any did.
+  bool write_path_responses(PacketDraft& d, PathInfo& p);
   void on_path_response(const PathFrame& f, uint64_t now);
   void on_peer_migrated(size_t i, uint64_t now);
   // A new entry for `p`, making room first if needed.
@@ -620,9 +654,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // The validated path other than the active one, kept to go back to
   // (§9.3.2); Paths::kNone if none.
   size_t fallback_index() const;
-  // Makes path `i` active: its CID becomes current, and congestion state
-  // and RTT start over unless only a port changed (§9.4).
-  void switch_path(size_t i, uint64_t now);
+  // Makes path `i` active: its CID becomes current, congestion state and
+  // RTT start over unless only a port changed (§9.4), and so do ECN
+  // validation (§13.4.2) and, unless only a port changed, the path MTU
+  // (§14.2). What the old path had is kept; `returning` (a migration
+  // abandoned, §9.3.2) takes it back when `i` is that path.
+  void switch_path(size_t i, uint64_t now, bool returning = false);
   void start_path_validation(size_t i, uint64_t now);
   // §8.2.4 / §9.3.2: a validation timed out.
   void on_path_validation_failed(size_t i, uint64_t now);
@@ -646,8 +683,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // Ack-eliciting data may go at `now`: the congestion window has room
   // (RFC 9002 §7) and the pacer releases a datagram (§7.7).
   bool can_send_data(uint64_t now) const;
-  // Nothing to send while the window and pacer allow: tell the delivery
-  // rate estimator.
+  // After write_datagram found nothing more to send: whether the sender is
+  // application-limited, for the congestion controller (RFC 9002 §7.8) and
+  // the delivery rate estimator.
   void mark_app_limited(uint64_t now);
   // The rate the pacer releases bytes at: the controller's, or unlimited
   // (kU64Max) with pacing off.
@@ -710,6 +748,17 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   CcHolder cc_;
   Recovery recovery_;
   Pacer pacer_;
+  // The path state left behind when the active path last changed hosts:
+  // the congestion controller, RTT, ECN validation and path MTU search of
+  // `left_path_`, valid while `left_valid_` (until that migration
+  // completes or is abandoned).
+  CcHolder left_cc_;
+  RttEstimator left_rtt_;
+  EcnValidator left_ecn_;
+  Pmtud left_pmtud_;
+  uint64_t left_max_datagram_size_ = 0;
+  Path left_path_;
+  bool left_valid_ = false;
   PacketNumberSpace spaces_[kNumPnSpaces];
   LocalCids local_cids_;
   PeerCids peer_cids_;
@@ -725,6 +774,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   size_t rx_path_ = Paths::kNone;    // the received datagram's path entry
   const Path* rx_addr_ = nullptr;    // and its addresses (nullptr: active)
   size_t rx_datagram_len_ = 0;
+  // The datagram came from an unknown address and its long header packets
+  // counted it on the active path (on_packet_path).
+  bool rx_long_on_active_ = false;
   bool rx_non_probing_ = false;      // the packet had a non-probing frame (§9.1)
   size_t tx_path_ = 0;               // the path being written for
   bool pad_path_ = false;            // §8.2.1: the datagram carries a path frame
@@ -757,6 +809,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool handshake_complete_ = false;
   bool handshake_confirmed_ = false;
   bool handshake_done_pending_ = false;  // server: HANDSHAKE_DONE to (re)send
+  bool handshake_done_acked_ = false;    // server: the client has it
   bool handshake_packet_received_ = false;
   bool handshake_packet_sent_ = false;
   uint64_t peer_ack_delay_exponent_ = TransportParameters::kDefaultAckDelayExponent;
@@ -808,6 +861,12 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   const char* close_reason_ = "";  // ours, a static string
   bool close_frame_pending_ = false;
   uint64_t close_deadline_ = kNever;
+
+  // ---- AEAD limits (RFC 9001 §6.6): the caps, the limits in force for
+  // the negotiated suite, and packets that failed authentication so far.
+  AeadLimits aead_limit_cap_;
+  AeadLimits aead_limits_;
+  uint64_t decrypt_failures_ = 0;
 
   // ---- Packets waiting for their keys (RFC 9001 §5.7)
   struct BufferedPacket {

@@ -30,7 +30,8 @@ uint64_t Connection::path_validation_timeout() const {
 // ---- Receiving -------------------------------------------------------------
 
 Status Connection::check_packet_path(const PacketHeader& h) {
-  if (rx_path_ != Paths::kNone || !rx_addr_ || h.form != HeaderForm::kShort) return Status::ok();
+  const bool decided = rx_path_ != Paths::kNone && !rx_long_on_active_;
+  if (decided || !rx_addr_ || h.form != HeaderForm::kShort) return Status::ok();
   // §9: "If a client receives packets from an unknown server address, the
   // client MUST discard these packets."
   if (!is_server()) return drop(DropReason::kUnexpectedPacket);
@@ -46,12 +47,25 @@ Status Connection::check_packet_path(const PacketHeader& h) {
 }
 
 void Connection::on_packet_path(const PacketHeader& h) {
+  // A datagram from an unknown address whose long header packets counted
+  // on the active path may end with a 1-RTT packet sent once they
+  // confirmed the handshake (a client's Finished and its first request
+  // after a NAT rebinding mid-handshake): that packet decides the
+  // datagram's path (§9.3), or the server keeps answering an address the
+  // NAT has forgotten while the client, unconfirmed, only repeats its
+  // Handshake packets.
+  if (rx_long_on_active_ && h.form == HeaderForm::kShort && handshake_confirmed_) {
+    paths_.active().bytes_received -= rx_datagram_len_;
+    rx_path_ = Paths::kNone;
+    rx_long_on_active_ = false;
+  }
   if (rx_path_ == Paths::kNone) {
     // Only short headers move a connection (§9: no migration before the
     // handshake is confirmed); others count on the active path.
     if (!rx_addr_ || h.form != HeaderForm::kShort || !handshake_confirmed_) {
       rx_path_ = paths_.active_index();
       paths_.active().bytes_received += rx_datagram_len_;
+      rx_long_on_active_ = rx_addr_ != nullptr;
     } else {
       const ConnectionId active_dcid = paths_.active().peer_dcid;
       rx_path_ = add_path(*rx_addr_);
@@ -114,11 +128,24 @@ void Connection::after_packet_path(uint64_t pn, uint64_t now) {
 
 void Connection::on_path_challenge(const PathFrame& f, uint64_t now) {
   (void)now;
-  // §8.2.2: echoed on the path it came on (the latest one; §13.3: never
-  // repeated).
+  // §8.2.2: each echoed on the path it came on (§13.3: never repeated).
   PathInfo& p = rx_path_ == Paths::kNone ? paths_.active() : paths_[rx_path_];
-  copy_bytes(p.response, f.data.data(), kPathDataLen);
-  p.response_pending = true;
+  p.owe_response(f.data.data());
+}
+
+bool Connection::write_path_responses(PacketDraft& d, PathInfo& p) {
+  size_t written = 0;
+  Frame f;
+  f.type = FrameType::kPathResponse;
+  while (written < p.response_count) {
+    f.path.data = Bytes(p.responses[written], kPathDataLen);
+    if (!write_frame(d.w, f)) break;
+    ++written;
+  }
+  // The ones not written (no room) stay owed, oldest first.
+  for (size_t i = written; i < p.response_count; ++i) copy_bytes(p.responses[i - written], p.responses[i], kPathDataLen);
+  p.response_count -= written;
+  return written != 0;
 }
 
 void Connection::on_path_response(const PathFrame& f, uint64_t now) {
@@ -132,6 +159,7 @@ void Connection::on_path_response(const PathFrame& f, uint64_t now) {
     // The migration the peer started is complete: the path kept to fall
     // back to (§9.3.2) is no longer needed.
     trace_migration(TracePathEvent::kMigrationComplete, paths_[i].path);
+    left_valid_ = false;
     for (size_t j = paths_.size(); j-- > 0;) {
       if (j != paths_.active_index() && paths_[j].validated) drop_path(j);
     }
@@ -163,19 +191,46 @@ void Connection::on_peer_migrated(size_t i, uint64_t now) {
   trace_migration(TracePathEvent::kMigrationStarted, paths_.active().path);
 }
 
-void Connection::switch_path(size_t i, uint64_t now) {
-  (void)now;
+void Connection::switch_path(size_t i, uint64_t now, bool returning) {
   const PathInfo& old = paths_.active();
   PathInfo& p = paths_[i];
-  // §9.4: "the endpoint MUST reset the congestion controller and RTT
-  // estimate" for a new path, unless "only a change in the peer's port
-  // number" (or ours) happened, which is likely the same path.
-  const bool same_path = old.path.local.same_host(p.path.local) && old.path.peer.same_host(p.path.peer);
-  if (!same_path) {
-    cc_.reset(max_datagram_size_ < kMinInitialDatagram ? kMinInitialDatagram
-              : max_datagram_size_ > kMaxCcDatagramSize ? kMaxCcDatagramSize
-                                                        : max_datagram_size_);
-    recovery_.on_path_changed();
+  const bool same_hosts = old.path.local.same_host(p.path.local) && old.path.peer.same_host(p.path.peer);
+  if (returning && left_valid_ && left_path_ == p.path) {
+    // §9.3.2: the migration is abandoned and we are back where we were:
+    // that path's state is still what we learned of it (§9.4: "MUST NOT
+    // return to the send rate used for the previous path unless it is
+    // reasonably sure that the previous send rate is valid", which it is
+    // for that very path).
+    cc_.copy_from(left_cc_);
+    recovery_.restore_rtt(left_rtt_);
+    ecn_ = left_ecn_;
+    pmtud_ = left_pmtud_;
+    max_datagram_size_ = left_max_datagram_size_;
+    left_valid_ = false;
+  } else {
+    left_cc_.copy_from(cc_);
+    left_rtt_ = recovery_.rtt();
+    left_ecn_ = ecn_;
+    left_pmtud_ = pmtud_;
+    left_max_datagram_size_ = max_datagram_size_;
+    left_path_ = old.path;
+    left_valid_ = true;
+    // §13.4.2: "Endpoints validate ECN for packets sent on each network
+    // path independently", a new port making a new path too.
+    ecn_.restart();
+    if (!same_hosts) {
+      // §14.2: the PMTU is estimated per pair of IP addresses.
+      pmtud_.restart(now);
+      apply_plpmtu();
+      // §9.4: "the endpoint MUST reset the congestion controller and
+      // round-trip time estimator for the new path to initial values ...
+      // unless the only change in the peer's address is its port number"
+      // (or ours), which is likely the same path.
+      cc_.reset(max_datagram_size_ < kMinInitialDatagram ? kMinInitialDatagram
+                : max_datagram_size_ > kMaxCcDatagramSize ? kMaxCcDatagramSize
+                                                          : max_datagram_size_);
+      recovery_.on_path_changed();
+    }
   }
   // The old path keeps its CID, which the current one was.
   PathInfo& o = paths_.active();
@@ -222,7 +277,7 @@ void Connection::on_path_validation_failed(size_t i, uint64_t now) {
   // §9.3.2: back to the last validated path, if any.
   const size_t back = fallback_index();
   if (back != Paths::kNone) {
-    switch_path(back, now);
+    switch_path(back, now, true);
     trace_migration(TracePathEvent::kMigrationAbandoned, paths_.active().path);
     drop_path(i);
     return;
@@ -288,19 +343,16 @@ const PeerCid* Connection::send_cid() const {
 }
 
 bool Connection::path_frames_pending(uint64_t now) const {
-  if (!handshake_confirmed_) return paths_.active().response_pending;
+  if (!handshake_confirmed_) return paths_.active().response_pending();
   const PathInfo& a = paths_.active();
-  return a.response_pending || a.challenge_due(now);
+  return a.response_pending() || a.challenge_due(now);
 }
 
 void Connection::fill_path_frames(PacketDraft& d, uint64_t now) {
   PathInfo& a = paths_.active();
   Frame f;
-  if (a.response_pending) {
-    f.type = FrameType::kPathResponse;
-    f.path.data = Bytes(a.response, kPathDataLen);
-    if (!write_frame(d.w, f)) return;
-    a.response_pending = false;
+  if (a.response_pending()) {
+    if (!write_path_responses(d, a)) return;
     d.mark_eliciting();
     pad_path_ = true;
   }
@@ -324,7 +376,7 @@ size_t Connection::write_path_probe(MutBytes out, uint64_t now, Path* path) {
     if (i == paths_.active_index()) continue;
     PathInfo& p = paths_[i];
     const bool challenge = p.challenge_due(now);
-    if (!p.response_pending && !challenge) continue;
+    if (!p.response_pending() && !challenge) continue;
     // §8.2.1, §8.2.2: datagrams with path frames are expanded to 1200
     // bytes, unless the anti-amplification limit forbids (§9.3, §8).
     // With the client's own addresses the budget is not ours to mind.
@@ -339,11 +391,7 @@ size_t Connection::write_path_probe(MutBytes out, uint64_t now, Path* path) {
       return 0;
     }
     Frame f;
-    if (p.response_pending) {
-      f.type = FrameType::kPathResponse;
-      f.path.data = Bytes(p.response, kPathDataLen);
-      if (write_frame(d.w, f)) p.response_pending = false;
-    }
+    (void)write_path_responses(d, p);
     if (challenge) {
       uint8_t data[kPathDataLen];
       const uint64_t retry = recovery_.pto_period() << min_u64(p.challenges_sent, kMaxChallengeBackoffShift);

@@ -25,6 +25,7 @@ void Connection::receive_datagram(MutBytes datagram, const DatagramInfo& info, u
   rx_addr_ = info.path;
   rx_datagram_len_ = datagram.size();
   rx_path_ = info.path ? paths_.find(*info.path) : paths_.active_index();
+  rx_long_on_active_ = false;
   if (rx_path_ != Paths::kNone) paths_[rx_path_].bytes_received += datagram.size();
   if (state_ == State::kClosing) {
     // §10.2.1: answer with CONNECTION_CLOSE, processing nothing.
@@ -89,6 +90,7 @@ bool Connection::handle_packet(MutBytes packet, const PacketHeader& h, size_t da
   }
   if (s.code() == ErrorCode::kDecryptFailed) {
     trace_drop(&h, len, DropReason::kPayloadDecryptError);
+    on_decrypt_failed(h, now);
   } else if (s.code() == ErrorCode::kDropPacket) {
     trace_drop(&h, len, drop_reason_);
   } else {
@@ -151,28 +153,19 @@ Status Connection::process_packet(MutBytes packet, const PacketHeader& h, size_t
   const uint64_t pn = decode_packet_number(s.acks.largest(), pnf->truncated, pnf->len);
   // §17.1: no packet number beyond 2^62-1 is valid.
   if (pn > kVarintMax) return drop(DropReason::kProtocolViolation);
-  // RFC 9001 §6.3: a Key Phase bit other than the current one is a key
-  // update if the packet opens with the next phase's keys (a packet of the
-  // previous phase, delayed, fails and is dropped: no old keys are kept).
-  const bool next_phase = type == PacketType::kOneRtt && key_phase_bit(packet[0]) != s.read_phase;
-  PayloadProtection& keys = zero_rtt ? zero_rtt_keys_.payload() : next_phase ? s.next_read : opener.payload();
+  // RFC 9001 §6.3, §6.5: a Key Phase bit other than the current one is a
+  // late packet of the previous phase or the peer's next update.
+  const bool one_rtt = type == PacketType::kOneRtt;
+  const ReadKey read_key = one_rtt ? pick_one_rtt_read_key(s, key_phase_bit(packet[0]), pn, now) : ReadKey::kCurrent;
+  PayloadProtection& keys = zero_rtt                         ? zero_rtt_keys_.payload()
+                            : read_key == ReadKey::kPrevious ? s.prev_read
+                            : read_key == ReadKey::kNext     ? s.next_read
+                                                             : opener.payload();
   QB_ASSIGN_OR_RETURN(MutBytes payload, keys.open(packet, h.pn_offset + pnf->len, pn));
   // §17.2, §17.3.1: reserved bits are checked once protection is removed.
   QB_TRY(check_reserved_bits(packet[0]));
   if (!s.acks.on_packet_received(pn, info.ecn, now)) return drop(DropReason::kDuplicate);  // §12.3
-  if (next_phase) {
-    // RFC 9001 §6.2: an update the peer started is answered in kind.
-    const bool peer_started = s.rotate_read();
-    const KeyTrigger trigger = peer_started ? KeyTrigger::kRemoteUpdate : KeyTrigger::kLocalUpdate;
-    trace_key(false, EncryptionLevel::kApplication, s.read_generation, trigger, false);
-    trace_key(false, EncryptionLevel::kApplication, s.read_generation - 1, trigger, true);
-    if (peer_started) {
-      QB_TRY(s.rotate_write());
-      trace_key(true, EncryptionLevel::kApplication, s.write_generation, trigger, false);
-      trace_key(true, EncryptionLevel::kApplication, s.write_generation - 1, trigger, true);
-    }
-    QB_TRY(s.prepare_next_read());
-  }
+  if (one_rtt) QB_TRY(on_one_rtt_opened(s, read_key, pn, now));
 
   // The packet is authentic: it may now change the connection.
   on_packet_path(h);
@@ -290,6 +283,7 @@ void Connection::replay_buffered(uint64_t now) {
       info.ecn = b.ecn;
       rx_addr_ = nullptr;  // counted when it arrived; handshake packets move no path
       rx_path_ = Paths::kNone;
+      rx_long_on_active_ = false;
       rx_datagram_len_ = 0;
       progress = true;
       (void)handle_packet(packet, *h, b.len, info, now);

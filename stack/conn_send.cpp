@@ -64,14 +64,20 @@ bool Connection::can_send_data(uint64_t now) const {
          pacer_.next_send_time(now, max_datagram_size_, pacing_rate()) <= now;
 }
 
-// draft-ietf-ccwg-bbr §4.1.2.4: nothing to send although the window and
-// the pacer would let data go, so delivery rate samples of the current
-// flight measure the application, not the path.
 void Connection::mark_app_limited(uint64_t now) {
   const PacketNumberSpace& app = spaces_[idx(PnSpace::kApplication)];
-  if (!app.can_send() || !recovery_.can_send(false) || !can_send_data(now)) return;
-  if (handshake_done_pending_ || app_data_pending()) return;
-  recovery_.mark_app_limited();
+  if (!app.can_send() || !recovery_.can_send(false)) return;
+  const bool nothing_to_send = !handshake_done_pending_ && !app_data_pending();
+  // RFC 9002 §7.8: with less in flight than the window and nothing more to
+  // send (no data, or flow control holds it), the window is underused and
+  // must not grow; data held back by the window or the pacer alone is not
+  // ("SHOULD NOT consider itself application limited if it would have
+  // fully utilized the congestion window without pacing delay").
+  recovery_.set_app_limited(nothing_to_send && recovery_.bytes_in_flight() < cc_->cwnd());
+  // draft-ietf-ccwg-bbr §4.1.2.4: nothing to send although the window and
+  // the pacer would let data go, so delivery rate samples of the current
+  // flight measure the application, not the path.
+  if (nothing_to_send && can_send_data(now)) recovery_.mark_app_limited();
 }
 
 bool Connection::wants_to_send(const PacketNumberSpace& s, uint64_t now) const {
@@ -110,6 +116,9 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
   now_ = now;
   const bool closing = state_ == State::kClosing;
   if (closing && !close_frame_pending_) return 0;
+  // RFC 9001 §6.6: no packet beyond the 1-RTT key's confidentiality limit
+  // (after the handshake every packet is 1-RTT).
+  if (!one_rtt_key_usable()) return 0;
   // §8.2: probes of other paths first (a PATH_RESPONSE is not delayed,
   // §8.2.2), then the active path.
   tx_path_ = paths_.active_index();
@@ -222,6 +231,7 @@ size_t Connection::write_datagram(MutBytes out, uint64_t now, Path* path) {
     ecn_.on_packet_sent(d.record.space, mark, d.record.in_flight);
   }
   datagram_ecn_ = mark;
+  if (!closing && drafts[n - 1].type == PacketType::kOneRtt) after_one_rtt_sealed();
   if (probe) pmtud_.on_probe_sent(probe);
   bytes_sent_ += end;
   paths_.active().bytes_sent += end;
@@ -294,7 +304,10 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
   const bool zero_rtt = d.type == PacketType::kZeroRtt;
   if (s.acks.has_ack() && !zero_rtt) {
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
-    if (largest) d.add(SentItem{kItemAck, 0, 0, 0, *largest});
+    if (largest) {
+      d.add(SentItem{kItemAck, 0, 0, 0, *largest});
+      on_ack_written(s, d.type, *largest);
+    }
   }
   if (d.type == PacketType::kOneRtt && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
   // RFC 9002 §6.2.4: probes go out whatever the congestion window says.

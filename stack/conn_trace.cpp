@@ -120,7 +120,11 @@ void Connection::trace_lost(const SentPacket& p) {
         t.type = FrameType::kRetireConnectionId;
         t.retire_connection_id.sequence = it.offset;
         break;
-      default:
+      case kItemNewToken:  // the token itself is not kept (the endpoint mints a new one)
+        t.type = FrameType::kNewToken;
+        t.new_token = NewTokenFrame{Bytes()};
+        break;
+      case kItemControl:
         t = trace_frame(control_frame(it), 0);
         break;
     }

@@ -46,6 +46,18 @@ void EcnValidator::on_pto() {
   if (++testing_ptos_ >= kTestingPtos || marked_acked_ == 0) state_ = EcnState::kUnknown;
 }
 
+void EcnValidator::restart() {
+  if (state_ == EcnState::kDisabled) return;
+  state_ = EcnState::kTesting;
+  failure_ = EcnFailure::kNone;
+  testing_sent_ = 0;
+  testing_ptos_ = 0;
+  // Marked packets still in flight on the old path resolve as they will;
+  // the all-lost verdict counts the new path's fate only.
+  marked_unacked_ = 0;
+  marked_acked_ = 0;
+}
+
 bool EcnValidator::on_ack(const AckEcnFeedback& f) {
   marked_acked_ += f.newly_acked_marked;
   if (marked_outstanding_ >= f.newly_acked_marked) {

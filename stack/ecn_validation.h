@@ -83,6 +83,11 @@ class EcnValidator {
   void on_packet_discarded(Ecn ecn);
   // The probe timeout expired (RFC 9002 §6.2).
   void on_pto();
+  // The connection moved to another path: §13.4.2, "Endpoints validate ECN
+  // for packets sent on each network path independently", so testing
+  // starts again there (unless ECN is off). The peer's counts stay: they
+  // are totals per packet number space, whatever the path.
+  void restart();
   // Validates the counts of one ACK frame (§13.4.2.1). Returns true when
   // they are trustworthy and the ECN-CE count grew: a congestion signal
   // (RFC 9002 §7.1), which the caller hands to the congestion controller.

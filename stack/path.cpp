@@ -90,6 +90,14 @@ void Paths::take_challenge(size_t i, Random& random, uint64_t now, uint64_t retr
   p.next_challenge = sat_add(now, retry);
 }
 
+void PathInfo::owe_response(const uint8_t* data) {
+  if (response_count == kMaxResponses) {
+    for (size_t i = 1; i < kMaxResponses; ++i) copy_bytes(responses[i - 1], responses[i], kPathDataLen);
+    --response_count;
+  }
+  copy_bytes(responses[response_count++], data, kPathDataLen);
+}
+
 size_t Paths::on_response(const uint8_t* data) {
   for (size_t i = 0; i < count_; ++i) {
     PathInfo& p = paths_[i];

@@ -77,9 +77,14 @@ struct PathInfo {
   uint8_t challenges[kMaxChallenges][kPathDataLen] = {};
   size_t challenge_count = 0;  // valid entries, newest last
 
-  // ---- A PATH_RESPONSE we owe on this path (§8.2.2: the latest challenge).
-  bool response_pending = false;
-  uint8_t response[kPathDataLen] = {};
+  // ---- The PATH_RESPONSEs we owe on this path (§8.2.2: one for each
+  // PATH_CHALLENGE, several of which may come in one packet); the newest
+  // kMaxResponses when more come before any can be sent.
+  static constexpr size_t kMaxResponses = 4;
+  uint8_t responses[kMaxResponses][kPathDataLen] = {};
+  size_t response_count = 0;
+  bool response_pending() const { return response_count != 0; }
+  void owe_response(const uint8_t* data);
 
   // What may still be sent before validation (§8, §9.3); no limit after.
   uint64_t send_budget(uint64_t factor) const;

@@ -98,6 +98,11 @@ void Pmtud::on_pto(uint32_t pto_count, uint64_t now) {
 // QUIC's handshake confirmed, and the search starts over.
 void Pmtud::black_hole(uint64_t now) {
   ++black_holes_;
+  restart(now);
+}
+
+void Pmtud::restart(uint64_t now) {
+  if (state_ == State::kDisabled || state_ == State::kBase) return;
   plpmtu_ = kBasePlpmtu;
   plpmtu_since_ = now;
   large_losses_ = 0;

@@ -81,6 +81,10 @@ class Pmtud {
   // The PMTU_RAISE_TIMER; kU64Max when not armed.
   uint64_t next_timeout() const { return raise_at_; }
   void on_timeout(uint64_t now);
+  // The connection moved to a path with another pair of IP addresses: the
+  // estimate, which is per pair (RFC 9000 §14.2), starts over from
+  // BASE_PLPMTU with a new search. Nothing before start().
+  void restart(uint64_t now);
 
  private:
   // Picks the next size to probe, or ends the search.

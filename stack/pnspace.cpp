@@ -70,6 +70,7 @@ void PacketNumberSpace::discard() {
   write.header().reset();
   write.payload().reset();
   next_read.reset();
+  discard_prev_read();
   crypto_out.discard();
   // ReassemblyBuffer frees what it holds only when destroyed: rebuild it
   // empty so that unread CRYPTO data of a dead level costs no memory.
@@ -79,11 +80,14 @@ void PacketNumberSpace::discard() {
   probes = 0;
 }
 
-bool PacketNumberSpace::rotate_read() {
+void PacketNumberSpace::rotate_read(uint64_t pn, uint64_t discard_prev_at) {
+  prev_read = std::move(read.payload());
+  prev_read_discard_at = discard_prev_at;
   read.payload() = std::move(next_read);
+  read_phase_first_pn = pn;
+  read_phase_acked = false;
   read_phase = !read_phase;
   ++read_generation;
-  return read_phase != write_phase;
 }
 
 Status PacketNumberSpace::rotate_write() {

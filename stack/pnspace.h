@@ -107,10 +107,15 @@ class PacketNumberSpace {
   // decryption attempt and never a key derivation (§9.5: no timing signal
   // of whether the update was genuine).
   Status prepare_next_read() { return read.payload().next_generation(next_read); }
-  // A packet in the other phase opened with next_read: it becomes the read
-  // key. Returns whether the peer started this update, i.e. whether our
-  // write keys must follow (§6.2).
-  [[nodiscard]] bool rotate_read();
+  // Packet `pn` in the other phase opened with next_read: it becomes the
+  // read key, and the one it replaces stays as prev_read until
+  // `discard_prev_at` (§6.5: delayed packets of the old phase still open).
+  void rotate_read(uint64_t pn, uint64_t discard_prev_at);
+  // §6.5: the previous phase's read key goes (its time ran out).
+  void discard_prev_read() {
+    prev_read.reset();
+    prev_read_discard_at = ~uint64_t{0};
+  }
   // Our write keys move to the next phase (initiating, or answering).
   Status rotate_write();
 
@@ -125,6 +130,19 @@ class PacketNumberSpace {
   // number we sent in our current phase, and how many updates each
   // direction's keys went through.
   PayloadProtection next_read;
+  // §6.5: the read key of the phase before the current one, for packets
+  // that a reordering network delivers after the update, until
+  // prev_read_discard_at. Which of prev_read and next_read opens a packet
+  // of the other phase follows from its packet number: below
+  // read_phase_first_pn (the lowest received in the current phase) it is
+  // an old one.
+  PayloadProtection prev_read;
+  uint64_t prev_read_discard_at = ~uint64_t{0};
+  uint64_t read_phase_first_pn = 0;
+  // §6.2: we sent, under write keys of the current read generation, an ACK
+  // of a packet of the current read phase; until then the peer may not
+  // start another update.
+  bool read_phase_acked = false;
   bool read_phase = false;
   bool write_phase = false;
   uint64_t first_pn_in_write_phase = 0;

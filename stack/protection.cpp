@@ -111,6 +111,7 @@ PayloadProtection& PayloadProtection::operator=(PayloadProtection&& o) {
     suite_ = o.suite_;
     copy_bytes(iv_, o.iv_, sizeof iv_);
     secret_ = o.secret_;
+    sealed_ = o.sealed_;
     o.reset();
   }
   return *this;
@@ -121,6 +122,7 @@ void PayloadProtection::reset() {
   aead_ = nullptr;
   backend_ = nullptr;
   version_ = nullptr;
+  sealed_ = 0;
   wipe(iv_, sizeof iv_);
   wipe(&secret_, sizeof secret_);
 }
@@ -176,6 +178,9 @@ Status PayloadProtection::seal(MutBytes packet, size_t header_len, uint64_t pn) 
   uint8_t nonce[kAeadIvLen];
   make_nonce(pn, nonce);
   MutBytes body = packet.subspan(header_len);
+  // RFC 9001 §6.6: every packet sealed counts toward the key's
+  // confidentiality limit, whether or not it is ever sent.
+  ++sealed_;
   return aead_->seal(Bytes(nonce, sizeof nonce), packet.first(header_len), body.first(body.size() - kAeadTagLen),
                      body);
 }

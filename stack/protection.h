@@ -77,6 +77,10 @@ class PayloadProtection {
   Status init(CryptoBackend& backend, CipherSuite suite, const VersionCrypto& v, Bytes secret);
   bool ready() const { return aead_ != nullptr; }
   void reset();
+  CipherSuite suite() const { return suite_; }
+  // Packets sealed with this key so far (RFC 9001 §6.6: its
+  // confidentiality limit counts them).
+  uint64_t sealed() const { return sealed_; }
 
   // RFC 9001 §6.1: `next` gets the keys of the following key phase, derived
   // from secret_<n+1> = HKDF-Expand-Label(secret_<n>, "quic ku", ...).
@@ -102,6 +106,7 @@ class PayloadProtection {
   CipherSuite suite_ = CipherSuite::kAes128GcmSha256;
   uint8_t iv_[kAeadIvLen] = {};
   Secret secret_;
+  uint64_t sealed_ = 0;
 };
 
 // Header and payload protection of one direction at one encryption level.

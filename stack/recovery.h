@@ -144,6 +144,11 @@ class Recovery {
     first_rtt_sample_time_ = 0;
     pto_count_ = 0;
   }
+  // Back on a path whose estimate was kept (an abandoned migration).
+  void restore_rtt(const RttEstimator& rtt) {
+    rtt_ = rtt;
+    pto_count_ = 0;
+  }
   // RFC 9002 §7.8: passed on to the controller with each ACK.
   void set_app_limited(bool app_limited) { app_limited_ = app_limited; }
   // The connection had nothing to send while the window and the pacer

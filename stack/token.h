@@ -15,8 +15,8 @@
 // tell a Retry token that fails (INVALID_TOKEN, §8.1.2) from a NEW_TOKEN
 // token that fails (treated as no token, §8.1.3) before decrypting.
 //
-// Times are the host's microseconds, as everywhere in the core: a token
-// outlives the server process only if the host's clock does.
+// Times are the host's microseconds: a token outlives the server process
+// only if the clock does (AddressValidationConfig::token_clock).
 #pragma once
 
 #include <cstddef>

@@ -50,7 +50,8 @@ constexpr const char* kUsage =
     "                         refused (CONNECTION_REFUSED)\n"
     "  --versions LIST        versions served, most preferred first, ',' separated\n"
     "                         (default v1,v2); clients listing a preferred one move to it\n"
-    "  --preferred-address ADDR:PORT  also listen there and offer it as preferred_address\n"
+    "  --preferred-address ADDR:PORT  also listen there and offer it as preferred_address;\n"
+    "                         once per family (IPv4, IPv6): clients move in their own family\n"
     "  --disable-active-migration     send disable_active_migration (RFC 9000 §18.2)\n"
     "both:\n"
     "  --alpn hq-interop|h3   application protocol: HTTP/0.9 or HTTP/3 (client default\n"
@@ -288,7 +289,14 @@ bool apply(Options& o, std::string_view name, const std::string& v, std::string*
       *error = "--preferred-address " + v + ": expected a numeric ADDR:PORT with a port, e.g. 127.0.0.2:4434";
       return false;
     }
-    o.preferred_address = v;
+    // RFC 9000 §18.2: the parameter holds one address of each family.
+    for (const std::string& other : o.preferred_addresses) {
+      if (parse_address(other)->unmapped().is_ipv4() == a->unmapped().is_ipv4()) {
+        *error = "--preferred-address " + v + ": one per address family (" + other + " already)";
+        return false;
+      }
+    }
+    o.preferred_addresses.push_back(v);
   } else if (name == "--disable-active-migration") {
     o.disable_active_migration = true;
   } else if (name == "--cert") {

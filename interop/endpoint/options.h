@@ -50,9 +50,10 @@ struct Options {
   uint32_t version = 0x00000001;
   std::vector<uint32_t> versions;
   std::string token_file;  // client: NEW_TOKEN tokens kept across runs (RFC 9000 §8.1.3)
-  // RFC 9000 §9.6: an address the server also listens on and offers as its
-  // preferred_address (empty: none); §18.2 disable_active_migration.
-  std::string preferred_address;
+  // RFC 9000 §9.6: addresses the server also listens on and offers as its
+  // preferred_address, at most one per family (none: no preferred
+  // address); §18.2 disable_active_migration.
+  std::vector<std::string> preferred_addresses;
   bool disable_active_migration = false;
 
   // Both.

@@ -48,10 +48,11 @@ bool Server::setup() {
   root_ = resolved;
   if (root_ == "/") root_.clear();  // so that root_ + "/" + path is a path
 
-  // The --listen address, then the preferred one (RFC 9000 §9.6); options.cpp
-  // checked both.
-  for (const std::string* text : {&options_.listen, &options_.preferred_address}) {
-    if (text->empty()) continue;
+  // The --listen address, then the preferred ones (RFC 9000 §9.6);
+  // options.cpp checked them.
+  std::vector<const std::string*> addresses{&options_.listen};
+  for (const std::string& p : options_.preferred_addresses) addresses.push_back(&p);
+  for (const std::string* text : addresses) {
     const SocketAddress a = *parse_address(*text);
     UdpSocketOptions so;
     so.gso = options_.gso;
@@ -112,9 +113,11 @@ bool Server::setup() {
 int Server::run() {
   if (!setup()) return 1;
   const UdpSocket& main = sockets_[0].udp;
-  log_info("serving %s on %s%s%s (GSO %s, GRO %s)", root_.empty() ? "/" : root_.c_str(),
-           main.local_address().to_string().c_str(), options_.preferred_address.empty() ? "" : ", preferred address ",
-           options_.preferred_address.c_str(), main.gso_enabled() ? "on" : "off", main.gro_enabled() ? "on" : "off");
+  std::string preferred;
+  for (const std::string& p : options_.preferred_addresses) preferred += ", preferred address " + p;
+  log_info("serving %s on %s%s (GSO %s, GRO %s)", root_.empty() ? "/" : root_.c_str(),
+           main.local_address().to_string().c_str(), preferred.c_str(), main.gso_enabled() ? "on" : "off",
+           main.gro_enabled() ? "on" : "off");
   SysStatus st = loop_.run();
   if (!st.is_ok()) {
     log_error("event loop: %s", st.message().c_str());

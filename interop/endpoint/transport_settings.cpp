@@ -84,7 +84,7 @@ ConnectionConfig connection_settings(const Options& o, Role role) {
   if (role == Role::kServer) {
     tp.disable_active_migration = o.disable_active_migration;
     // RFC 9000 §9.6, §18.2: the connection adds the CID and its token.
-    if (!o.preferred_address.empty()) set_preferred_address(*parse_address(o.preferred_address), tp);
+    for (const std::string& p : o.preferred_addresses) set_preferred_address(*parse_address(p), tp);
   }
   return c;
 }

@@ -41,11 +41,15 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(HERE), str(HERE.parent / "peers")]
 import checks as C  # noqa: E402
+import crosstraffic as X  # noqa: E402
 import implementations as I  # noqa: E402
 import peers as P  # noqa: E402
 import topology as T  # noqa: E402
 
 KB, MB = 1 << 10, 1 << 20
+# The port of the server's preferred address in connectionmigration
+# (run_endpoint.sh's and the ngtcp2 script's).
+PREFERRED_PORT = 4433
 DEFAULT_LINK = {"rate": "10Mbps", "delay": "15ms", "queue": "25"}
 
 
@@ -62,7 +66,10 @@ class Case:
     name_len: int = 0                 # random file names of this length (0: short)
     timeout: float = 60
     measure: bool = False             # goodput: kbps reported
+    repetitions: int = 1              # runs (the runner repeats measurements 5 times)
+    crosstraffic: bool = False        # a TCP CUBIC flow from server to client meanwhile
     chain: int = 0                    # certificates in the server's chain (0: CA + leaf)
+    ports: tuple[int, ...] = (443,)   # the server's UDP ports (a preferred address's too)
 
     def testcase(self, role: str) -> str:
         if role == "client" and self.client_testname:
@@ -105,8 +112,14 @@ CASES = {c.name: c for c in [
     Case("ipv6", "6", [5 * KB, 10 * KB], C.check_ipv6, "transfer", host="server6"),
     Case("v2", "V2", [1 * KB], C.check_v2),
     Case("rebind-port", "BP", [10 * MB], C.check_rebind, "transfer", scenario={"rebind": "port"}),
-    Case("rebind-addr", "BA", [10 * MB], C.check_rebind, "transfer", scenario={"rebind": "addr"}),
-    Case("goodput", "G", [10 * MB], C.check_handshake, "transfer", measure=True),
+    Case("rebind-addr", "BA", [10 * MB], C.check_rebind_addr, "transfer", scenario={"rebind": "addr"}),
+    # The runner's version whose server offers a preferred address (the
+    # client is given "transfer" and moves there, a new path).
+    Case("connectionmigration", "CM", [2 * MB], C.check_connectionmigration,
+         client_testname="transfer", host="server46", ports=(443, PREFERRED_PORT)),
+    Case("goodput", "G", [10 * MB], C.check_handshake, "transfer", measure=True, repetitions=5),
+    Case("crosstraffic", "C", [25 * MB], C.check_handshake, "transfer", measure=True, repetitions=5,
+         crosstraffic=True, timeout=180),
 ]}
 
 
@@ -119,7 +132,9 @@ class Result:
     result: str            # succeeded, unsupported, failed
     detail: str = ""
     seconds: float = 0.0
-    goodput_kbps: float | None = None
+    goodput_kbps: float | None = None    # the mean of the runs
+    goodput_runs: list[float] = field(default_factory=list)
+    crosstraffic_kbps: list[float] = field(default_factory=list)  # the TCP flow's, per run
     logs: str = ""         # kept directory, if any
 
 
@@ -228,23 +243,35 @@ class Runner:
             return subprocess.Popen(full, env=full_env, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=subprocess.STDOUT)
 
-    def run(self, server: str, client: str, case: Case) -> Result:
+    def run(self, server: str, client: str, case: Case, repetitions: int | None = None) -> Result:
+        """The case's runs (a measurement's repetitions: the first that
+        does not succeed ends it and is the result, as in the runner)."""
         res = Result(server, client, case.name, case.abbr, "failed")
-        tmp = Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=self.tmp_root))
         t0 = time.monotonic()
-        try:
-            res.result, res.detail, res.goodput_kbps = self._run(tmp, self.impls[server],
-                                                                 self.impls[client], case)
-        except Exception as e:  # a broken run is a failed test, reported
-            res.result, res.detail = "failed", f"{type(e).__name__}: {e}"
+        for _ in range(repetitions or case.repetitions):
+            tmp = Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=self.tmp_root))
+            kbps = tcp_kbps = None
+            try:
+                res.result, res.detail, kbps, tcp_kbps = self._run(tmp, self.impls[server],
+                                                                   self.impls[client], case)
+            except Exception as e:  # a broken run is a failed test, reported
+                res.result, res.detail = "failed", f"{type(e).__name__}: {e}"
+            if self.keep and res.result == "failed":
+                dest = self.keep / f"{server}_{client}_{case.name}"
+                shutil.rmtree(dest, ignore_errors=True)
+                shutil.copytree(tmp, dest, symlinks=True,
+                                ignore=shutil.ignore_patterns("*-root", "www", "ns3-raw-sock"))
+                res.logs = str(dest)
+            shutil.rmtree(tmp, ignore_errors=True)
+            if res.result != "succeeded":
+                break
+            if kbps is not None:
+                res.goodput_runs.append(round(kbps))
+            if tcp_kbps is not None:
+                res.crosstraffic_kbps.append(round(tcp_kbps))
+        if res.result == "succeeded" and res.goodput_runs:
+            res.goodput_kbps = sum(res.goodput_runs) / len(res.goodput_runs)
         res.seconds = round(time.monotonic() - t0, 1)
-        if self.keep and res.result == "failed":
-            dest = self.keep / f"{server}_{client}_{case.name}"
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.copytree(tmp, dest, symlinks=True,
-                            ignore=shutil.ignore_patterns("*-root", "www", "ns3-raw-sock"))
-            res.logs = str(dest)
-        shutil.rmtree(tmp, ignore_errors=True)
         return res
 
     def _run(self, tmp: Path, server: I.Impl, client: I.Impl, case: Case):
@@ -295,48 +322,51 @@ class Runner:
                     break
             if sp.poll() is not None:
                 if sp.returncode == 127:
-                    return "unsupported", f"server exited 127 for {case.testcase('server')}", None
-                return "failed", f"server exited {sp.returncode}: {_tail(tmp / 'server.log')}", None
+                    return "unsupported", f"server exited 127 for {case.testcase('server')}", None, None
+                return "failed", f"server exited {sp.returncode}: {_tail(tmp / 'server.log')}", None, None
             # Captured from here on: the probe is not part of the test.
             caps = [stack.enter_context(AllUdpCapture(tmp / f"{side}.pcap", 443, iface=dev, netns=sim))
                     for side, dev in (("client-side", T.SIM_DEV["client"]), ("server-side", T.SIM_DEV["server"]))]
+            cross = stack.enter_context(X.CrossTraffic(topo)) if case.crosstraffic else None
             cp = self._start(tmp, topo.ns["client"], "client", client.argv("client", urls), cenv,
                              {"downloads": downloads, "certs": certs, "logs": clogs}, hosts)
             try:
                 rc = cp.wait(timeout=case.timeout)
             except subprocess.TimeoutExpired:
                 P.stop(cp)
-                return "failed", f"client still running after {case.timeout} s", None
+                return "failed", f"client still running after {case.timeout} s", None, None
             if rc == 127:
-                return "unsupported", f"client exited 127 for {case.testcase('client')}", None
+                return "unsupported", f"client exited 127 for {case.testcase('client')}", None, None
             server_alive = sp.poll() is None
             if sp.poll() == 127:
-                return "unsupported", f"server exited 127 for {case.testcase('server')}", None
-            stack.close()  # stop server, captures, middlebox
+                return "unsupported", f"server exited 127 for {case.testcase('server')}", None, None
+            stack.close()  # stop the TCP flow, server, captures, middlebox
+        tcp_kbps = cross.kbps if cross else None
         if rc != 0:
-            return "failed", f"client exited {rc}: {_tail(tmp / 'client.log')}", None
+            return "failed", f"client exited {rc}: {_tail(tmp / 'client.log')}", None, None
         if not server_alive:
-            return "failed", f"server died: {_tail(tmp / 'server.log')}", None
+            return "failed", f"server died: {_tail(tmp / 'server.log')}", None, None
         for n in names:
             got = downloads / n
             if not got.is_file():
-                return "failed", f"{n} not downloaded", None
+                return "failed", f"{n} not downloaded", None, None
             if got.read_bytes() != (www / n).read_bytes():
                 have, want = got.stat().st_size, (www / n).stat().st_size
                 what = f"{have} of {want} bytes" if have != want else "same size, other bytes"
-                return "failed", f"{n} differs from the served file ({what})", None
+                return "failed", f"{n} differs from the served file ({what})", None, None
         keylogs = [slogs / "keys.log", clogs / "keys.log"]
-        run = C.Run(C.Trace(tmp / "client-side.pcap", keylogs), C.Trace(tmp / "server-side.pcap", keylogs),
-                    len(names), corrupted=any(k.startswith("corrupt") for k in case.scenario))
+        run = C.Run(C.Trace(tmp / "client-side.pcap", keylogs, case.ports),
+                    C.Trace(tmp / "server-side.pcap", keylogs, case.ports),
+                    len(names), impaired=any(k.startswith(("corrupt", "drop-rate")) for k in case.scenario))
         for cap in caps:
             if cap.drops:
-                return "failed", f"tcpdump dropped {cap.drops} packets on {cap.iface}", None
+                return "failed", f"tcpdump dropped {cap.drops} packets on {cap.iface}", None, None
         err = case.check(run)
         if err:
-            return "failed", err, None
+            return "failed", err, None, None
         kbps = C.goodput_kbps(run, sum(case.sizes)) if case.measure else None
         note = "" if vn else "server did not answer the Version Negotiation probe"
-        return "succeeded", note, kbps
+        return "succeeded", note, kbps, tcp_kbps
 
 
 def _tail(p: Path, n: int = 600) -> str:
@@ -353,6 +383,8 @@ MARK = {"succeeded": "✓", "unsupported": "?", "failed": "✕"}
 
 
 def cell(results: list[Result]) -> list[str]:
+    order = list(CASES)
+    results = sorted(results, key=lambda r: order.index(r.test) if r.test in order else len(order))
     lines = []
     for outcome in ("succeeded", "unsupported", "failed"):
         abbrs = [r.abbr for r in results if r.result == outcome]
@@ -377,24 +409,51 @@ def table(results: list[Result], servers: list[str], clients: list[str]) -> str:
     return "\n".join(out)
 
 
+def measurement(r: Result) -> str:
+    """A measurement's mean, its runs, and the competing TCP flow's rate."""
+    text = f"{r.goodput_kbps:.0f} kbps"
+    if len(r.goodput_runs) > 1:
+        text += f" (runs: {', '.join(map(str, r.goodput_runs))})"
+    if r.crosstraffic_kbps:
+        text += f"; TCP CUBIC beside it: {', '.join(map(str, r.crosstraffic_kbps))} kbps"
+    return text
+
+
 def measurements(results: list[Result]) -> str:
-    lines = [f"{r.server} -> {r.client} {r.test} ({r.abbr}): {r.goodput_kbps:.0f} kbps"
+    lines = [f"{r.server} -> {r.client} {r.test} ({r.abbr}): {measurement(r)}"
              for r in results if r.goodput_kbps is not None]
     return "\n".join(lines)
 
 
-def markdown(results: list[Result], servers: list[str], clients: list[str]) -> str:
-    out = ["# Local interop runner results", "",
-           "| server \\ client | " + " | ".join(clients) + " |",
-           "|---|" + "---|" * len(clients)]
+def latest(results: list[Result]) -> list[Result]:
+    """Each server, client and test's last result (a rerun replaces the
+    earlier run in the table; the report's list keeps both)."""
+    last = {(r.server, r.client, r.test): r for r in results}
+    return [r for r in results if last[(r.server, r.client, r.test)] is r]
+
+
+def markdown(results: list[Result], servers: list[str], clients: list[str], header: str = "") -> str:
+    out = ["# Local interop runner results", ""]
+    if header:
+        out += [header, ""]
+    current = latest(results)
+    out += ["| server \\ client | " + " | ".join(clients) + " |",
+            "|---|" + "---|" * len(clients)]
     for s in servers:
         out.append(f"| {s} | " + " | ".join(
-            "<br>".join(cell([r for r in results if r.server == s and r.client == c]))
+            "<br>".join(cell([r for r in current if r.server == s and r.client == c]))
             for c in clients) + " |")
-    out += ["", "| server | client | test | result | seconds | detail |", "|---|---|---|---|---|---|"]
+    m = measurements(current)
+    if m:
+        out += ["", "Measurements:", ""] + [f"- {line}" for line in m.split("\n")]
+    out += ["", "Every run (one a later run of the same test replaced in the table is marked"
+            " \"rerun below\"):", "",
+            "| server | client | test | result | seconds | detail |", "|---|---|---|---|---|---|"]
     for r in results:
         detail = r.detail.replace("|", "\\|").replace("\n", " ")
-        kbps = f" ({r.goodput_kbps:.0f} kbps)" if r.goodput_kbps is not None else ""
+        if not any(r is x for x in current):
+            detail = f"rerun below. {detail}"
+        kbps = f" ({measurement(r)})" if r.goodput_kbps is not None else ""
         out.append(f"| {r.server} | {r.client} | {r.test} ({r.abbr}) | {MARK[r.result]}{kbps} | "
                    f"{r.seconds} | {detail} |")
     return "\n".join(out) + "\n"
@@ -420,9 +479,20 @@ def main(argv: list[str] | None = None) -> int:
         "QUICBED_MIDDLEBOX", default_binary("interop", "runner", "quicbed-middlebox"))))
     ap.add_argument("--report", type=Path, help="directory for results.json and results.md")
     ap.add_argument("--keep-failed", type=Path, help="copy the logs and captures of failed runs here")
+    ap.add_argument("--repetitions", type=int,
+                    help="runs of each measurement (default: the runner's 5)")
+    ap.add_argument("--pairs", help="server:client pairs to run, ',' separated (default: every"
+                    " server with every client)")
+    ap.add_argument("--merge", type=Path, nargs="*", default=[],
+                    help="results.json files of earlier runs to show with this one's")
     a = ap.parse_args(argv)
     servers, clients = a.servers.split(","), a.clients.split(",")
-    tests = a.tests.split(",")
+    pairs = [tuple(p.split(":", 1)) for p in a.pairs.split(",")] if a.pairs else \
+        [(s, c) for s in servers for c in clients]
+    if a.pairs:
+        servers = list(dict.fromkeys(s for s, _ in pairs))
+        clients = list(dict.fromkeys(c for _, c in pairs))
+    tests = [t for t in a.tests.split(",") if t]  # none (--tests ''): only --merge's
     for t in tests:
         if t not in CASES:
             ap.error(f"unknown test {t!r}")
@@ -440,27 +510,45 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown implementation {impl!r}")
         if missing := runner.impls[impl].missing():
             ap.error(f"{impl}: missing {', '.join(missing)} (QUICBED_PEERS_DIR?)")
-    results = []
-    try:
-        for s in servers:
-            for c in clients:
-                for t in tests:
-                    r = runner.run(s, c, CASES[t])
-                    print(f"{s} -> {c} {t}: {MARK[r.result]} {r.seconds} s {r.detail}", flush=True)
-                    results.append(r)
-    finally:
-        runner.close()
-    print()
-    print(table(results, servers, clients))
-    m = measurements(results)
-    if m:
-        print("\nMeasurements:\n" + m)
-    if a.report:
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    command = " ".join(["interop/runner/local_runner.py", *(argv if argv is not None else sys.argv[1:])])
+    runs = [f"{started} (load average {load}): `{command}`"]
+    earlier: list[Result] = []
+    for f in a.merge:
+        data = json.loads(f.read_text())
+        earlier += [Result(**r) for r in data["results"]]
+        runs += data.get("runs", [])
+        servers += [x for x in data["servers"] if x not in servers]
+        clients += [x for x in data["clients"] if x not in clients]
+    results: list[Result] = []
+
+    def report() -> None:
+        # Written after every run: a long matrix leaves its results so far.
+        if not a.report:
+            return
         a.report.mkdir(parents=True, exist_ok=True)
         (a.report / "results.json").write_text(json.dumps(
-            {"servers": servers, "clients": clients, "tests": tests,
-             "results": [asdict(r) for r in results]}, indent=1, ensure_ascii=False))
-        (a.report / "results.md").write_text(markdown(results, servers, clients))
+            {"servers": servers, "clients": clients, "tests": tests, "runs": runs,
+             "results": [asdict(r) for r in earlier + results]}, indent=1, ensure_ascii=False))
+        (a.report / "results.md").write_text(markdown(
+            earlier + results, servers, clients, "Runs:\n" + "\n".join(f"- {r}" for r in runs)))
+
+    try:
+        for s, c in pairs:
+            for t in tests:
+                r = runner.run(s, c, CASES[t], a.repetitions if CASES[t].measure else None)
+                print(f"{s} -> {c} {t}: {MARK[r.result]} {r.seconds} s {r.detail}", flush=True)
+                results.append(r)
+                report()
+    finally:
+        runner.close()
+    report()
+    print()
+    print(table(latest(earlier + results), servers, clients))
+    m = measurements(latest(earlier + results))
+    if m:
+        print("\nMeasurements:\n" + m)
     return 0 if all(r.result != "failed" for r in results) else 1
 
 

@@ -3,6 +3,8 @@
 #include <new>
 #include <type_traits>
 
+#include "base/assert.h"
+
 namespace quicbed {
 
 static_assert(std::is_trivially_destructible_v<NewReno> && std::is_trivially_destructible_v<Cubic> &&
@@ -26,6 +28,21 @@ void CcHolder::reset(uint64_t max_datagram_size) {
       break;
   }
   cc_ = new (storage_) NewReno(max_datagram_size, initial_window_packets_);
+}
+
+void CcHolder::copy_from(const CcHolder& o) {
+  QB_ASSERT(o.algorithm_ == algorithm_);
+  switch (algorithm_) {
+    case CcAlgorithm::kCubic:
+      cc_ = new (storage_) Cubic(*static_cast<const Cubic*>(o.cc_));
+      return;
+    case CcAlgorithm::kBbr:
+      cc_ = new (storage_) Bbr(*static_cast<const Bbr*>(o.cc_));
+      return;
+    case CcAlgorithm::kNewReno:
+      break;
+  }
+  cc_ = new (storage_) NewReno(*static_cast<const NewReno*>(o.cc_));
 }
 
 Cubic* CcHolder::cubic() {

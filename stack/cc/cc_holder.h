@@ -34,6 +34,9 @@ class CcHolder {
   // A fresh controller of the same algorithm, in the same place (RFC 9000
   // §9.4: a new path starts from the initial window).
   void reset(uint64_t max_datagram_size);
+  // Becomes a copy of `o`'s controller, state and all; `o` runs the same
+  // algorithm (the connection keeps a path's controller to return to it).
+  void copy_from(const CcHolder& o);
   // The CUBIC controller for its own options, or nullptr.
   Cubic* cubic();
   // The BBR controller for its model, or nullptr.

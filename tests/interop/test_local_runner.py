@@ -49,6 +49,11 @@ def test_result_table_letters():
     assert "✓(H)" in text and "?(S)" in text and "✕(DC)" in text
     md = LR.markdown(rs, ["a"], ["b", "c"])
     assert "| a | ✓(H)<br>?(S)<br>✕(DC) | ✓(H) |" in md
+    # A rerun replaces the earlier result in the table; the list keeps both.
+    rerun = rs + [LR.Result("a", "b", "transfer", "DC", "succeeded")]
+    md = LR.markdown(rerun, ["a"], ["b", "c"])
+    assert "| a | ✓(H,DC)<br>?(S) | ✓(H) |" in md
+    assert md.count("| a | b | transfer (DC) |") == 2 and "rerun below" in md
 
 
 @contextlib.contextmanager
@@ -173,12 +178,16 @@ def _run(server: str, client: str, case: LR.Case, keep: Path) -> LR.Result:
     return r
 
 
-# Ours against ours and against ngtcp2 (h3 only), both ways; each a few
-# seconds over the runner's 10 Mbit/s, 15 ms link.
-FAST = [("quicbed", "quicbed", "handshake"), ("quicbed", "quicbed", "resumption"),
-        ("quicbed", "quicbed", "zerortt"), ("quicbed", "ngtcp2", "handshake"),
-        ("quicbed", "ngtcp2", "http3"), ("ngtcp2", "quicbed", "handshake"),
-        ("quicbed", "ngtcp2", "chacha20"), ("quicbed", "quicbed", "ecn")]
+# Ours against ours for the letters most likely to break (handshake,
+# Retry, resumption and 0-RTT, key update, ECN, v2, connection migration),
+# and against ngtcp2 (h3 only) both ways; each a few seconds over the
+# runner's 10 Mbit/s, 15 ms link. The full matrix: interop/runner/README.md.
+FAST = [("quicbed", "quicbed", "handshake"), ("quicbed", "quicbed", "retry"),
+        ("quicbed", "quicbed", "resumption"), ("quicbed", "quicbed", "zerortt"),
+        ("quicbed", "quicbed", "keyupdate"), ("quicbed", "quicbed", "ecn"),
+        ("quicbed", "quicbed", "v2"), ("quicbed", "quicbed", "connectionmigration"),
+        ("quicbed", "ngtcp2", "handshake"), ("quicbed", "ngtcp2", "http3"),
+        ("ngtcp2", "quicbed", "handshake"), ("quicbed", "ngtcp2", "chacha20")]
 
 
 @needs_peers
@@ -199,16 +208,17 @@ def test_local_runner_transfer_ours_vs_ours(tmp_path):
     assert r.result == "succeeded", r.detail
 
 
-CHECK_MISMATCH = [(C.check_chacha20, "client offered"), (C.check_longrtt, "none retransmitted")]
+CHECK_MISMATCH = [(C.check_chacha20, "client offered"), (C.check_longrtt, "none retransmitted"),
+                  (C.check_connectionmigration, "only one path")]
 
 
 @needs_peers
 @needs_middlebox
-@pytest.mark.parametrize("check,why", CHECK_MISMATCH, ids=["chacha20", "longrtt"])
+@pytest.mark.parametrize("check,why", CHECK_MISMATCH, ids=["chacha20", "longrtt", "connectionmigration"])
 def test_local_runner_check_can_fail(check, why, tmp_path):
     """A handshake run on the default link judged by another test's check
-    fails: the client offered all its cipher suites, and with a 30 ms RTT
-    its ClientHello was not retransmitted."""
+    fails: the client offered all its cipher suites, with a 30 ms RTT its
+    ClientHello was not retransmitted, and nothing moved to another path."""
     r = _run("quicbed", "quicbed", LR.Case("handshake", "X", [1024], check), tmp_path)
     assert r.result == "failed" and why in r.detail, r.detail
 
@@ -219,3 +229,43 @@ def test_local_runner_unsupported_is_127(tmp_path):
     """ngtcp2's endpoint script has no v2 (only the draft): '?'."""
     r = _run("ngtcp2", "quicbed", LR.CASES["v2"], tmp_path)
     assert r.result == "unsupported", r.detail
+
+
+class _Rows(C.Trace):
+    """A capture whose QUIC packets are given: (source, destination, sender
+    is the server, {field: value}) each, as _packets_on_paths asks for them."""
+
+    def __init__(self, rows):
+        super().__init__(Path("unused.pcap"), [])
+        self.rows = rows
+
+    def fields(self, names, display_filter):
+        from_server = "&& !" not in display_filter
+        return [[src[0], "", src[1], dst[0], "", dst[1], *(values.get(n, "") for n in names[6:])]
+                for src, dst, by_server, values in self.rows if by_server == from_server]
+
+
+def test_path_checks_follow_the_runner(monkeypatch):
+    """check_rebind and check_connectionmigration on made-up captures: a
+    new path's first server packet must carry a PATH_CHALLENGE the client
+    answers, and the client's first packet there a new connection ID."""
+    monkeypatch.setattr(C, "handshakes", lambda run, n: None)
+    srv, old, new = ("193.167.100.100", "443"), ("193.167.0.100", "5000"), ("193.167.0.100", "6000")
+    ch, resp, dcid = "quic.path_challenge.data", "quic.path_response.data", "quic.dcid"
+
+    def check(f, rows):
+        t = _Rows(rows)
+        return f(C.Run(t, t, 1))
+
+    good = [(old, srv, False, {dcid: "d1"}), (srv, old, True, {}),
+            (new, srv, False, {dcid: "d2"}), (srv, new, True, {ch: "aa"}),
+            (new, srv, False, {dcid: "d2", resp: "aa"})]
+    assert check(C.check_rebind, good) is None
+    assert check(C.check_connectionmigration, good) is None
+    unanswered = good[:4]
+    assert "without a PATH_RESPONSE" in check(C.check_rebind, unanswered)
+    unchallenged = good[:3] + [(srv, new, True, {})] + good[4:]
+    assert "has no PATH_CHALLENGE" in check(C.check_rebind, unchallenged)
+    assert "only one path" in check(C.check_rebind, good[:2])
+    same_dcid = good[:2] + [(new, srv, False, {dcid: "d1"})] + good[3:]
+    assert "reuses the connection ID" in check(C.check_connectionmigration, same_dcid)

@@ -212,6 +212,8 @@ struct ForgedPacket {
   size_t padding = 0;
   size_t pad_to = 0;
   uint8_t reserved_bits = 0;
+  // 1-RTT: the key phase (RFC 9001 §6), `secret` being generation 0's.
+  int generation = 0;
 };
 
 // `p` carrying `frames`, sealed with the v1 write secret `secret`.
@@ -226,6 +228,7 @@ inline Buf forge_packet(CryptoBackend& crypto, CipherSuite suite, Bytes secret, 
     h.dcid = p.dcid;
     h.packet_number = p.pn;
     h.pn_len = p.pn_len;
+    h.key_phase = p.generation % 2 == 1;
     auto at = write_short_header(w, h);
     EXPECT_TRUE(at.is_ok());
     pn_offset = at ? *at : 0;
@@ -253,6 +256,7 @@ inline Buf forge_packet(CryptoBackend& crypto, CipherSuite suite, Bytes secret, 
   }
   PacketProtection pp;
   EXPECT_TRUE(pp.init(crypto, suite, *version_crypto(kVersion1), secret).is_ok());
+  for (int g = 0; g < p.generation; ++g) EXPECT_TRUE(pp.update_keys().is_ok());
   EXPECT_TRUE(pp.protect(out, pn_offset, p.pn_len, p.pn).is_ok());
   return packet;
 }

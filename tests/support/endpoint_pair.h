@@ -105,6 +105,7 @@ class TestHost final : public ConnectionFactory, public EndpointEvents {
     out.tls = session->get();
     out.events = events.get();
     out.context = events.get();
+    out.tracer = tracer;
     live[out.tls] = Owned{std::move(session).value(), std::move(events)};
     return Status::ok();
   }
@@ -131,6 +132,7 @@ class TestHost final : public ConnectionFactory, public EndpointEvents {
     std::unique_ptr<EchoEvents> events;
   };
   GnutlsTlsContext* ctx = nullptr;
+  Tracer* tracer = nullptr;  // traces every server connection, when set
   bool refuse = false;
   int refusals = 0;
   int creates = 0;  // successful ones, each destroyed once

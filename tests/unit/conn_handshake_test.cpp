@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "conn_pair.h"
+#include "initial_packets.h"
 
 namespace quicbed {
 namespace {
@@ -75,6 +76,62 @@ TEST_F(ConnHandshakeTest, ServerFirstFlightLost) {
   expect_established();
   EXPECT_GT(now_, 900 * kMs);
   EXPECT_LT(now_, 2200 * kMs);
+}
+
+// The server's first 1-RTT datagram (HANDSHAKE_DONE) is lost, and so is
+// every 1-RTT datagram of the client until it is confirmed: no ACK ever
+// tells the server of the loss. The client, unconfirmed, arms no PTO for
+// its 1-RTT data (RFC 9002 §6.2.1) and its Handshake probes reach a server
+// that has discarded those keys; only the server's probes can end this,
+// and they do by repeating HANDSHAKE_DONE (RFC 9000 §13.3). The local
+// runner's handshakeloss case ran into it.
+TEST_F(ConnHandshakeTest, ServerProbesRepeatHandshakeDone) {
+  size_t server_short_headers = 0;
+  filter_ = [&](Dir d, size_t i, uint64_t) {
+    const bool short_header = (sent_[d][i][0] & 0x80) == 0;  // RFC 9000 §17.3
+    bool drop = false;
+    if (d == kToClient && short_header) drop = server_short_headers++ == 0;
+    if (d == kToServer && short_header) drop = !client_.conn->handshake_confirmed();
+    return Verdict{drop ? Verdict::Fate::kDrop : Verdict::Fate::kDeliver, 0};
+  };
+  handshake(10 * kSec);
+  ASSERT_GE(server_short_headers, 2u);
+  EXPECT_TRUE(client_.conn->handshake_confirmed());
+  expect_established();
+}
+
+// Every server Initial with CRYPTO data (the ServerHello) is lost for a
+// while, and only those: the client acknowledges the server's other
+// Initials (ACK, PING), so the server declares its CRYPTO packets lost and
+// its congestion window shrinks, while its Handshake packets keep the PTO
+// in the Handshake space. The probes must still carry the Initial CRYPTO
+// data (RFC 9002 §6.2.4); it used to wait for a window its Handshake
+// probes kept full, and the handshake never ended (the local runner's
+// handshakecorruption case).
+TEST_F(ConnHandshakeTest, ProbesCarryLostInitialCryptoDataOfTheOtherSpace) {
+  auto has_crypto = [this](const Buf& d) {
+    const Buf& first = sent_[kToServer][0];
+    auto h = parse_packet_header(bytes_of(first), HeaderParseOptions{8, true});
+    if (!h) return false;
+    auto o = open_initial(client_.crypto, d, false, h->dcid);
+    if (!o) return false;
+    Reader r(Bytes(o->payload.data(), o->payload.size()));
+    while (!r.empty()) {
+      Result<Frame> f = parse_frame(r);
+      if (!f) return false;
+      if (f->type == FrameType::kCrypto) return true;
+    }
+    return false;
+  };
+  size_t dropped = 0;
+  filter_ = [&](Dir d, size_t i, uint64_t sent_at) {
+    const bool drop = d == kToClient && sent_at < 3 * kSec && has_crypto(sent_[d][i]);
+    dropped += drop;
+    return Verdict{drop ? Verdict::Fate::kDrop : Verdict::Fate::kDeliver, 0};
+  };
+  handshake(20 * kSec);
+  EXPECT_GE(dropped, 3u);
+  expect_established();
 }
 
 // Everything one side sends for a while is lost: its PTO fires again and

@@ -215,6 +215,85 @@ TEST_F(ConnPathTest, AddressChangeResetsCongestionState) {
   EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
 }
 
+// §13.4.2: ECN is validated on each path anew; §14.2, §9.4: the path MTU,
+// congestion controller and RTT start over on a new pair of addresses, and
+// stay when only the port changed (a NAT rebinding).
+struct PathChangeCase {
+  const char* name;
+  uint32_t host;
+  uint16_t port;
+  bool same_hosts;
+};
+
+class PathStateTest : public ConnPathTest {
+ protected:
+  // ECN and a path MTU search up to 1400 bytes on both sides.
+  void handshake_with_ecn_and_pmtud() {
+    for (test::Endpoint* e : {&client_, &server_}) {
+      e->config.ecn = true;
+      e->config.pmtud = true;
+      e->config.max_datagram_size = 1400;
+    }
+    handshake();
+  }
+};
+
+class PathChangeTest : public PathStateTest, public ::testing::WithParamInterface<PathChangeCase> {};
+
+TEST_P(PathChangeTest, RestartsPerPathState) {
+  const PathChangeCase& c = GetParam();
+  handshake_with_ecn_and_pmtud();
+  client_sends(50'000);
+  run_for(500 * kMs);
+  ASSERT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  ASSERT_EQ(server_.conn->pmtud().plpmtu(), 1400u);
+  const uint64_t srtt = server_.conn->recovery().rtt().smoothed_rtt();
+  ASSERT_NE(srtt, kInitialRttUs);
+  const PathAddress outside = test_address(c.host, c.port);
+  rebind_client_to(outside);
+  ASSERT_EQ(server_.conn->path().peer, outside);
+  EXPECT_EQ(server_.conn->ecn().state(), EcnState::kTesting);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), c.same_hosts ? 1400u : Pmtud::kBasePlpmtu);
+  EXPECT_EQ(server_.conn->max_datagram_size(), c.same_hosts ? 1400u : Pmtud::kBasePlpmtu);
+  EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt() == srtt, c.same_hosts);
+  // Both come back on the new path.
+  client_sends(50'000);
+  run_for(kSec);
+  EXPECT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), 1400u);
+  EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rfc9000, PathChangeTest,
+                         ::testing::Values(PathChangeCase{"PortOnly", kClientHost, 5555, true},
+                                           PathChangeCase{"NewAddress", 0x0b000009, 4433, false}),
+                         [](const auto& info) { return info.param.name; });
+
+// §9.3.2: back from an abandoned migration, the old path's congestion
+// controller, RTT, ECN and MTU state are what they were when we left it.
+TEST_F(PathStateTest, AbandonedMigrationRestoresPathState) {
+  handshake_with_ecn_and_pmtud();
+  client_sends(100'000);
+  run_for(500 * kMs);
+  ASSERT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  const Path original = server_.conn->path();
+  const uint64_t cwnd = server_.conn->congestion_controller().cwnd();
+  const uint64_t srtt = server_.conn->recovery().rtt().smoothed_rtt();
+  const PathAddress attacker = test_address(0x0c000001, 9999);
+  forge_from_client(attacker, server_cid(0), 100000, Buf{0x01}, 40);  // PING: non-probing
+  ASSERT_EQ(server_.conn->path().peer, attacker);
+  EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), kInitialRttUs);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), Pmtud::kBasePlpmtu);
+  run_until([&] { return server_.conn->path() == original; }, now_ + 10 * kSec);
+  ASSERT_EQ(server_.conn->path(), original);
+  EXPECT_EQ(server_.conn->congestion_controller().cwnd(), cwnd);
+  EXPECT_EQ(server_.conn->recovery().rtt().smoothed_rtt(), srtt);
+  EXPECT_EQ(server_.conn->ecn().state(), EcnState::kCapable);
+  EXPECT_EQ(server_.conn->pmtud().plpmtu(), 1400u);
+  EXPECT_EQ(server_.conn->max_datagram_size(), 1400u);
+  EXPECT_EQ(server_.events.closes, 0);
+}
+
 // §9.3.3, §9.3.2, §8: a spoofed packet with a larger packet number from an
 // address nobody answers at moves the server there, limited to three times
 // what came from it, until validation fails and it goes back.
@@ -347,6 +426,30 @@ TEST_F(ConnPathTest, WrongPathResponseIgnored) {
   EXPECT_EQ(client_.events.closes, 0);
 }
 
+// §8.2.2: every PATH_CHALLENGE is answered, also two in one packet (ngtcp2
+// sends them so): the client used to echo only the last one, and the
+// runner's rebind-addr check found the other unanswered.
+TEST_F(ConnPathTest, EveryPathChallengeOfAPacketAnswered) {
+  struct Responses : Tracer {
+    void packet_sent(uint64_t, const TracedPacket& p) override {
+      for (const TracedFrame& f : p.frames) {
+        if (f.type == FrameType::kPathResponse) data.emplace_back(f.path.data.begin(), f.path.data.end());
+      }
+    }
+    std::vector<Buf> data;
+  } sent;
+  client_.config.tracer = &sent;
+  handshake();
+  run_for(200 * kMs);
+  const SpyTls::Key& key = server_.tls->secrets.at({EncryptionLevel::kApplication, KeyDirection::kWrite});
+  Buf d = forge_one_rtt(server_.crypto, key, client_.conn->local_cids().cids()[0].cid.view(), 100000,
+                        Buf{0x1a, 1, 1, 1, 1, 1, 1, 1, 1, 0x1a, 2, 2, 2, 2, 2, 2, 2, 2});
+  deliver(kToClient, d, Ecn::kNotEct, Path{server_addr_, client_addr_});
+  run_for(100 * kMs);
+  EXPECT_EQ(sent.data, (std::vector<Buf>{Buf(8, 1), Buf(8, 2)}));
+  EXPECT_EQ(client_.events.closes, 0);
+}
+
 // §18.2: the client does not migrate when the server said so; a server
 // drops packets of a deliberate migration (a new CID) but follows a NAT
 // rebinding (§9).
@@ -438,7 +541,26 @@ TEST_F(ConnPathTest, MigrateRefusedForServerAndBeforeConfirmation) {
 
 // ---- Through the server Endpoint ---------------------------------------------
 
-class EndpointPathTest : public EndpointPairTest {};
+class EndpointPathTest : public EndpointPairTest {
+ protected:
+  // Runs until the echo of stream `id` has come back whole (its FIN), for
+  // 5 s at most; what came back.
+  Buf echo_of(TestClient& c, uint64_t id) {
+    Buf echoed;
+    run_until(
+        [&] {
+          for (;;) {
+            uint8_t buf[2048];
+            auto r = c.conn->stream_read(id, MutBytes(buf, sizeof buf));
+            if (!r || r->bytes == 0) return r && r->fin;
+            echoed.insert(echoed.end(), buf, buf + r->bytes);
+            if (r->fin) return true;
+          }
+        },
+        now_ + 5 * kSec);
+    return echoed;
+  }
+};
 
 // §9.3: the Endpoint hands each datagram's path to its connection and
 // sends where the connection says: after a NAT rebinding, the server probes
@@ -459,18 +581,7 @@ TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
   ASSERT_TRUE(id.is_ok());
   const Buf msg(5000, 0x42);
   ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
-  Buf echoed;
-  run_until(
-      [&] {
-        for (;;) {
-          uint8_t buf[2048];
-          auto r = c.conn->stream_read(*id, MutBytes(buf, sizeof buf));
-          if (!r || r->bytes == 0) return r && r->fin;
-          echoed.insert(echoed.end(), buf, buf + r->bytes);
-          if (r->fin) return true;
-        }
-      },
-      now_ + 5 * kSec);
+  const Buf echoed = echo_of(c, *id);
   EXPECT_EQ(echoed, msg);
   run_for(200 * kMs);  // the client's PATH_RESPONSE, on its way with the last ACKs
   EXPECT_EQ(server.path().peer, address_of(0x100));
@@ -480,6 +591,34 @@ TEST_F(EndpointPathTest, NatRebindingFollowedThroughTheEndpoint) {
   // id 0 again behind the NAT), nothing to the old one (a stray).
   EXPECT_GT(sent_by_server_.size(), before);
   EXPECT_TRUE(strays_.empty());
+}
+
+// A NAT rebinding between the server's handshake flight and the client's
+// Finished: the client's datagram with its Finished and its first 1-RTT
+// packet (the request) comes from the new address. The 1-RTT packet, sent
+// once the handshake is confirmed, moves the server there (§9.3); the
+// server used to count the whole datagram on the old path, answer the
+// address the NAT had forgotten, and hear only the unconfirmed client's
+// Handshake probes, which it can no longer read (the local runner's
+// rebind-port case, its first rebinding mid-handshake).
+TEST_F(EndpointPathTest, NatRebindingMidHandshakeFollowedByTheFirstOneRttPacket) {
+  start_server();
+  TestClient& c = add_client();
+  // Until the client has the server's flight: its Finished waits to go.
+  run_until([&] { return c.conn->handshake_complete(); }, 5 * kSec);
+  ASSERT_TRUE(c.conn->handshake_complete());
+  ASSERT_FALSE(c.conn->handshake_confirmed());
+  auto id = c.conn->open_stream(StreamDir::kBidi);
+  ASSERT_TRUE(id.is_ok());
+  const Buf msg(100, 0x5a);  // a request: all in the Finished datagram
+  ASSERT_TRUE(c.conn->stream_write(*id, bytes_of(msg), true).is_ok());
+  nat_[0] = 0x100;  // the Finished, and all after it, come from address 0x100
+  const Buf echoed = echo_of(c, *id);
+  EXPECT_EQ(echoed, msg);
+  ASSERT_EQ(host_.accepted_events.size(), 1u);
+  const Connection& server = *host_.accepted_events[0]->conn;
+  EXPECT_EQ(server.path().peer, address_of(0x100));
+  EXPECT_TRUE(c.conn->handshake_confirmed());
 }
 
 }  // namespace

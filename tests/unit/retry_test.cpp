@@ -253,5 +253,31 @@ TEST_F(RetryTest, NewTokenValidatesWithoutRetry) {
   EXPECT_EQ(endpoint_->stats().retries_sent, 0u);
 }
 
+// The qlog of a lost packet that carried NEW_TOKEN (§19.7) names the frame;
+// tracing it used to hit the "not a control frame" invariant and end the
+// server (the local runner's handshakeloss case). The token then comes
+// again (§13.3).
+TEST_F(RetryTest, LostNewTokenIsTracedAndSentAgain) {
+  struct LostFrames : Tracer {
+    void packet_lost(uint64_t, const TracedPacketLost& p) override {
+      for (const TracedFrame& f : p.frames) types.push_back(f.type);
+    }
+    std::vector<FrameType> types;
+  } lost;
+  config_.validation.retry = false;
+  host_.tracer = &lost;
+  start_server();
+  TestClient& first = add_client();
+  // The server's first 1-RTT datagrams (short header: RFC 9000 §17.3) are
+  // lost; its first 1-RTT packet holds HANDSHAKE_DONE and NEW_TOKEN.
+  int short_headers = 0;
+  drop_to_client = [&](uint32_t, const Buf& d) { return (d[0] & 0x80) == 0 && short_headers++ < 2; };
+  run_until([&] { return all_confirmed() && !first.events.new_tokens.empty(); }, 5 * kSec);
+  ASSERT_GE(short_headers, 2);
+  EXPECT_NE(std::find(lost.types.begin(), lost.types.end(), FrameType::kNewToken), lost.types.end());
+  ASSERT_EQ(first.events.new_tokens.size(), 1u);
+  EXPECT_EQ(first.events.new_tokens[0][0], static_cast<uint8_t>(TokenKind::kNewToken));
+}
+
 }  // namespace
 }  // namespace quicbed::test
