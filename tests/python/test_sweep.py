@@ -287,7 +287,9 @@ def test_an_interrupted_sweep_resumes_without_rerunning_finished_runs(scheduler,
     marks.mkdir()
     out = tmp_path / "out"
     points = sweep.grid(x=range(8), marks=[str(marks)])
-    script = ("from quicbed import sweep; import test_sweep as t; "
+    # A shell that started us in the background may have left SIGINT ignored.
+    script = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from quicbed import sweep; import test_sweep as t; "
               f"sweep.run(t.slow, sweep.grid(x=range(8), marks=[{str(marks)!r}]), "
               f"out={str(out)!r}, scheduler={scheduler!r}, progress=False)")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_PARENT), str(HERE)]))
