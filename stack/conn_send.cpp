@@ -300,13 +300,22 @@ bool Connection::open_packet(PacketDraft& d, PacketNumberSpace& s, MutBytes data
 void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_eliciting, uint64_t now) {
   Writer& w = d.w;
   // An ACK rides on every packet of the space while one is owed (§13.2);
-  // never in 0-RTT (RFC 9000 §12.4, Table 3).
+  // never in 0-RTT (RFC 9000 §12.4, Table 3). In the Application space only
+  // for an ack-eliciting packet: a peer that only acknowledges (a client
+  // downloading) would otherwise have an ACK frame in about every other
+  // packet of ours, bytes taken from the data for nothing (§13.2.1: its
+  // ACK-only packets are acknowledged with the next ACK due anyway).
   const bool zero_rtt = d.type == PacketType::kZeroRtt;
-  if (s.acks.has_ack() && !zero_rtt) {
+  const bool app = s.id() == PnSpace::kApplication;
+  bool ack_ranges = false;  // an ACK with more than one range was written
+  if ((app ? s.acks.owes_ack() : s.acks.has_ack()) && !zero_rtt) {
+    ack_ranges = s.acks.range_count() > 1;
     Result<uint64_t> largest = s.acks.write_ack(w, now, local_params_.ack_delay_exponent);
     if (largest) {
       d.add(SentItem{kItemAck, 0, 0, 0, *largest});
       on_ack_written(s, d.type, *largest);
+    } else {
+      ack_ranges = false;
     }
   }
   if (d.type == PacketType::kOneRtt && allow_eliciting && recovery_.can_send(true)) fill_path_frames(d, now);
@@ -332,6 +341,17 @@ void Connection::fill_packet(PacketDraft& d, PacketNumberSpace& s, bool allow_el
     d.mark_eliciting();
   }
   if (s.id() == PnSpace::kApplication) fill_app_frames(d, now);
+  // RFC 9000 §13.2.4: our ACK-only packets are not acknowledged for their
+  // own sake, and only an acknowledgment of one of our ACKs lets us drop
+  // its ranges. With more than one range to repeat and nothing ack-eliciting
+  // in flight in the space (whose ACK would do), a PING makes this packet
+  // elicit one: at most about once per round trip.
+  if (app && ack_ranges && !d.record.ack_eliciting && !zero_rtt &&
+      recovery_.ack_eliciting_in_flight(PnSpace::kApplication) == 0) {
+    Frame f;
+    f.type = FrameType::kPing;
+    if (write_frame(w, f)) d.mark_eliciting();
+  }
   if (probe && !d.record.ack_eliciting) {
     Frame f;
     f.type = FrameType::kPing;
@@ -393,12 +413,20 @@ void Connection::fill_app_frames(PacketDraft& d, uint64_t now) {
     bool full = d.record.items.full();
     SendBuffer::Chunk c;
     while (!full && s->next_chunk(w.remaining(), conn_send_.available(), c)) {
-      Result<size_t> n = write_stream(w, StreamFrame{s->id(), c.offset, c.data, c.fin}, false);
+      // One frame for the chunk, whichever buffer pages it spans; without
+      // a Length field when it fills the packet (write_stream_header).
+      Result<size_t> n = write_stream_header(w, StreamFrame{s->id(), c.offset, Bytes(), c.fin}, c.len);
       if (!n) {
         full = true;
         break;
       }
-      const bool fin = c.fin && *n == c.data.size();
+      for (uint64_t at = c.offset, end = c.offset + *n; at < end;) {
+        const Bytes piece = s->send_buffer().piece(at, end - at);
+        const Status copied = w.bytes(piece);
+        QB_ASSERT(copied.is_ok());  // the header announced what fits
+        at += piece.size();
+      }
+      const bool fin = c.fin && *n == c.len;
       s->on_stream_sent(c.offset, *n, fin, conn_send_);
       d.add(SentItem{kItemStream, fin, static_cast<uint32_t>(*n), s->id(), c.offset});
       d.mark_eliciting();

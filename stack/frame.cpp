@@ -508,6 +508,31 @@ Result<size_t> write_stream(Writer& w, const StreamFrame& f, bool last_in_packet
   return write_data_prefix(w, frame, frame.stream.data, f.data, n, last_in_packet);
 }
 
+Result<size_t> write_stream_header(Writer& w, const StreamFrame& f, uint64_t len) {
+  Frame frame;
+  frame.type = FrameType::kStream;
+  frame.stream = f;
+  frame.stream.fin = false;
+  frame.stream.data = Bytes();
+  // Type, Stream ID and (when not 0) Offset: the header without Length.
+  const size_t header = frame_size(frame, true);
+  if (header == 0) return Status(ErrorCode::kInvalidArgument, "STREAM frame not encodable");
+  const size_t room = w.remaining();
+  if (room <= header) return Status(ErrorCode::kBufferTooSmall);
+  const bool to_end = len > 0 && len >= room - header;
+  const size_t n = to_end ? room - header : fit_with_length(room, header, static_cast<size_t>(len < room ? len : room));
+  if (n == 0 && (len > 0 || header + 1 > room)) return Status(ErrorCode::kBufferTooSmall);
+  const bool fin = f.fin && n == len;
+  const uint64_t type = type_value(FrameType::kStream) | (f.offset ? kStreamOff : 0) |
+                        (to_end ? 0 : kStreamLen) | (fin ? kStreamFin : 0);
+  WriteSink out(w);
+  Status s = put_varints(out, {type, f.stream_id});
+  if (s.is_ok() && f.offset) s = out.varint(f.offset);  // §19.8: absent Offset means 0
+  if (s.is_ok() && !to_end) s = out.varint(n);
+  QB_ASSERT(s.is_ok());  // measured above
+  return n;
+}
+
 Result<size_t> write_crypto(Writer& w, const CryptoFrame& f) {
   Frame frame;
   frame.type = FrameType::kCrypto;

@@ -255,6 +255,16 @@ size_t ack_frame_size(std::span<const Range> ranges, uint64_t ack_delay, const E
 // kept only if all of the data fits. See write_frame for last_in_packet.
 // kBufferTooSmall if no data byte fits (for empty data: if the frame does not).
 Result<size_t> write_stream(Writer& w, const StreamFrame& f, bool last_in_packet);
+// The header of a STREAM frame for `len` bytes at f.offset (f.data is not
+// used) whose data the caller writes right after it, as it may lie in
+// pieces. Returns n, the data bytes the header announces (at most len, as
+// many as fit in w.remaining()); the caller must write exactly n. When
+// they reach the end of w (len fills it), the Length field is left out
+// (§19.8: the frame then extends to the end of the packet): 1 to 8 bytes
+// more for data, and nothing may be written after them. FIN is set only if
+// n == len. kBufferTooSmall if no data byte fits (for len 0: if the frame
+// does not).
+Result<size_t> write_stream_header(Writer& w, const StreamFrame& f, uint64_t len);
 Result<size_t> write_crypto(Writer& w, const CryptoFrame& f);
 
 // RFC 9000 §12.4 Table 3 "Pkts" column, and RFC 9221 §5 for DATAGRAM (0-RTT

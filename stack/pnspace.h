@@ -49,6 +49,14 @@ class AckState {
   // Some received packet is not yet covered by an ACK we sent: an ACK
   // frame may ride on any packet sent in this space.
   bool has_ack() const { return pending_ && !ranges_.ranges().empty(); }
+  // Some ack-eliciting packet is among them. RFC 9000 §13.2.1: packets
+  // that elicit nothing (the peer's ACK-only packets) need no ACK of their
+  // own; they are "eventually acknowledged" by the next ACK we send for
+  // another reason, so ACKs need not ride on every packet for them.
+  bool owes_ack() const { return has_ack() && eliciting_ > 0; }
+  // Ranges the next ACK frame would carry: beyond one, they are state that
+  // only an acknowledgment of one of our ACKs lets us drop (§13.2.4).
+  size_t range_count() const { return ranges_.ranges().size(); }
   // An ACK-only packet is due at `now` (§13.2.1: only ack-eliciting packets
   // make one due).
   bool ack_due(uint64_t now) const { return has_ack() && now >= deadline_; }

@@ -159,6 +159,10 @@ class Recovery {
 
   const RttEstimator& rtt() const { return rtt_; }
   uint64_t bytes_in_flight() const { return bytes_in_flight_; }
+  // Ack-eliciting packets of `space` in flight: an ACK of them is coming.
+  size_t ack_eliciting_in_flight(PnSpace space) const {
+    return spaces_[idx(space)].ack_eliciting_in_flight;
+  }
   uint32_t pto_count() const { return pto_count_; }
   size_t outstanding() const { return send_order_.size(); }
   // kNever until an ACK was received in the space.

@@ -116,14 +116,9 @@ Status SendBuffer::finish() {
 bool SendBuffer::next_chunk(size_t max_len, uint64_t new_data_end, Chunk& out) const {
   const auto make = [&](uint64_t offset, uint64_t len) {
     out.offset = offset;
-    if (len == 0) {
-      out.data = {};
-    } else {
-      const uint64_t at = offset % kPageData;
-      len = min_u64(min_u64(len, max_len), kPageData - at);
-      out.data = Bytes(page_for(offset)->data() + at, static_cast<size_t>(len));
-    }
-    out.fin = fin_ == Fin::kQueued && offset + len == write_end_;
+    out.len = min_u64(len, max_len);
+    out.data = out.len == 0 ? Bytes() : piece(offset, out.len);
+    out.fin = fin_ == Fin::kQueued && offset + out.len == write_end_;
     return true;
   };
   if (max_len > 0) {
@@ -207,6 +202,12 @@ void SendBuffer::discard() {
   acked_.clear();
   acked_end_ = write_end_ = sent_end_;
   fin_ = Fin::kNone;
+}
+
+Bytes SendBuffer::piece(uint64_t offset, uint64_t max_len) const {
+  const uint64_t at = offset % kPageData;
+  const uint64_t len = min_u64(max_len, kPageData - at);
+  return Bytes(page_for(offset)->data() + at, static_cast<size_t>(len));
 }
 
 SendBuffer::Page* SendBuffer::page_for(uint64_t offset) const {

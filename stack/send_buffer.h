@@ -65,10 +65,14 @@ class SendBuffer {
   static constexpr size_t kPageSize = 4096;
   static constexpr uint64_t kPageData = kPageSize - sizeof(Page);
 
-  // Bytes for one STREAM frame. `data` points into the buffer and stays
-  // valid until the next call to write, on_acked or discard.
+  // Bytes for one STREAM frame: [offset, offset + len), which may cross
+  // pages. `data` is its first piece, up to the end of offset's page; it
+  // points into the buffer and stays valid until the next call to write,
+  // on_acked or discard. piece() gives the others. `fin`: the frame may
+  // carry FIN if it carries all `len` bytes.
   struct Chunk {
     uint64_t offset = 0;
+    uint64_t len = 0;
     Bytes data;
     bool fin = false;
   };
@@ -91,9 +95,14 @@ class SendBuffer {
 
   // The next STREAM frame's content: lost bytes first (lowest offset), then
   // new bytes below new_data_end (the flow control limit, §4.1; lost bytes
-  // were already counted), then a FIN alone. At most max_len bytes, never
-  // crossing a page. False if there is nothing to send.
+  // were already counted), then a FIN alone. At most max_len bytes; a
+  // frame is not cut where a page ends (each frame header costs the data
+  // its bytes, §19.8). False if there is nothing to send.
   bool next_chunk(size_t max_len, uint64_t new_data_end, Chunk& out) const;
+  // The buffered bytes from `offset` to the end of its page, at most
+  // max_len: a chunk's data is copied out piece by piece. `offset` must be
+  // in a chunk next_chunk gave (still buffered).
+  Bytes piece(uint64_t offset, uint64_t max_len) const;
   // A STREAM frame with [offset, offset + len) and `fin` was sent; offset is
   // at most sent_end(). Returns the bytes beyond sent_end(): new flow
   // control credit used.

@@ -218,10 +218,11 @@ def _random_name(rng: random.Random, n: int) -> str:
 
 class Runner:
     def __init__(self, quicbed: Path, middlebox: Path, keep: Path | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, keep_all: bool = False) -> None:
         self.impls = I.implementations(quicbed)
         self.middlebox = middlebox
         self.keep = keep
+        self.keep_all = keep_all  # keep passing runs too (to study a measurement)
         self.verbose = verbose
         self.tmp_root = Path(tempfile.mkdtemp(prefix="quicbed-runner-"))
         self.certs = P.make_certs(self.tmp_root / "certs")
@@ -248,7 +249,7 @@ class Runner:
         does not succeed ends it and is the result, as in the runner)."""
         res = Result(server, client, case.name, case.abbr, "failed")
         t0 = time.monotonic()
-        for _ in range(repetitions or case.repetitions):
+        for i in range(repetitions or case.repetitions):
             tmp = Path(tempfile.mkdtemp(prefix=f"{case.name}-", dir=self.tmp_root))
             kbps = tcp_kbps = None
             try:
@@ -256,8 +257,10 @@ class Runner:
                                                                    self.impls[client], case)
             except Exception as e:  # a broken run is a failed test, reported
                 res.result, res.detail = "failed", f"{type(e).__name__}: {e}"
-            if self.keep and res.result == "failed":
+            if self.keep and (res.result == "failed" or self.keep_all):
                 dest = self.keep / f"{server}_{client}_{case.name}"
+                if self.keep_all:
+                    dest = dest / str(i + 1)
                 shutil.rmtree(dest, ignore_errors=True)
                 shutil.copytree(tmp, dest, symlinks=True,
                                 ignore=shutil.ignore_patterns("*-root", "www", "ns3-raw-sock"))
@@ -479,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
         "QUICBED_MIDDLEBOX", default_binary("interop", "runner", "quicbed-middlebox"))))
     ap.add_argument("--report", type=Path, help="directory for results.json and results.md")
     ap.add_argument("--keep-failed", type=Path, help="copy the logs and captures of failed runs here")
+    ap.add_argument("--keep-all", action="store_true",
+                    help="with --keep-failed: keep every run (DIR/server_client_test/N), passing too")
     ap.add_argument("--repetitions", type=int,
                     help="runs of each measurement (default: the runner's 5)")
     ap.add_argument("--pairs", help="server:client pairs to run, ',' separated (default: every"
@@ -504,7 +509,9 @@ def main(argv: list[str] | None = None) -> int:
     # processes stopped, the temporary directory deleted.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    runner = Runner(a.quicbed.resolve(), a.middlebox.resolve(), a.keep_failed)
+    if a.keep_all and not a.keep_failed:
+        ap.error("--keep-all needs --keep-failed DIR")
+    runner = Runner(a.quicbed.resolve(), a.middlebox.resolve(), a.keep_failed, keep_all=a.keep_all)
     for impl in servers + clients:
         if impl not in runner.impls:
             ap.error(f"unknown implementation {impl!r}")

@@ -585,6 +585,46 @@ TEST(Stream, WriteFitsTheMostData) {
   }
 }
 
+TEST(Stream, WriteHeaderForDataInPieces) {
+  // write_stream_header, then the data the caller copies: a frame that
+  // parses back to the same bytes; with a Length field unless the data
+  // fills the room, and then carrying more than write_stream with one.
+  static uint8_t data[100];
+  for (size_t i = 0; i < sizeof data; ++i) data[i] = static_cast<uint8_t>(i * 7 + 1);
+  for (uint64_t offset : {uint64_t{0}, uint64_t{5000}}) {
+    for (size_t len : {size_t{0}, size_t{10}, size_t{63}, size_t{100}}) {
+      for (size_t room = 0; room <= 110; ++room) {
+        std::vector<uint8_t> buf(room + 4, 0xee);
+        Writer w(MutBytes(buf.data(), room));
+        auto n = write_stream_header(w, StreamFrame{4, offset, Bytes(), true}, len);
+        std::vector<uint8_t> ref_buf(room);
+        Writer ref(MutBytes(ref_buf.data(), room));
+        auto with_length = write_stream(ref, StreamFrame{4, offset, Bytes(data, len), true}, false);
+        if (!n) {
+          EXPECT_EQ(n.status().code(), ErrorCode::kBufferTooSmall) << room;
+          EXPECT_EQ(w.position(), 0u);
+          EXPECT_FALSE(with_length.is_ok()) << room;
+          continue;
+        }
+        ASSERT_LE(*n, len);
+        ASSERT_TRUE(w.bytes(Bytes(data, *n)).is_ok()) << room << " " << *n;
+        EXPECT_EQ(buf[room], 0xee);
+        // Never fewer bytes than with a Length field, which needs room.
+        EXPECT_GE(*n, with_length ? *with_length : 0) << room;
+        if (*n < len) EXPECT_EQ(w.position(), room) << "no Length field: the data fills the room";
+        Reader r(w.written());
+        auto f = parse_frame(r);
+        ASSERT_TRUE(f.is_ok()) << room;
+        EXPECT_TRUE(r.empty());
+        EXPECT_EQ(f->stream.stream_id, 4u);
+        EXPECT_EQ(f->stream.offset, offset);
+        EXPECT_EQ(f->stream.fin, *n == len);
+        EXPECT_EQ(to_hex(f->stream.data), to_hex(Bytes(data, *n)));
+      }
+    }
+  }
+}
+
 TEST(Stream, WriteLengthFieldWidthBoundary) {
   // Header 0x0a + stream id 4 = 2 bytes. 70 bytes of room hold 66 data
   // bytes behind a two-byte Length; 67 bytes hold only 63 (64 would need a

@@ -43,13 +43,26 @@ struct Sent {
   bool fin;
 };
 
+// A chunk's bytes, gathered from its pieces as a STREAM frame's are.
+std::vector<uint8_t> gather(const SendBuffer& b, const SendBuffer::Chunk& c) {
+  std::vector<uint8_t> v;
+  for (uint64_t at = c.offset; at < c.offset + c.len;) {
+    const Bytes piece = b.piece(at, c.offset + c.len - at);
+    EXPECT_GT(piece.size(), 0u);
+    if (piece.empty()) break;
+    v.insert(v.end(), piece.begin(), piece.end());
+    at += piece.size();
+  }
+  return v;
+}
+
 // Take the next chunk, check its bytes, and mark it sent.
 Sent send(SendBuffer& b, size_t max_len, uint64_t new_data_end = kNoLimit) {
   SendBuffer::Chunk c;
   EXPECT_TRUE(b.next_chunk(max_len, new_data_end, c));
-  EXPECT_EQ(std::vector<uint8_t>(c.data.begin(), c.data.end()), content(c.offset, c.data.size()));
-  b.on_sent(c.offset, c.data.size(), c.fin);
-  return {c.offset, c.data.size(), c.fin};
+  EXPECT_EQ(gather(b, c), content(c.offset, c.len));
+  b.on_sent(c.offset, c.len, c.fin);
+  return {c.offset, c.len, c.fin};
 }
 
 bool nothing_to_send(const SendBuffer& b, uint64_t new_data_end = kNoLimit) {
@@ -82,14 +95,22 @@ TEST(SendBuffer, OnSentReturnsNewBytesOnly) {
   EXPECT_EQ(b.sent_end(), 200u);
 }
 
-TEST(SendBuffer, ChunksNeverCrossAPage) {
+TEST(SendBuffer, ChunksSpanPagesInPieces) {
   FailingAllocator alloc;
   SendBuffer b(alloc, 4 * D);
   fill(b, 2 * D + 10);
-  EXPECT_EQ(send(b, D + 100).len, D);
+  // A chunk is not cut at a page end (one STREAM frame, not two); its
+  // first piece is the part in its first page.
+  SendBuffer::Chunk c;
+  ASSERT_TRUE(b.next_chunk(D + 100, kNoLimit, c));
+  EXPECT_EQ(c.len, D + 100);
+  EXPECT_EQ(c.data.size(), D);
+  EXPECT_EQ(b.piece(D, 1000).size(), 100u + 900u);
+  EXPECT_EQ(b.piece(D - 10, 1000).size(), 10u);  // up to the page end
+  EXPECT_EQ(send(b, D + 100).len, D + 100);       // the bytes check out, gathered
   EXPECT_EQ(send(b, 50).len, 50u);
-  EXPECT_EQ(send(b, 3 * D).len, D - 50);
-  EXPECT_EQ(send(b, 3 * D).len, 10u);
+  EXPECT_EQ(send(b, 3 * D).len, D - 140);
+  EXPECT_TRUE(nothing_to_send(b));
 }
 
 TEST(SendBuffer, BackPressureAndAckFreesRoom) {
@@ -289,9 +310,9 @@ TEST(SendBuffer, TooManyOutOfOrderAcksCostRetransmissionsOnly) {
     uint64_t resent = 0;
     SendBuffer::Chunk c;
     while (b.next_chunk(1000, kNoLimit, c)) {
-      resent += c.data.size();
-      b.on_sent(c.offset, c.data.size(), c.fin);
-      b.on_acked(c.offset, c.data.size(), c.fin);
+      resent += c.len;
+      b.on_sent(c.offset, c.len, c.fin);
+      b.on_acked(c.offset, c.len, c.fin);
       ASSERT_LT(resent, 100u * 100u);
     }
     EXPECT_EQ(b.acked_end(), 10000u);
@@ -311,8 +332,8 @@ TEST(SendBuffer, TooManyLostRangesAreWidenedNotForgotten) {
   std::vector<bool> resent(10000, false);
   SendBuffer::Chunk c;
   while (b.next_chunk(100000, kNoLimit, c)) {
-    for (uint64_t o = c.offset; o < c.offset + c.data.size(); ++o) resent[o] = true;
-    b.on_sent(c.offset, c.data.size(), c.fin);
+    for (uint64_t o = c.offset; o < c.offset + c.len; ++o) resent[o] = true;
+    b.on_sent(c.offset, c.len, c.fin);
   }
   for (uint64_t i = 0; i < 100; i += 3) {
     for (uint64_t o = i * 100; o < i * 100 + 100; ++o) ASSERT_TRUE(resent[o]) << o;
@@ -387,10 +408,11 @@ TEST(SendBuffer, RandomLossDeliversTheExactStream) {
         if (b.next_chunk(rng() % 1400 + 1, kNoLimit, c)) {
           const bool dropped = rng() % 5 == 0;
           if (!dropped) {
-            ASSERT_TRUE(r.insert(c.offset, c.data, c.fin).is_ok());
+            const std::vector<uint8_t> data = gather(b, c);
+            ASSERT_TRUE(r.insert(c.offset, Bytes(data.data(), data.size()), c.fin).is_ok());
           }
-          b.on_sent(c.offset, c.data.size(), c.fin);
-          in_flight.push_back({{c.offset, c.data.size(), c.fin}, dropped});
+          b.on_sent(c.offset, c.len, c.fin);
+          in_flight.push_back({{c.offset, c.len, c.fin}, dropped});
         }
         // Resolve a random in-flight frame, in any order: a dropped one is
         // declared lost; a delivered one is acknowledged, or now and then

@@ -66,7 +66,7 @@ struct Fixture {
   SendBuffer::Chunk send(size_t max_len = 1 << 20) {
     SendBuffer::Chunk c;
     EXPECT_TRUE(s.next_chunk(max_len, conn_send.available(), c));
-    s.on_stream_sent(c.offset, c.data.size(), c.fin, conn_send);
+    s.on_stream_sent(c.offset, c.len, c.fin, conn_send);
     return c;
   }
 
@@ -131,9 +131,9 @@ TEST(StreamSend, ReadySendDataSentDataRecvd) {
   EXPECT_EQ(f.s.send_state(), SendState::kDataSent);
   EXPECT_EQ(f.conn_send.sent(), 300u);
   EXPECT_EQ(f.s.send_flow().sent(), 300u);
-  f.s.on_stream_acked(b.offset, b.data.size(), b.fin);
+  f.s.on_stream_acked(b.offset, b.len, b.fin);
   EXPECT_EQ(f.s.send_state(), SendState::kDataSent);
-  f.s.on_stream_acked(a.offset, a.data.size(), a.fin);
+  f.s.on_stream_acked(a.offset, a.len, a.fin);
   EXPECT_EQ(f.s.send_state(), SendState::kDataRecvd);
   EXPECT_TRUE(f.s.closed());
   EXPECT_EQ(f.alloc.bytes_in_use(), 0u);
@@ -152,10 +152,10 @@ TEST(StreamSend, LostDataIsSentAgain) {
   f.write(300);
   SendBuffer::Chunk a = f.send(100);
   f.send(1000);
-  f.s.on_stream_lost(a.offset, a.data.size(), a.fin);
+  f.s.on_stream_lost(a.offset, a.len, a.fin);
   SendBuffer::Chunk again = f.send();
   EXPECT_EQ(again.offset, 0u);
-  EXPECT_EQ(again.data.size(), 100u);
+  EXPECT_EQ(again.len, 100u);
   EXPECT_EQ(f.conn_send.sent(), 300u);  // a retransmission uses no new credit
 }
 
@@ -190,7 +190,7 @@ TEST(StreamSend, StreamDataBlockedMovesReadyToSendOncePerLimit) {
   (void)f.s.take_control(FrameType::kStreamDataBlocked, 0, 0);
 
   ASSERT_TRUE(f.s.on_max_stream_data(MaxStreamDataFrame{kLocalUni, 60}).is_ok());
-  EXPECT_EQ(f.send().data.size(), 60u);
+  EXPECT_EQ(f.send().len, 60u);
   ASSERT_TRUE(f.s.wants_control(FrameType::kStreamDataBlocked));
   EXPECT_EQ(f.s.take_control(FrameType::kStreamDataBlocked, 0, 0).stream_data_blocked.limit, 60u);
 }
@@ -202,7 +202,7 @@ TEST(StreamSend, PeerLimitsOnlyGrow) {
   ASSERT_TRUE(f.s.on_max_stream_data(MaxStreamDataFrame{kLocalBidi, 300}).is_ok());
   EXPECT_EQ(f.s.send_flow().limit(), 300u);
   f.write(1000);
-  EXPECT_EQ(f.send().data.size(), 300u);
+  EXPECT_EQ(f.send().len, 300u);
   SendBuffer::Chunk c;
   EXPECT_FALSE(f.s.next_chunk(1000, kBig, c));
 }
@@ -211,7 +211,7 @@ TEST(StreamSend, ConnectionCreditBoundsNewData) {
   Fixture f(kLocalBidi);
   f.conn_send = SendFlow(250);
   f.write(1000);
-  EXPECT_EQ(f.send().data.size(), 250u);
+  EXPECT_EQ(f.send().len, 250u);
   EXPECT_EQ(f.conn_send.available(), 0u);
   SendBuffer::Chunk c;
   EXPECT_FALSE(f.s.next_chunk(1000, f.conn_send.available(), c));
@@ -262,8 +262,8 @@ TEST(StreamSend, AcksAndLossesAfterResetAreIgnored) {
   f.write(500);
   SendBuffer::Chunk c = f.send(200);
   ASSERT_TRUE(f.s.reset(1).is_ok());
-  f.s.on_stream_lost(c.offset, c.data.size(), c.fin);
-  f.s.on_stream_acked(c.offset, c.data.size(), c.fin);
+  f.s.on_stream_lost(c.offset, c.len, c.fin);
+  f.s.on_stream_acked(c.offset, c.len, c.fin);
   SendBuffer::Chunk next;
   EXPECT_FALSE(f.s.next_chunk(1000, kBig, next));
   EXPECT_EQ(f.s.send_state(), SendState::kResetSent);
@@ -274,7 +274,7 @@ TEST(StreamSend, ResetAfterDataRecvdDoesNothing) {
   f.write(10);
   ASSERT_TRUE(f.s.finish().is_ok());
   SendBuffer::Chunk c = f.send();
-  f.s.on_stream_acked(c.offset, c.data.size(), c.fin);
+  f.s.on_stream_acked(c.offset, c.len, c.fin);
   ASSERT_EQ(f.s.send_state(), SendState::kDataRecvd);
   ASSERT_TRUE(f.s.reset(1).is_ok());
   EXPECT_EQ(f.s.send_state(), SendState::kDataRecvd);
@@ -308,7 +308,7 @@ TEST(StreamSend, StopSendingAfterDataRecvdIsIgnored) {
   f.write(10);
   ASSERT_TRUE(f.s.finish().is_ok());
   SendBuffer::Chunk c = f.send();
-  f.s.on_stream_acked(c.offset, c.data.size(), c.fin);
+  f.s.on_stream_acked(c.offset, c.len, c.fin);
   ASSERT_TRUE(f.s.on_stop_sending(StopSendingFrame{kLocalUni, 9}).is_ok());
   EXPECT_EQ(f.s.send_state(), SendState::kDataRecvd);
   EXPECT_FALSE(f.s.wants_control(FrameType::kResetStream));

@@ -214,8 +214,8 @@ TEST(StreamManager, OurOwnBoundOnOpenStreams) {
   ASSERT_TRUE(u->finish().is_ok());
   SendBuffer::Chunk c;
   ASSERT_TRUE(u->next_chunk(100, kBig, c));
-  u->on_stream_sent(c.offset, c.data.size(), c.fin, conn_send);
-  u->on_stream_acked(c.offset, c.data.size(), c.fin);
+  u->on_stream_sent(c.offset, c.len, c.fin, conn_send);
+  u->on_stream_acked(c.offset, c.len, c.fin);
   f.m.release_if_closed(u);
   EXPECT_EQ(f.m.size(), 1u);
   EXPECT_TRUE(f.m.open(StreamDir::kBidi).is_ok());
