@@ -295,6 +295,9 @@ TEST(SendBuffer, DiscardFreesEverything) {
   EXPECT_TRUE(nothing_to_send(b));
 }
 
+// The two tests below need more holes than the range sets hold.
+static_assert(SendBuffer::kMaxRanges < 34, "the overflow tests would not overflow");
+
 TEST(SendBuffer, TooManyOutOfOrderAcksCostRetransmissionsOnly) {
   FailingAllocator alloc;
   {
