@@ -101,7 +101,8 @@ TEST_F(ConnStreamTest, TransferSurvivesLoss) {
 
 // RFC 9002 §2: the receiver of a one-way transfer answers with ACK-only
 // packets, which are not in flight: Recovery keeps no record of them, yet
-// the sender's ACKs of them (riding on its data, RFC 9000 §13.2) are no
+// the sender's ACKs of them (riding on its packets once an ack-eliciting
+// one, such as flow control credit, is owed an ACK, RFC 9000 §13.2) are no
 // PROTOCOL_VIOLATION (§13.1).
 TEST_F(ConnStreamTest, AckOnlyPacketsLeaveNoRecord) {
   handshake();
@@ -125,6 +126,70 @@ TEST_F(ConnStreamTest, AckOnlyPacketsLeaveNoRecord) {
   EXPECT_LE(max_outstanding, 6u);
   // The client acknowledged the server's ACK-only packets.
   EXPECT_GE(server_.conn->recovery().largest_acked(PnSpace::kApplication), first_pn + server_packets / 2);
+  expect_established();
+}
+
+// Counts, per side, the 1-RTT packets sent and what rode on them.
+struct AckTally : Tracer {
+  size_t data = 0;             // packets with STREAM frames
+  size_t data_with_ack = 0;    // ... and an ACK frame
+  size_t acks = 0;             // packets with an ACK frame
+  size_t eliciting = 0;        // ack-eliciting packets
+  size_t ack_and_ping = 0;     // ACK and PING, nothing else ack-eliciting
+  void packet_sent(uint64_t, const TracedPacket& p) override {
+    if (p.header.type != PacketType::kOneRtt) return;
+    bool ack = false, stream = false, ping = false, other = false;
+    for (const TracedFrame& f : p.frames) {
+      ack |= f.type == FrameType::kAck || f.type == FrameType::kAckEcn;
+      stream |= f.type == FrameType::kStream;
+      ping |= f.type == FrameType::kPing;
+      other |= is_ack_eliciting(f.type) && f.type != FrameType::kPing;
+    }
+    data += stream;
+    data_with_ack += stream && ack;
+    acks += ack;
+    eliciting += ping || other;
+    ack_and_ping += ack && ping && !other;
+  }
+};
+
+// RFC 9000 §13.2.1: a one-way download's receiver sends ACK-only packets,
+// which need no ACK of their own; the sender's data packets carry an ACK
+// only when the receiver sent something ack-eliciting (not in every other
+// packet). §13.2.4: a receiver whose ACKs repeat ranges (here after
+// losses) elicits an acknowledgment now and then with a PING, so that it
+// can drop them.
+TEST_F(ConnStreamTest, AcksRideOnDataOnlyWhenOwed) {
+  AckTally client_tally, server_tally;
+  client_.config.tracer = &client_tally;
+  server_.config.tracer = &server_tally;
+  // Every 17th datagram to the client is lost after the handshake.
+  filter_ = [](Dir d, size_t i, uint64_t t) {
+    return Verdict{d == kToClient && t > 50 * kMs && i % 17 == 3 ? Verdict::Fate::kDrop : Verdict::Fate::kDeliver, 0};
+  };
+  handshake();
+  auto id = server_.conn->open_stream(StreamDir::kUni);
+  ASSERT_TRUE(id.is_ok());
+  Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(600'000, 11)};
+  size_t most_ranges = 0;
+  run_until(
+      [&] {
+        down.pump();
+        most_ranges = std::max(most_ranges, client_.conn->space(PnSpace::kApplication).acks.range_count());
+        return down.done();
+      },
+      now_ + 20 * kSec);
+  ASSERT_TRUE(down.done());
+  EXPECT_EQ(down.received, down.data);
+  EXPECT_GT(server_tally.data, 300u);
+  // Each ACK of the server's answers at least one ack-eliciting packet.
+  EXPECT_LE(server_tally.acks, client_tally.eliciting);
+  EXPECT_LT(server_tally.data_with_ack * 5, server_tally.data);
+  // The client's ACKs carried more than one range after losses and it
+  // asked for them to be acknowledged; the ranges were dropped, not kept
+  // up to the bound.
+  EXPECT_GT(client_tally.ack_and_ping, 0u);
+  EXPECT_LT(most_ranges, 8u);
   expect_established();
 }
 
