@@ -408,6 +408,15 @@ Result<size_t> write_data_prefix(Writer& w, Frame& frame, Bytes& field, Bytes da
   return n;
 }
 
+// Type, Stream ID and (when not 0) Offset of f: the bytes of a STREAM
+// frame before its Length field and data; 0 if not encodable.
+size_t stream_header_size(const StreamFrame& f) {
+  Frame frame;
+  frame.type = FrameType::kStream;
+  frame.stream = StreamFrame{f.stream_id, f.offset, Bytes(), false};
+  return frame_size(frame, true);
+}
+
 // An ACK Range after the first, as its Gap and ACK Range Length
 // (RFC 9000 §19.3.1).
 struct AckPair {
@@ -492,14 +501,11 @@ Status write_frame(Writer& w, const Frame& f, bool last_in_packet) {
 }
 
 Result<size_t> write_stream(Writer& w, const StreamFrame& f, bool last_in_packet) {
+  size_t header = stream_header_size(f);
+  if (header == 0) return Status(ErrorCode::kInvalidArgument, "STREAM frame not encodable");
   Frame frame;
   frame.type = FrameType::kStream;
   frame.stream = f;
-  frame.stream.fin = false;
-  frame.stream.data = Bytes();
-  // Type, Stream ID and (when not 0) Offset come before the data.
-  size_t header = frame_size(frame, true);
-  if (header == 0) return Status(ErrorCode::kInvalidArgument, "STREAM frame not encodable");
   size_t room = w.remaining();
   size_t n = room < header ? 0
              : last_in_packet ? (f.data.size() < room - header ? f.data.size() : room - header)
@@ -509,13 +515,7 @@ Result<size_t> write_stream(Writer& w, const StreamFrame& f, bool last_in_packet
 }
 
 Result<size_t> write_stream_header(Writer& w, const StreamFrame& f, uint64_t len) {
-  Frame frame;
-  frame.type = FrameType::kStream;
-  frame.stream = f;
-  frame.stream.fin = false;
-  frame.stream.data = Bytes();
-  // Type, Stream ID and (when not 0) Offset: the header without Length.
-  const size_t header = frame_size(frame, true);
+  const size_t header = stream_header_size(f);
   if (header == 0) return Status(ErrorCode::kInvalidArgument, "STREAM frame not encodable");
   const size_t room = w.remaining();
   if (room <= header) return Status(ErrorCode::kBufferTooSmall);
