@@ -199,6 +199,27 @@ int qb_conn_has_datagram(const struct qb_conn *c);
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 
+/* What changed on the connection's streams and keys, for the events of
+ * QUIC_SOCKOPT_EVENT (core/stream_events.h): queued in the order the
+ * connection reported them (at most QB_MAX_EVENTS; beyond, the newest are
+ * lost and counted), taken one at a time: 1 with *out filled, 0 when none
+ * waits. `state` is a QUIC_STREAM_SEND_STATE_* / QUIC_STREAM_RECV_STATE_*
+ * value of linux/quic.h; `value` the final size (RECV_STATE_RECVD), the
+ * new limit (MAX_DATA), the highest stream ID the new limit lets us open,
+ * type bits included (MAX_STREAMS), or the new key phase (KEY_UPDATE). */
+#define QB_MAX_EVENTS 128
+enum qb_event_kind { QB_EV_STREAM_STATE, QB_EV_MAX_DATA, QB_EV_MAX_STREAMS, QB_EV_KEY_UPDATE };
+struct qb_event {
+  int kind;
+  int state;
+  int64_t id;
+  uint64_t code;
+  uint64_t value;
+};
+int qb_conn_next_event(struct qb_conn *c, struct qb_event *out);
+/* Events lost to the bound since the connection began. */
+uint64_t qb_conn_events_lost(const struct qb_conn *c);
+
 #ifdef __cplusplus
 }
 #endif

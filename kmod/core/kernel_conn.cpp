@@ -13,6 +13,7 @@
 #include "kernel_crypto.h"
 #include "passthrough_tls.h"
 #include "record_queue.h"
+#include "stream_events.h"
 
 namespace quicbed::kmod {
 
@@ -34,7 +35,7 @@ class ConnEvents final : public ConnectionEvents {
   // DATAGRAM payloads received and not read yet, at most this many bytes:
   // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
   static constexpr size_t kMaxDatagramBytes = 64 * 1024;
-  ConnEvents() : datagrams(kernel_allocator(), kMaxDatagramBytes) {}
+  explicit ConnEvents(bool server) : datagrams(kernel_allocator(), kMaxDatagramBytes), changes(server) {}
   void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
   RecordQueue datagrams;
   void on_connection_closed(const CloseInfo& info) override {
@@ -52,6 +53,13 @@ class ConnEvents final : public ConnectionEvents {
     if (readable.size() < kMaxReadable) (void)readable.push_back(id);
   }
   BoundedVec<uint64_t, kMaxReadable> readable;
+  // Stream states, limits and key updates, for QUIC_SOCKOPT_EVENT.
+  void on_stream_send_state(uint64_t id, SendState st, uint64_t code) override { changes.on_send_state(id, st, code); }
+  void on_stream_recv_state(uint64_t id, RecvState st, uint64_t v) override { changes.on_recv_state(id, st, v); }
+  void on_stream_max_data(uint64_t id, uint64_t limit) override { changes.on_max_data(id, limit); }
+  void on_max_streams(StreamDir dir, uint64_t limit) override { changes.on_max_streams(dir, limit); }
+  void on_key_update(bool phase) override { changes.on_key_update(phase); }
+  StreamEventQueue changes;
 };
 
 // errno values (the kernel's, stable across architectures for these).
@@ -105,7 +113,9 @@ bool suite_from_api(uint32_t cipher, CipherSuite* out) {
 // constructed in that order.
 struct qb_conn {
   explicit qb_conn(const quicbed::ConnectionConfig& base)
-      : tls(quicbed::kmod::kernel_allocator()), conn(configure(base, tls, events)) {}
+      : tls(quicbed::kmod::kernel_allocator()),
+        events(base.role == quicbed::Role::kServer),
+        conn(configure(base, tls, events)) {}
 
   static quicbed::ConnectionConfig configure(quicbed::ConnectionConfig c, quicbed::kmod::PassthroughTls& t,
                                              quicbed::ConnectionEvents& e) {
@@ -337,6 +347,10 @@ int64_t qb_conn_datagram_read(struct qb_conn* c, uint8_t* out, size_t cap, size_
 }
 
 int qb_conn_has_datagram(const struct qb_conn* c) { return !c->events.datagrams.empty(); }
+
+int qb_conn_next_event(struct qb_conn* c, struct qb_event* out) { return c->events.changes.take(out) ? 1 : 0; }
+
+uint64_t qb_conn_events_lost(const struct qb_conn* c) { return c->events.changes.lost(); }
 
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;

@@ -101,6 +101,7 @@ void quic_conn_run(struct sock *sk)
 	else
 		hrtimer_start(&qs->timer, ns_to_ktime(next * NSEC_PER_USEC), HRTIMER_MODE_ABS);
 
+	quic_conn_events(sk);
 	state = qb_conn_state(qs->conn);
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;

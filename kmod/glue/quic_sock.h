@@ -162,6 +162,10 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
+/* stream_event.c: the connection's stream and key events, for recvmsg.
+ * Under the socket lock, with a connection. */
+void quic_conn_events(struct sock *sk);
+
 /* stats.c: /proc/net/quic counters and the net.quic sysctls. */
 enum quic_stat {
 	QUIC_STAT_SOCKETS,		/* open now */
