@@ -183,6 +183,11 @@ static int quic_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	kind = msg->msg_controllen ? quic_send_cmsg(msg, &level, &si) : 0;
 	if (kind < 0)
 		return kind;
+	/* Without a stream cmsg (send(), write(), sendfile(), splice()) the
+	 * stream flags come with the call's flags, and the data goes to the
+	 * stream opened last (the draft's "msghdr and cmsghdr Structures"). */
+	if (!kind)
+		si.stream_flags = msg->msg_flags & (MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN | MSG_QUIC_STREAM_UNI);
 	lock_sock(sk);
 	if (!qs->conn)
 		err = -ENOTCONN;
