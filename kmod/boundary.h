@@ -177,6 +177,9 @@ int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
 int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
 int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, struct qb_stream_read *r);
 int qb_conn_has_stream_data(const struct qb_conn *c);
+/* Whether some stream still has data or a FIN not acknowledged by the peer
+ * (what close() waits for, closing.c). */
+int qb_conn_send_pending(const struct qb_conn *c);
 /* RESET_STREAM / STOP_SENDING with an application error code (RFC 9000
  * §3.5, §19.4, §19.5); -EINVAL for a stream that is not open. */
 int qb_conn_stream_reset(struct qb_conn *c, int64_t id, uint64_t app_error);

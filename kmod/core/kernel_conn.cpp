@@ -317,6 +317,19 @@ int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct 
 
 int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
 
+int qb_conn_send_pending(const struct qb_conn* c) {
+  const StreamManager& m = c->conn.streams();
+  for (const Stream* s = m.first(); s; s = m.next(s)) {
+    if (!s->has_send()) continue;
+    // RFC 9000 §3.1: Data Recvd and the reset states owe nothing more.
+    const SendState st = s->send_state();
+    if (st != SendState::kReady && st != SendState::kSend && st != SendState::kDataSent) continue;
+    const SendBuffer& b = s->send_buffer();
+    if (b.acked_end() < b.write_end() || (b.finished() && !b.all_acked())) return 1;
+  }
+  return 0;
+}
+
 int qb_conn_stream_reset(struct qb_conn* c, int64_t id, uint64_t app_error) {
   if (id < 0) return -kEINVAL;
   return to_errno(c->conn.stream_reset(static_cast<uint64_t>(id), app_error));

@@ -77,6 +77,8 @@ void quic_conn_run(struct sock *sk)
 
 	if (!qs->conn)
 		return;
+	if (qs->orphan)
+		quic_closing_step(sk);
 	/* Datagrams of one size go out together with GSO; a shorter one ends
 	 * the train, a larger one starts the next. */
 	while ((n = qb_conn_write(qs->conn, qs->txbuf + off, QUIC_TX_BUF, now)) > 0) {
@@ -96,6 +98,8 @@ void quic_conn_run(struct sock *sk)
 	if (off)
 		quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
 	next = qb_conn_next_timeout(qs->conn);
+	if (qs->orphan)
+		next = quic_closing_timeout(qs, next);
 	if (next == U64_MAX)
 		hrtimer_try_to_cancel(&qs->timer);
 	else

@@ -56,15 +56,21 @@ static void quic_destroy_sock(struct sock *sk)
 	quic_stat_add(QUIC_STAT_SOCKETS, -1);
 }
 
-static void quic_close(struct sock *sk, long timeout)
+void quic_close_final(struct sock *sk)
 {
-	quic_listen_stop(sk);
 	quic_conn_release(sk);
 	lock_sock(sk);
 	quic_sk(sk)->state = QUIC_SS_CLOSED;
 	inet_sk_set_state(sk, TCP_CLOSE);
 	release_sock(sk);
 	sk_common_release(sk);
+}
+
+static void quic_close(struct sock *sk, long timeout)
+{
+	quic_listen_stop(sk);
+	if (!quic_closing_start(sk, timeout))
+		quic_close_final(sk);
 }
 
 static int quic_hash(struct sock *sk)
