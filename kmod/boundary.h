@@ -87,6 +87,8 @@ int qb_crypto_selftest(int *run);
  * connection ran), -ENOMEM, -ENOTCONN (not in a state for it). */
 struct qb_conn;
 
+#define QB_MAX_CID_LEN 20
+
 /* The socket's options, as the core needs them. */
 struct qb_conn_params {
   int server;
@@ -105,6 +107,13 @@ struct qb_conn_params {
   uint64_t max_streams_uni;
   int disable_active_migration;
   int grease_quic_bit;
+  /* Server, from the admission of the client's first Initial (struct
+   * qb_first): its address validated (RFC 9000 §8.1), and after a Retry
+   * the client's first Destination Connection ID (§7.3). */
+  int address_validated;
+  int retried;
+  uint8_t odcid[QB_MAX_CID_LEN];
+  size_t odcid_len;
 };
 
 enum qb_conn_state { QB_CONN_HANDSHAKE, QB_CONN_ESTABLISHED, QB_CONN_CLOSING, QB_CONN_DRAINING, QB_CONN_CLOSED };
@@ -210,6 +219,33 @@ int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
  * value of linux/quic.h; `value` the final size (RECV_STATE_RECVD), the
  * new limit (MAX_DATA), the highest stream ID the new limit lets us open,
  * type bits included (MAX_STREAMS), or the new key phase (KEY_UPDATE). */
+/* A server's answers to a datagram from a peer with no connection, before
+ * any state is kept (core/stateless.cpp): Version Negotiation (RFC 9000
+ * §6.1, §17.2.1) and Retry (§8.1.2, §17.2.5, RFC 9001 §5.8). One per
+ * module, its token key random; calls are serialised by the caller.
+ * first: QB_FIRST_DROP (nothing to do), QB_FIRST_REPLY (send the reply_len
+ * bytes written to `reply`, at least QB_STATELESS_REPLY_MAX of room, back
+ * and keep nothing) or QB_FIRST_ACCEPT (a client's first Initial that may
+ * make a connection: validated, retried and odcid go to its
+ * qb_conn_params). `peer` is the bytes of the client's address that a
+ * Retry token is bound to; `retry` whether the listener asks for one. */
+#define QB_STATELESS_REPLY_MAX 1400
+enum qb_first_action { QB_FIRST_DROP, QB_FIRST_REPLY, QB_FIRST_ACCEPT };
+struct qb_first {
+  int action;
+  int validated;
+  int retried;
+  uint8_t odcid[QB_MAX_CID_LEN];
+  size_t odcid_len;
+  size_t reply_len;
+  int retry_sent;	/* the reply is a Retry (else a Version Negotiation) */
+};
+struct qb_stateless;
+struct qb_stateless *qb_stateless_new(void);
+void qb_stateless_free(struct qb_stateless *s);
+void qb_stateless_first(struct qb_stateless *s, const uint8_t *pkt, size_t len, const uint8_t *peer, size_t peer_len,
+                        int retry, uint64_t now, uint8_t *reply, struct qb_first *out);
+
 #define QB_MAX_EVENTS 128
 enum qb_event_kind { QB_EV_STREAM_STATE, QB_EV_MAX_DATA, QB_EV_MAX_STREAMS, QB_EV_KEY_UPDATE };
 struct qb_event {

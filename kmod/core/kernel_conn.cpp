@@ -11,6 +11,7 @@
 #include "conn.h"
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
+#include "kernel_random.h"
 #include "passthrough_tls.h"
 #include "record_queue.h"
 #include "stream_events.h"
@@ -18,12 +19,6 @@
 namespace quicbed::kmod {
 
 namespace {
-
-class KernelRandom final : public Random {
- public:
-  void fill(MutBytes out) override { qbk_random(out.data(), out.size()); }
-};
-constinit KernelRandom g_random;
 
 // What the socket layer learns from the connection: the streams with
 // something to read, in the order they became readable (each once), and
@@ -155,9 +150,12 @@ ConnectionConfig config_of(const qb_conn_params& p) {
   tp.initial_max_streams_uni = p.max_streams_uni;
   tp.disable_active_migration = p.disable_active_migration != 0;
   tp.grease_quic_bit = p.grease_quic_bit != 0;
+  c.address_validated = p.address_validated != 0;
+  c.retried = p.retried != 0;
+  if (c.retried) (void)c.retry_original_dcid.assign(Bytes(p.odcid, p.odcid_len));
   c.alloc = &kernel_allocator();
   c.crypto_backend = &kernel_crypto();
-  c.random = &g_random;
+  c.random = &kernel_random();
   return c;
 }
 

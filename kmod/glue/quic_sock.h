@@ -189,6 +189,16 @@ void quic_closing_step(struct sock *sk);
 u64 quic_closing_timeout(const struct quic_sock *qs, u64 next);
 int quic_closing_init(void);
 void quic_closing_exit(void);
+/* stateless.c: a datagram of a peer with no connection on a port with
+ * listeners (skb linear): Version Negotiation, a Retry when `retry`, or
+ * the admission of a client's first Initial. Returns first->action
+ * (enum qb_first_action); a reply has gone out. */
+struct qb_first;
+int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
+			  bool retry, struct qb_first *first);
+int quic_stateless_init(void);
+void quic_stateless_exit(void);
+
 /* socket.c: the socket's last steps, its connection freed. */
 void quic_close_final(struct sock *sk);
 
@@ -204,6 +214,8 @@ enum quic_stat {
 	QUIC_STAT_RX_DROPPED,		/* UDP datagrams no one took */
 	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
 	QUIC_STAT_CLOSING,		/* connections outliving their socket's close() now */
+	QUIC_STAT_VERSION_NEGOTIATIONS,	/* Version Negotiation packets sent */
+	QUIC_STAT_RETRIES,		/* Retry packets sent */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];
