@@ -13,32 +13,50 @@ namespace quicbed {
 namespace {
 
 using namespace quicbed::test;
-using ConnStreamEventsTest = ConnPairTest;
 using Change = Events::StreamChange;
+
+class ConnStreamEventsTest : public ConnPairTest {
+ protected:
+  // A new bidirectional stream of the client's carrying `up` bytes to the
+  // server and `down` back, both ended; its ID once both arrived.
+  uint64_t exchange(size_t up_bytes, size_t down_bytes, uint8_t seed) {
+    auto id = client_.conn->open_stream(StreamDir::kBidi);
+    EXPECT_TRUE(id.is_ok());
+    if (!id.is_ok()) return 0;
+    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(up_bytes, seed)};
+    Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(down_bytes, seed + 1)};
+    run_until(
+        [&] {
+          up.pump();
+          if (server_.conn->streams().find(*id) || down.written) down.pump();
+          return up.done() && down.done();
+        },
+        now_ + 10 * kSec);
+    EXPECT_TRUE(up.done() && down.done());
+    return *id;
+  }
+  // A unidirectional stream of the client's with `n` bytes on their way
+  // (not ended), once they arrived.
+  uint64_t uni_with_data(size_t n, uint8_t seed) {
+    auto id = client_.conn->open_stream(StreamDir::kUni);
+    EXPECT_TRUE(id.is_ok() && client_.conn->stream_write(*id, bytes_of(pattern(n, seed)), false).is_ok());
+    run_for(100 * kMs);
+    return id.is_ok() ? *id : 0;
+  }
+};
 
 constexpr int kSend(SendState s) { return static_cast<int>(s); }
 constexpr int kRecv(RecvState s) { return static_cast<int>(s); }
 
 TEST_F(ConnStreamEventsTest, DataAcknowledgedAndReceived) {
   handshake();
-  auto id = client_.conn->open_stream(StreamDir::kBidi);
-  ASSERT_TRUE(id.is_ok());
-  Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(10'000, 1)};
-  Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(500, 2)};
-  run_until(
-      [&] {
-        up.pump();
-        if (server_.conn->streams().find(*id) || down.written) down.pump();
-        return up.done() && down.done();
-      },
-      now_ + 5 * kSec);
-  ASSERT_TRUE(up.done() && down.done());
+  const uint64_t id = exchange(10'000, 500, 1);
   run_for(1 * kSec);  // the last acknowledgments
   // In order, so Size Known is passed through, not reported.
-  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{*id, kRecv(RecvState::kDataRecvd), 10'000}}));
-  EXPECT_EQ(client_.events.recv_states, (std::vector<Change>{{*id, kRecv(RecvState::kDataRecvd), 500}}));
-  EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{*id, kSend(SendState::kDataRecvd), 0}}));
-  EXPECT_EQ(server_.events.send_states, (std::vector<Change>{{*id, kSend(SendState::kDataRecvd), 0}}));
+  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kDataRecvd), 10'000}}));
+  EXPECT_EQ(client_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kDataRecvd), 500}}));
+  EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{id, kSend(SendState::kDataRecvd), 0}}));
+  EXPECT_EQ(server_.events.send_states, (std::vector<Change>{{id, kSend(SendState::kDataRecvd), 0}}));
   EXPECT_TRUE(client_.events.key_updates.empty());
 }
 
@@ -59,52 +77,35 @@ TEST_F(ConnStreamEventsTest, FinBeforeTheDataUnderItIsSizeKnown) {
 
 TEST_F(ConnStreamEventsTest, StopSendingResetsAndTheResetIsAcknowledged) {
   handshake();
-  auto id = client_.conn->open_stream(StreamDir::kUni);
-  ASSERT_TRUE(id.is_ok());
-  ASSERT_TRUE(client_.conn->stream_write(*id, bytes_of(pattern(100, 4)), false).is_ok());
-  run_for(100 * kMs);
-  ASSERT_TRUE(server_.conn->stream_stop_sending(*id, 0x33).is_ok());
+  const uint64_t id = uni_with_data(100, 4);
+  ASSERT_TRUE(server_.conn->stream_stop_sending(id, 0x33).is_ok());
   run_for(300 * kMs);
   // §3.5: the peer's STOP_SENDING resets the sending part (Reset Sent),
   // with its code; the RESET_STREAM's acknowledgment ends it.
-  EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{*id, kSend(SendState::kResetSent), 0x33},
-                                                             {*id, kSend(SendState::kResetRecvd), 0x33}}));
+  EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{id, kSend(SendState::kResetSent), 0x33},
+                                                             {id, kSend(SendState::kResetRecvd), 0x33}}));
 }
 
 TEST_F(ConnStreamEventsTest, OurResetIsReportedOnceAcknowledged) {
   handshake();
-  auto id = client_.conn->open_stream(StreamDir::kUni);
-  ASSERT_TRUE(id.is_ok());
-  ASSERT_TRUE(client_.conn->stream_write(*id, bytes_of(pattern(100, 5)), false).is_ok());
-  run_for(100 * kMs);
-  ASSERT_TRUE(client_.conn->stream_reset(*id, 0x44).is_ok());
+  const uint64_t id = uni_with_data(100, 5);
+  ASSERT_TRUE(client_.conn->stream_reset(id, 0x44).is_ok());
   EXPECT_TRUE(client_.events.send_states.empty());  // the application knows it reset
   run_for(300 * kMs);
-  EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{*id, kSend(SendState::kResetRecvd), 0x44}}));
+  EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{id, kSend(SendState::kResetRecvd), 0x44}}));
 }
 
 TEST_F(ConnStreamEventsTest, RaisedLimitsAreReported) {
   server_.config.params.initial_max_stream_data_bidi_remote = 4096;
   server_.config.params.initial_max_streams_bidi = 1;
   handshake();
-  auto id = client_.conn->open_stream(StreamDir::kBidi);
-  ASSERT_TRUE(id.is_ok());
-  Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(40'000, 6)};
-  Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(10, 7)};
-  run_until(
-      [&] {
-        up.pump();
-        if (server_.conn->streams().find(*id) || down.written) down.pump();
-        return up.done() && down.done();
-      },
-      now_ + 10 * kSec);
-  ASSERT_TRUE(up.done() && down.done());
+  const uint64_t id = exchange(40'000, 10, 6);
   run_for(1 * kSec);
   // Each MAX_STREAM_DATA that raised the limit, in increasing order.
   ASSERT_FALSE(client_.events.max_stream_data.empty());
   uint64_t last = 4096;
   for (const Change& c : client_.events.max_stream_data) {
-    EXPECT_EQ(c.id, *id);
+    EXPECT_EQ(c.id, id);
     EXPECT_GT(c.value, last);
     last = c.value;
   }
@@ -116,30 +117,16 @@ TEST_F(ConnStreamEventsTest, RaisedLimitsAreReported) {
 TEST_F(ConnStreamEventsTest, KeyUpdatesEitherWayAreReportedOnBothEnds) {
   client_.config.cid_len = 0;
   handshake();
-  const auto exchange = [&](uint8_t seed) {
-    auto id = client_.conn->open_stream(StreamDir::kBidi);
-    ASSERT_TRUE(id.is_ok());
-    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(5000, seed)};
-    Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(5000, seed + 1)};
-    run_until(
-        [&] {
-          up.pump();
-          if (server_.conn->streams().find(*id) || down.written) down.pump();
-          return up.done() && down.done();
-        },
-        now_ + 5 * kSec);
-    ASSERT_TRUE(up.done() && down.done());
-  };
-  exchange(10);
+  exchange(5000, 5000, 10);
   ASSERT_TRUE(client_.conn->update_keys().is_ok());
   // Not complete until the peer's first packet in the new phase arrives.
   EXPECT_TRUE(client_.events.key_updates.empty());
-  exchange(12);
+  exchange(5000, 5000, 12);
   EXPECT_EQ(client_.events.key_updates, std::vector<bool>{true});
   EXPECT_EQ(server_.events.key_updates, std::vector<bool>{true});
   run_for(200 * kMs);  // §6.1: the server's packets of this phase acknowledged
   ASSERT_TRUE(server_.conn->update_keys().is_ok());
-  exchange(14);
+  exchange(5000, 5000, 14);
   run_for(200 * kMs);  // the client's first packets in the new phase arrive
   EXPECT_EQ(client_.events.key_updates, (std::vector<bool>{true, false}));
   EXPECT_EQ(server_.events.key_updates, (std::vector<bool>{true, false}));

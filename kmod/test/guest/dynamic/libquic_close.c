@@ -27,6 +27,7 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../proc_quic.h"
 
 #define PORT 4462
 #define ALPN "qb-close"
@@ -38,20 +39,6 @@ enum close_kind { CLOSE_DEFAULT, CLOSE_LINGER, CLOSE_ABORT };
 static unsigned char data_byte(size_t off)
 {
 	return (unsigned char)(off * 13 + (off >> 11));
-}
-
-static long long quic_stat(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/proc/net/quic", "r");
-
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 static double now_s(void)

@@ -25,25 +25,12 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../proc_quic.h"
 
 #define PORT 4463
 #define ALPN "qb-retry"
 
 extern char **environ;
-
-static long long quic_stat(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/proc/net/quic", "r");
-
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
 
 static int listener(int port, const char *alpn)
 {
