@@ -15,26 +15,8 @@ namespace {
 using namespace quicbed::test;
 using Change = Events::StreamChange;
 
-class ConnStreamEventsTest : public ConnPairTest {
+class ConnStreamEventsTest : public ExchangePairTest {
  protected:
-  // A new bidirectional stream of the client's carrying `up` bytes to the
-  // server and `down` back, both ended; its ID once both arrived.
-  uint64_t exchange(size_t up_bytes, size_t down_bytes, uint8_t seed) {
-    auto id = client_.conn->open_stream(StreamDir::kBidi);
-    EXPECT_TRUE(id.is_ok());
-    if (!id.is_ok()) return 0;
-    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(up_bytes, seed)};
-    Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(down_bytes, seed + 1)};
-    run_until(
-        [&] {
-          up.pump();
-          if (server_.conn->streams().find(*id) || down.written) down.pump();
-          return up.done() && down.done();
-        },
-        now_ + 10 * kSec);
-    EXPECT_TRUE(up.done() && down.done());
-    return *id;
-  }
   // A unidirectional stream of the client's with `n` bytes on their way
   // (not ended), once they arrived.
   uint64_t uni_with_data(size_t n, uint8_t seed) {
