@@ -37,7 +37,7 @@ static void quic_conn_closed(struct sock *sk)
 	u8 *phrase = NULL;
 
 	qb_conn_close_info(qs->conn, &ci);
-	pr_info("quic: connection closed (%s): %s error 0x%llx '%.*s'\n", by[ci.source & 3],
+	pr_info("quic: connection closed (%s): %s error 0x%llx '%*pE'\n", by[ci.source & 3],
 		ci.app ? "application" : "transport", ci.code, (int)ci.reason_len, ci.reason);
 	quic_stat_add(QUIC_STAT_CLOSED, 1);
 	{
