@@ -221,7 +221,8 @@ int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
  * type bits included (MAX_STREAMS), or the new key phase (KEY_UPDATE). */
 /* A server's answers to a datagram from a peer with no connection, before
  * any state is kept (core/stateless.cpp): Version Negotiation (RFC 9000
- * §6.1, §17.2.1) and Retry (§8.1.2, §17.2.5, RFC 9001 §5.8). One per
+ * §6.1, §17.2.1), Retry (§8.1.2, §17.2.5, RFC 9001 §5.8), and
+ * CONNECTION_CLOSE with INVALID_TOKEN for a Retry token that fails. One per
  * module, its token key random; calls are serialised by the caller.
  * first: QB_FIRST_DROP (nothing to do), QB_FIRST_REPLY (send the reply_len
  * bytes written to `reply`, at least QB_STATELESS_REPLY_MAX of room, back
@@ -238,8 +239,9 @@ struct qb_first {
   uint8_t odcid[QB_MAX_CID_LEN];
   size_t odcid_len;
   size_t reply_len;
-  int retry_sent;	/* the reply is a Retry (else a Version Negotiation) */
+  int reply_kind;	/* enum qb_reply_kind */
 };
+enum qb_reply_kind { QB_REPLY_VERSION_NEGOTIATION, QB_REPLY_RETRY, QB_REPLY_INVALID_TOKEN };
 struct qb_stateless;
 struct qb_stateless *qb_stateless_new(void);
 void qb_stateless_free(struct qb_stateless *s);

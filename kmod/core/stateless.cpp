@@ -13,6 +13,7 @@
 #include "kernel_crypto.h"
 #include "kernel_random.h"
 #include "packet.h"
+#include "refusal.h"
 #include "version.h"
 
 struct qb_stateless {
@@ -28,8 +29,8 @@ using namespace quicbed::kmod;
 // bytes; §14.1: its first Initial comes in a datagram of at least 1200.
 constexpr size_t kMinClientDcidLen = 8;
 constexpr size_t kMinInitialDatagram = 1200;
-// The length of the Source Connection ID a Retry chooses (§17.2.5), which
-// the client's next Initial addresses; the connection's own IDs are as long.
+// The length of the Source Connection ID a Retry (§17.2.5) or a refusal
+// chooses; the connection's own IDs are as long.
 constexpr size_t kRetryScidLen = 8;
 
 // §6.1, §17.2.1: the versions we speak, and a reserved one (§6.3) so that
@@ -85,15 +86,23 @@ void qb_stateless_first(struct qb_stateless* s, const uint8_t* pkt, size_t len, 
     if (len < kMinInitialDatagram) return;
     out->reply_len = write_vn(h, MutBytes(reply, QB_STATELESS_REPLY_MAX));
     if (out->reply_len) out->action = QB_FIRST_REPLY;
+    out->reply_kind = QB_REPLY_VERSION_NEGOTIATION;
     return;
   }
   if (h.type != PacketType::kInitial || len < kMinInitialDatagram || h.dcid.size() < kMinClientDcidLen) return;
   const Admission a = s->validator.admit(h, Bytes(peer, peer_len), now);
   switch (a.action) {
-    case Admission::Action::kInvalidToken:
-      // §8.1.2: a Retry token that fails; the client takes no second
-      // Retry, so no connection.
+    case Admission::Action::kInvalidToken: {
+      // §8.1.2: a Retry token that fails "MUST ... immediately close ...
+      // INVALID_TOKEN": the client takes no second Retry.
+      Result<size_t> n = write_initial_refusal(MutBytes(reply, QB_STATELESS_REPLY_MAX), h, ErrorCode::kInvalidToken,
+                                               kRetryScidLen, kernel_crypto(), kernel_random());
+      if (!n) return;
+      out->action = QB_FIRST_REPLY;
+      out->reply_len = *n;
+      out->reply_kind = QB_REPLY_INVALID_TOKEN;
       return;
+    }
     case Admission::Action::kRetry:
       if (retry) {
         Result<size_t> n = s->validator.write_retry(MutBytes(reply, QB_STATELESS_REPLY_MAX), h,
@@ -102,7 +111,7 @@ void qb_stateless_first(struct qb_stateless* s, const uint8_t* pkt, size_t len, 
         if (!n) return;
         out->action = QB_FIRST_REPLY;
         out->reply_len = *n;
-        out->retry_sent = 1;
+        out->reply_kind = QB_REPLY_RETRY;
         return;
       }
       break;  // not asked for: a connection whose address is not validated yet

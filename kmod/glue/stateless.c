@@ -4,7 +4,9 @@
  * Negotiation when its version is not one we speak (RFC 9000 §6.1), a
  * Retry when the listener asks for address validation
  * (QUIC_SOCKOPT_CONFIG validate_peer_address, §8.1.2) and the client's
- * Initial carries no token of ours, or goes on to make a connection. The
+ * Initial carries no token of ours (CONNECTION_CLOSE with INVALID_TOKEN
+ * when it carries a Retry token that fails), or goes on to make a
+ * connection. The
  * Retry token key is the module's, random at load; one caller at a time
  * (the core's token AEAD has one request). */
 #include <linux/in.h>
@@ -47,7 +49,10 @@ int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, cons
 	mutex_unlock(&quic_stateless_lock);
 	if (first->action == QB_FIRST_REPLY) {
 		quic_tunnel_send(t, from, reply, first->reply_len, first->reply_len);
-		quic_stat_add(first->retry_sent ? QUIC_STAT_RETRIES : QUIC_STAT_VERSION_NEGOTIATIONS, 1);
+		quic_stat_add(first->reply_kind == QB_REPLY_RETRY		 ? QUIC_STAT_RETRIES :
+			      first->reply_kind == QB_REPLY_VERSION_NEGOTIATION ? QUIC_STAT_VERSION_NEGOTIATIONS :
+										  QUIC_STAT_INITIALS_REFUSED,
+			      1);
 	}
 	kfree(reply);
 	return first->action;

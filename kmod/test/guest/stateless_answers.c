@@ -1,10 +1,14 @@
-/* Version Negotiation from a quic.ko listener (RFC 9000 §6.1, §17.2.1): a
- * plain UDP socket sends long headers of version 0x1a2a3a4a (reserved,
- * §15) to the listener's port. A 1200-byte datagram is answered with a
- * Version Negotiation packet: version 0, the connection IDs swapped, a
- * list naming versions 1 and 2 (RFC 9369) and one reserved version
- * (0x?a?a?a?a). A shorter one, and a Version Negotiation packet itself,
- * get no answer. Static: no TLS is involved. */
+/* A quic.ko listener's stateless answers, to a plain UDP socket:
+ *   - Version Negotiation (RFC 9000 §6.1, §17.2.1) to long headers of
+ *     version 0x1a2a3a4a (reserved, §15): a 1200-byte datagram is answered
+ *     with version 0, the connection IDs swapped, a list naming versions
+ *     1 and 2 (RFC 9369) and one reserved version (0x?a?a?a?a); a shorter
+ *     one, and a Version Negotiation packet itself, get no answer;
+ *   - a version 1 Initial carrying a Retry token that is none of the
+ *     listener's (§8.1.2): an Initial back to our Source Connection ID
+ *     (its CONNECTION_CLOSE with INVALID_TOKEN is protected with the
+ *     Initial keys), counted as InitialsRefused.
+ * Static: no TLS is involved. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,6 +22,7 @@
 #include <linux/quic.h>
 
 #include "guest_check.h"
+#include "proc_quic.h"
 
 #define PORT 4464
 #define UNKNOWN_VERSION 0x1a2a3a4a
@@ -80,6 +85,24 @@ static int is_vn_reply(const unsigned char *p, ssize_t n)
 	return v1 == 1 && v2 == 1 && grease == 1;
 }
 
+/* A version 1 Initial (§17.2.2) of `len` bytes whose token claims to be a
+ * Retry token (its first byte 'R', the kind our tokens carry) but is
+ * random. */
+static size_t initial_with_bad_token(unsigned char *out, size_t len)
+{
+	size_t n = 6 + sizeof(dcid) + 1 + sizeof(scid), rest;
+
+	long_header(out, QUIC_VERSION_V1, len);
+	out[n++] = 41;	/* Token Length */
+	out[n] = 'R';
+	memset(out + n + 1, 0x11, 40);
+	n += 41;
+	rest = len - n - 2;	/* the Length field: 2 bytes */
+	out[n++] = 0x40 | rest >> 8;
+	out[n++] = rest & 0xff;
+	return len;
+}
+
 int main(void)
 {
 	struct sockaddr_in server = { .sin_family = AF_INET, .sin_port = htons(PORT) };
@@ -105,6 +128,17 @@ int main(void)
 	FAILS_WITH(recv(udp, in, sizeof(in), 0), EAGAIN);
 	CHECK(send(udp, out, long_header(out, 0, 1200), 0) == 1200);
 	FAILS_WITH(recv(udp, in, sizeof(in), 0), EAGAIN);
+
+	{
+		long long refused = quic_stat("InitialsRefused");
+
+		CHECK(send(udp, out, initial_with_bad_token(out, 1200), 0) == 1200);
+		n = recv(udp, in, sizeof(in), 0);
+		printf("     answer to a bad Retry token: %zd bytes, first byte 0x%02x\n", n, in[0]);
+		CHECK(n > 7 && (in[0] & 0xf0) == 0xc0 && be32(in + 1) == QUIC_VERSION_V1 && in[5] == sizeof(scid) &&
+		      !memcmp(in + 6, scid, sizeof(scid)));
+		CHECK(quic_stat("InitialsRefused") == refused + 1);
+	}
 
 	close(udp);
 	close(l);
