@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/* quic_sample.ko: a kernel user of IPPROTO_QUIC sockets through quic.ko's
+ * in-kernel API (include/net/quic.h), driven from /proc/quic_sample for
+ * the guest tests (test/guest/dynamic/kernel_consumer.c).
+ *
+ * Commands written to /proc/quic_sample (the write fails with the errno of
+ * what went wrong; a read then returns the server's answer):
+ *   api            checks of the API without a TLS peer: option errno rules
+ *                  through quic_kernel_{set,get}sockopt, then a kernel
+ *                  client's connect() to a kernel listener, kernel_accept,
+ *                  and the ClientHello read with kernel_recvmsg and its
+ *                  QUIC_HANDSHAKE_INFO cmsg (Initial level);
+ *   fd N           the established client socket the writing process made
+ *                  and completed (its descriptor N): the request/answer
+ *                  exchange below on it;
+ *   connect IP PORT [PEERNAME]
+ *                  (net/handshake kernels only, else EOPNOTSUPP) a kernel
+ *                  client socket offering ALPN "quic-sample", connected to
+ *                  IP:PORT, its handshake asked of the user-space agent
+ *                  with tls_client_hello_anon() (PEERNAME: the name the
+ *                  agent checks the server's certificate against), then
+ *                  the exchange.
+ * The exchange: "hello from the kernel" on a new bidirectional stream with
+ * FIN, then the server's answer up to its FIN. */
+#include <linux/completion.h>
+#include <linux/file.h>
+#include <linux/inet.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/proc_fs.h>
+#include <linux/uaccess.h>
+#include <net/inet_sock.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#if IS_ENABLED(CONFIG_NET_HANDSHAKE)
+#include <net/handshake.h>
+#endif
+
+#include <net/quic.h>
+
+#define SAMPLE_ALPN "quic-sample"
+#define SAMPLE_REQUEST "hello from the kernel"
+#define SAMPLE_TIMEOUT (10 * HZ)
+
+static bool handshake = IS_ENABLED(CONFIG_NET_HANDSHAKE);
+module_param(handshake, bool, 0444);
+MODULE_PARM_DESC(handshake, "Whether this kernel has net/handshake (the connect command); read only");
+
+static DEFINE_MUTEX(sample_lock);	/* one command at a time; guards answer */
+static char answer[256];
+static size_t answer_len;
+
+/* The request on a new bidirectional stream, the answer up to its FIN. */
+static int sample_exchange(struct socket *sock)
+{
+	struct quic_stream_info si = { .stream_id = -1 };
+	unsigned int len = sizeof(si);
+	s64 sid;
+	u32 flags;
+	int n;
+
+	n = quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_STREAM_OPEN, &si, &len);
+	if (n)
+		return n;
+	n = quic_kernel_sendmsg(sock, SAMPLE_REQUEST, strlen(SAMPLE_REQUEST), si.stream_id, MSG_QUIC_STREAM_FIN, 0);
+	if (n != strlen(SAMPLE_REQUEST))
+		return n < 0 ? n : -EIO;
+	for (;;) {
+		if (answer_len == sizeof(answer))
+			return -EMSGSIZE;
+		n = quic_kernel_recvmsg(sock, answer + answer_len, sizeof(answer) - answer_len, &sid, &flags, 0);
+		if (n < 0)
+			return n;
+		if (sid < 0)
+			return -ECONNRESET;	/* the connection ended first */
+		if (sid != si.stream_id)
+			return -EPROTO;
+		answer_len += n;
+		if (flags & MSG_QUIC_STREAM_FIN)
+			return 0;
+	}
+}
+
+/* "fd N": a socket the process handed over, its handshake done. */
+static int sample_fd(int fd)
+{
+	struct socket *sock;
+	long rcvtimeo, sndtimeo;
+	int err;
+
+	sock = sockfd_lookup(fd, &err);
+	if (!sock)
+		return err;
+	if (sock->sk->sk_protocol != IPPROTO_QUIC) {
+		sockfd_put(sock);
+		return -EPROTONOSUPPORT;
+	}
+	/* The kernel waits a bounded time, whatever the process set. */
+	rcvtimeo = sock->sk->sk_rcvtimeo;
+	sndtimeo = sock->sk->sk_sndtimeo;
+	sock->sk->sk_rcvtimeo = SAMPLE_TIMEOUT;
+	sock->sk->sk_sndtimeo = SAMPLE_TIMEOUT;
+	err = sample_exchange(sock);
+	sock->sk->sk_rcvtimeo = rcvtimeo;
+	sock->sk->sk_sndtimeo = sndtimeo;
+	sockfd_put(sock);
+	return err;
+}
+
+/* ---- "api" ----------------------------------------------------------------- */
+
+static int api_failures;
+
+static void api_expect(bool ok, const char *what)
+{
+	if (!ok) {
+		pr_err("quic_sample: api check failed: %s\n", what);
+		api_failures++;
+	}
+}
+#define EXPECT(cond) api_expect(cond, #cond)
+
+static int sample_socket(struct socket **sock)
+{
+	int err = sock_create_kern(&init_net, AF_INET, SOCK_DGRAM, IPPROTO_QUIC, sock);
+
+	if (err)
+		return err;
+	(*sock)->sk->sk_rcvtimeo = SAMPLE_TIMEOUT;
+	(*sock)->sk->sk_sndtimeo = SAMPLE_TIMEOUT;
+	err = quic_kernel_setsockopt((*sock)->sk, QUIC_SOCKOPT_ALPN, SAMPLE_ALPN, strlen(SAMPLE_ALPN));
+	if (err)
+		sock_release(*sock);
+	return err;
+}
+
+/* The options through the kernel entry points, on a fresh socket: the
+ * same values and errno rules as setsockopt(2)/getsockopt(2) (quic(7)). */
+static void api_options(struct socket *sock)
+{
+	struct quic_transport_param tp = {};
+	struct quic_stream_info si = { .stream_id = -1 };
+	char alpn[32];
+	unsigned int len;
+
+	EXPECT(quic_kernel_setsockopt(sock->sk, 0x7fff, alpn, sizeof(alpn)) == -ENOPROTOOPT);
+	len = sizeof(alpn);
+	EXPECT(quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_ALPN, alpn, &len) == 0 && len == strlen(SAMPLE_ALPN) &&
+	       !memcmp(alpn, SAMPLE_ALPN, len));
+	len = 1;	/* shorter than the value */
+	EXPECT(quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_ALPN, alpn, &len) == -EINVAL);
+	len = sizeof(tp);
+	EXPECT(quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &len) == 0 && len == sizeof(tp) &&
+	       tp.max_idle_timeout == 30000000 && tp.active_connection_id_limit == 7);
+	tp.max_streams_bidi = 5;
+	EXPECT(quic_kernel_setsockopt(sock->sk, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)) == 0);
+	EXPECT(quic_kernel_setsockopt(sock->sk, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp) - 1) == -EINVAL);
+	memset(&tp, 0, sizeof(tp));
+	len = sizeof(tp);
+	EXPECT(quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &len) == 0 &&
+	       tp.max_streams_bidi == 5);
+	len = sizeof(si);
+	EXPECT(quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_STREAM_OPEN, &si, &len) == -ENOTCONN);
+	EXPECT(quic_kernel_sendmsg(sock, "x", 1, -1, 0, MSG_DONTWAIT) == -ENOTCONN);
+}
+
+/* A kernel client's Initial reaches a kernel listener: kernel_accept
+ * returns the connection, and kernel_recvmsg the ClientHello (TLS type 1,
+ * RFC 8446 §4) at the Initial level. */
+static void api_loopback(struct socket *lsock)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	u8 control[CMSG_SPACE(sizeof(struct quic_handshake_info))] = {};
+	struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof(control) };
+	struct socket *csock, *asock;
+	struct cmsghdr *cmsg = (struct cmsghdr *)control;
+	u8 *buf;
+	struct kvec iov;
+	int n;
+
+	EXPECT(kernel_bind(lsock, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	addr.sin_port = inet_sk(lsock->sk)->inet_sport;
+	EXPECT(addr.sin_port != 0);
+	EXPECT(kernel_listen(lsock, 4) == 0);
+	if (sample_socket(&csock)) {
+		EXPECT(!"client socket");
+		return;
+	}
+	EXPECT(kernel_connect(csock, (struct sockaddr *)&addr, sizeof(addr), 0) == 0);
+	EXPECT(kernel_connect(csock, (struct sockaddr *)&addr, sizeof(addr), 0) == -EISCONN);
+	n = kernel_accept(lsock, &asock, 0);
+	EXPECT(n == 0);
+	buf = kmalloc(4096, GFP_KERNEL);
+	if (!n && buf) {
+		iov.iov_base = buf;
+		iov.iov_len = 4096;
+		n = kernel_recvmsg(asock, &msg, &iov, 1, 4096, 0);
+		EXPECT(n > 4 && buf[0] == 1);
+		EXPECT(msg.msg_controllen == sizeof(control) - CMSG_SPACE(sizeof(struct quic_handshake_info)));
+		EXPECT(cmsg->cmsg_level == SOL_QUIC && cmsg->cmsg_type == QUIC_HANDSHAKE_INFO &&
+		       ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level == QUIC_CRYPTO_INITIAL);
+	}
+	if (!n)
+		sock_release(asock);
+	kfree(buf);
+	sock_release(csock);
+}
+
+static int sample_api(void)
+{
+	struct socket *sock;
+	int err = sample_socket(&sock);
+
+	if (err)
+		return err;
+	api_failures = 0;
+	api_options(sock);
+	api_loopback(sock);
+	sock_release(sock);
+	return api_failures ? -EIO : 0;
+}
+
+/* ---- "connect": the handshake through net/handshake ---------------------- */
+
+#if IS_ENABLED(CONFIG_NET_HANDSHAKE)
+struct sample_handshake {
+	struct completion done;
+	int status;
+};
+
+static void sample_handshake_done(void *data, int status, key_serial_t peerid)
+{
+	struct sample_handshake *hs = data;
+
+	hs->status = status;
+	complete(&hs->done);
+}
+
+static int sample_connect(const struct sockaddr_in *addr, const char *peername)
+{
+	struct tls_handshake_args args = {};
+	struct sample_handshake hs;
+	struct socket *sock;
+	struct file *file;
+	int err = sample_socket(&sock);
+
+	if (err)
+		return err;
+	/* The agent gets a descriptor for the socket: it needs a file, which
+	 * owns the socket from here on (sock_alloc_file releases it on
+	 * failure). */
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
+	if (err)
+		goto out;
+	init_completion(&hs.done);
+	args.ta_sock = sock;
+	args.ta_done = sample_handshake_done;
+	args.ta_data = &hs;
+	args.ta_peername = peername;
+	args.ta_timeout_ms = jiffies_to_msecs(SAMPLE_TIMEOUT);
+	err = tls_client_hello_anon(&args, GFP_KERNEL);
+	if (err)
+		goto out;
+	if (!wait_for_completion_timeout(&hs.done, SAMPLE_TIMEOUT + HZ)) {
+		/* Cancelled: the done callback will not run; otherwise it is
+		 * running now. */
+		if (tls_handshake_cancel(sock->sk)) {
+			err = -ETIMEDOUT;
+			goto out;
+		}
+		wait_for_completion(&hs.done);
+	}
+	err = hs.status;
+	if (!err)
+		err = sample_exchange(sock);
+out:
+	fput(file);
+	return err;
+}
+#else
+static int sample_connect(const struct sockaddr_in *addr, const char *peername)
+{
+	return -EOPNOTSUPP;	/* no net/handshake in this kernel (6.1) */
+}
+#endif
+
+static int sample_connect_cmd(const char *args)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	char ip[16], peer[64] = "";
+	u16 port;
+
+	if (sscanf(args, "%15s %hu %63s", ip, &port, peer) < 2 || !port ||
+	    !in4_pton(ip, -1, (u8 *)&addr.sin_addr.s_addr, -1, NULL))
+		return -EINVAL;
+	addr.sin_port = htons(port);
+	return sample_connect(&addr, peer[0] ? peer : NULL);
+}
+
+/* ---- /proc/quic_sample ----------------------------------------------------- */
+
+static ssize_t sample_write(struct file *f, const char __user *ubuf, size_t count, loff_t *pos)
+{
+	char buf[128], *cmd;
+	int err, fd;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	cmd = strim(buf);
+	mutex_lock(&sample_lock);
+	answer_len = 0;
+	if (!strcmp(cmd, "api"))
+		err = sample_api();
+	else if (sscanf(cmd, "fd %d", &fd) == 1)
+		err = sample_fd(fd);
+	else if (!strncmp(cmd, "connect ", 8))
+		err = sample_connect_cmd(cmd + 8);
+	else
+		err = -EINVAL;
+	if (err)
+		answer_len = 0;
+	mutex_unlock(&sample_lock);
+	return err ? err : count;
+}
+
+static ssize_t sample_read(struct file *f, char __user *ubuf, size_t count, loff_t *pos)
+{
+	ssize_t n;
+
+	mutex_lock(&sample_lock);
+	n = simple_read_from_buffer(ubuf, count, pos, answer, answer_len);
+	mutex_unlock(&sample_lock);
+	return n;
+}
+
+static const struct proc_ops sample_proc_ops = {
+	.proc_read = sample_read,
+	.proc_write = sample_write,
+	.proc_lseek = default_llseek,
+};
+
+static struct proc_dir_entry *sample_entry;
+
+static int __init sample_init(void)
+{
+	sample_entry = proc_create("quic_sample", 0600, NULL, &sample_proc_ops);
+	return sample_entry ? 0 : -ENOMEM;
+}
+
+static void __exit sample_exit(void)
+{
+	proc_remove(sample_entry);
+}
+
+module_init(sample_init);
+module_exit(sample_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("A kernel user of IPPROTO_QUIC sockets (quic.ko's in-kernel API), for tests");
+MODULE_SOFTDEP("pre: quic");
