@@ -165,17 +165,72 @@ static void api_options(struct socket *sock)
 	EXPECT(quic_kernel_sendmsg(sock, "x", 1, -1, 0, MSG_DONTWAIT) == -ENOTCONN);
 }
 
-/* A kernel client's Initial reaches a kernel listener: kernel_accept
- * returns the connection, and kernel_recvmsg the ClientHello (TLS type 1,
- * RFC 8446 §4) at the Initial level. */
+/* A ClientHello (RFC 8446 §4.1.2) whose one extension is ALPN (RFC 7301
+ * §3.1, type 16) offering SAMPLE_ALPN: what the listener's dispatch reads
+ * (no TLS runs here). Its length. */
+static size_t sample_client_hello(u8 *p)
+{
+	size_t alpn = strlen(SAMPLE_ALPN), ext = 2 + 1 + alpn;
+	/* version, random, session ID, cipher suites, compression methods,
+	 * the extensions' length, the extension's header and body */
+	size_t body = 2 + 32 + 1 + 4 + 2 + 2 + 4 + ext;
+	u8 *q = p;
+
+	*q++ = 1;	/* client_hello */
+	*q++ = 0;
+	*q++ = body >> 8;
+	*q++ = body;
+	*q++ = 3;	/* legacy_version 0x0303 */
+	*q++ = 3;
+	memset(q, 0x5a, 32);
+	q += 32;
+	*q++ = 0;	/* legacy_session_id: empty */
+	*q++ = 0;	/* one cipher suite: TLS_AES_128_GCM_SHA256 */
+	*q++ = 2;
+	*q++ = 0x13;
+	*q++ = 0x01;
+	*q++ = 1;	/* legacy_compression_methods: null */
+	*q++ = 0;
+	*q++ = 0;
+	*q++ = 4 + ext;
+	*q++ = 0;
+	*q++ = 16;
+	*q++ = 0;
+	*q++ = ext;
+	*q++ = 0;
+	*q++ = 1 + alpn;
+	*q++ = alpn;
+	memcpy(q, SAMPLE_ALPN, alpn);
+	return q + alpn - p;
+}
+
+/* Handshake data at the Initial level, with the QUIC_HANDSHAKE_INFO cmsg. */
+static int sample_send_initial(struct socket *sock, const u8 *data, size_t len)
+{
+	u8 control[CMSG_SPACE(sizeof(struct quic_handshake_info))] = {};
+	struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg = (struct cmsghdr *)control;
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+
+	cmsg->cmsg_level = SOL_QUIC;
+	cmsg->cmsg_type = QUIC_HANDSHAKE_INFO;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(struct quic_handshake_info));
+	((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level = QUIC_CRYPTO_INITIAL;
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
+/* A kernel client's ClientHello reaches a kernel listener offering the
+ * same ALPN: kernel_accept returns the connection, and kernel_recvmsg on
+ * it the same ClientHello at the Initial level (QUIC_HANDSHAKE_INFO). */
 static void api_loopback(struct socket *lsock)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	u8 control[CMSG_SPACE(sizeof(struct quic_handshake_info))] = {};
 	struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof(control) };
-	struct socket *csock, *asock;
 	struct cmsghdr *cmsg = (struct cmsghdr *)control;
-	u8 *buf;
+	struct socket *csock, *asock;
+	u8 hello[96], *buf;
+	size_t hello_len = sample_client_hello(hello);
 	struct kvec iov;
 	int n;
 
@@ -187,8 +242,10 @@ static void api_loopback(struct socket *lsock)
 		EXPECT(!"client socket");
 		return;
 	}
+	EXPECT(sample_send_initial(csock, hello, hello_len) == -ENOTCONN);
 	EXPECT(kernel_connect(csock, (struct sockaddr *)&addr, sizeof(addr), 0) == 0);
 	EXPECT(kernel_connect(csock, (struct sockaddr *)&addr, sizeof(addr), 0) == -EISCONN);
+	EXPECT(sample_send_initial(csock, hello, hello_len) == hello_len);
 	n = kernel_accept(lsock, &asock, 0);
 	EXPECT(n == 0);
 	buf = kmalloc(4096, GFP_KERNEL);
@@ -196,13 +253,12 @@ static void api_loopback(struct socket *lsock)
 		iov.iov_base = buf;
 		iov.iov_len = 4096;
 		n = kernel_recvmsg(asock, &msg, &iov, 1, 4096, 0);
-		EXPECT(n > 4 && buf[0] == 1);
+		EXPECT(n == hello_len && !memcmp(buf, hello, hello_len));
 		EXPECT(msg.msg_controllen == sizeof(control) - CMSG_SPACE(sizeof(struct quic_handshake_info)));
 		EXPECT(cmsg->cmsg_level == SOL_QUIC && cmsg->cmsg_type == QUIC_HANDSHAKE_INFO &&
 		       ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level == QUIC_CRYPTO_INITIAL);
-	}
-	if (!n)
 		sock_release(asock);
+	}
 	kfree(buf);
 	sock_release(csock);
 }

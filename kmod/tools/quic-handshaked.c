@@ -327,6 +327,7 @@ static int serve_one(int fd, uint16_t family)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT };
+	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	uint32_t group;
 	uint16_t family;
 	int mc, req, err;
@@ -356,10 +357,15 @@ int main(int argc, char **argv)
 			strerror(-err));
 		return 1;
 	}
-	if (setsockopt(mc, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group))) {
+	/* Bound first: measured on 6.12, a membership added to an unbound
+	 * socket left the kernel seeing no listener (the request failed with
+	 * ESRCH). */
+	if (bind(mc, (struct sockaddr *)&local, sizeof(local)) ||
+	    setsockopt(mc, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group))) {
 		perror("quic-handshaked: joining the tlshd group");
 		return 1;
 	}
+	fprintf(stderr, "quic-handshaked: family %u, group \"%s\" %u\n", family, HS_MCGRP_TLSHD, group);
 	printf("ready\n");
 	fflush(stdout);
 	for (;;) {
