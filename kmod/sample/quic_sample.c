@@ -19,7 +19,16 @@
  *                  IP:PORT, its handshake asked of the user-space agent
  *                  with tls_client_hello_anon() (PEERNAME: the name the
  *                  agent checks the server's certificate against), then
- *                  the exchange.
+ *                  the exchange;
+ *   listen PORT    a kernel listener on 127.0.0.1:PORT offering "quic-sample"
+ *                  (EBUSY while one waits);
+ *   accept         (net/handshake kernels; on 6.1 the accepted socket gets
+ *                  EOPNOTSUPP) the listener's first connection, its
+ *                  handshake asked of the agent with tls_server_hello_x509()
+ *                  (the agent's certificate), then the request read up to
+ *                  its FIN (a read returns it), "answer: " and the request
+ *                  sent back with FIN, and the client's close awaited; the
+ *                  listener closes.
  * The exchange: "hello from the kernel" on a new bidirectional stream with
  * FIN, then the server's answer up to its FIN. */
 #include <linux/completion.h>
@@ -277,7 +286,7 @@ static int sample_api(void)
 	return api_failures ? -EIO : 0;
 }
 
-/* ---- "connect": the handshake through net/handshake ---------------------- */
+/* ---- The handshake through net/handshake ---------------------------------- */
 
 #if IS_ENABLED(CONFIG_NET_HANDSHAKE)
 struct sample_handshake {
@@ -293,56 +302,165 @@ static void sample_handshake_done(void *data, int status, key_serial_t peerid)
 	complete(&hs->done);
 }
 
-static int sample_connect(const struct sockaddr_in *addr, const char *peername)
+/* Asks the agent for the handshake on `sock` (which has a file: the agent
+ * gets a descriptor of it) and waits for its status: a client's
+ * ClientHello (no certificate of ours; the agent checks the server's
+ * against `peername`), or a server's ServerHello with X.509 (the agent's
+ * certificate: no key serials are passed). */
+static int sample_handshake(struct socket *sock, bool server, const char *peername)
 {
-	struct tls_handshake_args args = {};
+	struct tls_handshake_args args = {
+		.ta_sock = sock,
+		.ta_done = sample_handshake_done,
+		.ta_peername = peername,
+		.ta_timeout_ms = jiffies_to_msecs(SAMPLE_TIMEOUT),
+	};
 	struct sample_handshake hs;
-	struct socket *sock;
-	struct file *file;
-	int err = sample_socket(&sock);
+	int err;
 
+	init_completion(&hs.done);
+	args.ta_data = &hs;
+	err = server ? tls_server_hello_x509(&args, GFP_KERNEL) : tls_client_hello_anon(&args, GFP_KERNEL);
 	if (err)
 		return err;
-	/* The agent gets a descriptor for the socket: it needs a file, which
-	 * owns the socket from here on (sock_alloc_file releases it on
-	 * failure). */
-	file = sock_alloc_file(sock, 0, NULL);
-	if (IS_ERR(file))
-		return PTR_ERR(file);
-	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
-	if (err)
-		goto out;
-	init_completion(&hs.done);
-	args.ta_sock = sock;
-	args.ta_done = sample_handshake_done;
-	args.ta_data = &hs;
-	args.ta_peername = peername;
-	args.ta_timeout_ms = jiffies_to_msecs(SAMPLE_TIMEOUT);
-	err = tls_client_hello_anon(&args, GFP_KERNEL);
-	if (err)
-		goto out;
 	if (!wait_for_completion_timeout(&hs.done, SAMPLE_TIMEOUT + HZ)) {
 		/* Cancelled: the done callback will not run; otherwise it is
 		 * running now. */
-		if (tls_handshake_cancel(sock->sk)) {
-			err = -ETIMEDOUT;
-			goto out;
-		}
+		if (tls_handshake_cancel(sock->sk))
+			return -ETIMEDOUT;
 		wait_for_completion(&hs.done);
 	}
-	err = hs.status;
-	if (!err)
-		err = sample_exchange(sock);
-out:
-	fput(file);
-	return err;
+	return hs.status;
 }
 #else
-static int sample_connect(const struct sockaddr_in *addr, const char *peername)
+static int sample_handshake(struct socket *sock, bool server, const char *peername)
 {
 	return -EOPNOTSUPP;	/* no net/handshake in this kernel (6.1) */
 }
 #endif
+
+/* "connect": a kernel client. */
+static int sample_connect(const struct sockaddr_in *addr, const char *peername)
+{
+	struct socket *sock;
+	struct file *file;
+	int err;
+
+	if (!handshake)
+		return -EOPNOTSUPP;
+	err = sample_socket(&sock);
+	if (err)
+		return err;
+	/* The file owns the socket from here on (sock_alloc_file releases it
+	 * on failure). */
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
+	if (!err)
+		err = sample_handshake(sock, false, peername);
+	if (!err)
+		err = sample_exchange(sock);
+	fput(file);
+	return err;
+}
+
+/* "listen PORT": the kernel server's listener on loopback, for "accept". */
+static struct socket *sample_listener;
+
+static int sample_listen(const char *args)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct socket *sock;
+	u16 port;
+	int err;
+
+	if (kstrtou16(args, 10, &port) || !port)
+		return -EINVAL;
+	if (sample_listener)
+		return -EBUSY;
+	addr.sin_port = htons(port);
+	err = sample_socket(&sock);
+	if (err)
+		return err;
+	err = kernel_bind(sock, (struct sockaddr *)&addr, sizeof(addr));
+	if (!err)
+		err = kernel_listen(sock, 1);
+	if (err)
+		sock_release(sock);
+	else
+		sample_listener = sock;
+	return err;
+}
+
+/* The server's side of the exchange: the request up to its FIN (kept as
+ * the answer a read returns), "answer: " and the request back with FIN,
+ * then until the client closes (so that the answer is not cut short by
+ * our CONNECTION_CLOSE). */
+static int sample_serve(struct socket *sock)
+{
+	static const char head[] = "answer: ";
+	char *reply;
+	s64 sid = -1, rsid;
+	u32 flags = 0;
+	int n;
+
+	while (!(flags & MSG_QUIC_STREAM_FIN)) {
+		if (answer_len == sizeof(answer))
+			return -EMSGSIZE;
+		n = quic_kernel_recvmsg(sock, answer + answer_len, sizeof(answer) - answer_len, &sid, &flags, 0);
+		if (n < 0)
+			return n;
+		if (sid < 0)
+			return -ECONNRESET;
+		answer_len += n;
+	}
+	reply = kmalloc(sizeof(head) - 1 + answer_len, GFP_KERNEL);
+	if (!reply)
+		return -ENOMEM;
+	memcpy(reply, head, sizeof(head) - 1);
+	memcpy(reply + sizeof(head) - 1, answer, answer_len);
+	n = quic_kernel_sendmsg(sock, reply, sizeof(head) - 1 + answer_len, sid, MSG_QUIC_STREAM_FIN, 0);
+	kfree(reply);
+	if (n < 0)
+		return n;
+	for (;;) {
+		char scratch[16];
+
+		n = quic_kernel_recvmsg(sock, scratch, sizeof(scratch), &rsid, &flags, 0);
+		if (n < 0)
+			return n;
+		if (rsid < 0)
+			return 0;	/* the client closed */
+	}
+}
+
+/* "accept": one connection on the listener (which then closes), its
+ * handshake by the agent, then sample_serve. */
+static int sample_accept(void)
+{
+	struct socket *sock;
+	struct file *file;
+	int err;
+
+	if (!sample_listener)
+		return -EINVAL;
+	err = kernel_accept(sample_listener, &sock, 0);
+	sock_release(sample_listener);
+	sample_listener = NULL;
+	if (err)
+		return err;
+	sock->sk->sk_rcvtimeo = SAMPLE_TIMEOUT;
+	sock->sk->sk_sndtimeo = SAMPLE_TIMEOUT;
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = sample_handshake(sock, true, NULL);
+	if (!err)
+		err = sample_serve(sock);
+	fput(file);
+	return err;
+}
 
 static int sample_connect_cmd(const char *args)
 {
@@ -378,6 +496,10 @@ static ssize_t sample_write(struct file *f, const char __user *ubuf, size_t coun
 		err = sample_fd(fd);
 	else if (!strncmp(cmd, "connect ", 8))
 		err = sample_connect_cmd(cmd + 8);
+	else if (!strncmp(cmd, "listen ", 7))
+		err = sample_listen(cmd + 7);
+	else if (!strcmp(cmd, "accept"))
+		err = sample_accept();
 	else
 		err = -EINVAL;
 	if (err)
@@ -413,6 +535,8 @@ static int __init sample_init(void)
 static void __exit sample_exit(void)
 {
 	proc_remove(sample_entry);
+	if (sample_listener)
+		sock_release(sample_listener);
 }
 
 module_init(sample_init);

@@ -14,7 +14,11 @@
 //     certificate checked against the peer name the kernel passed: the
 //     right name completes and exchanges, a wrong one fails with EACCES,
 //     and with no agent listening the request fails. On 6.1 the command
-//     fails with EOPNOTSUPP and the upcall checks are skipped (said so).
+//     fails with EOPNOTSUPP and the upcall checks are skipped (said so);
+//   - "listen" + "accept" (net/handshake kernels): a kernel server whose
+//     handshake the agent runs (tls_server_hello_x509, the agent's
+//     certificate), answering this process's libquic client. On 6.1 only
+//     "listen" (EBUSY the second time), the listener left to module unload.
 // The module is loaded here and unloaded before quic.ko (init.sh).
 #include <arpa/inet.h>
 #include <errno.h>
@@ -158,7 +162,8 @@ static pid_t agent(void)
 	pid = fork();
 	if (pid == 0) {
 		dup2(p[1], 1);
-		execl("/bin/quic-handshaked", "quic-handshaked", "--cafile", CERT, (char *)NULL);
+		execl("/bin/quic-handshaked", "quic-handshaked", "--cafile", CERT, "--cert", CERT, "--key", KEY,
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -169,6 +174,49 @@ static pid_t agent(void)
 	}
 	close(p[0]);
 	return pid;
+}
+
+/* The kernel server: "listen", then "accept" in a child while this
+ * process is the client (libquic), its request answered by the kernel. */
+static void kernel_server(void)
+{
+	static const char request[] = "hello from user space";
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT + 1) };
+	struct quic_stream_info si = { .stream_id = -1 };
+	socklen_t silen = sizeof(si);
+	char cmd[32], buf[128];
+	size_t got = 0;
+	int64_t sid = -1;
+	uint32_t flags = 0;
+	int fd, status = -1;
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "listen %d", PORT + 1);
+	CHECK(command(cmd) == 0);
+	pid = fork();
+	if (pid == 0)
+		_exit(command("accept") == 0 ? 0 : 1);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
+	CHECK(fd >= 0 && setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0);
+	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
+	CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &silen) == 0);
+	CHECK(quic_sendmsg(fd, request, strlen(request), si.stream_id, MSG_QUIC_STREAM_FIN) == (ssize_t)strlen(request));
+	while (!(flags & MSG_QUIC_STREAM_FIN) && got < sizeof(buf) - 1) {
+		ssize_t n;
+
+		flags = 0;
+		n = quic_recvmsg(fd, buf + got, sizeof(buf) - 1 - got, &sid, &flags);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = 0;
+	printf("     the kernel server answered \"%s\"\n", buf);
+	CHECK(!strcmp(buf, "answer: hello from user space"));
+	close(fd);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 static void upcall(void)
@@ -183,6 +231,10 @@ static void upcall(void)
 	if (have != 'Y') {
 		printf("SKIP net/handshake upcall: this kernel has no net/handshake (CONFIG_NET_HANDSHAKE, 6.4+)\n");
 		FAILS_WITH(command(cmd), EOPNOTSUPP);
+		/* A listener the module holds until it is unloaded. */
+		snprintf(cmd, sizeof(cmd), "listen %d", PORT + 1);
+		CHECK(command(cmd) == 0);
+		FAILS_WITH(command(cmd), EBUSY);
 		return;
 	}
 	pid = agent();
@@ -192,6 +244,7 @@ static void upcall(void)
 	/* The server's certificate names localhost, not this. */
 	snprintf(cmd, sizeof(cmd), "connect 127.0.0.1 %d wrong.example", PORT);
 	FAILS_WITH(command(cmd), EACCES);
+	kernel_server();
 	if (pid > 0) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
