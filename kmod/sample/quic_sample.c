@@ -60,13 +60,35 @@ static DEFINE_MUTEX(sample_lock);	/* one command at a time; guards answer */
 static char answer[256];
 static size_t answer_len;
 
+/* One stream's bytes up to its FIN into `answer`: the stream in *sid
+ * (-1: whichever comes first). */
+static int sample_read_stream(struct socket *sock, s64 *sid)
+{
+	u32 flags = 0;
+	s64 got;
+	int n;
+
+	while (!(flags & MSG_QUIC_STREAM_FIN)) {
+		if (answer_len == sizeof(answer))
+			return -EMSGSIZE;
+		n = quic_kernel_recvmsg(sock, answer + answer_len, sizeof(answer) - answer_len, &got, &flags, 0);
+		if (n < 0)
+			return n;
+		if (got < 0)
+			return -ECONNRESET;	/* the connection ended first */
+		if (*sid >= 0 && got != *sid)
+			return -EPROTO;
+		*sid = got;
+		answer_len += n;
+	}
+	return 0;
+}
+
 /* The request on a new bidirectional stream, the answer up to its FIN. */
 static int sample_exchange(struct socket *sock)
 {
 	struct quic_stream_info si = { .stream_id = -1 };
 	unsigned int len = sizeof(si);
-	s64 sid;
-	u32 flags;
 	int n;
 
 	n = quic_kernel_getsockopt(sock->sk, QUIC_SOCKOPT_STREAM_OPEN, &si, &len);
@@ -75,20 +97,7 @@ static int sample_exchange(struct socket *sock)
 	n = quic_kernel_sendmsg(sock, SAMPLE_REQUEST, strlen(SAMPLE_REQUEST), si.stream_id, MSG_QUIC_STREAM_FIN, 0);
 	if (n != strlen(SAMPLE_REQUEST))
 		return n < 0 ? n : -EIO;
-	for (;;) {
-		if (answer_len == sizeof(answer))
-			return -EMSGSIZE;
-		n = quic_kernel_recvmsg(sock, answer + answer_len, sizeof(answer) - answer_len, &sid, &flags, 0);
-		if (n < 0)
-			return n;
-		if (sid < 0)
-			return -ECONNRESET;	/* the connection ended first */
-		if (sid != si.stream_id)
-			return -EPROTO;
-		answer_len += n;
-		if (flags & MSG_QUIC_STREAM_FIN)
-			return 0;
-	}
+	return sample_read_stream(sock, &si.stream_id);
 }
 
 /* "fd N": a socket the process handed over, its handshake done. */
@@ -402,19 +411,11 @@ static int sample_serve(struct socket *sock)
 	static const char head[] = "answer: ";
 	char *reply;
 	s64 sid = -1, rsid;
-	u32 flags = 0;
-	int n;
+	u32 flags;
+	int n = sample_read_stream(sock, &sid);
 
-	while (!(flags & MSG_QUIC_STREAM_FIN)) {
-		if (answer_len == sizeof(answer))
-			return -EMSGSIZE;
-		n = quic_kernel_recvmsg(sock, answer + answer_len, sizeof(answer) - answer_len, &sid, &flags, 0);
-		if (n < 0)
-			return n;
-		if (sid < 0)
-			return -ECONNRESET;
-		answer_len += n;
-	}
+	if (n)
+		return n;
 	reply = kmalloc(sizeof(head) - 1 + answer_len, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;

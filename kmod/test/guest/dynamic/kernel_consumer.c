@@ -77,15 +77,47 @@ static int answered(void)
 	return !strcmp(buf, ANSWER);
 }
 
+/* One stream's bytes up to its FIN (or the buffer's end, or the
+ * connection's) into buf, NUL-terminated; whether the FIN came. */
+static int read_to_fin(int fd, char *buf, size_t size, int64_t *sid)
+{
+	uint32_t flags = 0;
+	size_t got = 0;
+
+	while (!(flags & MSG_QUIC_STREAM_FIN) && got < size - 1) {
+		ssize_t n;
+
+		flags = 0;
+		n = quic_recvmsg(fd, buf + got, size - 1 - got, sid, &flags);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = 0;
+	return !!(flags & MSG_QUIC_STREAM_FIN);
+}
+
+/* A client socket to loopback:port, its handshake done by libquic; -1 on
+ * failure. */
+static int client(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0 && setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0);
+	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
+	return fd;
+}
+
 static void serve(int lfd)
 {
 	struct timeval limit = { .tv_sec = 20 };
 
 	for (;;) {
 		char req[128], out[160];
-		size_t got = 0;
 		int64_t sid = -1;
-		uint32_t flags = 0;
 		int fd = accept(lfd, NULL, NULL);
 
 		if (fd < 0)
@@ -95,19 +127,10 @@ static void serve(int lfd)
 			close(fd);
 			continue;
 		}
-		while (!(flags & MSG_QUIC_STREAM_FIN) && got < sizeof(req) - 1) {
-			ssize_t n;
-
-			flags = 0;
-			n = quic_recvmsg(fd, req + got, sizeof(req) - 1 - got, &sid, &flags);
-			if (n <= 0)
-				break;
-			got += n;
-		}
-		req[got] = 0;
-		snprintf(out, sizeof(out), "answer: %s", req);
-		if (flags & MSG_QUIC_STREAM_FIN)
+		if (read_to_fin(fd, req, sizeof(req), &sid)) {
+			snprintf(out, sizeof(out), "answer: %s", req);
 			quic_sendmsg(fd, out, strlen(out), sid, MSG_QUIC_STREAM_FIN);
+		}
 		/* Until the kernel closes (CONNECTION_CLOSE: recvmsg says 0). */
 		while (recv(fd, req, sizeof(req), 0) > 0)
 			;
@@ -130,14 +153,9 @@ static int listener(void)
 /* A client socket this process completes, handed to the kernel. */
 static void handoff(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
+	int fd = client(PORT);
 	char cmd[32];
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(fd >= 0 && setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0);
-	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
 	snprintf(cmd, sizeof(cmd), "fd %d", fd);
 	CHECK(command(cmd) == 0);
 	CHECK(answered());
@@ -181,13 +199,10 @@ static pid_t agent(void)
 static void kernel_server(void)
 {
 	static const char request[] = "hello from user space";
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT + 1) };
 	struct quic_stream_info si = { .stream_id = -1 };
 	socklen_t silen = sizeof(si);
 	char cmd[32], buf[128];
-	size_t got = 0;
 	int64_t sid = -1;
-	uint32_t flags = 0;
 	int fd, status = -1;
 	pid_t pid;
 
@@ -196,23 +211,10 @@ static void kernel_server(void)
 	pid = fork();
 	if (pid == 0)
 		_exit(command("accept") == 0 ? 0 : 1);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
-	CHECK(fd >= 0 && setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0);
-	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
+	fd = client(PORT + 1);
 	CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &silen) == 0);
 	CHECK(quic_sendmsg(fd, request, strlen(request), si.stream_id, MSG_QUIC_STREAM_FIN) == (ssize_t)strlen(request));
-	while (!(flags & MSG_QUIC_STREAM_FIN) && got < sizeof(buf) - 1) {
-		ssize_t n;
-
-		flags = 0;
-		n = quic_recvmsg(fd, buf + got, sizeof(buf) - 1 - got, &sid, &flags);
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	buf[got] = 0;
+	CHECK(read_to_fin(fd, buf, sizeof(buf), &sid) && sid == si.stream_id);
 	printf("     the kernel server answered \"%s\"\n", buf);
 	CHECK(!strcmp(buf, "answer: hello from user space"));
 	close(fd);
