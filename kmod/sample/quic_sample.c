@@ -22,10 +22,12 @@
  *                  the exchange;
  *   listen PORT    a kernel listener on 127.0.0.1:PORT offering "quic-sample"
  *                  (EBUSY while one waits);
- *   accept         (net/handshake kernels; on 6.1 the accepted socket gets
+ *   accept [CERT KEY]
+ *                  (net/handshake kernels; on 6.1 the accepted socket gets
  *                  EOPNOTSUPP) the listener's first connection, its
  *                  handshake asked of the agent with tls_server_hello_x509()
- *                  (the agent's certificate), then the request read up to
+ *                  (the certificate and private key: the keys with those
+ *                  serials, else the agent's own), then the request read up to
  *                  its FIN (a read returns it), "answer: " and the request
  *                  sent back with FIN, and the client's close awaited; the
  *                  listener closes.
@@ -314,9 +316,10 @@ static void sample_handshake_done(void *data, int status, key_serial_t peerid)
 /* Asks the agent for the handshake on `sock` (which has a file: the agent
  * gets a descriptor of it) and waits for its status: a client's
  * ClientHello (no certificate of ours; the agent checks the server's
- * against `peername`), or a server's ServerHello with X.509 (the agent's
- * certificate: no key serials are passed). */
-static int sample_handshake(struct socket *sock, bool server, const char *peername)
+ * against `peername`), or a server's ServerHello with X.509, the
+ * certificate and private key the keys with serials `keys` (0, 0: the
+ * agent's own). */
+static int sample_handshake(struct socket *sock, bool server, const char *peername, const s32 *keys)
 {
 	struct tls_handshake_args args = {
 		.ta_sock = sock,
@@ -329,6 +332,8 @@ static int sample_handshake(struct socket *sock, bool server, const char *peerna
 
 	init_completion(&hs.done);
 	args.ta_data = &hs;
+	args.ta_my_cert = keys ? keys[0] : TLS_NO_CERT;
+	args.ta_my_privkey = keys ? keys[1] : TLS_NO_PRIVKEY;
 	err = server ? tls_server_hello_x509(&args, GFP_KERNEL) : tls_client_hello_anon(&args, GFP_KERNEL);
 	if (err)
 		return err;
@@ -342,7 +347,7 @@ static int sample_handshake(struct socket *sock, bool server, const char *peerna
 	return hs.status;
 }
 #else
-static int sample_handshake(struct socket *sock, bool server, const char *peername)
+static int sample_handshake(struct socket *sock, bool server, const char *peername, const s32 *keys)
 {
 	return -EOPNOTSUPP;	/* no net/handshake in this kernel (6.1) */
 }
@@ -367,7 +372,7 @@ static int sample_connect(const struct sockaddr_in *addr, const char *peername)
 		return PTR_ERR(file);
 	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
 	if (!err)
-		err = sample_handshake(sock, false, peername);
+		err = sample_handshake(sock, false, peername, NULL);
 	if (!err)
 		err = sample_exchange(sock);
 	fput(file);
@@ -436,15 +441,17 @@ static int sample_serve(struct socket *sock)
 	}
 }
 
-/* "accept": one connection on the listener (which then closes), its
- * handshake by the agent, then sample_serve. */
-static int sample_accept(void)
+/* "accept [CERT KEY]": one connection on the listener (which then
+ * closes), its handshake by the agent (with the certificate and private
+ * key of those key serials), then sample_serve. */
+static int sample_accept(const char *args)
 {
+	s32 keys[2] = {};
 	struct socket *sock;
 	struct file *file;
-	int err;
+	int err, n = sscanf(args, "%d %d", &keys[0], &keys[1]);
 
-	if (!sample_listener)
+	if (!sample_listener || (*args && n != 2))
 		return -EINVAL;
 	err = kernel_accept(sample_listener, &sock, 0);
 	sock_release(sample_listener);
@@ -456,7 +463,7 @@ static int sample_accept(void)
 	file = sock_alloc_file(sock, 0, NULL);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	err = sample_handshake(sock, true, NULL);
+	err = sample_handshake(sock, true, NULL, n == 2 ? keys : NULL);
 	if (!err)
 		err = sample_serve(sock);
 	fput(file);
@@ -499,8 +506,8 @@ static ssize_t sample_write(struct file *f, const char __user *ubuf, size_t coun
 		err = sample_connect_cmd(cmd + 8);
 	else if (!strncmp(cmd, "listen ", 7))
 		err = sample_listen(cmd + 7);
-	else if (!strcmp(cmd, "accept"))
-		err = sample_accept();
+	else if (!strncmp(cmd, "accept", 6) && (!cmd[6] || cmd[6] == ' '))
+		err = sample_accept(skip_spaces(cmd + 6));
 	else
 		err = -EINVAL;
 	if (err)

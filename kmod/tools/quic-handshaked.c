@@ -15,13 +15,15 @@
  * is the socket's QUIC_SOCKOPT_ALPN) and answers HANDSHAKE_CMD_DONE with
  * the status (0 or a positive errno) and the descriptor.
  *
- * Credentials come from files given on the command line, not from the
- * kernel keyring: key serials in a request (certificate, private key, PSK
- * identities) are not read. A client verifies the server's certificate
- * against --cafile (else the system's trust store) and the request's peer
- * name when it has one; a server presents --cert/--key; a client presents
- * them when the request asks for X.509 authentication. PSK requests fail
- * with EOPNOTSUPP (libquic has no PSK yet).
+ * Our certificate and private key: the keys whose serials the request
+ * carries (HANDSHAKE_A_ACCEPT_CERTIFICATE), read with keyctl(KEYCTL_READ)
+ * (so keys the agent may read: e.g. "user" keys in its session keyring;
+ * PEM or DER), else the files --cert/--key. A server always presents one;
+ * a client when the request asks for X.509 authentication. A client
+ * verifies the server's certificate against --cafile (else the system's
+ * trust store) and the request's peer name when it has one (peer key
+ * serials and keyrings are not used). PSK requests fail with EOPNOTSUPP
+ * (libquic has no PSK yet).
  *
  *   quic-handshaked [--cafile FILE] [--cert FILE --key FILE]
  * prints "ready" on stdout once it listens, and runs until killed.
@@ -30,6 +32,7 @@
  * from Documentation/netlink/specs/handshake.yaml). */
 #include <errno.h>
 #include <linux/genetlink.h>
+#include <linux/keyctl.h>
 #include <linux/netlink.h>
 #include <signal.h>
 #include <stdint.h>
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -59,6 +63,7 @@ enum {
 	HS_A_ACCEPT_PEERNAME,
 	HS_A_ACCEPT_MAX = HS_A_ACCEPT_PEERNAME
 };
+enum { HS_A_X509_CERT = 1, HS_A_X509_PRIVKEY, HS_A_X509_MAX = HS_A_X509_PRIVKEY };
 enum { HS_A_DONE_STATUS = 1, HS_A_DONE_SOCKFD };
 
 static const char *cafile, *certfile, *keyfile;
@@ -194,8 +199,42 @@ static int resolve(int fd, uint16_t *family, uint32_t *group)
 struct request {
 	int sockfd;
 	uint32_t type, auth, timeout_ms;
+	int32_t cert, privkey;	/* key serials, 0: none */
 	char peername[256];
 };
+
+/* A key's payload, malloc'ed (its length in *len), or NULL. */
+static void *read_key(int32_t serial, size_t *len)
+{
+	long n = syscall(SYS_keyctl, KEYCTL_READ, serial, NULL, 0);
+	void *buf = n > 0 ? malloc(n) : NULL;
+
+	if (buf && syscall(SYS_keyctl, KEYCTL_READ, serial, buf, n) != n) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = n > 0 ? (size_t)n : 0;
+	return buf;
+}
+
+/* Our certificate and key from the keyring: 0, or a positive errno. */
+static int keyring_credentials(gnutls_certificate_credentials_t cred, const struct request *r)
+{
+	size_t clen, klen;
+	void *c = read_key(r->cert, &clen), *k = read_key(r->privkey, &klen);
+	gnutls_datum_t cd = { c, clen }, kd = { k, klen };
+	int err = ENOKEY;
+
+	if (c && k) {
+		gnutls_x509_crt_fmt_t fmt = clen > 10 && !memcmp(c, "-----BEGIN", 10) ? GNUTLS_X509_FMT_PEM
+										     : GNUTLS_X509_FMT_DER;
+
+		err = gnutls_certificate_set_x509_key_mem(cred, &cd, &kd, fmt) < 0 ? EKEYREJECTED : 0;
+	}
+	free(c);
+	free(k);
+	return err;
+}
 
 #define QUIC_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE"
 
@@ -235,9 +274,15 @@ static int handshake(const struct request *r)
 	if (gnutls_priority_set_direct(s, QUIC_PRIORITY, NULL) < 0 || gnutls_certificate_allocate_credentials(&cred) < 0)
 		goto out;
 	if (server || r->auth == HS_AUTH_X509) {
-		if (!certfile || !keyfile ||
-		    gnutls_certificate_set_x509_key_file(cred, certfile, keyfile, GNUTLS_X509_FMT_PEM) < 0)
+		if (r->cert && r->privkey) {
+			err = keyring_credentials(cred, r);
+			if (err)
+				goto out;
+			err = EINVAL;
+		} else if (!certfile || !keyfile ||
+			   gnutls_certificate_set_x509_key_file(cred, certfile, keyfile, GNUTLS_X509_FMT_PEM) < 0) {
 			goto out;
+		}
 	}
 	if (!server) {
 		if ((cafile ? gnutls_certificate_set_x509_trust_file(cred, cafile, GNUTLS_X509_FMT_PEM)
@@ -297,6 +342,14 @@ static int serve_one(int fd, uint16_t family)
 	r.type = u32_of(tb[HS_A_ACCEPT_MESSAGE_TYPE]);
 	r.auth = u32_of(tb[HS_A_ACCEPT_AUTH_MODE]);
 	r.timeout_ms = u32_of(tb[HS_A_ACCEPT_TIMEOUT]);
+	if (tb[HS_A_ACCEPT_CERTIFICATE]) {
+		const struct nlattr *x[HS_A_X509_MAX + 1];
+
+		parse(payload(tb[HS_A_ACCEPT_CERTIFICATE]), tb[HS_A_ACCEPT_CERTIFICATE]->nla_len - NLA_HDRLEN, x,
+		      HS_A_X509_MAX);
+		r.cert = (int32_t)u32_of(x[HS_A_X509_CERT]);
+		r.privkey = (int32_t)u32_of(x[HS_A_X509_PRIVKEY]);
+	}
 	if (tb[HS_A_ACCEPT_PEERNAME]) {
 		size_t len = tb[HS_A_ACCEPT_PEERNAME]->nla_len - NLA_HDRLEN;
 
@@ -310,8 +363,9 @@ static int serve_one(int fd, uint16_t family)
 		int done = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 
 		status = handshake(&r);
-		fprintf(stderr, "quic-handshaked: %s handshake on fd %d: status %u\n",
-			r.type == HS_MSG_SERVERHELLO ? "server" : "client", r.sockfd, status);
+		fprintf(stderr, "quic-handshaked: %s handshake on fd %d (%s): status %u\n",
+			r.type == HS_MSG_SERVERHELLO ? "server" : "client", r.sockfd,
+			r.cert && r.privkey ? "keys from the keyring" : "no keys from the keyring", status);
 		start(&m, family, HS_CMD_DONE, 1);
 		put_attr(&m, HS_A_DONE_STATUS, &status, 4);
 		put_attr(&m, HS_A_DONE_SOCKFD, &r.sockfd, 4);

@@ -16,8 +16,10 @@
 //     and with no agent listening the request fails. On 6.1 the command
 //     fails with EOPNOTSUPP and the upcall checks are skipped (said so);
 //   - "listen" + "accept" (net/handshake kernels): a kernel server whose
-//     handshake the agent runs (tls_server_hello_x509, the agent's
-//     certificate), answering this process's libquic client. On 6.1 only
+//     handshake the agent runs (tls_server_hello_x509), answering this
+//     process's libquic client: with the agent's certificate file, with
+//     the certificate and key from the keyring ("user" keys, add_key), and
+//     with a keyring key that is no certificate (EKEYREJECTED). On 6.1 only
 //     "listen" (EBUSY the second time), the listener left to module unload.
 // The module is loaded here and unloaded before quic.ko (init.sh).
 #include <arpa/inet.h>
@@ -28,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,17 +101,19 @@ static int read_to_fin(int fd, char *buf, size_t size, int64_t *sid)
 	return !!(flags & MSG_QUIC_STREAM_FIN);
 }
 
-/* A client socket to loopback:port, its handshake done by libquic; -1 on
- * failure. */
-static int client(int port)
+/* A client socket to loopback:port, its handshake by libquic expected to
+ * succeed or not (`ok`); -1 if the socket could not be made. */
+static int client(int port, int ok)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval limit = { .tv_sec = 10 };
 	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	CHECK(fd >= 0 && setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
+	CHECK((quic_client_handshake(fd, NULL, NULL, ALPN) == 0) == ok);
 	return fd;
 }
 
@@ -153,7 +159,7 @@ static int listener(void)
 /* A client socket this process completes, handed to the kernel. */
 static void handoff(void)
 {
-	int fd = client(PORT);
+	int fd = client(PORT, 1);
 	char cmd[32];
 
 	snprintf(cmd, sizeof(cmd), "fd %d", fd);
@@ -194,31 +200,77 @@ static pid_t agent(void)
 	return pid;
 }
 
-/* The kernel server: "listen", then "accept" in a child while this
- * process is the client (libquic), its request answered by the kernel. */
-static void kernel_server(void)
+/* A "user" key in the user keyring holding `len` bytes, readable by
+ * every process of this user (the agent among them); its serial or -1. */
+static int32_t add_user_key(const char *desc, const void *data, size_t len)
+{
+	long serial = syscall(SYS_add_key, "user", desc, data, len, KEY_SPEC_USER_KEYRING);
+
+	if (serial < 0 || syscall(SYS_keyctl, KEYCTL_SETPERM, serial, 0x3f3f0000) < 0)
+		return -1;
+	return serial;
+}
+
+static int32_t add_file_key(const char *desc, const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? add_user_key(desc, buf, n) : -1;
+}
+
+/* The kernel server: "listen PORT", then "accept KEYS" in a child while
+ * this process is the client (libquic). With `fails_with` 0 the kernel
+ * answers the request; else "accept" fails with that errno and so does the
+ * client's handshake. */
+static void kernel_server(int port, const char *keys, int fails_with)
 {
 	static const char request[] = "hello from user space";
 	struct quic_stream_info si = { .stream_id = -1 };
 	socklen_t silen = sizeof(si);
-	char cmd[32], buf[128];
+	char cmd[64], buf[128];
 	int64_t sid = -1;
 	int fd, status = -1;
 	pid_t pid;
 
-	snprintf(cmd, sizeof(cmd), "listen %d", PORT + 1);
+	snprintf(cmd, sizeof(cmd), "listen %d", port);
 	CHECK(command(cmd) == 0);
 	pid = fork();
-	if (pid == 0)
-		_exit(command("accept") == 0 ? 0 : 1);
-	fd = client(PORT + 1);
-	CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &silen) == 0);
-	CHECK(quic_sendmsg(fd, request, strlen(request), si.stream_id, MSG_QUIC_STREAM_FIN) == (ssize_t)strlen(request));
-	CHECK(read_to_fin(fd, buf, sizeof(buf), &sid) && sid == si.stream_id);
-	printf("     the kernel server answered \"%s\"\n", buf);
-	CHECK(!strcmp(buf, "answer: hello from user space"));
+	if (pid == 0) {
+		snprintf(cmd, sizeof(cmd), "accept %s", keys);
+		_exit(command(cmd) == 0 ? 0 : errno);
+	}
+	fd = client(port, !fails_with);
+	if (!fails_with) {
+		CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &silen) == 0);
+		CHECK(quic_sendmsg(fd, request, strlen(request), si.stream_id, MSG_QUIC_STREAM_FIN) ==
+		      (ssize_t)strlen(request));
+		CHECK(read_to_fin(fd, buf, sizeof(buf), &sid) && sid == si.stream_id);
+		printf("     the kernel server answered \"%s\"\n", buf);
+		CHECK(!strcmp(buf, "answer: hello from user space"));
+	}
 	close(fd);
-	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == fails_with);
+}
+
+/* The kernel server with the agent's certificate, with the one from
+ * keys (the same PEM files) and with a key that holds no certificate:
+ * the agent used the keys (EKEYREJECTED, though its files are good). */
+static void kernel_servers(void)
+{
+	int32_t cert = add_file_key("quic-sample:cert", CERT), key = add_file_key("quic-sample:key", KEY);
+	int32_t junk = add_user_key("quic-sample:junk", "not a certificate", 17);
+	char keys[32];
+
+	kernel_server(PORT + 1, "", 0);
+	CHECK(cert > 0 && key > 0 && junk > 0);
+	snprintf(keys, sizeof(keys), "%d %d", cert, key);
+	kernel_server(PORT + 2, keys, 0);
+	snprintf(keys, sizeof(keys), "%d %d", junk, key);
+	kernel_server(PORT + 3, keys, EKEYREJECTED);
 }
 
 static void upcall(void)
@@ -246,7 +298,7 @@ static void upcall(void)
 	/* The server's certificate names localhost, not this. */
 	snprintf(cmd, sizeof(cmd), "connect 127.0.0.1 %d wrong.example", PORT);
 	FAILS_WITH(command(cmd), EACCES);
-	kernel_server();
+	kernel_servers();
 	if (pid > 0) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
