@@ -199,6 +199,53 @@ int qb_conn_has_datagram(const struct qb_conn *c);
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 
+
+/* ---- Sessions (core/kernel_session.cpp): resumption, 0-RTT and address
+ * validation tokens. */
+
+/* What a connection starts with beyond the socket's options. A client:
+ * the server's transport parameters remembered from the connection whose
+ * session ticket the process resumes (RFC 9000 §7.4.1; without them no
+ * 0-RTT is sent), and a NEW_TOKEN token from that server for its Initials
+ * (RFC 9000 §8.1.3). A server: the client's token proved its address
+ * (§8.1: no amplification limit). */
+struct qb_session_params {
+  const struct qb_conn_params *remembered;
+  const uint8_t *token;
+  size_t token_len;
+  int address_validated;
+};
+struct qb_conn *qb_conn_new_session(const struct qb_conn_params *p, const struct qb_session_params *s);
+int qb_conn_is_server(const struct qb_conn *c);
+/* A client's stream data written before the handshake completes: queued
+ * and sent as soon as streams are usable (0-RTT keys, else completion).
+ * open: a new stream (sid -1 or its ID); else sid, -1 for the last opened.
+ * The stream's ID; -EINVAL (bad stream), -EAGAIN (queue full), -ENOTCONN
+ * (a server, or not in the handshake). */
+int64_t qb_conn_early_write(struct qb_conn *c, int64_t sid, int open, int uni, int fin, const uint8_t *data,
+                            size_t len);
+/* The newest NewSessionTicket message (RFC 8446 §4.6.1) / NEW_TOKEN token
+ * received and not taken yet, copied into out: its length, 0 for none (or
+ * one larger than cap, dropped). */
+size_t qb_conn_take_ticket(struct qb_conn *c, uint8_t *out, size_t cap);
+size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
+/* 0-RTT packets a server processed (RFC 9001 §4.6). */
+uint64_t qb_conn_zero_rtt_packets(const struct qb_conn *c);
+
+/* A server's NEW_TOKEN tokens (RFC 9000 §8.1.3, stack/address_validation.h)
+ * under a key drawn when made; addr: the client's IP address bytes. */
+struct qb_tokens;
+struct qb_tokens *qb_tokens_new(void);
+void qb_tokens_free(struct qb_tokens *t);
+/* 1 when the client's first Initial datagram carries a token of ours,
+ * unexpired and for addr; else 0. */
+int qb_tokens_check(const struct qb_tokens *t, const uint8_t *dgram, size_t len, const uint8_t *addr,
+                    size_t addr_len, uint64_t now);
+/* Queues a NEW_TOKEN frame with a fresh token on an established server
+ * connection; -EINVAL otherwise. */
+int qb_conn_send_token(struct qb_conn *c, const struct qb_tokens *t, const uint8_t *addr, size_t addr_len,
+                       uint64_t now);
+
 #ifdef __cplusplus
 }
 #endif

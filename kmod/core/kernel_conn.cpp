@@ -9,6 +9,7 @@
 #include "base/bounded.h"
 #include "client_hello.h"
 #include "conn.h"
+#include "kernel_conn.h"
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
 #include "passthrough_tls.h"
@@ -23,36 +24,6 @@ class KernelRandom final : public Random {
   void fill(MutBytes out) override { qbk_random(out.data(), out.size()); }
 };
 constinit KernelRandom g_random;
-
-// What the socket layer learns from the connection: the streams with
-// something to read, in the order they became readable (each once), and
-// the reason phrase of the close (the peer's lives only during the event).
-class ConnEvents final : public ConnectionEvents {
- public:
-  static constexpr size_t kMaxReadable = 256;
-  static constexpr size_t kMaxReason = 256;
-  // DATAGRAM payloads received and not read yet, at most this many bytes:
-  // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
-  static constexpr size_t kMaxDatagramBytes = 64 * 1024;
-  ConnEvents() : datagrams(kernel_allocator(), kMaxDatagramBytes) {}
-  void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
-  RecordQueue datagrams;
-  void on_connection_closed(const CloseInfo& info) override {
-    reason_len = info.reason.size() < kMaxReason ? info.reason.size() : kMaxReason;
-    copy_bytes(reason, info.reason.data(), reason_len);
-  }
-  uint8_t reason[kMaxReason] = {};
-  size_t reason_len = 0;
-  void on_stream_readable(uint64_t id) override {
-    for (uint64_t r : readable) {
-      if (r == id) return;
-    }
-    // Beyond the bound a stream is found again by its next event: the
-    // peer's flow control keeps it from growing unread.
-    if (readable.size() < kMaxReadable) (void)readable.push_back(id);
-  }
-  BoundedVec<uint64_t, kMaxReadable> readable;
-};
 
 // errno values (the kernel's, stable across architectures for these).
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kEMSGSIZE = 90, kENOTCONN = 107;
@@ -99,34 +70,16 @@ bool suite_from_api(uint32_t cipher, CipherSuite* out) {
 
 }  // namespace
 
+Random& kernel_random() { return g_random; }
+
 }  // namespace quicbed::kmod
-
-// The glue's handle: the connection and what it holds a reference to,
-// constructed in that order.
-struct qb_conn {
-  explicit qb_conn(const quicbed::ConnectionConfig& base)
-      : tls(quicbed::kmod::kernel_allocator()), conn(configure(base, tls, events)) {}
-
-  static quicbed::ConnectionConfig configure(quicbed::ConnectionConfig c, quicbed::kmod::PassthroughTls& t,
-                                             quicbed::ConnectionEvents& e) {
-    c.tls = &t;
-    c.events = &e;
-    return c;
-  }
-
-  quicbed::kmod::PassthroughTls tls;
-  quicbed::kmod::ConnEvents events;
-  quicbed::Connection conn;
-};
-
-namespace {
 
 using namespace quicbed;
 using namespace quicbed::kmod;
 
 // The socket's options as a connection configuration (RFC 9000 §18.2 units:
 // milliseconds for the idle timeout and the ACK delay).
-ConnectionConfig config_of(const qb_conn_params& p) {
+ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   ConnectionConfig c;
   c.role = p.server ? Role::kServer : Role::kClient;
   c.version = p.version;
@@ -151,7 +104,6 @@ ConnectionConfig config_of(const qb_conn_params& p) {
   return c;
 }
 
-}  // namespace
 
 extern "C" {
 
@@ -166,6 +118,7 @@ void qb_conn_receive(struct qb_conn* c, uint8_t* data, size_t len, uint64_t now)
 }
 
 size_t qb_conn_write(struct qb_conn* c, uint8_t* out, size_t cap, uint64_t now) {
+  flush_early_writes(*c, now);
   return c->conn.write_datagram(MutBytes(out, cap), now);
 }
 

@@ -106,11 +106,13 @@ void quic_conn_run(struct sock *sk)
 		qs->state = QUIC_SS_ESTABLISHED;
 		qs->established = true;
 		quic_stat_add(QUIC_STAT_ESTABLISHED, 1);
+		quic_session_established(sk);
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
 		quic_conn_closed(sk);
 	}
+	quic_session_run(sk);
 	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn) || qb_conn_has_datagram(qs->conn))
 		sk->sk_data_ready(sk);
 	/* Acknowledgements may have made room in a send buffer. */
@@ -238,7 +240,7 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		quic_set_local(sk, t);
 	}
 	quic_conn_params(qs, &p, false);
-	conn = qb_conn_new(&p);
+	conn = quic_session_client_conn(qs, &p);
 	if (!conn) {
 		err = -ENOMEM;
 		goto out;
@@ -415,6 +417,9 @@ int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 s
 	u8 *chunk;
 	int err = 0;
 
+	/* A client's data before the handshake: for 0-RTT (session.c). */
+	if (qs->state == QUIC_SS_CONNECTING)
+		return quic_session_early_send(sk, msg, len, sid, flags);
 	if (qs->state != QUIC_SS_ESTABLISHED)
 		return -ENOTCONN;
 	if (flags & MSG_QUIC_STREAM_NEW) {

@@ -143,13 +143,15 @@ static struct sock *quic_child_alloc(struct sock *lsk)
 		}
 		qs->alpn.len = lqs->alpn.len;
 	}
+	quic_session_inherit(qs, lqs);
 	return sk;
 }
 
 /* A server connection with `lqs`'s options, fed the client's first
  * Initial (a copy: the core decrypts in place); NULL unless the Initial
  * opened and carried the start of a ClientHello. */
-static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len)
+static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len,
+					const struct sockaddr_storage *from)
 {
 	struct qb_conn_params p;
 	struct qb_conn *conn;
@@ -159,7 +161,7 @@ static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version
 	quic_conn_params(lqs, &p, true);
 	p.version = version;
 	copy = kmemdup(data, len, GFP_KERNEL);
-	conn = copy ? qb_conn_new(&p) : NULL;
+	conn = copy ? quic_session_server_conn(&p, data, len, from) : NULL;
 	if (conn && !qb_conn_start(conn, now)) {
 		qb_conn_receive(conn, copy, len, now);
 		if (qb_conn_has_handshake_data(conn)) {
@@ -195,7 +197,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	if (!first)
 		goto drop;
 	lock_sock(first);
-	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len);
+	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len, from);
 	release_sock(first);
 	if (!conn) {
 		sock_put(first);
@@ -212,7 +214,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		 * the same Initial. */
 		qb_conn_free(conn);
 		lock_sock(lsk);
-		conn = quic_server_conn(lqs, version, skb->data, skb->len);
+		conn = quic_server_conn(lqs, version, skb->data, skb->len, from);
 		release_sock(lsk);
 	}
 	sock_put(first);

@@ -65,6 +65,7 @@ static void __exit quic_exit(void)
 	long blocks;
 
 	quic_socket_exit();
+	quic_session_exit();
 	quic_stats_exit();
 	qbk_crypto_exit();
 	blocks = qbk_blocks_in_use();

@@ -21,6 +21,8 @@
 #define QUIC_MAX_TOKEN_LEN	512
 #define QUIC_MAX_TICKET_LEN	4096
 #define QUIC_MAX_PHRASE_LEN	256
+/* One sendmsg of stream data before the handshake (session.c). */
+#define QUIC_MAX_EARLY_WRITE	(32 * 1024)
 
 /* A buffer an option owns (kmalloc'ed, len bytes; NULL when empty). */
 struct quic_buf {
@@ -162,6 +164,21 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
+/* session.c: session tickets, 0-RTT, tokens (see there). */
+struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p);
+struct qb_conn *quic_session_server_conn(const struct qb_conn_params *p, const u8 *dgram, size_t len,
+					 const struct sockaddr_storage *peer);
+/* A listener's connection takes its session ticket key. */
+void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs);
+/* The handshake completed (quic_conn_run). */
+void quic_session_established(struct sock *sk);
+/* After the connection ran: tickets and tokens it received. */
+void quic_session_run(struct sock *sk);
+int quic_session_early_send(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
+int quic_session_set_token(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
+int quic_session_get_token(struct quic_sock *qs, char __user *optval, int __user *optlen, int len);
+void quic_session_exit(void);
+
 /* stats.c: /proc/net/quic counters and the net.quic sysctls. */
 enum quic_stat {
 	QUIC_STAT_SOCKETS,		/* open now */
@@ -173,6 +190,9 @@ enum quic_stat {
 	QUIC_STAT_TX_DATAGRAMS,		/* UDP datagrams sent */
 	QUIC_STAT_RX_DROPPED,		/* UDP datagrams no one took */
 	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
+	QUIC_STAT_ZERO_RTT_RX,		/* 0-RTT packets servers processed before completing */
+	QUIC_STAT_TOKENS_SENT,		/* NEW_TOKEN tokens servers issued */
+	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose token validated the address */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -1,0 +1,142 @@
+// What a socket's connection carries from one connection to the next
+// (boundary.h, "Sessions"): the server's remembered transport parameters
+// for 0-RTT (RFC 9000 §7.4.1, RFC 9001 §4.6), the client's stream data
+// written before the handshake, the session tickets a client receives
+// (RFC 8446 §4.6.1), and address validation tokens (RFC 9000 §8.1.3): a
+// client's from NEW_TOKEN, a server's made and checked here.
+#include <cstddef>
+#include <cstdint>
+
+#include "../boundary.h"
+#include "address_validation.h"
+#include "early_data.h"
+#include "kernel_allocator.h"
+#include "kernel_conn.h"
+#include "kernel_crypto.h"
+#include "packet.h"
+
+using namespace quicbed;
+using namespace quicbed::kmod;
+
+namespace {
+
+constexpr int kEINVAL = 22, kEAGAIN = 11, kENOTCONN = 107;
+
+// The remembered parameters as the core keeps them: those RFC 9000 §7.4.1
+// names, in the core's units (milliseconds for the idle timeout).
+TransportParameters remembered_params(const qb_conn_params& r) {
+  TransportParameters tp;
+  tp.max_idle_timeout = r.max_idle_timeout_us / 1000;
+  tp.max_udp_payload_size = r.max_udp_payload_size;
+  tp.active_connection_id_limit = r.active_connection_id_limit;
+  tp.max_datagram_frame_size = r.max_datagram_frame_size;
+  tp.initial_max_data = r.max_data;
+  tp.initial_max_stream_data_bidi_local = r.max_stream_data_bidi_local;
+  tp.initial_max_stream_data_bidi_remote = r.max_stream_data_bidi_remote;
+  tp.initial_max_stream_data_uni = r.max_stream_data_uni;
+  tp.initial_max_streams_bidi = r.max_streams_bidi;
+  tp.initial_max_streams_uni = r.max_streams_uni;
+  tp.disable_active_migration = r.disable_active_migration != 0;
+  tp.grease_quic_bit = r.grease_quic_bit != 0;
+  return remembered_for_zero_rtt(tp);
+}
+
+}  // namespace
+
+// The server's token key and codec, one per module.
+struct qb_tokens {
+  AddressValidator validator;
+};
+
+extern "C" {
+
+struct qb_conn* qb_conn_new_session(const struct qb_conn_params* p, const struct qb_session_params* s) {
+  ConnectionConfig c = config_of(*p);
+  TransportParameters remembered;
+  if (s->remembered && !p->server) {
+    remembered = remembered_params(*s->remembered);
+    c.zero_rtt_params = &remembered;  // copied by the constructor
+  }
+  if (s->token_len && !p->server) c.token = Bytes(s->token, s->token_len);  // copied by init()
+  if (p->server) c.address_validated = s->address_validated != 0;
+  return make<qb_conn>(kernel_allocator(), c);
+}
+
+int qb_conn_is_server(const struct qb_conn* c) { return c->conn.role() == Role::kServer; }
+
+int64_t qb_conn_early_write(struct qb_conn* c, int64_t sid, int open, int uni, int fin, const uint8_t* data,
+                            size_t len) {
+  if (c->conn.role() == Role::kServer || c->conn.state() != Connection::State::kHandshake) return -kENOTCONN;
+  Result<uint64_t> id = c->early.push(sid, open != 0, uni != 0, fin != 0, Bytes(data, len));
+  if (!id.is_ok()) return id.status().code() == ErrorCode::kLimitExceeded ? -kEAGAIN : -kEINVAL;
+  return static_cast<int64_t>(*id);
+}
+
+size_t qb_conn_take_ticket(struct qb_conn* c, uint8_t* out, size_t cap) {
+  const Bytes t = c->tls.ticket();
+  const size_t n = t.size() <= cap ? t.size() : 0;
+  copy_bytes(out, t.data(), n);
+  c->tls.take_ticket();
+  return n;
+}
+
+size_t qb_conn_take_new_token(struct qb_conn* c, uint8_t* out, size_t cap) {
+  ConnEvents& e = c->events;
+  const size_t n = e.new_token_len <= cap ? e.new_token_len : 0;
+  copy_bytes(out, e.new_token, n);
+  e.new_token_len = 0;
+  return n;
+}
+
+uint64_t qb_conn_zero_rtt_packets(const struct qb_conn* c) { return c->conn.zero_rtt_packets(); }
+
+struct qb_tokens* qb_tokens_new(void) {
+  qb_tokens* t = make<qb_tokens>(kernel_allocator());
+  if (!t) return nullptr;
+  AddressValidationConfig config;
+  // §8.1.3: no Retry from the kernel; tokens of earlier connections skip
+  // the amplification limit. The key lives as long as the module, and so
+  // the tokens (issue times on the monotonic clock the connections use).
+  config.retry = false;
+  config.new_tokens = true;
+  kernel_random().fill(MutBytes(config.token_key, kTokenKeyLen));
+  Status s = t->validator.init(kernel_crypto(), config);
+  wipe(config.token_key, kTokenKeyLen);
+  if (!s.is_ok()) {
+    destroy(kernel_allocator(), t);
+    return nullptr;
+  }
+  return t;
+}
+
+void qb_tokens_free(struct qb_tokens* t) {
+  if (t) destroy(kernel_allocator(), t);
+}
+
+int qb_tokens_check(const struct qb_tokens* t, const uint8_t* dgram, size_t len, const uint8_t* addr,
+                    size_t addr_len, uint64_t now) {
+  Result<PacketHeader> h = parse_packet_header(Bytes(dgram, len), HeaderParseOptions{});
+  if (!h.is_ok() || h->type != PacketType::kInitial || h->token.empty()) return 0;
+  const Admission a = t->validator.admit(*h, Bytes(addr, addr_len), now);
+  return a.action == Admission::Action::kAccept && a.validated;
+}
+
+int qb_conn_send_token(struct qb_conn* c, const struct qb_tokens* t, const uint8_t* addr, size_t addr_len,
+                       uint64_t now) {
+  uint8_t token[kMaxOwnTokenLen];
+  Result<size_t> n = t->validator.new_token(MutBytes(token), Bytes(addr, addr_len), kernel_random(), now);
+  if (!n.is_ok()) return -kEINVAL;
+  return c->conn.send_new_token(Bytes(token, *n)).is_ok() ? 0 : -kEINVAL;
+}
+
+}  // extern "C"
+
+// Stream data written before the handshake goes once the ClientHello has
+// (a 0-RTT packet never precedes the Initial that makes it usable) and the
+// connection's streams are usable; called before each datagram is
+// written (kernel_conn.cpp, qb_conn_write).
+void quicbed::kmod::flush_early_writes(qb_conn& c, uint64_t now) {
+  if (c.early.empty() || !c.tls.hello_delivered()) return;
+  Status s = c.early.flush(c.conn);
+  if (!s.is_ok()) c.conn.close(0, "early stream data refused", now);
+}
