@@ -226,7 +226,8 @@ int64_t qb_conn_early_write(struct qb_conn *c, int64_t sid, int open, int uni, i
                             size_t len);
 /* The newest NewSessionTicket message (RFC 8446 §4.6.1) / NEW_TOKEN token
  * received and not taken yet, copied into out: its length, 0 for none (or
- * one larger than cap, dropped). */
+ * one larger than cap, dropped). pending: either waits. */
+int qb_conn_session_pending(const struct qb_conn *c);
 size_t qb_conn_take_ticket(struct qb_conn *c, uint8_t *out, size_t cap);
 size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
 /* 0-RTT packets a server processed (RFC 9001 §4.6). */

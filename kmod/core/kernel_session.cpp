@@ -72,6 +72,10 @@ int64_t qb_conn_early_write(struct qb_conn* c, int64_t sid, int open, int uni, i
   return static_cast<int64_t>(*id);
 }
 
+int qb_conn_session_pending(const struct qb_conn* c) {
+  return !c->tls.ticket().empty() || c->events.new_token_len != 0;
+}
+
 size_t qb_conn_take_ticket(struct qb_conn* c, uint8_t* out, size_t cap) {
   const Bytes t = c->tls.ticket();
   const size_t n = t.size() <= cap ? t.size() : 0;

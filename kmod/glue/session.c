@@ -171,7 +171,7 @@ void quic_session_run(struct sock *sk)
 	u8 *buf;
 	size_t n;
 
-	if (!qs->conn || !qs->established)
+	if (!qs->conn || !qs->established || !qb_conn_session_pending(qs->conn))
 		return;
 	buf = kmalloc(QUIC_MAX_TICKET_LEN, GFP_KERNEL);
 	if (!buf)

@@ -235,8 +235,9 @@ static int first_connection(int family, int port, int own_tls, struct saved *sv)
 	    connect(fd, (struct sockaddr *)&ss, alen))
 		return client_failed(2);
 	if (own_tls) {
+		/* A full handshake first: nothing to resume yet. */
 		if (gnutls_certificate_allocate_credentials(&cred) < 0 || !(s = tls_client(fd, cred)) ||
-		    quic_handshake(s))
+		    quic_handshake(s) || gnutls_session_is_resumed(s))
 			return client_failed(3);
 	} else if (quic_client_handshake(fd, NULL, NULL, ALPN)) {
 		return client_failed(3);
@@ -245,6 +246,7 @@ static int first_connection(int family, int port, int own_tls, struct saved *sv)
 	    read_hello(fd, &tickets, &tokens))
 		return client_failed(4);
 	printf("     client: first connection, %d ticket and %d token events\n", tickets, tokens);
+	fflush(stdout);
 	if (tickets < 1 || tokens < 1)
 		return client_failed(5);
 	if (own_tls) {
@@ -269,6 +271,7 @@ static int first_connection(int family, int port, int own_tls, struct saved *sv)
 	    getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TOKEN, sv->token, &sv->token_len) || !sv->token_len)
 		return client_failed(7);
 	printf("     client: session %u bytes, token %u bytes\n", sv->session_len, sv->token_len);
+	fflush(stdout);
 	close(fd);
 	return 0;
 }
@@ -302,6 +305,7 @@ static int second_connection(int family, int port, int own_tls, const struct sav
 		flags = gnutls_session_get_flags(s);
 		printf("     client: resumed %d, early data accepted %d\n", gnutls_session_is_resumed(s),
 		       !!(flags & GNUTLS_SFLAGS_EARLY_DATA));
+		fflush(stdout);
 		if (!gnutls_session_is_resumed(s) || !(flags & GNUTLS_SFLAGS_EARLY_DATA))
 			return client_failed(16);
 	} else if (quic_client_handshake(fd, NULL, NULL, ALPN)) {
