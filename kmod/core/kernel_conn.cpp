@@ -83,7 +83,14 @@ ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   ConnectionConfig c;
   c.role = p.server ? Role::kServer : Role::kClient;
   c.version = p.version;
-  TransportParameters& tp = c.params;
+  params_of(p, c.params);
+  c.alloc = &kernel_allocator();
+  c.crypto_backend = &kernel_crypto();
+  c.random = &g_random;
+  return c;
+}
+
+void quicbed::kmod::params_of(const qb_conn_params& p, TransportParameters& tp) {
   tp.max_idle_timeout = p.max_idle_timeout_us / 1000;
   tp.max_ack_delay = p.max_ack_delay_us / 1000;
   tp.ack_delay_exponent = p.ack_delay_exponent;
@@ -98,10 +105,6 @@ ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   tp.initial_max_streams_uni = p.max_streams_uni;
   tp.disable_active_migration = p.disable_active_migration != 0;
   tp.grease_quic_bit = p.grease_quic_bit != 0;
-  c.alloc = &kernel_allocator();
-  c.crypto_backend = &kernel_crypto();
-  c.random = &g_random;
-  return c;
 }
 
 

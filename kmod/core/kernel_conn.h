@@ -86,6 +86,7 @@ namespace quicbed::kmod {
 // The socket's options as a connection configuration, and the module's
 // randomness (kernel_conn.cpp).
 ConnectionConfig config_of(const qb_conn_params& p);
+void params_of(const qb_conn_params& p, TransportParameters& tp);
 Random& kernel_random();
 // Hands the stream data a client wrote before the handshake to the
 // connection once it can take it (kernel_session.cpp).

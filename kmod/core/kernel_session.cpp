@@ -22,25 +22,6 @@ namespace {
 
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOTCONN = 107;
 
-// The remembered parameters as the core keeps them: those RFC 9000 §7.4.1
-// names, in the core's units (milliseconds for the idle timeout).
-TransportParameters remembered_params(const qb_conn_params& r) {
-  TransportParameters tp;
-  tp.max_idle_timeout = r.max_idle_timeout_us / 1000;
-  tp.max_udp_payload_size = r.max_udp_payload_size;
-  tp.active_connection_id_limit = r.active_connection_id_limit;
-  tp.max_datagram_frame_size = r.max_datagram_frame_size;
-  tp.initial_max_data = r.max_data;
-  tp.initial_max_stream_data_bidi_local = r.max_stream_data_bidi_local;
-  tp.initial_max_stream_data_bidi_remote = r.max_stream_data_bidi_remote;
-  tp.initial_max_stream_data_uni = r.max_stream_data_uni;
-  tp.initial_max_streams_bidi = r.max_streams_bidi;
-  tp.initial_max_streams_uni = r.max_streams_uni;
-  tp.disable_active_migration = r.disable_active_migration != 0;
-  tp.grease_quic_bit = r.grease_quic_bit != 0;
-  return remembered_for_zero_rtt(tp);
-}
-
 }  // namespace
 
 // The server's token key and codec, one per module.
@@ -54,7 +35,9 @@ struct qb_conn* qb_conn_new_session(const struct qb_conn_params* p, const struct
   ConnectionConfig c = config_of(*p);
   TransportParameters remembered;
   if (s->remembered && !p->server) {
-    remembered = remembered_params(*s->remembered);
+    // RFC 9000 §7.4.1: those the client remembers, in the core's units.
+    params_of(*s->remembered, remembered);
+    remembered = remembered_for_zero_rtt(remembered);
     c.zero_rtt_params = &remembered;  // copied by the constructor
   }
   if (s->token_len && !p->server) c.token = Bytes(s->token, s->token_len);  // copied by init()

@@ -164,11 +164,14 @@ void quic_conn_sock_init(struct quic_sock *qs)
 
 void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
 {
-	const struct quic_transport_param *tp = &qs->local_tp;
-
-	memset(p, 0, sizeof(*p));
+	quic_conn_tp_params(&qs->local_tp, p);
 	p->server = server;
 	p->version = qs->config.version;
+}
+
+void quic_conn_tp_params(const struct quic_transport_param *tp, struct qb_conn_params *p)
+{
+	memset(p, 0, sizeof(*p));
 	p->max_idle_timeout_us = tp->max_idle_timeout;
 	p->max_ack_delay_us = tp->max_ack_delay;
 	p->ack_delay_exponent = tp->ack_delay_exponent;

@@ -150,6 +150,8 @@ void quic_conn_sock_init(struct quic_sock *qs);
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
 /* The socket's options as the core's connection parameters. */
 void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server);
+/* Transport parameters in the core's form (the rest of *p zeroed). */
+void quic_conn_tp_params(const struct quic_transport_param *tp, struct qb_conn_params *p);
 /* A connection the listener made: `conn` (fed the client's first
  * Initial) becomes the socket's, talking to `peer` on tunnel `t`. */
 int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer);

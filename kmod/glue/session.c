@@ -69,31 +69,13 @@ static size_t quic_session_addr(const struct sockaddr_storage *a, const u8 **out
 	return sizeof(struct in6_addr);
 }
 
-/* The socket's remembered server parameters, in the core's form. */
-static void quic_session_remembered(const struct quic_transport_param *tp, struct qb_conn_params *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->max_idle_timeout_us = tp->max_idle_timeout;
-	p->max_udp_payload_size = tp->max_udp_payload_size;
-	p->active_connection_id_limit = tp->active_connection_id_limit;
-	p->max_datagram_frame_size = tp->max_datagram_frame_size;
-	p->max_data = tp->max_data;
-	p->max_stream_data_bidi_local = tp->max_stream_data_bidi_local;
-	p->max_stream_data_bidi_remote = tp->max_stream_data_bidi_remote;
-	p->max_stream_data_uni = tp->max_stream_data_uni;
-	p->max_streams_bidi = tp->max_streams_bidi;
-	p->max_streams_uni = tp->max_streams_uni;
-	p->disable_active_migration = tp->disable_active_migration;
-	p->grease_quic_bit = tp->grease_quic_bit;
-}
-
 struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p)
 {
 	struct qb_session_params s = { .token = qs->token.data, .token_len = qs->token.len };
 	struct qb_conn_params remembered;
 
 	if (qs->remote_tp_set) {
-		quic_session_remembered(&qs->remote_tp, &remembered);
+		quic_conn_tp_params(&qs->remote_tp, &remembered);
 		s.remembered = &remembered;
 	}
 	return qb_conn_new_session(p, &s);

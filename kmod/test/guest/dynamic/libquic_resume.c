@@ -32,6 +32,7 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../quic_stat.h"
 #include "../www_file.h"
 
 #define KEY "/certs/key.pem"
@@ -76,20 +77,6 @@ static int listener(int family, int port)
 		return -1;
 	}
 	return fd;
-}
-
-static long long quic_stat(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/proc/net/quic", "r");
-
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 /* Answers "GET /path" requests with the file until the client closes:
