@@ -203,17 +203,31 @@ int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 /* ---- Sessions (core/kernel_session.cpp): resumption, 0-RTT and address
  * validation tokens. */
 
+/* What a server makes of a client's first Initial (RFC 9000 §8.1): accept
+ * it (its token validated the address, or none needed), answer with a
+ * Retry (§8.1.2), or drop it (a Retry token of ours that fails: the client
+ * takes no second Retry). After a Retry, odcid is the client's first
+ * Destination Connection ID, for original_destination_connection_id. */
+enum qb_admit_action { QB_ADMIT_ACCEPT, QB_ADMIT_RETRY, QB_ADMIT_DROP };
+struct qb_admission {
+  int action;
+  int validated;
+  int retried;
+  uint8_t odcid[20];
+  size_t odcid_len;
+};
+
 /* What a connection starts with beyond the socket's options. A client:
  * the server's transport parameters remembered from the connection whose
  * session ticket the process resumes (RFC 9000 §7.4.1; without them no
  * 0-RTT is sent), and a NEW_TOKEN token from that server for its Initials
- * (RFC 9000 §8.1.3). A server: the client's token proved its address
- * (§8.1: no amplification limit). */
+ * (RFC 9000 §8.1.3). A server: how its client's first Initial was
+ * admitted (NULL: not validated). */
 struct qb_session_params {
   const struct qb_conn_params *remembered;
   const uint8_t *token;
   size_t token_len;
-  int address_validated;
+  const struct qb_admission *admission;
 };
 struct qb_conn *qb_conn_new_session(const struct qb_conn_params *p, const struct qb_session_params *s);
 int qb_conn_is_server(const struct qb_conn *c);
@@ -233,18 +247,25 @@ size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
 /* 0-RTT packets a server processed (RFC 9001 §4.6). */
 uint64_t qb_conn_zero_rtt_packets(const struct qb_conn *c);
 
-/* A server's NEW_TOKEN tokens (RFC 9000 §8.1.3, stack/address_validation.h)
- * under a key drawn when made; addr: the client's IP address bytes. */
+/* A server's address validation tokens (RFC 9000 §8.1, stack/
+ * address_validation.h) under a key drawn when made. peer: the client's
+ * IP address bytes followed by its port (2 bytes): Retry tokens are bound
+ * to both, NEW_TOKEN ones to the IP address (§8.1.3). */
 struct qb_tokens;
 struct qb_tokens *qb_tokens_new(void);
 void qb_tokens_free(struct qb_tokens *t);
-/* 1 when the client's first Initial datagram carries a token of ours,
- * unexpired and for addr; else 0. */
-int qb_tokens_check(const struct qb_tokens *t, const uint8_t *dgram, size_t len, const uint8_t *addr,
-                    size_t addr_len, uint64_t now);
+/* The client's first Initial datagram against its token; `retry`: the
+ * listener validates addresses (a Retry for an Initial without a valid
+ * token). -EINVAL when the datagram is no Initial. */
+int qb_tokens_admit(const struct qb_tokens *t, const uint8_t *dgram, size_t len, const uint8_t *peer,
+                    size_t peer_len, int retry, uint64_t now, struct qb_admission *out);
+/* The Retry packet answering that Initial, into out (cap >= 1200): its
+ * length, or a negative errno. */
+int qb_tokens_write_retry(const struct qb_tokens *t, const uint8_t *dgram, size_t len, const uint8_t *peer,
+                          size_t peer_len, uint64_t now, uint8_t *out, size_t cap);
 /* Queues a NEW_TOKEN frame with a fresh token on an established server
  * connection; -EINVAL otherwise. */
-int qb_conn_send_token(struct qb_conn *c, const struct qb_tokens *t, const uint8_t *addr, size_t addr_len,
+int qb_conn_send_token(struct qb_conn *c, const struct qb_tokens *t, const uint8_t *peer, size_t peer_len,
                        uint64_t now);
 
 #ifdef __cplusplus

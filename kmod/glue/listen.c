@@ -151,7 +151,7 @@ static struct sock *quic_child_alloc(struct sock *lsk)
  * Initial (a copy: the core decrypts in place); NULL unless the Initial
  * opened and carried the start of a ClientHello. */
 static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len,
-					const struct sockaddr_storage *from)
+					const struct qb_admission *adm)
 {
 	struct qb_conn_params p;
 	struct qb_conn *conn;
@@ -161,7 +161,7 @@ static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version
 	quic_conn_params(lqs, &p, true);
 	p.version = version;
 	copy = kmemdup(data, len, GFP_KERNEL);
-	conn = copy ? quic_session_server_conn(&p, data, len, from) : NULL;
+	conn = copy ? quic_session_server_conn(&p, adm) : NULL;
 	if (conn && !qb_conn_start(conn, now)) {
 		qb_conn_receive(conn, copy, len, now);
 		if (qb_conn_has_handshake_data(conn)) {
@@ -179,8 +179,9 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	struct sock *lsk = NULL, *first, *sk = NULL;
 	struct quic_sock *lqs;
 	struct qb_conn *conn = NULL;
+	struct qb_admission adm;
 	u8 *alpns = NULL;
-	int alen = 0;
+	int alen = 0, admit;
 	u32 version;
 
 	/* RFC 9000 §17.2: a long header; the versions we speak (RFC 9000,
@@ -197,7 +198,16 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	if (!first)
 		goto drop;
 	lock_sock(first);
-	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len, from);
+	/* RFC 9000 §8.1: the token, and a Retry when the listener validates
+	 * addresses (session.c). */
+	admit = quic_session_admit(t, skb->data, skb->len, from, quic_sk(first)->config.validate_peer_address, &adm);
+	if (admit > 0) {
+		release_sock(first);
+		sock_put(first);
+		kfree_skb(skb);
+		return;
+	}
+	conn = admit ? NULL : quic_server_conn(quic_sk(first), version, skb->data, skb->len, &adm);
 	release_sock(first);
 	if (!conn) {
 		sock_put(first);
@@ -214,7 +224,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		 * the same Initial. */
 		qb_conn_free(conn);
 		lock_sock(lsk);
-		conn = quic_server_conn(lqs, version, skb->data, skb->len, from);
+		conn = quic_server_conn(lqs, version, skb->data, skb->len, &adm);
 		release_sock(lsk);
 	}
 	sock_put(first);

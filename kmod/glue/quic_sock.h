@@ -168,8 +168,12 @@ u64 quic_now_us(void);
 
 /* session.c: session tickets, 0-RTT, tokens (see there). */
 struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p);
-struct qb_conn *quic_session_server_conn(const struct qb_conn_params *p, const u8 *dgram, size_t len,
-					 const struct sockaddr_storage *peer);
+/* A client's first Initial on tunnel t: 0 to make a connection as `adm`
+ * says, 1 when answered with a Retry instead, a negative errno to drop it. */
+struct qb_admission;
+int quic_session_admit(struct quic_tunnel *t, const u8 *dgram, size_t len, const struct sockaddr_storage *from,
+		       bool validate, struct qb_admission *adm);
+struct qb_conn *quic_session_server_conn(const struct qb_conn_params *p, const struct qb_admission *adm);
 /* A listener's connection takes its session ticket key. */
 void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs);
 /* The handshake completed (quic_conn_run). */
@@ -194,7 +198,9 @@ enum quic_stat {
 	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
 	QUIC_STAT_ZERO_RTT_RX,		/* 0-RTT packets servers processed before completing */
 	QUIC_STAT_TOKENS_SENT,		/* NEW_TOKEN tokens servers issued */
-	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose token validated the address */
+	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
+	QUIC_STAT_RETRIES_SENT,		/* Retry packets sent */
+	QUIC_STAT_RETRIES_VALIDATED,	/* Initials whose Retry token validated the address */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];

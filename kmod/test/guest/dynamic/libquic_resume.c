@@ -8,7 +8,9 @@
 //     NEW_TOKEN token (QUIC_EVENT_NEW_TOKEN, QUIC_SOCKOPT_TOKEN); the
 //     second sets the session, the server's remembered transport
 //     parameters and the token before connect(), sends its request with
-//     sendmsg before the handshake, and gets the answer. That the request
+//     sendmsg before the handshake, and gets the answer. Over IPv4 the
+//     listener validates addresses: the first connection goes through a
+//     Retry, the second, with its token, does not. That the request
 //     went as 0-RTT and was taken as such: the server counts the 0-RTT
 //     packets it processed (/proc/net/quic ZeroRttPacketsReceived), and
 //     TLS reports the session resumed with early data accepted; the token
@@ -60,17 +62,24 @@ static socklen_t addr_of(int family, int port, struct sockaddr_storage *ss)
 	return sizeof(*a6);
 }
 
-static int listener(int family, int port)
+/* A listener on loopback:port; with `validate`, it sends a Retry to a
+ * client without a valid token (RFC 9000 §8.1.2). */
+static int listener(int family, int port, int validate)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = addr_of(family, port, &ss);
+	socklen_t len = addr_of(family, port, &ss), clen = sizeof(struct quic_config);
+	struct quic_config config;
 	int fd = socket(family, SOCK_STREAM, IPPROTO_QUIC);
 	/* The ticket key of the listener's connections (64 bytes, GnuTLS's). */
 	unsigned char key[64];
 
 	for (int i = 0; i < 64; i++)
 		key[i] = (unsigned char)(i * 37 + port);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) ||
+	if (fd < 0 || getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &clen))
+		return -1;
+	config.validate_peer_address = validate;
+	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, sizeof(config)) ||
+	    bind(fd, (struct sockaddr *)&ss, len) ||
 	    setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) ||
 	    setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_SESSION_TICKET, key, sizeof(key)) || listen(fd, 4)) {
 		close(fd);
@@ -316,10 +325,13 @@ static int resume_client(int family, int port, int own_tls)
 	return rc ? rc : second_connection(family, port, own_tls, &sv);
 }
 
-static void resumption(int family, int port, int own_tls)
+/* `retry`: the listener validates addresses: the first connection goes
+ * through a Retry, the second, with its NEW_TOKEN token, does not. */
+static void resumption(int family, int port, int own_tls, int retry)
 {
 	long long zero_rtt = quic_stat("ZeroRttPacketsReceived"), validated = quic_stat("TokensValidated");
-	int lfd = listener(family, port), status = -1;
+	long long retries = quic_stat("RetriesSent"), retry_tokens = quic_stat("RetryTokensValidated");
+	int lfd = listener(family, port, retry), status = -1;
 	pid_t pid;
 
 	printf("     resumption and 0-RTT, IPv%d, %s\n", family == AF_INET ? 4 : 6,
@@ -340,6 +352,10 @@ static void resumption(int family, int port, int own_tls)
 	 * token proved the address. */
 	CHECK(quic_stat("ZeroRttPacketsReceived") > zero_rtt);
 	CHECK(quic_stat("TokensValidated") == validated + 1);
+	printf("     Retry packets sent %lld, Retry tokens validated %lld\n", quic_stat("RetriesSent") - retries,
+	       quic_stat("RetryTokensValidated") - retry_tokens);
+	CHECK(quic_stat("RetriesSent") == retries + !!retry);
+	CHECK(quic_stat("RetryTokensValidated") == retry_tokens + !!retry);
 	close(lfd);
 }
 
@@ -363,7 +379,7 @@ static int psk_client(int port, const char *file)
 
 static void psk(int port)
 {
-	int lfd = listener(AF_INET, port), status = -1;
+	int lfd = listener(AF_INET, port, 0), status = -1;
 	FILE *f = fopen(PSK_FILE, "w"), *g = fopen(BAD_PSK_FILE, "w");
 	pid_t pid;
 
@@ -402,7 +418,7 @@ static void bad_inputs(void)
 	socklen_t alen = addr_of(AF_INET, 4469, &ss), len;
 	struct quic_transport_param tp = { .remote = 1, .active_connection_id_limit = 2, .max_udp_payload_size = 1200 };
 	char buf[16];
-	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC), lfd = listener(AF_INET, 4468);
+	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC), lfd = listener(AF_INET, 4468, 0);
 
 	printf("     bad inputs\n");
 	CHECK(fd >= 0 && lfd >= 0);
@@ -466,8 +482,8 @@ static void bad_inputs(void)
 
 int main(void)
 {
-	resumption(AF_INET, 4460, 0);
-	resumption(AF_INET6, 4461, 1);
+	resumption(AF_INET, 4460, 0, 1);
+	resumption(AF_INET6, 4461, 1, 0);
 	psk(4462);
 	bad_inputs();
 	return check_summary();
