@@ -339,8 +339,10 @@ static void resumption(int family, int port, int own_tls, int retry)
 	CHECK(lfd >= 0);
 	fflush(stdout);
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		alarm(120);
 		_exit(resume_client(family, port, own_tls));
+	}
 	CHECK(server_once(lfd, KEY, CERT) == 1);
 	CHECK(server_once(lfd, KEY, CERT) == 1);
 	waitpid(pid, &status, 0);
@@ -482,6 +484,10 @@ static void bad_inputs(void)
 
 int main(void)
 {
+	/* Lines as they happen (the clients are forked); a hang fails the test
+	 * instead of the whole guest run. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	alarm(240);
 	resumption(AF_INET, 4460, 0, 1);
 	resumption(AF_INET6, 4461, 1, 0);
 	psk(4462);
