@@ -184,7 +184,7 @@ void quic_session_established(struct sock *sk);
 void quic_session_run(struct sock *sk);
 int quic_session_early_send(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
 int quic_session_set_token(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
-int quic_session_get_token(struct quic_sock *qs, char __user *optval, int __user *optlen, int len);
+int quic_session_token_readable(const struct quic_sock *qs);
 void quic_session_exit(void);
 
 /* stats.c: /proc/net/quic counters and the net.quic sysctls. */

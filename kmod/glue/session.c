@@ -264,17 +264,11 @@ int quic_session_set_token(struct quic_sock *qs, sockptr_t optval, unsigned int 
 }
 
 /* QUIC_SOCKOPT_TOKEN get: a client's token (the newest NEW_TOKEN one once
- * received). A server has none to give: EINVAL, which is how the existing
- * libquic tells a server socket from a client one. */
-int quic_session_get_token(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+ * received) is readable; a server has none to give: EINVAL, which is how
+ * the existing libquic tells a server socket from a client one. */
+int quic_session_token_readable(const struct quic_sock *qs)
 {
-	u32 n = qs->token.len;
-
 	if (qs->state == QUIC_SS_LISTENING || (qs->conn && qb_conn_is_server(qs->conn)))
 		return -EINVAL;
-	if (len < (int)n)
-		return -EINVAL;
-	if (put_user(n, optlen) || (n && copy_to_user(optval, qs->token.data, n)))
-		return -EFAULT;
 	return 0;
 }

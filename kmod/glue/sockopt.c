@@ -556,7 +556,9 @@ int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval
 		err = quic_put_buf(optval, optlen, len, &qs->alpn);
 		break;
 	case QUIC_SOCKOPT_TOKEN:
-		err = quic_session_get_token(qs, optval, optlen, len);
+		err = quic_session_token_readable(qs);
+		if (!err)
+			err = quic_put_buf(optval, optlen, len, &qs->token);
 		break;
 	case QUIC_SOCKOPT_SESSION_TICKET:
 		err = quic_put_buf(optval, optlen, len, &qs->ticket);
