@@ -286,6 +286,7 @@ static int after_handshake(struct hs *h)
 	socklen_t len = sizeof(config);
 	uint8_t token[512];
 	socklen_t tlen = sizeof(token);
+	int rc;
 
 	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_TOKEN, token, &tlen)) {
 		/* Not an error when the session issues no tickets. */
@@ -295,7 +296,9 @@ static int after_handshake(struct hs *h)
 	}
 	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &len) || !config.receive_session_ticket)
 		return 0;
-	return quic_session_wait_ticket(h->s, h->fd);
+	/* 1 (a ticket) and 0 (none came) both let the handshake succeed. */
+	rc = quic_session_wait_ticket(h->s, h->fd);
+	return rc < 0 ? rc : 0;
 }
 
 int quic_handshake(void *session)
@@ -369,16 +372,22 @@ int quic_set_alpns(gnutls_session_t s, const char *alpns, int server)
 #define QUIC_PSK_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+DHE-PSK:+PSK:%DISABLE_TLS13_COMPAT_MODE"
 
 /* A client that asked for a session ticket (quic_config.
- * receive_session_ticket) leaves the session data to resume with on the
- * socket, for getsockopt(QUIC_SOCKOPT_SESSION_TICKET). */
+ * receive_session_ticket) and got one leaves the session data to resume
+ * with on the socket, for getsockopt(QUIC_SOCKOPT_SESSION_TICKET) (the
+ * ticket message stays there when none came in time). */
 static int keep_session(gnutls_session_t s, int sockfd)
 {
 	struct quic_config config;
 	socklen_t len = sizeof(config);
+	uint8_t probe[4096];
+	socklen_t plen = sizeof(probe);
 	gnutls_datum_t data;
 	int err = 0;
 
 	if (getsockopt(sockfd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &len) || !config.receive_session_ticket)
+		return 0;
+	/* No ticket message on the socket: nothing to resume. */
+	if (getsockopt(sockfd, SOL_QUIC, QUIC_SOCKOPT_SESSION_TICKET, probe, &plen) || !plen)
 		return 0;
 	if (gnutls_session_get_data2(s, &data) < 0)
 		return -EPROTO;

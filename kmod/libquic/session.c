@@ -142,7 +142,9 @@ static int process_ticket(gnutls_session_t s, const uint8_t *msg, size_t len)
 int quic_session_wait_ticket(gnutls_session_t s, int sockfd)
 {
 	uint8_t *msg = malloc(4096);
-	int waited, rc = -ETIMEDOUT;
+	/* A server that issues no ticket leaves nothing to resume: not an
+	 * error of this connection. */
+	int waited, rc = 0;
 
 	if (!msg)
 		return -ENOMEM;
@@ -155,6 +157,8 @@ int quic_session_wait_ticket(gnutls_session_t s, int sockfd)
 		}
 		if (len) {
 			rc = process_ticket(s, msg, len);
+			if (!rc)
+				rc = 1;
 			break;
 		}
 		poll(NULL, 0, 10);

@@ -7,6 +7,9 @@
 
 #include <gnutls/gnutls.h>
 
+/* Not part of libquic's API: kept out of the shared library's symbols. */
+#pragma GCC visibility push(hidden)
+
 /* gnutls_init flags of a session that may resume or accept 0-RTT
  * (RFC 9001 §4.6, §8.3: no EndOfEarlyData; a server sends its tickets
  * itself once the handshake is complete). */
@@ -17,8 +20,9 @@ unsigned quic_session_init_flags(int server);
  * the socket before connect() to resume. 0 or a negative errno. */
 int quic_session_prepare(gnutls_session_t s, int sockfd, int server);
 /* A client after the handshake, when QUIC_SOCKOPT_CONFIG asks for a
- * ticket (receive_session_ticket): waits for the server's
- * NewSessionTicket and has TLS process it. 0 or a negative errno. */
+ * ticket (receive_session_ticket): waits (5 s at most) for the server's
+ * NewSessionTicket and has TLS process it. 1 when it did, 0 when none
+ * came, or a negative errno. */
 int quic_session_wait_ticket(gnutls_session_t s, int sockfd);
 /* PSK credentials from a file of "identity:hexkey" lines: a client uses
  * the first line, a server looks identities up in the file. */
@@ -26,5 +30,7 @@ int quic_session_psk(gnutls_session_t s, const char *file, int server, void **cr
 void quic_session_psk_free(void *cred, int server);
 /* The comma-separated ALPN list on the session (handshake.c). */
 int quic_set_alpns(gnutls_session_t s, const char *alpns, int server);
+
+#pragma GCC visibility pop
 
 #endif
