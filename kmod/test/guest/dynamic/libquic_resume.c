@@ -15,6 +15,8 @@
 //     packets it processed (/proc/net/quic ZeroRttPacketsReceived), and
 //     TLS reports the session resumed with early data accepted; the token
 //     validated the client's address (TokensValidated);
+//   - the same when the server lost its ticket key: a full handshake, the
+//     0-RTT request refused and answered all the same (sent again in 1-RTT);
 //   - a PSK handshake (quic_client_handshake / quic_server_handshake with
 //     a key file), and one with the wrong key failing on both ends;
 //   - the errno of the new options' bad inputs.
@@ -299,7 +301,7 @@ static int first_connection(int family, int port, int own_tls, struct saved *sv)
 
 /* The second connection: resumed, its request sent before the handshake
  * (0-RTT), the token in its Initials. 0 or the step. */
-static int second_connection(int family, int port, int own_tls, const struct saved *sv)
+static int second_connection(int family, int port, int own_tls, int forgotten, const struct saved *sv)
 {
 	struct sockaddr_storage ss;
 	socklen_t alen = addr_of(family, port, &ss);
@@ -318,16 +320,19 @@ static int second_connection(int family, int port, int own_tls, const struct sav
 	if (quic_sendmsg(fd, "GET /hello.txt\r\n", 16, -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN) != 16)
 		return client_failed(14);
 	if (own_tls) {
-		unsigned flags;
+		int resumed, early;
 
 		if (gnutls_certificate_allocate_credentials(&cred) < 0 || !(s = tls_client(fd, cred)) ||
 		    quic_session_set_data(s, sv->session, sv->session_len) || quic_handshake(s))
 			return client_failed(15);
-		flags = gnutls_session_get_flags(s);
-		printf("     client: resumed %d, early data accepted %d\n", gnutls_session_is_resumed(s),
-		       !!(flags & GNUTLS_SFLAGS_EARLY_DATA));
+		resumed = gnutls_session_is_resumed(s) != 0;
+		early = (gnutls_session_get_flags(s) & GNUTLS_SFLAGS_EARLY_DATA) != 0;
+		printf("     client: resumed %d, early data accepted %d\n", resumed, early);
 		fflush(stdout);
-		if (!gnutls_session_is_resumed(s) || !(flags & GNUTLS_SFLAGS_EARLY_DATA))
+		/* A server that forgot its ticket key: a full handshake, and the
+		 * early request is refused (RFC 9001 §4.6.2), to come again in
+		 * 1-RTT. */
+		if (resumed == forgotten || early == forgotten)
 			return client_failed(16);
 	} else if (quic_client_handshake(fd, NULL, NULL, ALPN)) {
 		return client_failed(15);
@@ -342,42 +347,54 @@ static int second_connection(int family, int port, int own_tls, const struct sav
 	return 0;
 }
 
-static int resume_client(int family, int port, int own_tls)
+static int resume_client(int family, int port, int own_tls, int forgotten)
 {
 	static struct saved sv;
 	int rc = first_connection(family, port, own_tls, &sv);
 
-	return rc ? rc : second_connection(family, port, own_tls, &sv);
+	return rc ? rc : second_connection(family, port, own_tls, forgotten, &sv);
 }
 
 /* `retry`: the listener validates addresses: the first connection goes
- * through a Retry, the second, with its NEW_TOKEN token, does not. */
-static void resumption(int family, int port, int own_tls, int retry)
+ * through a Retry, the second, with its NEW_TOKEN token, does not.
+ * `forget`: the listener takes another ticket key between the two: no
+ * resumption, the 0-RTT request refused and sent again in 1-RTT. */
+static void resumption(int family, int port, int own_tls, int retry, int forget)
 {
 	long long zero_rtt = quic_stat("ZeroRttPacketsReceived"), validated = quic_stat("TokensValidated");
 	long long retries = quic_stat("RetriesSent"), retry_tokens = quic_stat("RetryTokensValidated");
 	int lfd = listener(family, port, retry), status = -1;
 	pid_t pid;
 
-	printf("     resumption and 0-RTT, IPv%d, %s\n", family == AF_INET ? 4 : 6,
-	       own_tls ? "quic_handshake with a GnuTLS session" : "quic_client_handshake");
+	printf("     resumption and 0-RTT, IPv%d, %s%s\n", family == AF_INET ? 4 : 6,
+	       own_tls ? "quic_handshake with a GnuTLS session" : "quic_client_handshake",
+	       forget ? ", the server forgets its ticket key" : "");
 	CHECK(lfd >= 0);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		alarm(120);
-		_exit(resume_client(family, port, own_tls));
+		_exit(resume_client(family, port, own_tls, forget));
 	}
 	CHECK(server_once(lfd, KEY, CERT) == 1);
+	if (forget) {
+		unsigned char other[64];
+
+		memset(other, 0x5a, sizeof(other));
+		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_SESSION_TICKET, other, sizeof(other)) == 0);
+	}
 	CHECK(server_once(lfd, KEY, CERT) == 1);
 	waitpid(pid, &status, 0);
 	printf("     client exit status %d; 0-RTT packets received %lld, tokens validated %lld\n",
 	       WEXITSTATUS(status), quic_stat("ZeroRttPacketsReceived") - zero_rtt,
 	       quic_stat("TokensValidated") - validated);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* The request came in 0-RTT packets the server processed, and the
-	 * token proved the address. */
-	CHECK(quic_stat("ZeroRttPacketsReceived") > zero_rtt);
+	/* The request came in 0-RTT packets the server processed (or, the
+	 * ticket forgotten, in none), and the token proved the address. */
+	if (forget)
+		CHECK(quic_stat("ZeroRttPacketsReceived") == zero_rtt);
+	else
+		CHECK(quic_stat("ZeroRttPacketsReceived") > zero_rtt);
 	CHECK(quic_stat("TokensValidated") == validated + 1);
 	printf("     Retry packets sent %lld, Retry tokens validated %lld\n", quic_stat("RetriesSent") - retries,
 	       quic_stat("RetryTokensValidated") - retry_tokens);
@@ -513,8 +530,9 @@ int main(void)
 	 * instead of the whole guest run. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	alarm(240);
-	resumption(AF_INET, 4460, 0, 1);
-	resumption(AF_INET6, 4461, 1, 0);
+	resumption(AF_INET, 4460, 0, 1, 0);
+	resumption(AF_INET6, 4461, 1, 0, 0);
+	resumption(AF_INET6, 4463, 1, 0, 1);
 	psk(4462);
 	bad_inputs();
 	return check_summary();
