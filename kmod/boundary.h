@@ -87,6 +87,8 @@ int qb_crypto_selftest(int *run);
  * connection ran), -ENOMEM, -ENOTCONN (not in a state for it). */
 struct qb_conn;
 
+#define QB_MAX_CID_LEN 20
+
 /* The socket's options, as the core needs them. */
 struct qb_conn_params {
   int server;
@@ -105,6 +107,13 @@ struct qb_conn_params {
   uint64_t max_streams_uni;
   int disable_active_migration;
   int grease_quic_bit;
+  /* Server, from the admission of the client's first Initial (struct
+   * qb_first): its address validated (RFC 9000 §8.1), and after a Retry
+   * the client's first Destination Connection ID (§7.3). */
+  int address_validated;
+  int retried;
+  uint8_t odcid[QB_MAX_CID_LEN];
+  size_t odcid_len;
 };
 
 enum qb_conn_state { QB_CONN_HANDSHAKE, QB_CONN_ESTABLISHED, QB_CONN_CLOSING, QB_CONN_DRAINING, QB_CONN_CLOSED };
@@ -177,6 +186,9 @@ int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
 int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
 int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, struct qb_stream_read *r);
 int qb_conn_has_stream_data(const struct qb_conn *c);
+/* Whether some stream still has data or a FIN not acknowledged by the peer
+ * (what close() waits for, closing.c). */
+int qb_conn_send_pending(const struct qb_conn *c);
 /* RESET_STREAM / STOP_SENDING with an application error code (RFC 9000
  * §3.5, §19.4, §19.5); -EINVAL for a stream that is not open. */
 int qb_conn_stream_reset(struct qb_conn *c, int64_t id, uint64_t app_error);
@@ -199,35 +211,75 @@ int qb_conn_has_datagram(const struct qb_conn *c);
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 
+/* What changed on the connection's streams and keys, for the events of
+ * QUIC_SOCKOPT_EVENT (core/stream_events.h): queued in the order the
+ * connection reported them (at most QB_MAX_EVENTS; beyond, the newest are
+ * lost and counted), taken one at a time: 1 with *out filled, 0 when none
+ * waits. `state` is a QUIC_STREAM_SEND_STATE_* / QUIC_STREAM_RECV_STATE_*
+ * value of linux/quic.h; `value` the final size (RECV_STATE_RECVD), the
+ * new limit (MAX_DATA), the highest stream ID the new limit lets us open,
+ * type bits included (MAX_STREAMS), or the new key phase (KEY_UPDATE). */
+/* A server's answers to a datagram from a peer with no connection, before
+ * any state is kept (core/stateless.cpp): Version Negotiation (RFC 9000
+ * §6.1, §17.2.1), Retry (§8.1.2, §17.2.5, RFC 9001 §5.8), and
+ * CONNECTION_CLOSE with INVALID_TOKEN for a Retry token that fails. One per
+ * module, its token key random; calls are serialised by the caller.
+ * first: QB_FIRST_DROP (nothing to do), QB_FIRST_REPLY (send the reply_len
+ * bytes written to `reply`, at least QB_STATELESS_REPLY_MAX of room, back
+ * and keep nothing) or QB_FIRST_ACCEPT (a client's first Initial that may
+ * make a connection: validated, retried and odcid go to its
+ * qb_conn_params). `peer` is the bytes of the client's address that a
+ * Retry token is bound to; `retry` whether the listener asks for one. */
+#define QB_STATELESS_REPLY_MAX 1400
+enum qb_first_action { QB_FIRST_DROP, QB_FIRST_REPLY, QB_FIRST_ACCEPT };
+struct qb_first {
+  int action;
+  int validated;
+  int retried;
+  uint8_t odcid[QB_MAX_CID_LEN];
+  size_t odcid_len;
+  size_t reply_len;
+  int reply_kind;	/* enum qb_reply_kind */
+};
+enum qb_reply_kind { QB_REPLY_VERSION_NEGOTIATION, QB_REPLY_RETRY, QB_REPLY_INVALID_TOKEN };
+struct qb_stateless;
+struct qb_stateless *qb_stateless_new(void);
+void qb_stateless_free(struct qb_stateless *s);
+void qb_stateless_first(struct qb_stateless *s, const uint8_t *pkt, size_t len, const uint8_t *peer, size_t peer_len,
+                        int retry, uint64_t now, uint8_t *reply, struct qb_first *out);
+/* A token for a NEW_TOKEN frame to the client at `peer` (RFC 9000 §8.1.3;
+ * bound to its IP address, the first peer_len - 2 bytes: its next
+ * connection comes from another port) into out (cap bytes): its length, or
+ * a negative errno. Under the same key as the Retry tokens, so the
+ * client's next first Initial validates through qb_stateless_first. */
+int qb_stateless_new_token(struct qb_stateless *s, const uint8_t *peer, size_t peer_len, uint64_t now, uint8_t *out,
+                           size_t cap);
+
+#define QB_MAX_EVENTS 128
+enum qb_event_kind { QB_EV_STREAM_STATE, QB_EV_MAX_DATA, QB_EV_MAX_STREAMS, QB_EV_KEY_UPDATE };
+struct qb_event {
+  int kind;
+  int state;
+  int64_t id;
+  uint64_t code;
+  uint64_t value;
+};
+int qb_conn_next_event(struct qb_conn *c, struct qb_event *out);
+/* Events lost to the bound since the connection began. */
+uint64_t qb_conn_events_lost(const struct qb_conn *c);
 
 /* ---- Sessions (core/kernel_session.cpp): resumption, 0-RTT and address
  * validation tokens. */
 
-/* What a server makes of a client's first Initial (RFC 9000 §8.1): accept
- * it (its token validated the address, or none needed), answer with a
- * Retry (§8.1.2), or drop it (a Retry token of ours that fails: the client
- * takes no second Retry). After a Retry, odcid is the client's first
- * Destination Connection ID, for original_destination_connection_id. */
-enum qb_admit_action { QB_ADMIT_ACCEPT, QB_ADMIT_RETRY, QB_ADMIT_DROP };
-struct qb_admission {
-  int action;
-  int validated;
-  int retried;
-  uint8_t odcid[20];
-  size_t odcid_len;
-};
-
-/* What a connection starts with beyond the socket's options. A client:
- * the server's transport parameters remembered from the connection whose
+/* What a client connection starts with beyond the socket's options: the
+ * server's transport parameters remembered from the connection whose
  * session ticket the process resumes (RFC 9000 §7.4.1; without them no
  * 0-RTT is sent), and a NEW_TOKEN token from that server for its Initials
- * (RFC 9000 §8.1.3). A server: how its client's first Initial was
- * admitted (NULL: not validated). */
+ * (RFC 9000 §8.1.3). */
 struct qb_session_params {
   const struct qb_conn_params *remembered;
   const uint8_t *token;
   size_t token_len;
-  const struct qb_admission *admission;
 };
 struct qb_conn *qb_conn_new_session(const struct qb_conn_params *p, const struct qb_session_params *s);
 int qb_conn_is_server(const struct qb_conn *c);
@@ -247,26 +299,9 @@ size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
 /* 0-RTT packets a server processed (RFC 9001 §4.6). */
 uint64_t qb_conn_zero_rtt_packets(const struct qb_conn *c);
 
-/* A server's address validation tokens (RFC 9000 §8.1, stack/
- * address_validation.h) under a key drawn when made. peer: the client's
- * IP address bytes followed by its port (2 bytes): Retry tokens are bound
- * to both, NEW_TOKEN ones to the IP address (§8.1.3). */
-struct qb_tokens;
-struct qb_tokens *qb_tokens_new(void);
-void qb_tokens_free(struct qb_tokens *t);
-/* The client's first Initial datagram against its token; `retry`: the
- * listener validates addresses (a Retry for an Initial without a valid
- * token). -EINVAL when the datagram is no Initial. */
-int qb_tokens_admit(const struct qb_tokens *t, const uint8_t *dgram, size_t len, const uint8_t *peer,
-                    size_t peer_len, int retry, uint64_t now, struct qb_admission *out);
-/* The Retry packet answering that Initial, into out (cap >= 1200): its
- * length, or a negative errno. */
-int qb_tokens_write_retry(const struct qb_tokens *t, const uint8_t *dgram, size_t len, const uint8_t *peer,
-                          size_t peer_len, uint64_t now, uint8_t *out, size_t cap);
-/* Queues a NEW_TOKEN frame with a fresh token on an established server
- * connection; -EINVAL otherwise. */
-int qb_conn_send_token(struct qb_conn *c, const struct qb_tokens *t, const uint8_t *peer, size_t peer_len,
-                       uint64_t now);
+/* Queues a NEW_TOKEN frame (RFC 9000 §19.7) with `token` on an
+ * established server connection; -EINVAL otherwise. */
+int qb_conn_send_token(struct qb_conn *c, const uint8_t *token, size_t len);
 
 #ifdef __cplusplus
 }

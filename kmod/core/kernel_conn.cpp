@@ -12,18 +12,15 @@
 #include "kernel_conn.h"
 #include "kernel_allocator.h"
 #include "kernel_crypto.h"
+#include "kernel_random.h"
 #include "passthrough_tls.h"
 #include "record_queue.h"
+#include "stream_events.h"
 
 namespace quicbed::kmod {
 
 namespace {
 
-class KernelRandom final : public Random {
- public:
-  void fill(MutBytes out) override { qbk_random(out.data(), out.size()); }
-};
-constinit KernelRandom g_random;
 
 // errno values (the kernel's, stable across architectures for these).
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kEMSGSIZE = 90, kENOTCONN = 107;
@@ -70,8 +67,6 @@ bool suite_from_api(uint32_t cipher, CipherSuite* out) {
 
 }  // namespace
 
-Random& kernel_random() { return g_random; }
-
 }  // namespace quicbed::kmod
 
 using namespace quicbed;
@@ -84,9 +79,12 @@ ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   c.role = p.server ? Role::kServer : Role::kClient;
   c.version = p.version;
   params_of(p, c.params);
+  c.address_validated = p.address_validated != 0;
+  c.retried = p.retried != 0;
+  if (c.retried) (void)c.retry_original_dcid.assign(Bytes(p.odcid, p.odcid_len));
   c.alloc = &kernel_allocator();
   c.crypto_backend = &kernel_crypto();
-  c.random = &g_random;
+  c.random = &kernel_random();
   return c;
 }
 
@@ -263,6 +261,19 @@ int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct 
 
 int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
 
+int qb_conn_send_pending(const struct qb_conn* c) {
+  const StreamManager& m = c->conn.streams();
+  for (const Stream* s = m.first(); s; s = m.next(s)) {
+    if (!s->has_send()) continue;
+    // RFC 9000 §3.1: Data Recvd and the reset states owe nothing more.
+    const SendState st = s->send_state();
+    if (st != SendState::kReady && st != SendState::kSend && st != SendState::kDataSent) continue;
+    const SendBuffer& b = s->send_buffer();
+    if (b.acked_end() < b.write_end() || (b.finished() && !b.all_acked())) return 1;
+  }
+  return 0;
+}
+
 int qb_conn_stream_reset(struct qb_conn* c, int64_t id, uint64_t app_error) {
   if (id < 0) return -kEINVAL;
   return to_errno(c->conn.stream_reset(static_cast<uint64_t>(id), app_error));
@@ -293,6 +304,10 @@ int64_t qb_conn_datagram_read(struct qb_conn* c, uint8_t* out, size_t cap, size_
 }
 
 int qb_conn_has_datagram(const struct qb_conn* c) { return !c->events.datagrams.empty(); }
+
+int qb_conn_next_event(struct qb_conn* c, struct qb_event* out) { return c->events.changes.take(out) ? 1 : 0; }
+
+uint64_t qb_conn_events_lost(const struct qb_conn* c) { return c->events.changes.lost(); }
 
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;

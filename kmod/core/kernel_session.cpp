@@ -2,18 +2,15 @@
 // (boundary.h, "Sessions"): the server's remembered transport parameters
 // for 0-RTT (RFC 9000 §7.4.1, RFC 9001 §4.6), the client's stream data
 // written before the handshake, the session tickets a client receives
-// (RFC 8446 §4.6.1), and address validation tokens (RFC 9000 §8.1.3): a
-// client's from NEW_TOKEN, a server's made and checked here.
+// (RFC 8446 §4.6.1), and NEW_TOKEN tokens (RFC 9000 §8.1.3): a client's to
+// keep, a server's to send (made and checked by core/stateless.cpp).
 #include <cstddef>
 #include <cstdint>
 
 #include "../boundary.h"
-#include "address_validation.h"
 #include "early_data.h"
 #include "kernel_allocator.h"
 #include "kernel_conn.h"
-#include "kernel_crypto.h"
-#include "packet.h"
 
 using namespace quicbed;
 using namespace quicbed::kmod;
@@ -22,20 +19,7 @@ namespace {
 
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOTCONN = 107;
 
-// A client's address as the glue gives it: IP address bytes, then the
-// port (2 bytes); NEW_TOKEN tokens are bound to the IP address.
-size_t ip_only(Bytes peer, uint8_t* out) {
-  const size_t n = peer.size() >= 2 ? peer.size() - 2 : 0;
-  copy_bytes(out, peer.data(), n);
-  return n;
-}
-
 }  // namespace
-
-// The server's token key and codec, one per module.
-struct qb_tokens {
-  AddressValidator validator;
-};
 
 extern "C" {
 
@@ -49,12 +33,6 @@ struct qb_conn* qb_conn_new_session(const struct qb_conn_params* p, const struct
     c.zero_rtt_params = &remembered;  // copied by the constructor
   }
   if (s->token_len && !p->server) c.token = Bytes(s->token, s->token_len);  // copied by init()
-  if (p->server && s->admission) {
-    const qb_admission& a = *s->admission;
-    c.address_validated = a.validated != 0;
-    c.retried = a.retried != 0;
-    if (c.retried && !c.retry_original_dcid.assign(Bytes(a.odcid, a.odcid_len))) return nullptr;
-  }
   return make<qb_conn>(kernel_allocator(), c);
 }
 
@@ -90,69 +68,8 @@ size_t qb_conn_take_new_token(struct qb_conn* c, uint8_t* out, size_t cap) {
 
 uint64_t qb_conn_zero_rtt_packets(const struct qb_conn* c) { return c->conn.zero_rtt_packets(); }
 
-struct qb_tokens* qb_tokens_new(void) {
-  qb_tokens* t = make<qb_tokens>(kernel_allocator());
-  if (!t) return nullptr;
-  AddressValidationConfig config;
-  // Whether to Retry is each listener's call (qb_tokens_admit); tokens of
-  // earlier connections skip the amplification limit. The key lives as
-  // long as the module, and so the tokens (issue times on the monotonic
-  // clock the connections use). NEW_TOKEN tokens are bound to the IP
-  // address alone (§8.1.3: the next connection comes from another port).
-  config.retry = false;
-  config.new_tokens = true;
-  config.token_address = ip_only;
-  kernel_random().fill(MutBytes(config.token_key, kTokenKeyLen));
-  Status s = t->validator.init(kernel_crypto(), config);
-  wipe(config.token_key, kTokenKeyLen);
-  if (!s.is_ok()) {
-    destroy(kernel_allocator(), t);
-    return nullptr;
-  }
-  return t;
-}
-
-void qb_tokens_free(struct qb_tokens* t) {
-  if (t) destroy(kernel_allocator(), t);
-}
-
-int qb_tokens_admit(const struct qb_tokens* t, const uint8_t* dgram, size_t len, const uint8_t* peer,
-                    size_t peer_len, int retry, uint64_t now, struct qb_admission* out) {
-  *out = qb_admission{};
-  Result<PacketHeader> h = parse_packet_header(Bytes(dgram, len), HeaderParseOptions{});
-  if (!h.is_ok() || h->type != PacketType::kInitial) return -kEINVAL;
-  const Admission a = t->validator.admit(*h, Bytes(peer, peer_len), now);
-  out->validated = a.validated;
-  out->retried = a.retried;
-  out->odcid_len = a.odcid.view().size();
-  copy_bytes(out->odcid, a.odcid.view().data(), out->odcid_len);
-  if (a.action == Admission::Action::kInvalidToken) {
-    out->action = QB_ADMIT_DROP;
-  } else if (!a.validated && retry) {
-    // §8.1.2: the address is proven by a round trip before any state.
-    out->action = QB_ADMIT_RETRY;
-  }
-  return 0;
-}
-
-int qb_tokens_write_retry(const struct qb_tokens* t, const uint8_t* dgram, size_t len, const uint8_t* peer,
-                          size_t peer_len, uint64_t now, uint8_t* out, size_t cap) {
-  Result<PacketHeader> h = parse_packet_header(Bytes(dgram, len), HeaderParseOptions{});
-  if (!h.is_ok() || h->type != PacketType::kInitial) return -kEINVAL;
-  // Our connection IDs have the length of the core's default
-  // (ConnectionConfig::cid_len), which the socket keeps.
-  constexpr size_t kCidLen = 8;
-  Result<size_t> n = t->validator.write_retry(MutBytes(out, cap), *h, Bytes(peer, peer_len), kCidLen,
-                                              kernel_random(), kernel_allocator(), now);
-  return n.is_ok() ? static_cast<int>(*n) : -kEINVAL;
-}
-
-int qb_conn_send_token(struct qb_conn* c, const struct qb_tokens* t, const uint8_t* peer, size_t peer_len,
-                       uint64_t now) {
-  uint8_t token[kMaxOwnTokenLen];
-  Result<size_t> n = t->validator.new_token(MutBytes(token), Bytes(peer, peer_len), kernel_random(), now);
-  if (!n.is_ok()) return -kEINVAL;
-  return c->conn.send_new_token(Bytes(token, *n)).is_ok() ? 0 : -kEINVAL;
+int qb_conn_send_token(struct qb_conn* c, const uint8_t* token, size_t len) {
+  return c->conn.send_new_token(Bytes(token, len)).is_ok() ? 0 : -kEINVAL;
 }
 
 }  // extern "C"

@@ -81,6 +81,15 @@ struct quic_sock {
 	u32 close_errcode;
 	u8 close_frame;
 	struct quic_buf close_phrase;
+
+	/* closing.c: after close() the connection goes on without the
+	 * socket (orphan) until it ended; reap then frees the socket. Until
+	 * linger_until (microseconds) it may still deliver stream data. */
+	bool orphan;
+	bool reaping;
+	bool close_sent;
+	u64 linger_until;
+	struct work_struct reap;
 };
 
 /* IPv6 sockets end with the IPv6 state, where inet6 finds it. */
@@ -170,12 +179,6 @@ u64 quic_now_us(void);
 
 /* session.c: session tickets, 0-RTT, tokens (see there). */
 struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p);
-/* A client's first Initial on tunnel t: 0 to make a connection as `adm`
- * says, 1 when answered with a Retry instead, a negative errno to drop it. */
-struct qb_admission;
-int quic_session_admit(struct quic_tunnel *t, const u8 *dgram, size_t len, const struct sockaddr_storage *from,
-		       bool validate, struct qb_admission *adm);
-struct qb_conn *quic_session_server_conn(const struct qb_conn_params *p, const struct qb_admission *adm);
 /* A listener's connection takes its session ticket key. */
 void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs);
 /* The handshake completed (quic_conn_run). */
@@ -185,7 +188,39 @@ void quic_session_run(struct sock *sk);
 int quic_session_early_send(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
 int quic_session_set_token(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
 int quic_session_token_readable(const struct quic_sock *qs);
-void quic_session_exit(void);
+/* stream_event.c: the connection's stream and key events, for recvmsg.
+ * Under the socket lock, with a connection. */
+void quic_conn_events(struct sock *sk);
+
+/* closing.c: close() of a socket whose connection is open: true when the
+ * connection takes the socket over (it is orphaned, and freed with
+ * quic_close_final() once the connection ended), false when the socket
+ * closes at once. `timeout`: SO_LINGER's time, what close() may wait for
+ * the stream data to be acknowledged. */
+bool quic_closing_start(struct sock *sk, long timeout);
+/* From quic_conn_run, for an orphan (under its lock): closes the
+ * connection once its data is delivered or its time is up, and reaps the
+ * socket once the connection ended. timeout: when its timer must fire
+ * (microseconds), given when the connection's must. */
+void quic_closing_step(struct sock *sk);
+u64 quic_closing_timeout(const struct quic_sock *qs, u64 next);
+int quic_closing_init(void);
+void quic_closing_exit(void);
+/* stateless.c: a datagram of a peer with no connection on a port with
+ * listeners (skb linear): Version Negotiation, a Retry when `retry`, or
+ * the admission of a client's first Initial. Returns first->action
+ * (enum qb_first_action); a reply has gone out. */
+struct qb_first;
+int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
+			  bool retry, struct qb_first *first);
+/* A NEW_TOKEN token for the client at `peer` (session.c): its length, or a
+ * negative errno. */
+int quic_stateless_new_token(const struct sockaddr_storage *peer, u8 *out, size_t cap);
+int quic_stateless_init(void);
+void quic_stateless_exit(void);
+
+/* socket.c: the socket's last steps, its connection freed. */
+void quic_close_final(struct sock *sk);
 
 /* stats.c: /proc/net/quic counters and the net.quic sysctls. */
 enum quic_stat {
@@ -198,11 +233,12 @@ enum quic_stat {
 	QUIC_STAT_TX_DATAGRAMS,		/* UDP datagrams sent */
 	QUIC_STAT_RX_DROPPED,		/* UDP datagrams no one took */
 	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
+	QUIC_STAT_CLOSING,		/* connections outliving their socket's close() now */
+	QUIC_STAT_VERSION_NEGOTIATIONS,	/* Version Negotiation packets sent */
+	QUIC_STAT_RETRIES,		/* Retry packets sent */
 	QUIC_STAT_ZERO_RTT_RX,		/* 0-RTT packets servers processed before completing */
 	QUIC_STAT_TOKENS_SENT,		/* NEW_TOKEN tokens servers issued */
 	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
-	QUIC_STAT_RETRIES_SENT,		/* Retry packets sent */
-	QUIC_STAT_RETRIES_VALIDATED,	/* Initials whose Retry token validated the address */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -26,59 +26,15 @@
  * QUIC_SOCKOPT_TOKEN, QUIC_EVENT_NEW_TOKEN) and sends the one set before
  * connect() in its Initials; a first Initial with a valid token starts a
  * server connection with its client's address validated (no
- * amplification limit, §8.1). A listener with quic_config.
- * validate_peer_address answers a first Initial without one with a Retry
- * (§8.1.2, §17.2.5), and the Initial that brings the Retry's token back
- * starts the connection. Tokens are made under a key drawn when the
- * module first needs one and die with the module. */
-#include <linux/mutex.h>
+ * amplification limit, §8.1; stateless.c checks it, with the Retry
+ * tokens of a validating listener). Tokens are made under the module's
+ * key, drawn at load, and die with the module. */
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 
 #include "../boundary.h"
 #include "quic_sock.h"
-
-/* A Retry packet: header, connection IDs, a token, the integrity tag. */
-#define QUIC_RETRY_BUF 512
-
-static struct qb_tokens *quic_tokens;
-static DEFINE_MUTEX(quic_tokens_lock);
-
-static const struct qb_tokens *quic_session_tokens(void)
-{
-	const struct qb_tokens *t;
-
-	mutex_lock(&quic_tokens_lock);
-	if (!quic_tokens)
-		quic_tokens = qb_tokens_new();
-	t = quic_tokens;
-	mutex_unlock(&quic_tokens_lock);
-	return t;
-}
-
-void quic_session_exit(void)
-{
-	qb_tokens_free(quic_tokens);
-	quic_tokens = NULL;
-}
-
-/* A client's address as the tokens take it: its IP address bytes, then
- * its port; the length. */
-#define QUIC_PEER_BYTES 18
-static size_t quic_session_peer(const struct sockaddr_storage *a, u8 *out)
-{
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)a;
-
-		memcpy(out, &in->sin_addr, 4);
-		memcpy(out + 4, &in->sin_port, 2);
-		return 6;
-	}
-	memcpy(out, &((const struct sockaddr_in6 *)a)->sin6_addr, 16);
-	memcpy(out + 16, &((const struct sockaddr_in6 *)a)->sin6_port, 2);
-	return 18;
-}
 
 struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p)
 {
@@ -92,46 +48,6 @@ struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struc
 	return qb_conn_new_session(p, &s);
 }
 
-int quic_session_admit(struct quic_tunnel *t, const u8 *dgram, size_t len, const struct sockaddr_storage *from,
-		       bool validate, struct qb_admission *adm)
-{
-	const struct qb_tokens *tokens = quic_session_tokens();
-	u8 peer[QUIC_PEER_BYTES], *retry;
-	size_t plen = quic_session_peer(from, peer);
-	u64 now = quic_now_us();
-	int n;
-
-	memset(adm, 0, sizeof(*adm));
-	/* Without a token key (no memory), nothing is validated: no Retry
-	 * either, the connection just has the amplification limit. */
-	if (!tokens || qb_tokens_admit(tokens, dgram, len, peer, plen, validate, now, adm))
-		return 0;
-	if (adm->action == QB_ADMIT_DROP)
-		return -EINVAL;
-	if (adm->action == QB_ADMIT_ACCEPT) {
-		if (adm->validated)
-			quic_stat_add(adm->retried ? QUIC_STAT_RETRIES_VALIDATED : QUIC_STAT_TOKENS_VALIDATED, 1);
-		return 0;
-	}
-	retry = kmalloc(QUIC_RETRY_BUF, GFP_KERNEL);
-	if (!retry)
-		return -ENOMEM;
-	n = qb_tokens_write_retry(tokens, dgram, len, peer, plen, now, retry, QUIC_RETRY_BUF);
-	if (n > 0) {
-		quic_tunnel_send(t, from, retry, n, n);
-		quic_stat_add(QUIC_STAT_RETRIES_SENT, 1);
-	}
-	kfree(retry);
-	return n > 0 ? 1 : n;
-}
-
-struct qb_conn *quic_session_server_conn(const struct qb_conn_params *p, const struct qb_admission *adm)
-{
-	struct qb_session_params s = { .admission = adm };
-
-	return qb_conn_new_session(p, &s);
-}
-
 void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs)
 {
 	if (!lqs->ticket.len)
@@ -140,17 +56,17 @@ void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs)
 	qs->ticket.len = qs->ticket.data ? lqs->ticket.len : 0;
 }
 
-/* A server connection issues a NEW_TOKEN token; 0 or a negative errno. */
+/* A server connection issues a NEW_TOKEN token (stateless.c makes it, so
+ * that the client's next first Initial validates there); 0 or a negative
+ * errno. */
 static int quic_session_send_token(struct quic_sock *qs)
 {
-	const struct qb_tokens *t = quic_session_tokens();
-	u8 peer[QUIC_PEER_BYTES];
-	size_t plen = quic_session_peer(&qs->peer, peer);
-	int err;
+	u8 token[QUIC_MAX_TOKEN_LEN];
+	int n = quic_stateless_new_token(&qs->peer, token, sizeof(token)), err;
 
-	if (!t)
-		return -ENOMEM;
-	err = qb_conn_send_token(qs->conn, t, peer, plen, quic_now_us());
+	if (n < 0)
+		return n;
+	err = qb_conn_send_token(qs->conn, token, n);
 	if (!err)
 		quic_stat_add(QUIC_STAT_TOKENS_SENT, 1);
 	return err;

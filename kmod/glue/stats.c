@@ -21,11 +21,12 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_TX_DATAGRAMS] = "DatagramsSent",
 	[QUIC_STAT_RX_DROPPED] = "DatagramsDropped",
 	[QUIC_STAT_INITIALS_REFUSED] = "InitialsRefused",
+	[QUIC_STAT_CLOSING] = "ConnectionsClosing",
+	[QUIC_STAT_VERSION_NEGOTIATIONS] = "VersionNegotiationsSent",
+	[QUIC_STAT_RETRIES] = "RetriesSent",
 	[QUIC_STAT_ZERO_RTT_RX] = "ZeroRttPacketsReceived",
 	[QUIC_STAT_TOKENS_SENT] = "NewTokensSent",
 	[QUIC_STAT_TOKENS_VALIDATED] = "TokensValidated",
-	[QUIC_STAT_RETRIES_SENT] = "RetriesSent",
-	[QUIC_STAT_RETRIES_VALIDATED] = "RetryTokensValidated",
 };
 
 atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -38,7 +38,7 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
-#include "../quic_stat.h"
+#include "../proc_quic.h"
 #include "../www_file.h"
 
 extern char **environ;
@@ -636,6 +636,7 @@ static int with_client(char *const argv[], int port, const char *alpn, int h3, c
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A counter of /proc/net/quic (-1 if absent). */
 /* Writes `value` to a sysctl file: 0, or the errno of the write. */
 static int sysctl_write(const char *path, const char *value)
 {

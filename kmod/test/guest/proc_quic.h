@@ -1,11 +1,11 @@
-/* A counter of /proc/net/quic, for the guest tests. */
-#ifndef QUICBED_GUEST_QUIC_STAT_H
-#define QUICBED_GUEST_QUIC_STAT_H
+/* The guest tests' reading of /proc/net/quic: one counter by name. */
+#ifndef QUICBED_GUEST_PROC_QUIC_H
+#define QUICBED_GUEST_PROC_QUIC_H
 
 #include <stdio.h>
 #include <string.h>
 
-/* The value of counter `name` (-1 if absent). */
+/* The counter `name` ("Name value" lines), -1 when absent. */
 static inline long long quic_stat(const char *name)
 {
 	char key[64];
