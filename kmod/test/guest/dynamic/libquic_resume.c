@@ -347,11 +347,16 @@ static int second_connection(int family, int port, int own_tls, int forgotten, c
 	return 0;
 }
 
-static int resume_client(int family, int port, int own_tls, int forgotten)
+/* `go`: the server says when the second connection may start (once it
+ * changed its ticket key, when it forgets). */
+static int resume_client(int family, int port, int own_tls, int forgotten, int go)
 {
 	static struct saved sv;
 	int rc = first_connection(family, port, own_tls, &sv);
+	char c;
 
+	if (!rc && read(go, &c, 1) != 1)
+		rc = client_failed(10);
 	return rc ? rc : second_connection(family, port, own_tls, forgotten, &sv);
 }
 
@@ -363,18 +368,18 @@ static void resumption(int family, int port, int own_tls, int retry, int forget)
 {
 	long long zero_rtt = quic_stat("ZeroRttPacketsReceived"), validated = quic_stat("TokensValidated");
 	long long retries = quic_stat("RetriesSent");
-	int lfd = listener(family, port, retry), status = -1;
+	int lfd = listener(family, port, retry), status = -1, go[2];
 	pid_t pid;
 
 	printf("     resumption and 0-RTT, IPv%d, %s%s\n", family == AF_INET ? 4 : 6,
 	       own_tls ? "quic_handshake with a GnuTLS session" : "quic_client_handshake",
 	       forget ? ", the server forgets its ticket key" : "");
-	CHECK(lfd >= 0);
+	CHECK(lfd >= 0 && pipe(go) == 0);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
 		alarm(120);
-		_exit(resume_client(family, port, own_tls, forget));
+		_exit(resume_client(family, port, own_tls, forget, go[0]));
 	}
 	CHECK(server_once(lfd, KEY, CERT) == 1);
 	if (forget) {
@@ -383,7 +388,10 @@ static void resumption(int family, int port, int own_tls, int retry, int forget)
 		memset(other, 0x5a, sizeof(other));
 		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_SESSION_TICKET, other, sizeof(other)) == 0);
 	}
+	CHECK(write(go[1], "g", 1) == 1);
 	CHECK(server_once(lfd, KEY, CERT) == 1);
+	close(go[0]);
+	close(go[1]);
 	waitpid(pid, &status, 0);
 	printf("     client exit status %d; 0-RTT packets received %lld, tokens validated %lld\n",
 	       WEXITSTATUS(status), quic_stat("ZeroRttPacketsReceived") - zero_rtt,
