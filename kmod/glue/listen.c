@@ -149,7 +149,8 @@ static struct sock *quic_child_alloc(struct sock *lsk)
 /* A server connection with `lqs`'s options, fed the client's first
  * Initial (a copy: the core decrypts in place); NULL unless the Initial
  * opened and carried the start of a ClientHello. */
-static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len)
+static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len,
+					const struct qb_path *path)
 {
 	struct qb_conn_params p;
 	struct qb_conn *conn;
@@ -159,7 +160,7 @@ static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version
 	quic_conn_params(lqs, &p, true);
 	p.version = version;
 	copy = kmemdup(data, len, GFP_KERNEL);
-	conn = copy ? qb_conn_new(&p) : NULL;
+	conn = copy ? qb_conn_new_on_path(&p, path) : NULL;
 	if (conn && !qb_conn_start(conn, now)) {
 		qb_conn_receive(conn, copy, len, now);
 		if (qb_conn_has_handshake_data(conn)) {
@@ -180,6 +181,12 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	u8 *alpns = NULL;
 	int alen = 0;
 	u32 version;
+	struct sockaddr_storage local;
+	struct qb_path path;
+
+	/* The connection starts on the path the Initial came on. */
+	quic_tunnel_addr(t, &local);
+	quic_path_of(&path, &local, from);
 
 	/* RFC 9000 §17.2: a long header; the versions we speak (RFC 9000,
 	 * RFC 9369). Others get no Version Negotiation from us: dropped. */
@@ -195,7 +202,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	if (!first)
 		goto drop;
 	lock_sock(first);
-	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len);
+	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len, &path);
 	release_sock(first);
 	if (!conn) {
 		sock_put(first);
@@ -212,7 +219,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		 * the same Initial. */
 		qb_conn_free(conn);
 		lock_sock(lsk);
-		conn = quic_server_conn(lqs, version, skb->data, skb->len);
+		conn = quic_server_conn(lqs, version, skb->data, skb->len, &path);
 		release_sock(lsk);
 	}
 	sock_put(first);

@@ -30,6 +30,9 @@ struct quic_tunnel {
 	 * (RCU readers in softirq). */
 	struct list_head conns;
 	spinlock_t conns_lock;
+	/* Connections probing a new path from this address (a migrating
+	 * client's, migration.c), on the same lock. */
+	struct list_head alt_conns;
 	/* Listening QUIC sockets on this port (listen_lock), how many (read
 	 * in softirq), and datagrams from unknown peers waiting for them. */
 	struct list_head listeners;
@@ -63,7 +66,7 @@ static bool quic_addr_equal(const struct sockaddr_storage *a, const struct socka
 }
 
 /* The sender of a datagram, as a sockaddr. */
-static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out)
+void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (ip_hdr(skb)->version == 4) {
@@ -83,6 +86,16 @@ static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *
 
 /* Queues a datagram (its payload) on the connection whose peer is `from`;
  * false when there is none. Softirq or process context. */
+static void quic_tunnel_queue(struct quic_tunnel *t, struct quic_sock *qs, struct sk_buff *skb)
+{
+	/* The work item names the datagram's path by the tunnel it came on. */
+	QUIC_SKB_TUNNEL(skb) = t;
+	skb_queue_tail(&qs->rxq, skb);
+	sock_hold(&qs->inet.sk);
+	if (!queue_work(system_wq, &qs->work))
+		sock_put(&qs->inet.sk);
+}
+
 static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from)
 {
 	struct quic_sock *qs;
@@ -91,10 +104,23 @@ static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, cons
 	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
 		if (!quic_addr_equal(&qs->peer, from))
 			continue;
-		skb_queue_tail(&qs->rxq, skb);
-		sock_hold(&qs->inet.sk);
-		if (!queue_work(system_wq, &qs->work))
-			sock_put(&qs->inet.sk);
+		quic_tunnel_queue(t, qs, skb);
+		rcu_read_unlock();
+		return true;
+	}
+	list_for_each_entry_rcu(qs, &t->alt_conns, alt_node) {
+		if (!quic_addr_equal(&qs->peer, from))
+			continue;
+		quic_tunnel_queue(t, qs, skb);
+		rcu_read_unlock();
+		return true;
+	}
+	/* A peer on a new address (it migrated, or a NAT rebound it, RFC 9000
+	 * §9): the connection whose CID the packet is addressed to. */
+	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
+		if (!quic_cid_owns(qs, skb))
+			continue;
+		quic_tunnel_queue(t, qs, skb);
 		rcu_read_unlock();
 		return true;
 	}
@@ -184,6 +210,7 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 		return ERR_PTR(err);
 	}
 	INIT_LIST_HEAD(&t->conns);
+	INIT_LIST_HEAD(&t->alt_conns);
 	spin_lock_init(&t->conns_lock);
 	INIT_LIST_HEAD(&t->listeners);
 	mutex_init(&t->listen_lock);
@@ -281,6 +308,21 @@ void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs)
 {
 	spin_lock_bh(&t->conns_lock);
 	list_del_rcu(&qs->tunnel_node);
+	spin_unlock_bh(&t->conns_lock);
+	synchronize_rcu();
+}
+
+void quic_tunnel_attach_alt(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_add_rcu(&qs->alt_node, &t->alt_conns);
+	spin_unlock_bh(&t->conns_lock);
+}
+
+void quic_tunnel_detach_alt(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_del_rcu(&qs->alt_node);
 	spin_unlock_bh(&t->conns_lock);
 	synchronize_rcu();
 }
