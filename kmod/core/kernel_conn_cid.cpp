@@ -41,9 +41,10 @@ int qb_conn_cid_get(const struct qb_conn* c, int dest, uint64_t* active, uint64_
   const LocalCids& l = conn.local_cids();
   *prior_to = local_first(l);
   // The one the peer addresses us with on the active path (§5.1.2: it may
-  // change at any time); before it did, the lowest usable.
+  // change at any time; it lags behind our Retire Prior To until the peer
+  // has moved); the lowest usable when it has gone.
   const LocalCid* used = l.find(conn.paths().active().peer_dcid.view());
-  *active = used && used->sequence >= *prior_to ? used->sequence : *prior_to;
+  *active = used ? used->sequence : *prior_to;
   return 0;
 }
 
