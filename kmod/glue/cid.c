@@ -46,20 +46,26 @@ static void quic_cid_note(struct quic_sock *qs)
 	qs->cid_seen_valid = !quic_cid_info(qs, 0, &qs->cid_seen[0]) && !quic_cid_info(qs, 1, &qs->cid_seen[1]);
 }
 
+/* The option's value, from set or get (which reads dest). */
+static int quic_cid_arg(struct quic_sock *qs, sockptr_t from, unsigned int len, struct quic_connection_id_info *info)
+{
+	if (len < sizeof(*info))
+		return -EINVAL;
+	if (qs->state != QUIC_SS_ESTABLISHED)
+		return -ENOTCONN;
+	if (copy_from_sockptr(info, from, sizeof(*info)))
+		return -EFAULT;
+	return info->dest > 1 ? -EINVAL : 0;
+}
+
 int quic_set_connection_id(struct quic_sock *qs, sockptr_t optval, unsigned int optlen)
 {
 	struct quic_connection_id_info info, now;
 	u32 target;
-	int err;
+	int err = quic_cid_arg(qs, optval, optlen, &info);
 
-	if (optlen < sizeof(info))
-		return -EINVAL;
-	if (qs->state != QUIC_SS_ESTABLISHED)
-		return -ENOTCONN;
-	if (copy_from_sockptr(&info, optval, sizeof(info)))
-		return -EFAULT;
-	if (info.dest > 1)
-		return -EINVAL;
+	if (err)
+		return err;
 	err = quic_cid_info(qs, info.dest, &now);
 	if (err)
 		return err;
@@ -69,25 +75,18 @@ int quic_set_connection_id(struct quic_sock *qs, sockptr_t optval, unsigned int 
 	err = qb_conn_cid_set(qs->conn, info.dest, target, target);
 	if (err)
 		return err;
-	quic_conn_run(&qs->inet.sk);
 	quic_cid_note(qs);
+	quic_conn_run(&qs->inet.sk);
 	return 0;
 }
 
 int quic_get_connection_id(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
 {
 	struct quic_connection_id_info info;
-	int err;
+	int err = quic_cid_arg(qs, USER_SOCKPTR(optval), len, &info);
 
-	if (len < (int)sizeof(info))
-		return -EINVAL;
-	if (qs->state != QUIC_SS_ESTABLISHED)
-		return -ENOTCONN;
-	if (copy_from_user(&info, optval, sizeof(info)))
-		return -EFAULT;
-	if (info.dest > 1)
-		return -EINVAL;
-	err = quic_cid_info(qs, info.dest, &info);
+	if (!err)
+		err = quic_cid_info(qs, info.dest, &info);
 	if (err)
 		return err;
 	if (put_user(sizeof(info), optlen) || copy_to_user(optval, &info, sizeof(info)))

@@ -297,34 +297,40 @@ void quic_tunnel_exit(void)
 
 /* ---- Connections on a tunnel ----------------------------------------------- */
 
-void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs)
+static void quic_tunnel_link(struct quic_tunnel *t, struct list_head *node, struct list_head *list)
 {
 	spin_lock_bh(&t->conns_lock);
-	list_add_rcu(&qs->tunnel_node, &t->conns);
+	list_add_rcu(node, list);
 	spin_unlock_bh(&t->conns_lock);
+}
+
+/* Once off the list, no softirq reader still sees the node. */
+static void quic_tunnel_unlink(struct quic_tunnel *t, struct list_head *node)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_del_rcu(node);
+	spin_unlock_bh(&t->conns_lock);
+	synchronize_rcu();
+}
+
+void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	quic_tunnel_link(t, &qs->tunnel_node, &t->conns);
 }
 
 void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs)
 {
-	spin_lock_bh(&t->conns_lock);
-	list_del_rcu(&qs->tunnel_node);
-	spin_unlock_bh(&t->conns_lock);
-	synchronize_rcu();
+	quic_tunnel_unlink(t, &qs->tunnel_node);
 }
 
 void quic_tunnel_attach_alt(struct quic_tunnel *t, struct quic_sock *qs)
 {
-	spin_lock_bh(&t->conns_lock);
-	list_add_rcu(&qs->alt_node, &t->alt_conns);
-	spin_unlock_bh(&t->conns_lock);
+	quic_tunnel_link(t, &qs->alt_node, &t->alt_conns);
 }
 
 void quic_tunnel_detach_alt(struct quic_tunnel *t, struct quic_sock *qs)
 {
-	spin_lock_bh(&t->conns_lock);
-	list_del_rcu(&qs->alt_node);
-	spin_unlock_bh(&t->conns_lock);
-	synchronize_rcu();
+	quic_tunnel_unlink(t, &qs->alt_node);
 }
 
 /* `len` bytes to `to`: one datagram, or with `seg` < `len` a train of

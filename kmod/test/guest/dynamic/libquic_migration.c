@@ -219,9 +219,9 @@ static int client(void)
 				 errno == ENOPROTOOPT);
 	}
 	STEP(34, strcmp(addr_of(fd, 0), "127.0.0.1") == 0 || strcmp(addr_of(fd, 0), "0.0.0.0") == 0);
-	STEP(35, cid_get(fd, 1, &j) == 0);
+	/* Our own switch of the server's CID was no event. */
+	STEP(35, cid_get(fd, 1, &j) == 0 && client_seen.cid_events[1] == 0);
 	STEP(36, migrate_to(fd, "127.0.0.2", 0) == 0);
-	STEP(37, migrate_to(fd, "127.0.0.3", 0) == -1 && errno == EBUSY);
 	for (k = 0; k < 40 && strcmp(addr_of(fd, 0), "127.0.0.2"); k++) {
 		STEP(38, echo(fd, round++) == 0);
 		usleep(50000);
@@ -233,7 +233,8 @@ static int client(void)
 	printf("     client: dest active %u prior_to %u after migration\n", i.active, i.prior_to);
 	for (k = 0; k < 3; k++)
 		STEP(41, echo(fd, round++) == 0);
-	STEP(42, client_seen.migrations[1] == 1 && client_seen.migrations[0] == 0);
+	/* The migration's switch of the server's CID was one. */
+	STEP(42, client_seen.migrations[1] == 1 && client_seen.migrations[0] == 0 && client_seen.cid_events[1] >= 1);
 	printf("     client: %d echoes\n", round);
 	fflush(stdout);
 	close(fd);
