@@ -6,10 +6,12 @@
 //     Retire Prior To); the getsockopt values follow on both sides and the
 //     server hears of the peer's changes (QUIC_EVENT_CONNECTION_ID);
 //   - the client moves to a new local address, 127.0.0.2 (RFC 9000 §9.2:
-//     path validation, a new CID on the new path); echoes flow before,
-//     during and after, getsockname shows the new address, the client sees
+//     path validation, a new CID on the new path); echoes flow before
+//     and after (and while the path is validated, when that takes longer
+//     than one), getsockname shows the new address, the client sees
 //     QUIC_EVENT_CONNECTION_MIGRATION with local_migration 1, the server
 //     with 0 and getpeername shows the client's new address;
+//   - a server that sent disable_active_migration: the client may not move;
 //   - the errno of bad input: without a connection, short optlen, numbers
 //     out of range, another family, a server migrating, an address that is
 //     not local.
@@ -241,6 +243,27 @@ static int client(void)
 	return 0;
 }
 
+/* A server that sent disable_active_migration (RFC 9000 §18.2): the
+ * client may not move; the connection carries on. */
+static int client_unmovable(void)
+{
+	struct sockaddr_in srv = { .sin_family = AF_INET, .sin_port = htons(PORT + 1) };
+	struct quic_transport_param tp = { .remote = 1 };
+	socklen_t len = sizeof(tp);
+	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
+
+	srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	STEP(50, fd >= 0 && connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == 0);
+	STEP(51, quic_client_handshake(fd, NULL, NULL, ALPN) == 0 && echo(fd, 0) == 0);
+	STEP(52, getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &len) == 0 &&
+			 tp.disable_active_migration == 1);
+	STEP(53, migrate_to(fd, "127.0.0.2", 0) == -1 && errno == EINVAL);
+	STEP(54, echo(fd, 1) == 0 && strcmp(addr_of(fd, 0), "0.0.0.0") == 0);
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
 /* ---- The server ---- */
 
 static struct seen server_seen;
@@ -308,7 +331,7 @@ int main(void)
 	printf("     server: %d echoes, peer %s at the migration event\n", echoes, peer_at_migration);
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(echoes >= 8);
+	CHECK(echoes >= 7);
 	/* The client moved to our CID 1 (dest 0 here), retired our first
 	 * two of its own (dest 1 here: Retire Prior To 2). */
 	CHECK(server_seen.cid_events[0] >= 1 && server_seen.cid_events[1] >= 1);
@@ -317,5 +340,32 @@ int main(void)
 	CHECK(strcmp(peer_at_migration, "127.0.0.2") == 0);
 	close(fd);
 	close(lfd);
+
+	/* disable_active_migration. */
+	{
+		struct quic_transport_param tp;
+		socklen_t len = sizeof(tp);
+
+		a.sin_port = htons(PORT + 1);
+		lfd = socket(AF_INET, SOCK_STREAM, IPPROTO_QUIC);
+		CHECK(lfd >= 0 && getsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &len) == 0);
+		tp.disable_active_migration = 1;
+		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)) == 0);
+		CHECK(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
+		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 4) == 0);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0)
+			_exit(client_unmovable());
+		fd = accept(lfd, NULL, NULL);
+		CHECK(fd >= 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+		CHECK(quic_server_handshake(fd, KEY, CERT, ALPN) == 0);
+		CHECK(serve(fd) == 2);
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		close(fd);
+		close(lfd);
+	}
 	return check_summary();
 }
