@@ -11,6 +11,8 @@
 //     than one), getsockname shows the new address, the client sees
 //     QUIC_EVENT_CONNECTION_MIGRATION with local_migration 1, the server
 //     with 0 and getpeername shows the client's new address;
+//   - the same move over IPv6, from ::1 to a second loopback address
+//     (fd00::2, added with ip(8));
 //   - a server that sent disable_active_migration: the client may not move;
 //   - the errno of bad input: without a connection, short optlen, numbers
 //     out of range, another family, a server migrating, an address that is
@@ -243,6 +245,48 @@ static int client(void)
 	return 0;
 }
 
+/* The IPv6 address of getsockname / getpeername, as text. */
+static const char *addr6_of(int fd, int peer)
+{
+	static char text[INET6_ADDRSTRLEN];
+	struct sockaddr_in6 a;
+	socklen_t len = sizeof(a);
+
+	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &len) : getsockname(fd, (struct sockaddr *)&a, &len)) ||
+	    !inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof(text)))
+		return "?";
+	return text;
+}
+
+/* IPv6: from ::1 to a second loopback address, fd00::2 (main adds it). */
+static int client6(void)
+{
+	struct sockaddr_in6 srv = { .sin6_family = AF_INET6, .sin6_port = htons(PORT + 2),
+				    .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	struct sockaddr_in v4 = { .sin_family = AF_INET };
+	int fd = socket(AF_INET6, SOCK_DGRAM, IPPROTO_QUIC), k;
+
+	memset(&client_seen, 0, sizeof(client_seen));
+	inet_pton(AF_INET6, "fd00::2", &to.sin6_addr);
+	STEP(60, fd >= 0 && events_on(fd) == 0 && connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == 0);
+	STEP(61, quic_client_handshake(fd, NULL, NULL, ALPN) == 0 && echo(fd, 0) == 0 && echo(fd, 1) == 0);
+	/* An IPv4 address on an IPv6 socket. */
+	STEP(62, setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &v4, sizeof(v4)) == -1 &&
+			 errno == EINVAL);
+	STEP(63, setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &to, sizeof(to)) == 0);
+	for (k = 0; k < 40 && strcmp(addr6_of(fd, 0), "fd00::2"); k++) {
+		STEP(64, echo(fd, 2 + k) == 0);
+		usleep(50000);
+	}
+	STEP(65, strcmp(addr6_of(fd, 0), "fd00::2") == 0);
+	STEP(66, echo(fd, 100) == 0 && echo(fd, 101) == 0);
+	STEP(67, client_seen.migrations[1] == 1);
+	fflush(stdout);
+	close(fd);
+	return 0;
+}
+
 /* A server that sent disable_active_migration (RFC 9000 §18.2): the
  * client may not move; the connection carries on. */
 static int client_unmovable(void)
@@ -268,7 +312,8 @@ static int client_unmovable(void)
 
 static struct seen server_seen;
 /* The peer's address when the server heard of its migration. */
-static char peer_at_migration[INET_ADDRSTRLEN];
+static char peer_at_migration[INET6_ADDRSTRLEN];
+static int ipv6_peer;
 
 /* Echoes every stream until the peer closes: the number of echoes. */
 static int serve(int fd)
@@ -288,7 +333,8 @@ static int serve(int fd)
 		if (flags & MSG_QUIC_NOTIFICATION) {
 			on_event(&server_seen, "server", buf, n);
 			if (buf[0] == QUIC_EVENT_CONNECTION_MIGRATION)
-				snprintf(peer_at_migration, sizeof(peer_at_migration), "%s", addr_of(fd, 1));
+				snprintf(peer_at_migration, sizeof(peer_at_migration), "%s",
+					 ipv6_peer ? addr6_of(fd, 1) : addr_of(fd, 1));
 			continue;
 		}
 		if (have + n <= sizeof(req)) {
@@ -341,9 +387,41 @@ int main(void)
 	close(fd);
 	close(lfd);
 
+	/* IPv6, to a second loopback address. */
+	{
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT + 2),
+					   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+		CHECK(system("ip addr add fd00::2/128 dev lo") == 0);
+		memset(&server_seen, 0, sizeof(server_seen));
+		peer_at_migration[0] = 0;
+		lfd = socket(AF_INET6, SOCK_STREAM, IPPROTO_QUIC);
+		CHECK(lfd >= 0 && events_on(lfd) == 0);
+		CHECK(bind(lfd, (struct sockaddr *)&a6, sizeof(a6)) == 0);
+		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 4) == 0);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0)
+			_exit(client6());
+		fd = accept(lfd, NULL, NULL);
+		CHECK(fd >= 0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+		CHECK(quic_server_handshake(fd, KEY, CERT, ALPN) == 0);
+		ipv6_peer = 1;
+		echoes = serve(fd);
+		ipv6_peer = 0;
+		printf("     server: %d echoes over IPv6, peer %s at the migration event\n", echoes, peer_at_migration);
+		waitpid(pid, &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		CHECK(echoes >= 5 && server_seen.migrations[0] == 1);
+		CHECK(strcmp(peer_at_migration, "fd00::2") == 0);
+		close(fd);
+		close(lfd);
+	}
+
 	/* disable_active_migration. */
 	{
-		struct quic_transport_param tp;
+		struct quic_transport_param tp = {};
 		socklen_t len = sizeof(tp);
 
 		a.sin_port = htons(PORT + 1);
