@@ -16,10 +16,13 @@ constexpr int kEINVAL = 22, kEAGAIN = 11;
 extern "C" {
 
 void qb_conn_receive_on_path(struct qb_conn* c, uint8_t* data, size_t len, const struct qb_path* path, uint64_t now) {
+  Connection& conn = core_of(c);
   const Path p = path_of(*path);
   DatagramInfo info;
-  info.path = &p;
-  core_of(c).receive_datagram(MutBytes(data, len), info, now);
+  // A connection made without a path (qb_conn_new) stays on the one it
+  // has: every datagram counts as the active path's.
+  if (conn.path().peer.len) info.path = &p;
+  conn.receive_datagram(MutBytes(data, len), info, now);
 }
 
 size_t qb_conn_write_on_path(struct qb_conn* c, uint8_t* out, size_t cap, uint64_t now, struct qb_path* path,
