@@ -96,36 +96,40 @@ static void quic_tunnel_queue(struct quic_tunnel *t, struct quic_sock *qs, struc
 		sock_put(&qs->inet.sk);
 }
 
+/* The connection on `head` (linked by alt_node when `alt`, else by
+ * tunnel_node) whose peer is `from`, or, with no `from`, which owns the
+ * CID of the packet in `skb`. Under rcu_read_lock(). */
+static struct quic_sock *quic_tunnel_match(struct list_head *head, bool alt, const struct sockaddr_storage *from,
+					   const struct sk_buff *skb)
+{
+	struct list_head *pos;
+
+	list_for_each_rcu(pos, head) {
+		struct quic_sock *qs = alt ? container_of(pos, struct quic_sock, alt_node)
+					   : container_of(pos, struct quic_sock, tunnel_node);
+
+		if (from ? quic_addr_equal(&qs->peer, from) : quic_cid_owns(qs, skb))
+			return qs;
+	}
+	return NULL;
+}
+
 static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from)
 {
 	struct quic_sock *qs;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
-		if (!quic_addr_equal(&qs->peer, from))
-			continue;
-		quic_tunnel_queue(t, qs, skb);
-		rcu_read_unlock();
-		return true;
-	}
-	list_for_each_entry_rcu(qs, &t->alt_conns, alt_node) {
-		if (!quic_addr_equal(&qs->peer, from))
-			continue;
-		quic_tunnel_queue(t, qs, skb);
-		rcu_read_unlock();
-		return true;
-	}
+	qs = quic_tunnel_match(&t->conns, false, from, skb);
+	if (!qs)
+		qs = quic_tunnel_match(&t->alt_conns, true, from, skb);
 	/* A peer on a new address (it migrated, or a NAT rebound it, RFC 9000
 	 * §9): the connection whose CID the packet is addressed to. */
-	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
-		if (!quic_cid_owns(qs, skb))
-			continue;
+	if (!qs)
+		qs = quic_tunnel_match(&t->conns, false, NULL, skb);
+	if (qs)
 		quic_tunnel_queue(t, qs, skb);
-		rcu_read_unlock();
-		return true;
-	}
 	rcu_read_unlock();
-	return false;
+	return qs != NULL;
 }
 
 /* A datagram for a QUIC socket (softirq): to the connection whose peer

@@ -100,17 +100,19 @@ static int migrate_to(int fd, const char *ip, int port)
 	return setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &a, sizeof(a));
 }
 
-/* The IPv4 address of getsockname / getpeername, as text. */
+/* The address of getsockname / getpeername (IPv4 or IPv6), as text. */
 static const char *addr_of(int fd, int peer)
 {
-	static char text[INET_ADDRSTRLEN];
-	struct sockaddr_in a;
+	static char text[INET6_ADDRSTRLEN];
+	struct sockaddr_storage a;
 	socklen_t len = sizeof(a);
+	const void *ip;
 
-	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &len) : getsockname(fd, (struct sockaddr *)&a, &len)) ||
-	    !inet_ntop(AF_INET, &a.sin_addr, text, sizeof(text)))
+	if (peer ? getpeername(fd, (struct sockaddr *)&a, &len) : getsockname(fd, (struct sockaddr *)&a, &len))
 		return "?";
-	return text;
+	ip = a.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&a)->sin_addr
+				    : (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr;
+	return inet_ntop(a.ss_family, ip, text, sizeof(text)) ? text : "?";
 }
 
 /* ---- The client (a child process; its exit status is the failed step) ---- */
@@ -245,19 +247,6 @@ static int client(void)
 	return 0;
 }
 
-/* The IPv6 address of getsockname / getpeername, as text. */
-static const char *addr6_of(int fd, int peer)
-{
-	static char text[INET6_ADDRSTRLEN];
-	struct sockaddr_in6 a;
-	socklen_t len = sizeof(a);
-
-	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &len) : getsockname(fd, (struct sockaddr *)&a, &len)) ||
-	    !inet_ntop(AF_INET6, &a.sin6_addr, text, sizeof(text)))
-		return "?";
-	return text;
-}
-
 /* IPv6: from ::1 to a second loopback address, fd00::2 (main adds it). */
 static int client6(void)
 {
@@ -275,11 +264,11 @@ static int client6(void)
 	STEP(62, setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &v4, sizeof(v4)) == -1 &&
 			 errno == EINVAL);
 	STEP(63, setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &to, sizeof(to)) == 0);
-	for (k = 0; k < 40 && strcmp(addr6_of(fd, 0), "fd00::2"); k++) {
+	for (k = 0; k < 40 && strcmp(addr_of(fd, 0), "fd00::2"); k++) {
 		STEP(64, echo(fd, 2 + k) == 0);
 		usleep(50000);
 	}
-	STEP(65, strcmp(addr6_of(fd, 0), "fd00::2") == 0);
+	STEP(65, strcmp(addr_of(fd, 0), "fd00::2") == 0);
 	STEP(66, echo(fd, 100) == 0 && echo(fd, 101) == 0);
 	STEP(67, client_seen.migrations[1] == 1);
 	fflush(stdout);
@@ -313,7 +302,6 @@ static int client_unmovable(void)
 static struct seen server_seen;
 /* The peer's address when the server heard of its migration. */
 static char peer_at_migration[INET6_ADDRSTRLEN];
-static int ipv6_peer;
 
 /* Echoes every stream until the peer closes: the number of echoes. */
 static int serve(int fd)
@@ -334,7 +322,7 @@ static int serve(int fd)
 			on_event(&server_seen, "server", buf, n);
 			if (buf[0] == QUIC_EVENT_CONNECTION_MIGRATION)
 				snprintf(peer_at_migration, sizeof(peer_at_migration), "%s",
-					 ipv6_peer ? addr6_of(fd, 1) : addr_of(fd, 1));
+					 addr_of(fd, 1));
 			continue;
 		}
 		if (have + n <= sizeof(req)) {
@@ -350,100 +338,92 @@ static int serve(int fd)
 	}
 }
 
-int main(void)
+/* A listener on `addr` with events on, the server sending
+ * disable_active_migration when `unmovable`. */
+static int listener(const struct sockaddr *addr, socklen_t len, int unmovable)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct quic_transport_param tp = {};
+	socklen_t tplen = sizeof(tp);
+	int fd = socket(addr->sa_family, SOCK_STREAM, IPPROTO_QUIC);
+
+	if (fd < 0 || events_on(fd) || getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &tplen))
+		return -1;
+	tp.disable_active_migration = unmovable;
+	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)) || bind(fd, addr, len) ||
+	    setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) || listen(fd, 4)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* `client_main` in a child against listener `lfd`: the server's side
+ * (accept, handshake, echoes, after `server_checks` on the connection)
+ * and the child's exit status checked. The number of echoes. */
+static int pair(int lfd, int (*client_main)(void), void (*server_checks)(int fd))
+{
 	struct timeval limit = { .tv_sec = 20 };
-	int lfd = socket(AF_INET, SOCK_STREAM, IPPROTO_QUIC), fd, status = -1, echoes;
-	struct quic_connection_id_info i;
+	int fd, status = -1, echoes;
 	pid_t pid;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(lfd >= 0 && events_on(lfd) == 0);
-	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 4) == 0);
-	FAILS_WITH(cid_get(lfd, 0, &i), ENOTCONN);
+	memset(&server_seen, 0, sizeof(server_seen));
+	peer_at_migration[0] = 0;
+	CHECK(lfd >= 0);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)
-		_exit(client());
+		_exit(client_main());
 	fd = accept(lfd, NULL, NULL);
 	CHECK(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	CHECK(quic_server_handshake(fd, KEY, CERT, ALPN) == 0);
-	/* Only clients migrate (RFC 9000 §9). */
-	FAILS_WITH(migrate_to(fd, "127.0.0.1", 0), EINVAL);
+	if (server_checks)
+		server_checks(fd);
 	echoes = serve(fd);
 	printf("     server: %d echoes, peer %s at the migration event\n", echoes, peer_at_migration);
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(echoes >= 7);
+	close(fd);
+	close(lfd);
+	return echoes;
+}
+
+static void server_cannot_migrate(int fd)
+{
+	struct quic_connection_id_info i;
+
+	/* Only clients migrate (RFC 9000 §9). */
+	FAILS_WITH(migrate_to(fd, "127.0.0.1", 0), EINVAL);
+	FAILS_WITH(cid_get(fd, 2, &i), EINVAL);
+}
+
+int main(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT + 2),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct quic_connection_id_info i;
+	int lfd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = listener((struct sockaddr *)&a, sizeof(a), 0);
+	FAILS_WITH(cid_get(lfd, 0, &i), ENOTCONN);
+	CHECK(pair(lfd, client, server_cannot_migrate) >= 7);
 	/* The client moved to our CID 1 (dest 0 here), retired our first
 	 * two of its own (dest 1 here: Retire Prior To 2). */
 	CHECK(server_seen.cid_events[0] >= 1 && server_seen.cid_events[1] >= 1);
 	CHECK(server_seen.last_cid[1].prior_to >= 2);
 	CHECK(server_seen.migrations[0] == 1 && server_seen.migrations[1] == 0);
 	CHECK(strcmp(peer_at_migration, "127.0.0.2") == 0);
-	close(fd);
-	close(lfd);
 
 	/* IPv6, to a second loopback address. */
-	{
-		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(PORT + 2),
-					   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-
-		CHECK(system("ip addr add fd00::2/128 dev lo") == 0);
-		memset(&server_seen, 0, sizeof(server_seen));
-		peer_at_migration[0] = 0;
-		lfd = socket(AF_INET6, SOCK_STREAM, IPPROTO_QUIC);
-		CHECK(lfd >= 0 && events_on(lfd) == 0);
-		CHECK(bind(lfd, (struct sockaddr *)&a6, sizeof(a6)) == 0);
-		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 4) == 0);
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0)
-			_exit(client6());
-		fd = accept(lfd, NULL, NULL);
-		CHECK(fd >= 0);
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-		CHECK(quic_server_handshake(fd, KEY, CERT, ALPN) == 0);
-		ipv6_peer = 1;
-		echoes = serve(fd);
-		ipv6_peer = 0;
-		printf("     server: %d echoes over IPv6, peer %s at the migration event\n", echoes, peer_at_migration);
-		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		CHECK(echoes >= 4 && server_seen.migrations[0] == 1);
-		CHECK(strcmp(peer_at_migration, "fd00::2") == 0);
-		close(fd);
-		close(lfd);
-	}
+	CHECK(system("ip addr add fd00::2/128 dev lo") == 0);
+	CHECK(pair(listener((struct sockaddr *)&a6, sizeof(a6), 0), client6, NULL) >= 4);
+	CHECK(server_seen.migrations[0] == 1 && strcmp(peer_at_migration, "fd00::2") == 0);
 
 	/* disable_active_migration. */
-	{
-		struct quic_transport_param tp = {};
-		socklen_t len = sizeof(tp);
-
-		a.sin_port = htons(PORT + 1);
-		lfd = socket(AF_INET, SOCK_STREAM, IPPROTO_QUIC);
-		CHECK(lfd >= 0 && getsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, &len) == 0);
-		tp.disable_active_migration = 1;
-		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)) == 0);
-		CHECK(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
-		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 4) == 0);
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0)
-			_exit(client_unmovable());
-		fd = accept(lfd, NULL, NULL);
-		CHECK(fd >= 0);
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-		CHECK(quic_server_handshake(fd, KEY, CERT, ALPN) == 0);
-		CHECK(serve(fd) == 2);
-		waitpid(pid, &status, 0);
-		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		close(fd);
-		close(lfd);
-	}
+	a.sin_port = htons(PORT + 1);
+	CHECK(pair(listener((struct sockaddr *)&a, sizeof(a), 1), client_unmovable, NULL) == 2);
+	CHECK(server_seen.migrations[0] == 0);
 	return check_summary();
 }
