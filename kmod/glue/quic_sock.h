@@ -112,6 +112,8 @@ void quic_buf_free(struct quic_buf *b);
 void quic_sock_set_defaults(struct quic_sock *qs);
 int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, unsigned int optlen);
 int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval, int __user *optlen);
+/* The same on user or kernel buffers (the kernel API, kapi.c). */
+int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval, sockptr_t optlen);
 
 /* tunnel.c: UDP sockets shared by every QUIC socket bound to the same
  * local address and port. */

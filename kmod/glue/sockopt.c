@@ -289,7 +289,14 @@ static int quic_set_tp_ext(struct quic_sock *qs, sockptr_t optval, unsigned int 
 	return err;
 }
 
-static int quic_get_tp_ext(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+/* getsockopt works on sockptr_t, for the user's buffers and for a kernel
+ * caller's (quic_kernel_getsockopt, kapi.c). Writes the length back. */
+static int quic_put_len(sockptr_t optlen, int len)
+{
+	return copy_to_sockptr(optlen, &len, sizeof(len));
+}
+
+static int quic_get_tp_ext(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len)
 {
 	u8 ext[1024];
 	int n;
@@ -299,7 +306,7 @@ static int quic_get_tp_ext(struct quic_sock *qs, char __user *optval, int __user
 	n = qb_conn_local_tp(qs->conn, ext, min_t(int, len, sizeof(ext)));
 	if (n < 0)
 		return n;
-	if (put_user(n, optlen) || copy_to_user(optval, ext, n))
+	if (quic_put_len(optlen, n) || copy_to_sockptr(optval, ext, n))
 		return -EFAULT;
 	return 0;
 }
@@ -331,13 +338,13 @@ static int quic_set_stream_error(struct quic_sock *qs, sockptr_t optval, unsigne
 	return err;
 }
 
-static int quic_put(char __user *optval, int __user *optlen, int len, const void *v, int size);
+static int quic_put(sockptr_t optval, sockptr_t optlen, int len, const void *v, int size);
 
 /* STREAM_OPEN get: opens the next stream of ours of the type in
  * stream_flags (MSG_QUIC_STREAM_UNI) and returns its ID; a stream_id
  * other than -1 must be that one. EAGAIN at the peer's stream limit
  * (RFC 9000 §4.6). Later sendmsg calls with stream_id -1 use it. */
-static int quic_get_stream_open(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+static int quic_get_stream_open(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len)
 {
 	struct quic_stream_info si;
 	int err = quic_connection_option(qs, len, sizeof(si));
@@ -345,7 +352,7 @@ static int quic_get_stream_open(struct quic_sock *qs, char __user *optval, int _
 
 	if (err)
 		return err;
-	if (copy_from_user(&si, optval, sizeof(si)))
+	if (copy_from_sockptr(&si, optval, sizeof(si)))
 		return -EFAULT;
 	id = qb_conn_stream_open(qs->conn, !!(si.stream_flags & MSG_QUIC_STREAM_UNI));
 	if (id < 0)
@@ -426,32 +433,32 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 /* ---- getsockopt ------------------------------------------------------------ */
 
 /* Copies a fixed structure out: optlen must hold it. */
-static int quic_put(char __user *optval, int __user *optlen, int len, const void *v, int size)
+static int quic_put(sockptr_t optval, sockptr_t optlen, int len, const void *v, int size)
 {
 	if (len < size)
 		return -EINVAL;
-	if (put_user(size, optlen) || copy_to_user(optval, v, size))
+	if (quic_put_len(optlen, size) || copy_to_sockptr(optval, v, size))
 		return -EFAULT;
 	return 0;
 }
 
 /* Copies a variable-length buffer out: optlen must hold all of it. */
-static int quic_put_buf(char __user *optval, int __user *optlen, int len, const struct quic_buf *b)
+static int quic_put_buf(sockptr_t optval, sockptr_t optlen, int len, const struct quic_buf *b)
 {
 	if (len < (int)b->len)
 		return -EINVAL;
-	if (put_user(b->len, optlen) || (b->len && copy_to_user(optval, b->data, b->len)))
+	if (quic_put_len(optlen, b->len) || (b->len && copy_to_sockptr(optval, b->data, b->len)))
 		return -EFAULT;
 	return 0;
 }
 
-static int quic_get_event(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+static int quic_get_event(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len)
 {
 	struct quic_event_option ev;
 
 	if (len < (int)sizeof(ev))
 		return -EINVAL;
-	if (copy_from_user(&ev, optval, sizeof(ev)))
+	if (copy_from_sockptr(&ev, optval, sizeof(ev)))
 		return -EFAULT;
 	if (ev.type == QUIC_EVENT_NONE || ev.type >= QUIC_EVENT_MAX)
 		return -EINVAL;
@@ -459,13 +466,13 @@ static int quic_get_event(struct quic_sock *qs, char __user *optval, int __user 
 	return quic_put(optval, optlen, len, &ev, sizeof(ev));
 }
 
-static int quic_get_tp(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+static int quic_get_tp(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len)
 {
 	struct quic_transport_param tp;
 
 	if (len < (int)sizeof(tp))
 		return -EINVAL;
-	if (copy_from_user(&tp, optval, sizeof(tp)))
+	if (copy_from_sockptr(&tp, optval, sizeof(tp)))
 		return -EFAULT;
 	if (tp.remote) {
 		struct qb_conn_params p;
@@ -500,7 +507,7 @@ static int quic_get_tp(struct quic_sock *qs, char __user *optval, int __user *op
 	return quic_put(optval, optlen, len, &tp, sizeof(tp));
 }
 
-static int quic_get_close(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+static int quic_get_close(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len)
 {
 	unsigned int head = offsetof(struct quic_connection_close, phrase);
 	struct quic_connection_close c = {};
@@ -509,21 +516,21 @@ static int quic_get_close(struct quic_sock *qs, char __user *optval, int __user 
 		return -EINVAL;
 	c.errcode = qs->close_errcode;
 	c.frame = qs->close_frame;
-	if (copy_to_user(optval, &c, head) ||
-	    (qs->close_phrase.len && copy_to_user(optval + head, qs->close_phrase.data, qs->close_phrase.len)) ||
-	    put_user(head + qs->close_phrase.len, optlen))
+	if (copy_to_sockptr(optval, &c, head) ||
+	    (qs->close_phrase.len && copy_to_sockptr_offset(optval, head, qs->close_phrase.data, qs->close_phrase.len)) ||
+	    quic_put_len(optlen, head + qs->close_phrase.len))
 		return -EFAULT;
 	return 0;
 }
 
-int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval, int __user *optlen)
+int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval, sockptr_t optlen)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	int len, err;
 
 	if (level != SOL_QUIC)
 		return -ENOPROTOOPT;
-	if (get_user(len, optlen))
+	if (copy_from_sockptr(&len, optlen, sizeof(len)))
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
@@ -574,4 +581,9 @@ int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval
 	}
 	release_sock(sk);
 	return err;
+}
+
+int quic_getsockopt(struct sock *sk, int level, int optname, char __user *optval, int __user *optlen)
+{
+	return quic_do_getsockopt(sk, level, optname, USER_SOCKPTR(optval), USER_SOCKPTR(optlen));
 }

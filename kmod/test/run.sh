@@ -26,7 +26,8 @@ say() { echo "[kmod $kver $(elapsed)s] $*"; }
 # ---- The module
 say "building quic.ko"
 modbuild="$out/mod-$kver"
-if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" -j2 >"$out/build-$kver.log" 2>&1; then
+# (and sample/quic_sample.ko, the kernel user of its in-kernel API)
+if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" -j2 sample >"$out/build-$kver.log" 2>&1; then
   cat "$out/build-$kver.log"
   say "FAIL: module build"
   exit 1
@@ -92,7 +93,10 @@ build_dynamic() {  # source directory, destination directory inside the root
   done
 }
 # QUICBED_KMOD_BENCH=only: the benchmark without the GnuTLS tests.
-if [ "${QUICBED_KMOD_BENCH:-}" != only ]; then build_dynamic "$here/guest/dynamic" tests; fi
+if [ "${QUICBED_KMOD_BENCH:-}" != only ]; then
+  build_dynamic "$here/guest/dynamic" tests
+  build_dynamic "$kmod/tools" bin  # quic-handshaked, the net/handshake agent
+fi
 # The throughput benchmark runs after the tests when asked for.
 if [ -n "${QUICBED_KMOD_BENCH:-}" ]; then build_dynamic "$here/bench" bench; fi
 # Debian's ngtcp2 examples (GnuTLS): the server and the client.
@@ -128,7 +132,7 @@ done
 cp "$mods"/modules.order "$mods"/modules.builtin* "$root/lib/modules/$kver/" 2>/dev/null || true
 # 6.12 ships xz-compressed modules; busybox loads plain ones.
 find "$root/lib/modules" -name '*.ko.xz' -exec xz -d -f {} +
-cp "$modbuild/quic.ko" "$root/lib/modules/$kver/extra/"
+cp "$modbuild/quic.ko" "$modbuild/sample/quic_sample.ko" "$root/lib/modules/$kver/extra/"
 depmod -b "$root" "$kver"
 cp "$here/init.sh" "$root/init"
 chmod +x "$root/init"
