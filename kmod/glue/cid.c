@@ -80,16 +80,17 @@ int quic_set_connection_id(struct quic_sock *qs, sockptr_t optval, unsigned int 
 	return 0;
 }
 
-int quic_get_connection_id(struct quic_sock *qs, char __user *optval, int __user *optlen, int len)
+int quic_get_connection_id(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len)
 {
 	struct quic_connection_id_info info;
-	int err = quic_cid_arg(qs, USER_SOCKPTR(optval), len, &info);
+	int size = sizeof(info);
+	int err = quic_cid_arg(qs, optval, len, &info);
 
 	if (!err)
 		err = quic_cid_info(qs, info.dest, &info);
 	if (err)
 		return err;
-	if (put_user(sizeof(info), optlen) || copy_to_user(optval, &info, sizeof(info)))
+	if (copy_to_sockptr(optlen, &size, sizeof(size)) || copy_to_sockptr(optval, &info, sizeof(info)))
 		return -EFAULT;
 	return 0;
 }

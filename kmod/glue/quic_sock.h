@@ -152,7 +152,7 @@ void quic_migration_release(struct quic_sock *qs);
 /* cid.c: QUIC_SOCKOPT_CONNECTION_ID, QUIC_EVENT_CONNECTION_ID and our CIDs
  * for routing. */
 int quic_set_connection_id(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
-int quic_get_connection_id(struct quic_sock *qs, char __user *optval, int __user *optlen, int len);
+int quic_get_connection_id(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len);
 /* After the connection ran: the routing copy and the events. */
 void quic_cid_sync(struct quic_sock *qs);
 /* Whether a short header packet (softirq) is addressed to one of qs's CIDs. */
