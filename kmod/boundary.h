@@ -87,6 +87,8 @@ int qb_crypto_selftest(int *run);
  * connection ran), -ENOMEM, -ENOTCONN (not in a state for it). */
 struct qb_conn;
 
+#define QB_MAX_CID_LEN 20
+
 /* The socket's options, as the core needs them. */
 struct qb_conn_params {
   int server;
@@ -105,6 +107,13 @@ struct qb_conn_params {
   uint64_t max_streams_uni;
   int disable_active_migration;
   int grease_quic_bit;
+  /* Server, from the admission of the client's first Initial (struct
+   * qb_first): its address validated (RFC 9000 §8.1), and after a Retry
+   * the client's first Destination Connection ID (§7.3). */
+  int address_validated;
+  int retried;
+  uint8_t odcid[QB_MAX_CID_LEN];
+  size_t odcid_len;
 };
 
 enum qb_conn_state { QB_CONN_HANDSHAKE, QB_CONN_ESTABLISHED, QB_CONN_CLOSING, QB_CONN_DRAINING, QB_CONN_CLOSED };
@@ -177,6 +186,9 @@ int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
 int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
 int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, struct qb_stream_read *r);
 int qb_conn_has_stream_data(const struct qb_conn *c);
+/* Whether some stream still has data or a FIN not acknowledged by the peer
+ * (what close() waits for, closing.c). */
+int qb_conn_send_pending(const struct qb_conn *c);
 /* RESET_STREAM / STOP_SENDING with an application error code (RFC 9000
  * §3.5, §19.4, §19.5); -EINVAL for a stream that is not open. */
 int qb_conn_stream_reset(struct qb_conn *c, int64_t id, uint64_t app_error);
@@ -254,6 +266,56 @@ int qb_conn_cid_set(struct qb_conn *c, int dest, uint64_t active, uint64_t prior
 #define QB_MAX_LOCAL_CIDS 16
 size_t qb_conn_local_cids(const struct qb_conn *c, uint8_t (*out)[QB_CID_MAX], size_t cap, uint8_t *cid_len);
 uint64_t qb_conn_local_cids_gen(const struct qb_conn *c);
+
+/* What changed on the connection's streams and keys, for the events of
+ * QUIC_SOCKOPT_EVENT (core/stream_events.h): queued in the order the
+ * connection reported them (at most QB_MAX_EVENTS; beyond, the newest are
+ * lost and counted), taken one at a time: 1 with *out filled, 0 when none
+ * waits. `state` is a QUIC_STREAM_SEND_STATE_* / QUIC_STREAM_RECV_STATE_*
+ * value of linux/quic.h; `value` the final size (RECV_STATE_RECVD), the
+ * new limit (MAX_DATA), the highest stream ID the new limit lets us open,
+ * type bits included (MAX_STREAMS), or the new key phase (KEY_UPDATE). */
+/* A server's answers to a datagram from a peer with no connection, before
+ * any state is kept (core/stateless.cpp): Version Negotiation (RFC 9000
+ * §6.1, §17.2.1), Retry (§8.1.2, §17.2.5, RFC 9001 §5.8), and
+ * CONNECTION_CLOSE with INVALID_TOKEN for a Retry token that fails. One per
+ * module, its token key random; calls are serialised by the caller.
+ * first: QB_FIRST_DROP (nothing to do), QB_FIRST_REPLY (send the reply_len
+ * bytes written to `reply`, at least QB_STATELESS_REPLY_MAX of room, back
+ * and keep nothing) or QB_FIRST_ACCEPT (a client's first Initial that may
+ * make a connection: validated, retried and odcid go to its
+ * qb_conn_params). `peer` is the bytes of the client's address that a
+ * Retry token is bound to; `retry` whether the listener asks for one. */
+#define QB_STATELESS_REPLY_MAX 1400
+enum qb_first_action { QB_FIRST_DROP, QB_FIRST_REPLY, QB_FIRST_ACCEPT };
+struct qb_first {
+  int action;
+  int validated;
+  int retried;
+  uint8_t odcid[QB_MAX_CID_LEN];
+  size_t odcid_len;
+  size_t reply_len;
+  int reply_kind;	/* enum qb_reply_kind */
+};
+enum qb_reply_kind { QB_REPLY_VERSION_NEGOTIATION, QB_REPLY_RETRY, QB_REPLY_INVALID_TOKEN };
+struct qb_stateless;
+struct qb_stateless *qb_stateless_new(void);
+void qb_stateless_free(struct qb_stateless *s);
+void qb_stateless_first(struct qb_stateless *s, const uint8_t *pkt, size_t len, const uint8_t *peer, size_t peer_len,
+                        int retry, uint64_t now, uint8_t *reply, struct qb_first *out);
+
+#define QB_MAX_EVENTS 128
+enum qb_event_kind { QB_EV_STREAM_STATE, QB_EV_MAX_DATA, QB_EV_MAX_STREAMS, QB_EV_KEY_UPDATE };
+struct qb_event {
+  int kind;
+  int state;
+  int64_t id;
+  uint64_t code;
+  uint64_t value;
+};
+int qb_conn_next_event(struct qb_conn *c, struct qb_event *out);
+/* Events lost to the bound since the connection began. */
+uint64_t qb_conn_events_lost(const struct qb_conn *c);
 
 #ifdef __cplusplus
 }

@@ -488,7 +488,9 @@ void Connection::on_stream_fate(const SentItem& it, bool acked) {
     s->on_stream_lost(it.offset, it.length, fin);
     return;
   }
+  const SendState before = s->send_state();
   s->on_stream_acked(it.offset, it.length, fin);
+  report_send_state(*s, before);
   streams_.release_if_closed(s);
 }
 
@@ -557,7 +559,9 @@ void Connection::on_control_fate(const SentItem& it, bool acked) {
     s->on_control_lost(f);
     return;
   }
+  const SendState before = s->send_state();
   s->on_control_acked(f);
+  report_send_state(*s, before);
   streams_.release_if_closed(s);
 }
 

@@ -126,6 +126,29 @@ class ConnectionEvents {
   // client whose 0-RTT was rejected has its 0-RTT stream data sent again in
   // 1-RTT packets (RFC 9000 §7.4.1: nothing of it reached the server).
   virtual void on_early_data(bool accepted) { (void)accepted; }
+  // A part of stream `id` changed state (RFC 9000 §3.1, §3.2); reported
+  // before the stream may be freed for it. Sending part: Data Recvd (all
+  // data acknowledged), Reset Sent when the peer's STOP_SENDING made it
+  // reset (`code` the error code it carries), Reset Recvd (our
+  // RESET_STREAM acknowledged, `code` its error code). Receiving part: Size
+  // Known (a FIN arrived before all the data under it) and Data Recvd
+  // (`value` the final size). The peer's reset (Reset Recvd) is reported
+  // by on_stream_readable instead. `value` is 0 where it has no meaning.
+  virtual void on_stream_send_state(uint64_t id, SendState st, uint64_t code) {
+    (void)id, (void)st, (void)code;
+  }
+  virtual void on_stream_recv_state(uint64_t id, RecvState st, uint64_t value) {
+    (void)id, (void)st, (void)value;
+  }
+  // The peer raised its limit: MAX_STREAM_DATA for stream `id` (§19.10),
+  // MAX_STREAMS for the streams we open in direction `dir` (§19.11), the
+  // new limit a count of streams.
+  virtual void on_stream_max_data(uint64_t id, uint64_t limit) { (void)id, (void)limit; }
+  virtual void on_max_streams(StreamDir dir, uint64_t limit) { (void)dir, (void)limit; }
+  // RFC 9001 §6: both ends now protect 1-RTT packets with the next keys
+  // (the peer's first packet in the new phase arrived, after an update
+  // either end started); `phase` is the new Key Phase bit.
+  virtual void on_key_update(bool phase) { (void)phase; }
 
  protected:
   ~ConnectionEvents() = default;
@@ -619,6 +642,20 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   void on_peer_close(const ConnectionCloseFrame& f, bool application, uint64_t now);
   // STREAM, RESET_STREAM, ..., MAX_STREAMS: through the stream manager.
   Status on_stream_frame(const Frame& f);
+  // What a stream frame may change that ConnectionEvents reports
+  // (conn_stream_events.cpp): taken before the frame is processed, then
+  // compared with the state after it; the fates of stream data and of
+  // RESET_STREAM compare in the same way around the stream's update.
+  struct StreamLimits {
+    bool stream_known = false;
+    SendState send = SendState::kReady;
+    RecvState recv = RecvState::kRecv;
+    uint64_t max_stream_data = 0;
+    uint64_t max_streams = 0;
+  };
+  StreamLimits stream_limits(const Frame& f) const;
+  void report_stream_changes(const Frame& f, const StreamLimits& before);
+  void report_send_state(const Stream& s, SendState before);
 
   // ---- Key update and AEAD limits (RFC 9001 §6, conn_key_update.cpp)
   // Which read key opens a 1-RTT packet with Key Phase bit `phase_bit`

@@ -65,7 +65,11 @@ Status Connection::on_one_rtt_opened(PacketNumberSpace& s, ReadKey key, uint64_t
     trace_key(true, EncryptionLevel::kApplication, s.write_generation, trigger, false);
     trace_key(true, EncryptionLevel::kApplication, s.write_generation - 1, trigger, true);
   }
-  return s.prepare_next_read();
+  QB_TRY(s.prepare_next_read());
+  // Both ends are in the new phase now: the peer followed ours, or we
+  // followed the peer's.
+  events_.on_key_update(s.write_phase);
+  return Status::ok();
 }
 
 void Connection::discard_prev_read_key(PacketNumberSpace& s) {

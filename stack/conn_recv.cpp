@@ -388,7 +388,9 @@ Status Connection::on_stream_frame(const Frame& f) {
   const Role peer = is_server() ? Role::kClient : Role::kServer;
   uint64_t opened[2] = {streams_.peer_streams(StreamDir::kBidi).received(),
                         streams_.peer_streams(StreamDir::kUni).received()};
+  const StreamLimits before = stream_limits(f);
   QB_TRY(streams_.on_frame(f, conn_recv_));
+  report_stream_changes(f, before);
   // §3.2: a frame may open the stream it names and every lower one.
   for (StreamDir dir : {StreamDir::kBidi, StreamDir::kUni}) {
     uint64_t& i = opened[dir == StreamDir::kBidi ? 0 : 1];

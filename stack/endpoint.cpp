@@ -5,6 +5,7 @@
 #include "keys.h"
 #include "packet.h"
 #include "protection.h"
+#include "refusal.h"
 
 namespace quicbed {
 namespace {
@@ -27,9 +28,6 @@ constexpr size_t kMinLocalCidLen = 8;
 constexpr size_t kResetRandomLen = 26;
 // The replies' token bucket counts millionths of a reply.
 constexpr uint64_t kReplyUnit = 1'000'000;
-// The reason phrase of CONNECTION_REFUSED (RFC 9000 §19.19).
-constexpr char kRefusalReason[] = "server at capacity";
-constexpr char kInvalidTokenReason[] = "invalid Retry token";
 
 ConnectionConfig with_events(ConnectionConfig c, ConnectionEvents& events, const Path& path) {
   c.events = &events;
@@ -454,44 +452,7 @@ void Endpoint::issue_new_token(EndpointConnection& c) {
 }
 
 Result<size_t> Endpoint::write_refusal(MutBytes out, const PacketHeader& h, ErrorCode code) {
-  // §5.2.2: "If the server refuses to accept a new connection, it SHOULD
-  // send an Initial packet containing a CONNECTION_CLOSE frame with error
-  // code CONNECTION_REFUSED", protected with the Initial keys of the
-  // client's Destination Connection ID (RFC 9001 §5.2), packet number 0.
-  const VersionCrypto* vc = version_crypto(h.version);
-  QB_ASSERT(vc != nullptr);
-  QB_ASSIGN_OR_RETURN(InitialSecrets secrets, derive_initial_secrets(crypto_, *vc, h.dcid));
-  PacketProtection keys;
-  QB_TRY(keys.init(crypto_, kInitialSuite, *vc, secrets.server.bytes()));
-  uint8_t scid[kMaxCidLen];
-  const size_t scid_len = config_.connection.cid_len;
-  random_.fill(MutBytes(scid, scid_len));
-
-  Writer w(out);
-  LongHeader lh;
-  lh.type = PacketType::kInitial;
-  lh.version = h.version;
-  lh.dcid = h.scid;
-  lh.scid = Bytes(scid, scid_len);
-  lh.packet_number = 0;
-  lh.pn_len = 1;
-  QB_ASSIGN_OR_RETURN(LongHeaderLayout layout, write_long_header(w, lh));
-  Frame f;
-  f.type = FrameType::kConnectionClose;
-  const char* reason = code == ErrorCode::kInvalidToken ? kInvalidTokenReason : kRefusalReason;
-  const size_t reason_len =
-      code == ErrorCode::kInvalidToken ? sizeof(kInvalidTokenReason) - 1 : sizeof(kRefusalReason) - 1;
-  f.connection_close = ConnectionCloseFrame{static_cast<uint64_t>(code), 0,
-                                            Bytes(reinterpret_cast<const uint8_t*>(reason), reason_len)};
-  // The frame is longer than the 3 bytes the header protection sample
-  // needs after a 1-byte packet number (RFC 9001 §5.4.2); a CONNECTION_CLOSE
-  // is not ack-eliciting, so no padding to 1200 bytes (RFC 9000 §14.1).
-  QB_TRY(write_frame(w, f));
-  QB_TRY(w.advance(kAeadTagLen));
-  MutBytes packet = w.written();
-  QB_TRY(write_length_field(packet, layout.length_offset, packet.size() - layout.pn_offset));
-  QB_TRY(keys.protect(packet, layout.pn_offset, lh.pn_len, lh.packet_number));
-  return packet.size();
+  return write_initial_refusal(out, h, code, config_.connection.cid_len, crypto_, random_);
 }
 
 Status Endpoint::reset_token(Bytes cid, MutBytes token) const {

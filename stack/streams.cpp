@@ -4,9 +4,7 @@
 #include "base/fixed_point.h"
 
 namespace quicbed {
-namespace {
 
-// The stream a stream-level frame names (only for those frame types).
 uint64_t stream_id_of(const Frame& f) {
   switch (f.type) {
     case FrameType::kStream:
@@ -22,8 +20,6 @@ uint64_t stream_id_of(const Frame& f) {
       return f.stream_data_blocked.stream_id;
   }
 }
-
-}  // namespace
 
 StreamManager::StreamManager(Allocator& alloc, Role local, const StreamManagerConfig& config)
     : alloc_(alloc),

@@ -23,6 +23,10 @@
 
 namespace quicbed {
 
+// The stream a stream-level frame names: STREAM, RESET_STREAM,
+// STOP_SENDING, MAX_STREAM_DATA or STREAM_DATA_BLOCKED only.
+uint64_t stream_id_of(const Frame& f);
+
 struct StreamManagerConfig {
   StreamConfig stream;
   // Streams of each type the peer may have open at once: our transport

@@ -12,18 +12,14 @@
 #include "kernel_allocator.h"
 #include "kernel_conn_core.h"
 #include "kernel_crypto.h"
+#include "kernel_random.h"
 #include "passthrough_tls.h"
 #include "record_queue.h"
+#include "stream_events.h"
 
 namespace quicbed::kmod {
 
 namespace {
-
-class KernelRandom final : public Random {
- public:
-  void fill(MutBytes out) override { qbk_random(out.data(), out.size()); }
-};
-constinit KernelRandom g_random;
 
 // What the socket layer learns from the connection: the streams with
 // something to read, in the order they became readable (each once), and
@@ -35,7 +31,7 @@ class ConnEvents final : public ConnectionEvents {
   // DATAGRAM payloads received and not read yet, at most this many bytes:
   // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
   static constexpr size_t kMaxDatagramBytes = 64 * 1024;
-  ConnEvents() : datagrams(kernel_allocator(), kMaxDatagramBytes) {}
+  explicit ConnEvents(bool server) : datagrams(kernel_allocator(), kMaxDatagramBytes), changes(server) {}
   void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
   RecordQueue datagrams;
   void on_connection_closed(const CloseInfo& info) override {
@@ -53,6 +49,13 @@ class ConnEvents final : public ConnectionEvents {
     if (readable.size() < kMaxReadable) (void)readable.push_back(id);
   }
   BoundedVec<uint64_t, kMaxReadable> readable;
+  // Stream states, limits and key updates, for QUIC_SOCKOPT_EVENT.
+  void on_stream_send_state(uint64_t id, SendState st, uint64_t code) override { changes.on_send_state(id, st, code); }
+  void on_stream_recv_state(uint64_t id, RecvState st, uint64_t v) override { changes.on_recv_state(id, st, v); }
+  void on_stream_max_data(uint64_t id, uint64_t limit) override { changes.on_max_data(id, limit); }
+  void on_max_streams(StreamDir dir, uint64_t limit) override { changes.on_max_streams(dir, limit); }
+  void on_key_update(bool phase) override { changes.on_key_update(phase); }
+  StreamEventQueue changes;
 };
 
 // errno values (the kernel's, stable across architectures for these).
@@ -106,7 +109,9 @@ bool suite_from_api(uint32_t cipher, CipherSuite* out) {
 // constructed in that order.
 struct qb_conn {
   explicit qb_conn(const quicbed::ConnectionConfig& base)
-      : tls(quicbed::kmod::kernel_allocator()), conn(configure(base, tls, events)) {}
+      : tls(quicbed::kmod::kernel_allocator()),
+        events(base.role == quicbed::Role::kServer),
+        conn(configure(base, tls, events)) {}
 
   static quicbed::ConnectionConfig configure(quicbed::ConnectionConfig c, quicbed::kmod::PassthroughTls& t,
                                              quicbed::ConnectionEvents& e) {
@@ -146,9 +151,12 @@ ConnectionConfig config_of(const qb_conn_params& p) {
   tp.initial_max_streams_uni = p.max_streams_uni;
   tp.disable_active_migration = p.disable_active_migration != 0;
   tp.grease_quic_bit = p.grease_quic_bit != 0;
+  c.address_validated = p.address_validated != 0;
+  c.retried = p.retried != 0;
+  if (c.retried) (void)c.retry_original_dcid.assign(Bytes(p.odcid, p.odcid_len));
   c.alloc = &kernel_allocator();
   c.crypto_backend = &kernel_crypto();
-  c.random = &g_random;
+  c.random = &kernel_random();
   return c;
 }
 
@@ -314,6 +322,19 @@ int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct 
 
 int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }
 
+int qb_conn_send_pending(const struct qb_conn* c) {
+  const StreamManager& m = c->conn.streams();
+  for (const Stream* s = m.first(); s; s = m.next(s)) {
+    if (!s->has_send()) continue;
+    // RFC 9000 §3.1: Data Recvd and the reset states owe nothing more.
+    const SendState st = s->send_state();
+    if (st != SendState::kReady && st != SendState::kSend && st != SendState::kDataSent) continue;
+    const SendBuffer& b = s->send_buffer();
+    if (b.acked_end() < b.write_end() || (b.finished() && !b.all_acked())) return 1;
+  }
+  return 0;
+}
+
 int qb_conn_stream_reset(struct qb_conn* c, int64_t id, uint64_t app_error) {
   if (id < 0) return -kEINVAL;
   return to_errno(c->conn.stream_reset(static_cast<uint64_t>(id), app_error));
@@ -344,6 +365,10 @@ int64_t qb_conn_datagram_read(struct qb_conn* c, uint8_t* out, size_t cap, size_
 }
 
 int qb_conn_has_datagram(const struct qb_conn* c) { return !c->events.datagrams.empty(); }
+
+int qb_conn_next_event(struct qb_conn* c, struct qb_event* out) { return c->events.changes.take(out) ? 1 : 0; }
+
+uint64_t qb_conn_events_lost(const struct qb_conn* c) { return c->events.changes.lost(); }
 
 int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
   if (!c->conn.has_peer_params()) return -kENOTCONN;

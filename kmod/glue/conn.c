@@ -37,7 +37,7 @@ static void quic_conn_closed(struct sock *sk)
 	u8 *phrase = NULL;
 
 	qb_conn_close_info(qs->conn, &ci);
-	pr_info("quic: connection closed (%s): %s error 0x%llx '%.*s'\n", by[ci.source & 3],
+	pr_info("quic: connection closed (%s): %s error 0x%llx '%*pE'\n", by[ci.source & 3],
 		ci.app ? "application" : "transport", ci.code, (int)ci.reason_len, ci.reason);
 	quic_stat_add(QUIC_STAT_CLOSED, 1);
 	{
@@ -79,6 +79,8 @@ void quic_conn_run(struct sock *sk)
 	if (!qs->conn)
 		return;
 	quic_migration_sync(sk);
+	if (qs->orphan)
+		quic_closing_step(sk);
 	/* Datagrams of one size go out together with GSO; a shorter one ends
 	 * the train, a larger one starts the next. A probe of another path
 	 * goes alone, on that path (migration.c). */
@@ -103,11 +105,14 @@ void quic_conn_run(struct sock *sk)
 	if (off)
 		quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
 	next = qb_conn_next_timeout(qs->conn);
+	if (qs->orphan)
+		next = quic_closing_timeout(qs, next);
 	if (next == U64_MAX)
 		hrtimer_try_to_cancel(&qs->timer);
 	else
 		hrtimer_start(&qs->timer, ns_to_ktime(next * NSEC_PER_USEC), HRTIMER_MODE_ABS);
 
+	quic_conn_events(sk);
 	state = qb_conn_state(qs->conn);
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;

@@ -150,7 +150,7 @@ static struct sock *quic_child_alloc(struct sock *lsk)
  * Initial (a copy: the core decrypts in place); NULL unless the Initial
  * opened and carried the start of a ClientHello. */
 static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len,
-					const struct qb_path *path)
+					const struct qb_first *admit, const struct qb_path *path)
 {
 	struct qb_conn_params p;
 	struct qb_conn *conn;
@@ -159,6 +159,10 @@ static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version
 
 	quic_conn_params(lqs, &p, true);
 	p.version = version;
+	p.address_validated = admit->validated;
+	p.retried = admit->retried;
+	memcpy(p.odcid, admit->odcid, sizeof(p.odcid));
+	p.odcid_len = admit->odcid_len;
 	copy = kmemdup(data, len, GFP_KERNEL);
 	conn = copy ? qb_conn_new_on_path(&p, path) : NULL;
 	if (conn && !qb_conn_start(conn, now)) {
@@ -179,7 +183,8 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	struct quic_sock *lqs;
 	struct qb_conn *conn = NULL;
 	u8 *alpns = NULL;
-	int alen = 0;
+	int alen = 0, action;
+	struct qb_first admit;
 	u32 version;
 	struct sockaddr_storage local;
 	struct qb_path path;
@@ -188,21 +193,24 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	quic_tunnel_addr(t, &local);
 	quic_path_of(&path, &local, from);
 
-	/* RFC 9000 §17.2: a long header; the versions we speak (RFC 9000,
-	 * RFC 9369). Others get no Version Negotiation from us: dropped. */
-	if (skb_linearize(skb) || skb->len < 5 || !(skb->data[0] & 0x80))
-		goto drop;
-	version = (u32)skb->data[1] << 24 | (u32)skb->data[2] << 16 | (u32)skb->data[3] << 8 | skb->data[4];
-	if (version != QUIC_VERSION_V1 && version != QUIC_VERSION_V2)
-		goto drop;
-
 	/* Open the Initial with the first listener's options, to read the
 	 * ClientHello's ALPN list. */
-	first = quic_tunnel_pick_listener(t, NULL, 0);
+	first = skb_linearize(skb) ? NULL : quic_tunnel_pick_listener(t, NULL, 0);
 	if (!first)
 		goto drop;
+	/* RFC 9000 §6, §8.1.2: Version Negotiation or Retry, no state kept;
+	 * else a client's first Initial (a long header of version 1 or 2). */
+	action = quic_stateless_answer(t, skb, from, READ_ONCE(quic_sk(first)->config.validate_peer_address), &admit);
+	if (action != QB_FIRST_ACCEPT) {
+		sock_put(first);
+		if (action == QB_FIRST_DROP)
+			goto drop;
+		kfree_skb(skb);
+		return;
+	}
+	version = (u32)skb->data[1] << 24 | (u32)skb->data[2] << 16 | (u32)skb->data[3] << 8 | skb->data[4];
 	lock_sock(first);
-	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len, &path);
+	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len, &admit, &path);
 	release_sock(first);
 	if (!conn) {
 		sock_put(first);
@@ -219,7 +227,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		 * the same Initial. */
 		qb_conn_free(conn);
 		lock_sock(lsk);
-		conn = quic_server_conn(lqs, version, skb->data, skb->len, &path);
+		conn = quic_server_conn(lqs, version, skb->data, skb->len, &admit, &path);
 		release_sock(lsk);
 	}
 	sock_put(first);

@@ -50,7 +50,19 @@ static int __init quic_init(void)
 		qbk_crypto_exit();
 		return err;
 	}
-	err = quic_socket_init();
+	err = quic_stateless_init();
+	if (!err) {
+		err = quic_closing_init();
+		if (err)
+			quic_stateless_exit();
+	}
+	if (!err) {
+		err = quic_socket_init();
+		if (err) {
+			quic_closing_exit();
+			quic_stateless_exit();
+		}
+	}
 	if (err) {
 		quic_stats_exit();
 		qbk_crypto_exit();
@@ -65,6 +77,8 @@ static void __exit quic_exit(void)
 	long blocks;
 
 	quic_socket_exit();
+	quic_closing_exit();
+	quic_stateless_exit();
 	quic_stats_exit();
 	qbk_crypto_exit();
 	blocks = qbk_blocks_in_use();

@@ -93,6 +93,15 @@ struct quic_sock {
 	u32 close_errcode;
 	u8 close_frame;
 	struct quic_buf close_phrase;
+
+	/* closing.c: after close() the connection goes on without the
+	 * socket (orphan) until it ended; reap then frees the socket. Until
+	 * linger_until (microseconds) it may still deliver stream data. */
+	bool orphan;
+	bool reaping;
+	bool close_sent;
+	u64 linger_until;
+	struct work_struct reap;
 };
 
 /* IPv6 sockets end with the IPv6 state, where inet6 finds it. */
@@ -213,6 +222,37 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
+/* stream_event.c: the connection's stream and key events, for recvmsg.
+ * Under the socket lock, with a connection. */
+void quic_conn_events(struct sock *sk);
+
+/* closing.c: close() of a socket whose connection is open: true when the
+ * connection takes the socket over (it is orphaned, and freed with
+ * quic_close_final() once the connection ended), false when the socket
+ * closes at once. `timeout`: SO_LINGER's time, what close() may wait for
+ * the stream data to be acknowledged. */
+bool quic_closing_start(struct sock *sk, long timeout);
+/* From quic_conn_run, for an orphan (under its lock): closes the
+ * connection once its data is delivered or its time is up, and reaps the
+ * socket once the connection ended. timeout: when its timer must fire
+ * (microseconds), given when the connection's must. */
+void quic_closing_step(struct sock *sk);
+u64 quic_closing_timeout(const struct quic_sock *qs, u64 next);
+int quic_closing_init(void);
+void quic_closing_exit(void);
+/* stateless.c: a datagram of a peer with no connection on a port with
+ * listeners (skb linear): Version Negotiation, a Retry when `retry`, or
+ * the admission of a client's first Initial. Returns first->action
+ * (enum qb_first_action); a reply has gone out. */
+struct qb_first;
+int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
+			  bool retry, struct qb_first *first);
+int quic_stateless_init(void);
+void quic_stateless_exit(void);
+
+/* socket.c: the socket's last steps, its connection freed. */
+void quic_close_final(struct sock *sk);
+
 /* stats.c: /proc/net/quic counters and the net.quic sysctls. */
 enum quic_stat {
 	QUIC_STAT_SOCKETS,		/* open now */
@@ -224,6 +264,9 @@ enum quic_stat {
 	QUIC_STAT_TX_DATAGRAMS,		/* UDP datagrams sent */
 	QUIC_STAT_RX_DROPPED,		/* UDP datagrams no one took */
 	QUIC_STAT_INITIALS_REFUSED,	/* first Initials not made a connection */
+	QUIC_STAT_CLOSING,		/* connections outliving their socket's close() now */
+	QUIC_STAT_VERSION_NEGOTIATIONS,	/* Version Negotiation packets sent */
+	QUIC_STAT_RETRIES,		/* Retry packets sent */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -56,15 +56,21 @@ static void quic_destroy_sock(struct sock *sk)
 	quic_stat_add(QUIC_STAT_SOCKETS, -1);
 }
 
-static void quic_close(struct sock *sk, long timeout)
+void quic_close_final(struct sock *sk)
 {
-	quic_listen_stop(sk);
 	quic_conn_release(sk);
 	lock_sock(sk);
 	quic_sk(sk)->state = QUIC_SS_CLOSED;
 	inet_sk_set_state(sk, TCP_CLOSE);
 	release_sock(sk);
 	sk_common_release(sk);
+}
+
+static void quic_close(struct sock *sk, long timeout)
+{
+	quic_listen_stop(sk);
+	if (!quic_closing_start(sk, timeout))
+		quic_close_final(sk);
 }
 
 static int quic_hash(struct sock *sk)
@@ -183,6 +189,11 @@ static int quic_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	kind = msg->msg_controllen ? quic_send_cmsg(msg, &level, &si) : 0;
 	if (kind < 0)
 		return kind;
+	/* Without a stream cmsg (send(), write(), sendfile(), splice()) the
+	 * stream flags come with the call's flags, and the data goes to the
+	 * stream opened last (the draft's "msghdr and cmsghdr Structures"). */
+	if (!kind)
+		si.stream_flags = msg->msg_flags & (MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN | MSG_QUIC_STREAM_UNI);
 	lock_sock(sk);
 	if (!qs->conn)
 		err = -ENOTCONN;

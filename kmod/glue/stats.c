@@ -21,6 +21,9 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_TX_DATAGRAMS] = "DatagramsSent",
 	[QUIC_STAT_RX_DROPPED] = "DatagramsDropped",
 	[QUIC_STAT_INITIALS_REFUSED] = "InitialsRefused",
+	[QUIC_STAT_CLOSING] = "ConnectionsClosing",
+	[QUIC_STAT_VERSION_NEGOTIATIONS] = "VersionNegotiationsSent",
+	[QUIC_STAT_RETRIES] = "RetriesSent",
 };
 
 atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -60,6 +60,17 @@ class Events final : public ConnectionEvents {
   void on_cid_retired(const ConnectionId& cid) override { cids_retired.push_back(cid); }
   void on_new_token(Bytes token) override { new_tokens.emplace_back(token.begin(), token.end()); }
   void on_early_data(bool accepted) override { early_outcomes.push_back(accepted); }
+  void on_stream_send_state(uint64_t id, SendState st, uint64_t code) override {
+    send_states.push_back({id, static_cast<int>(st), code});
+  }
+  void on_stream_recv_state(uint64_t id, RecvState st, uint64_t value) override {
+    recv_states.push_back({id, static_cast<int>(st), value});
+  }
+  void on_stream_max_data(uint64_t id, uint64_t limit) override { max_stream_data.push_back({id, 0, limit}); }
+  void on_max_streams(StreamDir dir, uint64_t limit) override {
+    max_streams.push_back({dir == StreamDir::kUni ? 1u : 0u, 0, limit});
+  }
+  void on_key_update(bool phase) override { key_updates.push_back(phase); }
   void on_connection_closed(const CloseInfo& info) override {
     ++closes;
     source = info.source;
@@ -77,6 +88,16 @@ class Events final : public ConnectionEvents {
   std::vector<ConnectionId> cids_retired;
   std::vector<std::vector<uint8_t>> new_tokens;  // NEW_TOKEN frames' tokens
   std::vector<bool> early_outcomes;  // on_early_data, in order
+  // Stream changes, in order: the stream (or 0 bidi / 1 uni for
+  // max_streams), the state (SendState / RecvState), the code or value.
+  struct StreamChange {
+    uint64_t id;
+    int state;
+    uint64_t value;
+    bool operator==(const StreamChange&) const = default;
+  };
+  std::vector<StreamChange> send_states, recv_states, max_stream_data, max_streams;
+  std::vector<bool> key_updates;
   int closes = 0;
   CloseInfo::Source source = CloseInfo::Source::kLocal;
   bool application = false;

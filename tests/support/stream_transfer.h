@@ -77,4 +77,31 @@ class UploadPairTest : public ConnPairTest {
   }
 };
 
+// A ConnPairTest whose client opens streams that carry data both ways.
+class ExchangePairTest : public ConnPairTest {
+ protected:
+  // A new bidirectional stream of the client's carrying `up_bytes` of
+  // pattern() to the server and `down_bytes` back, both ended, running the
+  // link until both arrived (and checking them) or `limit` passed; its ID.
+  uint64_t exchange(size_t up_bytes, size_t down_bytes, uint8_t seed, uint64_t limit = 10 * kSec) {
+    auto id = client_.conn->open_stream(StreamDir::kBidi);
+    EXPECT_TRUE(id.is_ok());
+    if (!id.is_ok()) return 0;
+    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(up_bytes, seed)};
+    Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(down_bytes, seed + 1)};
+    run_until(
+        [&] {
+          up.pump();
+          // The server answers on the stream once it has it.
+          if (server_.conn->streams().find(*id) || down.written) down.pump();
+          return up.done() && down.done();
+        },
+        now_ + limit);
+    EXPECT_TRUE(up.done() && down.done());
+    EXPECT_EQ(up.received, up.data);
+    EXPECT_EQ(down.received, down.data);
+    return *id;
+  }
+};
+
 }  // namespace quicbed::test

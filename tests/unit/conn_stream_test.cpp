@@ -15,7 +15,7 @@ namespace quicbed {
 namespace {
 
 using namespace quicbed::test;
-using ConnStreamTest = ConnPairTest;
+using ConnStreamTest = ExchangePairTest;
 
 TEST_F(ConnStreamTest, BidiStreamBothWays) {
   handshake();
@@ -187,19 +187,7 @@ TEST_F(ConnStreamTest, KeyUpdatesEitherWay) {
   client_.config.cid_len = 0;
   handshake();
   const auto transfer = [&](size_t up_bytes, size_t down_bytes, uint8_t seed) {
-    auto id = client_.conn->open_stream(StreamDir::kBidi);
-    ASSERT_TRUE(id.is_ok());
-    Transfer up{client_.conn.get(), server_.conn.get(), *id, pattern(up_bytes, seed)};
-    Transfer down{server_.conn.get(), client_.conn.get(), *id, pattern(down_bytes, seed + 1)};
-    run_until(
-        [&] {
-          up.pump();
-          if (server_.conn->streams().find(*id) || down.written) down.pump();
-          return up.done() && down.done();
-        },
-        now_ + 5 * kSec);
-    EXPECT_EQ(up.received, up.data);
-    EXPECT_EQ(down.received, down.data);
+    exchange(up_bytes, down_bytes, seed, 5 * kSec);
   };
   // RFC 9001 §6.1: not before a 1-RTT packet of ours was acknowledged.
   EXPECT_EQ(client_.conn->update_keys().code(), ErrorCode::kInvalidArgument);

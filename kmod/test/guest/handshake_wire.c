@@ -4,7 +4,9 @@
 // QUIC_HANDSHAKE_INFO); then a real QUIC v1 Initial (RFC 9000 §17.2.2, in
 // a datagram of at least 1200 bytes, §14.1) leaves the kernel, and the loss
 // timer (RFC 9002 §6.2) sends it again when nothing answers. Garbage from
-// the peer is dropped. Prints one line per check; exit 1 on a failure.
+// the peer is dropped. After close() the closing state answers late
+// datagrams with CONNECTION_CLOSE. Prints one line per check; exit 1 on a
+// failure.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -114,7 +116,25 @@ int main(void)
 	secret.level = QUIC_CRYPTO_INITIAL;
 	FAILS_WITH(setsockopt(q, SOL_QUIC, QUIC_SOCKOPT_CRYPTO_SECRET, &secret, sizeof(secret)), EINVAL);
 
+	/* close() during the handshake (RFC 9000 §10.2): CONNECTION_CLOSE in
+	 * an Initial, then the closing state sends nothing more of itself
+	 * but answers each late datagram with CONNECTION_CLOSE again
+	 * (§10.2.1), the socket gone meanwhile. Earlier Initials go first. */
+	set_timeout(udp, 200);
+	while (recv(udp, buf, sizeof(buf), 0) > 0)
+		;
 	close(q);
+	set_timeout(udp, 2000);
+	n = recv(udp, buf, sizeof(buf), 0);
+	CHECK(is_v1_initial(buf, n));
+	set_timeout(udp, 500);
+	FAILS_WITH(recv(udp, buf, sizeof(buf), 0), EAGAIN);
+	memset(buf, 0xab, 1200);
+	CHECK(sendto(udp, buf, 1200, 0, (struct sockaddr *)&client, sizeof(client)) == 1200);
+	set_timeout(udp, 2000);
+	n = recv(udp, buf, sizeof(buf), 0);
+	printf("     late datagram answered: %zd bytes, first byte 0x%02x\n", n, buf[0]);
+	CHECK(is_v1_initial(buf, n));
 	close(udp);
 	return check_summary();
 }

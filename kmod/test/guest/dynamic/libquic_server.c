@@ -38,6 +38,7 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../proc_quic.h"
 #include "../www_file.h"
 
 extern char **environ;
@@ -636,20 +637,6 @@ static int with_client(char *const argv[], int port, const char *alpn, int h3, c
 }
 
 /* A counter of /proc/net/quic (-1 if absent). */
-static long long quic_stat(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/proc/net/quic", "r");
-
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 /* Writes `value` to a sysctl file: 0, or the errno of the write. */
 static int sysctl_write(const char *path, const char *value)
 {

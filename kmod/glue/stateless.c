@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A server's stateless answers (core/stateless.cpp): a datagram on a port
+ * with listeners, from a peer with no connection, gets Version
+ * Negotiation when its version is not one we speak (RFC 9000 §6.1), a
+ * Retry when the listener asks for address validation
+ * (QUIC_SOCKOPT_CONFIG validate_peer_address, §8.1.2) and the client's
+ * Initial carries no token of ours (CONNECTION_CLOSE with INVALID_TOKEN
+ * when it carries a Retry token that fails), or goes on to make a
+ * connection. The
+ * Retry token key is the module's, random at load; one caller at a time
+ * (the core's token AEAD has one request). */
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "../boundary.h"
+#include "quic_sock.h"
+
+static struct qb_stateless *quic_stateless;
+static DEFINE_MUTEX(quic_stateless_lock);
+
+/* The bytes of the client's address a Retry token is bound to: its IP
+ * address and port (the client's next Initial comes from the same). */
+static size_t quic_peer_bytes(const struct sockaddr_storage *from, u8 *out)
+{
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+
+		memcpy(out, &a->sin_addr, 4);
+		memcpy(out + 4, &a->sin_port, 2);
+		return 6;
+	}
+	memcpy(out, &((const struct sockaddr_in6 *)from)->sin6_addr, 16);
+	memcpy(out + 16, &((const struct sockaddr_in6 *)from)->sin6_port, 2);
+	return 18;
+}
+
+int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
+			  bool retry, struct qb_first *first)
+{
+	u8 peer[18], *reply = kmalloc(QB_STATELESS_REPLY_MAX, GFP_KERNEL);
+	size_t n = quic_peer_bytes(from, peer);
+
+	if (!reply)
+		return QB_FIRST_DROP;
+	mutex_lock(&quic_stateless_lock);
+	qb_stateless_first(quic_stateless, skb->data, skb->len, peer, n, retry, quic_now_us(), reply, first);
+	mutex_unlock(&quic_stateless_lock);
+	if (first->action == QB_FIRST_REPLY) {
+		quic_tunnel_send(t, from, reply, first->reply_len, first->reply_len);
+		quic_stat_add(first->reply_kind == QB_REPLY_RETRY		 ? QUIC_STAT_RETRIES :
+			      first->reply_kind == QB_REPLY_VERSION_NEGOTIATION ? QUIC_STAT_VERSION_NEGOTIATIONS :
+										  QUIC_STAT_INITIALS_REFUSED,
+			      1);
+	}
+	kfree(reply);
+	return first->action;
+}
+
+int quic_stateless_init(void)
+{
+	quic_stateless = qb_stateless_new();
+	return quic_stateless ? 0 : -ENOMEM;
+}
+
+void quic_stateless_exit(void)
+{
+	qb_stateless_free(quic_stateless);
+	quic_stateless = NULL;
+}
