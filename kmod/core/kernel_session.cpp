@@ -11,6 +11,7 @@
 #include "early_data.h"
 #include "kernel_allocator.h"
 #include "kernel_conn.h"
+#include "kernel_conn_core.h"
 
 using namespace quicbed;
 using namespace quicbed::kmod;
@@ -33,6 +34,7 @@ struct qb_conn* qb_conn_new_session(const struct qb_conn_params* p, const struct
     c.zero_rtt_params = &remembered;  // copied by the constructor
   }
   if (s->token_len && !p->server) c.token = Bytes(s->token, s->token_len);  // copied by init()
+  if (s->path) c.path = path_of(*s->path);
   return make<qb_conn>(kernel_allocator(), c);
 }
 

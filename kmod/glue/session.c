@@ -36,9 +36,10 @@
 #include "../boundary.h"
 #include "quic_sock.h"
 
-struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p)
+struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p,
+					 const struct qb_path *path)
 {
-	struct qb_session_params s = { .token = qs->token.data, .token_len = qs->token.len };
+	struct qb_session_params s = { .token = qs->token.data, .token_len = qs->token.len, .path = path };
 	struct qb_conn_params remembered;
 
 	if (qs->remote_tp_set) {
