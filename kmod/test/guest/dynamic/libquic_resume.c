@@ -90,41 +90,54 @@ static int listener(int family, int port, int validate)
 	return fd;
 }
 
+/* One request's bytes, until its FIN (events and datagrams skipped): its
+ * length and stream, or -1 once the client closed. */
+static ssize_t read_request(int fd, char *req, size_t cap, int64_t *sid)
+{
+	static char buf[65536];
+	size_t have = 0;
+	uint32_t flags;
+
+	do {
+		ssize_t n;
+
+		flags = 0;
+		n = quic_recvmsg(fd, buf, sizeof(buf), sid, &flags);
+		if (n <= 0)
+			return -1;
+		if (flags & (MSG_QUIC_NOTIFICATION | MSG_QUIC_DATAGRAM)) {
+			flags = 0;
+			continue;
+		}
+		if (have + n < cap) {
+			memcpy(req + have, buf, n);
+			have += n;
+		}
+	} while (!(flags & MSG_QUIC_STREAM_FIN));
+	req[have] = 0;
+	return have;
+}
+
 /* Answers "GET /path" requests with the file until the client closes:
  * the number of answers. */
 static int serve(int fd)
 {
-	static char buf[65536];
-	char req[256];
-	size_t req_len = 0;
+	char req[256], path[200], *body;
+	int64_t sid = 0;
 	int answered = 0;
+	size_t len;
 
-	for (;;) {
-		int64_t sid = 0;
-		uint32_t flags = 0;
-		ssize_t n = quic_recvmsg(fd, buf, sizeof(buf), &sid, &flags);
-		char path[200], *body;
-		size_t len;
-
-		if (n <= 0)
-			return answered;
-		if (flags & (MSG_QUIC_NOTIFICATION | MSG_QUIC_DATAGRAM))
-			continue;
-		if (req_len + n < sizeof(req)) {
-			memcpy(req + req_len, buf, n);
-			req_len += n;
-		}
-		if (!(flags & MSG_QUIC_STREAM_FIN))
-			continue;
-		req[req_len] = 0;
-		req_len = 0;
+	while (read_request(fd, req, sizeof(req), &sid) >= 0) {
 		if (sscanf(req, "GET %199s", path) != 1 || !(body = www_file(path, &len)))
-			return answered;
-		if (quic_sendmsg(fd, body, len, sid, MSG_QUIC_STREAM_FIN) != (ssize_t)len)
-			return answered;
+			break;
+		if (quic_sendmsg(fd, body, len, sid, MSG_QUIC_STREAM_FIN) != (ssize_t)len) {
+			free(body);
+			break;
+		}
 		free(body);
 		answered++;
 	}
+	return answered;
 }
 
 /* accept(), the server handshake (a certificate, or the PSK file when
