@@ -211,6 +211,62 @@ int qb_conn_has_datagram(const struct qb_conn *c);
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 
+/* ---- Connection IDs and paths (core/kernel_conn_cid.cpp,
+ * core/kernel_conn_path.cpp) ----------------------------------------------- */
+
+/* A network path as the glue writes it down: our socket address and the
+ * peer's, each a struct sockaddr_in or sockaddr_in6 (its port at byte 2),
+ * len bytes. */
+#define QB_PATH_ADDR_MAX 28
+struct qb_path_addr {
+  uint8_t len;
+  uint8_t bytes[QB_PATH_ADDR_MAX];
+};
+struct qb_path {
+  struct qb_path_addr local;
+  struct qb_path_addr peer;
+};
+
+/* qb_conn_new for a connection that starts on `path` (the client's socket
+ * and server address; the server's listening address and the client's). */
+struct qb_conn *qb_conn_new_on_path(const struct qb_conn_params *p, const struct qb_path *path);
+/* qb_conn_receive of a datagram that came on `path`. */
+void qb_conn_receive_on_path(struct qb_conn *c, uint8_t *data, size_t len, const struct qb_path *path, uint64_t now);
+/* qb_conn_write, and the path the datagram goes on into *path; *active
+ * says whether that is the active path (RFC 9000 §9: probes go on the path
+ * they probe). */
+size_t qb_conn_write_on_path(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now, struct qb_path *path,
+                             int *active);
+/* The path datagrams go on now. */
+void qb_conn_active_path(const struct qb_conn *c, struct qb_path *out);
+/* Whether the connection still knows `path` (active, validating, or kept
+ * to fall back to, RFC 9000 §9.3.2). */
+int qb_conn_path_known(const struct qb_conn *c, const struct qb_path *path);
+/* Client (RFC 9000 §9.2): probes `path` (a new local address) and moves
+ * there once it is validated. -EINVAL for a server, before the handshake
+ * is confirmed, for the active path or when the server sent
+ * disable_active_migration; -EAGAIN without a spare CID of the server's. */
+int qb_conn_migrate(struct qb_conn *c, const struct qb_path *path, uint64_t now);
+
+/* Connection IDs (RFC 9000 §5.1): `dest` 1 for the peer's (those we
+ * address packets to), 0 for ours. get: the sequence number in use now
+ * (ours: the one the peer addressed last on the active path) and the
+ * lowest still usable. */
+int qb_conn_cid_get(const struct qb_conn *c, int dest, uint64_t *active, uint64_t *prior_to);
+/* The peer's: addresses it with CID `active` from now on and retires the
+ * ones below (§5.1.2). Ours: asks the peer to retire those below
+ * `prior_to` (Retire Prior To) and issues new ones. -EINVAL for a number
+ * out of range or before the handshake is confirmed, -EAGAIN while
+ * retirements are backed up. */
+int qb_conn_cid_set(struct qb_conn *c, int dest, uint64_t active, uint64_t prior_to);
+/* Our CIDs, for routing datagrams from a new address (a migrating peer):
+ * each *cid_len bytes, at most cap of them into out (QB_CID_MAX bytes
+ * each); the count. gen changes whenever the set does. */
+#define QB_CID_MAX 20
+#define QB_MAX_LOCAL_CIDS 16
+size_t qb_conn_local_cids(const struct qb_conn *c, uint8_t (*out)[QB_CID_MAX], size_t cap, uint8_t *cid_len);
+uint64_t qb_conn_local_cids_gen(const struct qb_conn *c);
+
 /* What changed on the connection's streams and keys, for the events of
  * QUIC_SOCKOPT_EVENT (core/stream_events.h): queued in the order the
  * connection reported them (at most QB_MAX_EVENTS; beyond, the newest are
@@ -247,6 +303,13 @@ struct qb_stateless *qb_stateless_new(void);
 void qb_stateless_free(struct qb_stateless *s);
 void qb_stateless_first(struct qb_stateless *s, const uint8_t *pkt, size_t len, const uint8_t *peer, size_t peer_len,
                         int retry, uint64_t now, uint8_t *reply, struct qb_first *out);
+/* A token for a NEW_TOKEN frame to the client at `peer` (RFC 9000 §8.1.3;
+ * bound to its IP address, the first peer_len - 2 bytes: its next
+ * connection comes from another port) into out (cap bytes): its length, or
+ * a negative errno. Under the same key as the Retry tokens, so the
+ * client's next first Initial validates through qb_stateless_first. */
+int qb_stateless_new_token(struct qb_stateless *s, const uint8_t *peer, size_t peer_len, uint64_t now, uint8_t *out,
+                           size_t cap);
 
 #define QB_MAX_EVENTS 128
 enum qb_event_kind { QB_EV_STREAM_STATE, QB_EV_MAX_DATA, QB_EV_MAX_STREAMS, QB_EV_KEY_UPDATE };
@@ -260,6 +323,43 @@ struct qb_event {
 int qb_conn_next_event(struct qb_conn *c, struct qb_event *out);
 /* Events lost to the bound since the connection began. */
 uint64_t qb_conn_events_lost(const struct qb_conn *c);
+
+/* ---- Sessions (core/kernel_session.cpp): resumption, 0-RTT and address
+ * validation tokens. */
+
+/* What a client connection starts with beyond the socket's options: the
+ * server's transport parameters remembered from the connection whose
+ * session ticket the process resumes (RFC 9000 §7.4.1; without them no
+ * 0-RTT is sent), a NEW_TOKEN token from that server for its Initials
+ * (RFC 9000 §8.1.3), and the path it starts on (as qb_conn_new_on_path;
+ * NULL: none). */
+struct qb_session_params {
+  const struct qb_conn_params *remembered;
+  const uint8_t *token;
+  size_t token_len;
+  const struct qb_path *path;
+};
+struct qb_conn *qb_conn_new_session(const struct qb_conn_params *p, const struct qb_session_params *s);
+int qb_conn_is_server(const struct qb_conn *c);
+/* A client's stream data written before the handshake completes: queued
+ * and sent as soon as streams are usable (0-RTT keys, else completion).
+ * open: a new stream (sid -1 or its ID); else sid, -1 for the last opened.
+ * The stream's ID; -EINVAL (bad stream), -EAGAIN (queue full), -ENOTCONN
+ * (a server, or not in the handshake). */
+int64_t qb_conn_early_write(struct qb_conn *c, int64_t sid, int open, int uni, int fin, const uint8_t *data,
+                            size_t len);
+/* The newest NewSessionTicket message (RFC 8446 §4.6.1) / NEW_TOKEN token
+ * received and not taken yet, copied into out: its length, 0 for none (or
+ * one larger than cap, dropped). pending: either waits. */
+int qb_conn_session_pending(const struct qb_conn *c);
+size_t qb_conn_take_ticket(struct qb_conn *c, uint8_t *out, size_t cap);
+size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
+/* 0-RTT packets a server processed (RFC 9001 §4.6). */
+uint64_t qb_conn_zero_rtt_packets(const struct qb_conn *c);
+
+/* Queues a NEW_TOKEN frame (RFC 9000 §19.7) with `token` on an
+ * established server connection; -EINVAL otherwise. */
+int qb_conn_send_token(struct qb_conn *c, const uint8_t *token, size_t len);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,9 @@
 #include "base/bounded.h"
 #include "client_hello.h"
 #include "conn.h"
+#include "kernel_conn.h"
 #include "kernel_allocator.h"
+#include "kernel_conn_core.h"
 #include "kernel_crypto.h"
 #include "kernel_random.h"
 #include "passthrough_tls.h"
@@ -20,42 +22,6 @@ namespace quicbed::kmod {
 
 namespace {
 
-// What the socket layer learns from the connection: the streams with
-// something to read, in the order they became readable (each once), and
-// the reason phrase of the close (the peer's lives only during the event).
-class ConnEvents final : public ConnectionEvents {
- public:
-  static constexpr size_t kMaxReadable = 256;
-  static constexpr size_t kMaxReason = 256;
-  // DATAGRAM payloads received and not read yet, at most this many bytes:
-  // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
-  static constexpr size_t kMaxDatagramBytes = 64 * 1024;
-  explicit ConnEvents(bool server) : datagrams(kernel_allocator(), kMaxDatagramBytes), changes(server) {}
-  void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
-  RecordQueue datagrams;
-  void on_connection_closed(const CloseInfo& info) override {
-    reason_len = info.reason.size() < kMaxReason ? info.reason.size() : kMaxReason;
-    copy_bytes(reason, info.reason.data(), reason_len);
-  }
-  uint8_t reason[kMaxReason] = {};
-  size_t reason_len = 0;
-  void on_stream_readable(uint64_t id) override {
-    for (uint64_t r : readable) {
-      if (r == id) return;
-    }
-    // Beyond the bound a stream is found again by its next event: the
-    // peer's flow control keeps it from growing unread.
-    if (readable.size() < kMaxReadable) (void)readable.push_back(id);
-  }
-  BoundedVec<uint64_t, kMaxReadable> readable;
-  // Stream states, limits and key updates, for QUIC_SOCKOPT_EVENT.
-  void on_stream_send_state(uint64_t id, SendState st, uint64_t code) override { changes.on_send_state(id, st, code); }
-  void on_stream_recv_state(uint64_t id, RecvState st, uint64_t v) override { changes.on_recv_state(id, st, v); }
-  void on_stream_max_data(uint64_t id, uint64_t limit) override { changes.on_max_data(id, limit); }
-  void on_max_streams(StreamDir dir, uint64_t limit) override { changes.on_max_streams(dir, limit); }
-  void on_key_update(bool phase) override { changes.on_key_update(phase); }
-  StreamEventQueue changes;
-};
 
 // errno values (the kernel's, stable across architectures for these).
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kEMSGSIZE = 90, kENOTCONN = 107;
@@ -104,38 +70,26 @@ bool suite_from_api(uint32_t cipher, CipherSuite* out) {
 
 }  // namespace quicbed::kmod
 
-// The glue's handle: the connection and what it holds a reference to,
-// constructed in that order.
-struct qb_conn {
-  explicit qb_conn(const quicbed::ConnectionConfig& base)
-      : tls(quicbed::kmod::kernel_allocator()),
-        events(base.role == quicbed::Role::kServer),
-        conn(configure(base, tls, events)) {}
-
-  static quicbed::ConnectionConfig configure(quicbed::ConnectionConfig c, quicbed::kmod::PassthroughTls& t,
-                                             quicbed::ConnectionEvents& e) {
-    c.tls = &t;
-    c.events = &e;
-    return c;
-  }
-
-  quicbed::kmod::PassthroughTls tls;
-  quicbed::kmod::ConnEvents events;
-  quicbed::Connection conn;
-};
-
-namespace {
-
 using namespace quicbed;
 using namespace quicbed::kmod;
 
 // The socket's options as a connection configuration (RFC 9000 §18.2 units:
 // milliseconds for the idle timeout and the ACK delay).
-ConnectionConfig config_of(const qb_conn_params& p) {
+ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   ConnectionConfig c;
   c.role = p.server ? Role::kServer : Role::kClient;
   c.version = p.version;
-  TransportParameters& tp = c.params;
+  params_of(p, c.params);
+  c.address_validated = p.address_validated != 0;
+  c.retried = p.retried != 0;
+  if (c.retried) (void)c.retry_original_dcid.assign(Bytes(p.odcid, p.odcid_len));
+  c.alloc = &kernel_allocator();
+  c.crypto_backend = &kernel_crypto();
+  c.random = &kernel_random();
+  return c;
+}
+
+void quicbed::kmod::params_of(const qb_conn_params& p, TransportParameters& tp) {
   tp.max_idle_timeout = p.max_idle_timeout_us / 1000;
   tp.max_ack_delay = p.max_ack_delay_us / 1000;
   tp.ack_delay_exponent = p.ack_delay_exponent;
@@ -150,20 +104,18 @@ ConnectionConfig config_of(const qb_conn_params& p) {
   tp.initial_max_streams_uni = p.max_streams_uni;
   tp.disable_active_migration = p.disable_active_migration != 0;
   tp.grease_quic_bit = p.grease_quic_bit != 0;
-  c.address_validated = p.address_validated != 0;
-  c.retried = p.retried != 0;
-  if (c.retried) (void)c.retry_original_dcid.assign(Bytes(p.odcid, p.odcid_len));
-  c.alloc = &kernel_allocator();
-  c.crypto_backend = &kernel_crypto();
-  c.random = &kernel_random();
-  return c;
 }
 
-}  // namespace
 
 extern "C" {
 
 struct qb_conn* qb_conn_new(const struct qb_conn_params* p) { return make<qb_conn>(kernel_allocator(), config_of(*p)); }
+
+struct qb_conn* qb_conn_new_on_path(const struct qb_conn_params* p, const struct qb_path* path) {
+  ConnectionConfig c = config_of(*p);
+  c.path = path_of(*path);
+  return make<qb_conn>(kernel_allocator(), c);
+}
 
 void qb_conn_free(struct qb_conn* c) { destroy(kernel_allocator(), c); }
 
@@ -174,6 +126,7 @@ void qb_conn_receive(struct qb_conn* c, uint8_t* data, size_t len, uint64_t now)
 }
 
 size_t qb_conn_write(struct qb_conn* c, uint8_t* out, size_t cap, uint64_t now) {
+  flush_early_writes(*c, now);
   return c->conn.write_datagram(MutBytes(out, cap), now);
 }
 
@@ -386,3 +339,10 @@ int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
 }
 
 }  // extern "C"
+
+namespace quicbed::kmod {
+
+Connection& core_of(qb_conn* c) { return c->conn; }
+const Connection& core_of(const qb_conn* c) { return c->conn; }
+
+}  // namespace quicbed::kmod

@@ -21,6 +21,8 @@
 #define QUIC_MAX_TOKEN_LEN	512
 #define QUIC_MAX_TICKET_LEN	4096
 #define QUIC_MAX_PHRASE_LEN	256
+/* One sendmsg of stream data before the handshake (session.c). */
+#define QUIC_MAX_EARLY_WRITE	(32 * 1024)
 
 /* A buffer an option owns (kmalloc'ed, len bytes; NULL when empty). */
 struct quic_buf {
@@ -75,6 +77,20 @@ struct quic_sock {
 	struct quic_buf alpn;
 	struct quic_buf token;
 	struct quic_buf ticket;
+	/* migration.c: a client's tunnel on the new local address it probes
+	 * (RFC 9000 §9.2), on that tunnel's alt_conns by alt_node. */
+	struct quic_tunnel *alt_tunnel;
+	struct list_head alt_node;
+	/* cid.c: our connection IDs (for routing a migrated peer's datagrams,
+	 * read in softirq under cid_lock), when they were copied, and the
+	 * CONNECTION_ID values last reported (index: dest). */
+	spinlock_t cid_lock;
+	u8 ncids;
+	u8 cid_len;
+	u8 cids[16][20];
+	u64 cids_gen;
+	bool cid_seen_valid;
+	struct quic_connection_id_info cid_seen[2];
 	/* CONNECTION_CLOSE: ours to send (set) or the peer's (get). */
 	u32 close_errcode;
 	u8 close_frame;
@@ -118,6 +134,41 @@ void quic_tunnel_put(struct quic_tunnel *t);
 void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out);
 void quic_tunnel_exit(void);
 
+/* tunnel.c: the tunnel a queued datagram came on (skb->cb of the
+ * connection's rxq) and its sender. */
+#define QUIC_SKB_TUNNEL(skb) (*(struct quic_tunnel **)(skb)->cb)
+void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out);
+/* tunnel.c: a connection probing a path from this tunnel (migration.c). */
+void quic_tunnel_attach_alt(struct quic_tunnel *t, struct quic_sock *qs);
+void quic_tunnel_detach_alt(struct quic_tunnel *t, struct quic_sock *qs);
+
+/* migration.c: paths (RFC 9000 §9), QUIC_SOCKOPT_CONNECTION_MIGRATION and
+ * QUIC_EVENT_CONNECTION_MIGRATION. */
+void quic_migration_sock_init(struct quic_sock *qs);
+int quic_set_migration(struct sock *sk, sockptr_t optval, unsigned int optlen);
+/* The path a socket address pair names, for the core. */
+struct qb_path;
+void quic_path_of(struct qb_path *p, const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
+/* A datagram from the rxq, fed to the connection with its path. */
+void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u64 now);
+/* Before sending: follows the core's active path (a client's validated
+ * new address, a server's migrated peer), reports the migration, and
+ * refreshes the routing CIDs. */
+void quic_migration_sync(struct sock *sk);
+/* A datagram for a path other than the active one (a probe). */
+void quic_migration_send(struct quic_sock *qs, const struct qb_path *p, const u8 *data, size_t len);
+/* close(): the probing tunnel goes. */
+void quic_migration_release(struct quic_sock *qs);
+
+/* cid.c: QUIC_SOCKOPT_CONNECTION_ID, QUIC_EVENT_CONNECTION_ID and our CIDs
+ * for routing. */
+int quic_set_connection_id(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
+int quic_get_connection_id(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len);
+/* After the connection ran: the routing copy and the events. */
+void quic_cid_sync(struct quic_sock *qs);
+/* Whether a short header packet (softirq) is addressed to one of qs's CIDs. */
+bool quic_cid_owns(struct quic_sock *qs, const struct sk_buff *skb);
+
 /* tunnel.c: connections receive what their peer sends to the tunnel;
  * datagrams from other peers go to the tunnel's listeners (listen.c). */
 void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
@@ -159,6 +210,8 @@ void quic_conn_sock_init(struct quic_sock *qs);
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
 /* The socket's options as the core's connection parameters. */
 void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server);
+/* Transport parameters in the core's form (the rest of *p zeroed). */
+void quic_conn_tp_params(const struct quic_transport_param *tp, struct qb_conn_params *p);
 /* A connection the listener made: `conn` (fed the client's first
  * Initial) becomes the socket's, talking to `peer` on tunnel `t`. */
 int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer);
@@ -173,6 +226,19 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
+/* session.c: session tickets, 0-RTT, tokens (see there). */
+struct qb_path;
+struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p,
+					 const struct qb_path *path);
+/* A listener's connection takes its session ticket key. */
+void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs);
+/* The handshake completed (quic_conn_run). */
+void quic_session_established(struct sock *sk);
+/* After the connection ran: tickets and tokens it received. */
+void quic_session_run(struct sock *sk);
+int quic_session_early_send(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
+int quic_session_set_token(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
+int quic_session_token_readable(const struct quic_sock *qs);
 /* stream_event.c: the connection's stream and key events, for recvmsg.
  * Under the socket lock, with a connection. */
 void quic_conn_events(struct sock *sk);
@@ -198,6 +264,9 @@ void quic_closing_exit(void);
 struct qb_first;
 int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
 			  bool retry, struct qb_first *first);
+/* A NEW_TOKEN token for the client at `peer` (session.c): its length, or a
+ * negative errno. */
+int quic_stateless_new_token(const struct sockaddr_storage *peer, u8 *out, size_t cap);
 int quic_stateless_init(void);
 void quic_stateless_exit(void);
 
@@ -218,6 +287,9 @@ enum quic_stat {
 	QUIC_STAT_CLOSING,		/* connections outliving their socket's close() now */
 	QUIC_STAT_VERSION_NEGOTIATIONS,	/* Version Negotiation packets sent */
 	QUIC_STAT_RETRIES,		/* Retry packets sent */
+	QUIC_STAT_ZERO_RTT_RX,		/* 0-RTT packets servers processed before completing */
+	QUIC_STAT_TOKENS_SENT,		/* NEW_TOKEN tokens servers issued */
+	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -388,10 +388,7 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 	case QUIC_SOCKOPT_TOKEN:
 		/* A client stores a token for its next connection; a server
 		 * (no value) issues NEW_TOKEN on its connection. */
-		err = optlen ? quic_set_buf(&qs->token, optval, optlen, QUIC_MAX_TOKEN_LEN)
-			     : quic_connection_option(qs, optlen, 0);
-		if (!optlen && !err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_session_set_token(qs, optval, optlen);
 		break;
 	case QUIC_SOCKOPT_SESSION_TICKET:
 		err = quic_set_buf(&qs->ticket, optval, optlen, QUIC_MAX_TICKET_LEN);
@@ -407,15 +404,10 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 		err = quic_set_stream_error(qs, optval, optlen, optname == QUIC_SOCKOPT_STREAM_RESET);
 		break;
 	case QUIC_SOCKOPT_CONNECTION_ID:
-		err = quic_connection_option(qs, optlen, sizeof(struct quic_connection_id_info));
-		if (!err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_set_connection_id(qs, optval, optlen);	/* cid.c */
 		break;
 	case QUIC_SOCKOPT_CONNECTION_MIGRATION:
-		err = quic_connection_option(qs, optlen, sk->sk_family == AF_INET ? sizeof(struct sockaddr_in)
-										  : SIN6_LEN_RFC2133);
-		if (!err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_set_migration(sk, optval, optlen);	/* migration.c */
 		break;
 	case QUIC_SOCKOPT_KEY_UPDATE:
 		err = quic_connection_option(qs, optlen, 0);
@@ -559,7 +551,9 @@ int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval
 		err = quic_put_buf(optval, optlen, len, &qs->alpn);
 		break;
 	case QUIC_SOCKOPT_TOKEN:
-		err = quic_put_buf(optval, optlen, len, &qs->token);
+		err = quic_session_token_readable(qs);
+		if (!err)
+			err = quic_put_buf(optval, optlen, len, &qs->token);
 		break;
 	case QUIC_SOCKOPT_SESSION_TICKET:
 		err = quic_put_buf(optval, optlen, len, &qs->ticket);
@@ -571,9 +565,7 @@ int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval
 		err = quic_get_stream_open(qs, optval, optlen, len);
 		break;
 	case QUIC_SOCKOPT_CONNECTION_ID:
-		err = quic_connection_option(qs, len, sizeof(struct quic_connection_id_info));
-		if (!err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_get_connection_id(qs, optval, optlen, len);	/* cid.c */
 		break;
 	case QUIC_SOCKOPT_TRANSPORT_PARAM_EXT:
 		err = quic_get_tp_ext(qs, optval, optlen, len);
