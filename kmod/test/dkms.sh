@@ -48,13 +48,13 @@ status=0
 fail() { say "FAIL $kver: $*"; status=1; }
 # modinfo without what signing adds, and the defined symbols (6.12's
 # modules are xz-compressed: nm reads plain ELF only).
-identity() {
+identity() {  # module, name of its plain copy in OUT_DIR
   modinfo "$1" | grep -vE '^(filename|sig_id|signer|sig_key|sig_hashalgo|signature):|^[[:space:]]' || true
   case "$1" in
-    *.xz) xz -dc "$1" >"$out/identity.ko" ;;
-    *) cp "$1" "$out/identity.ko" ;;
+    *.xz) xz -dc "$1" >"$out/$2" ;;
+    *) cp "$1" "$out/$2" ;;
   esac
-  nm --defined-only "$out/identity.ko" | awk '{print $2, $3}' | sort
+  nm --defined-only "$out/$2" | awk '{print $2, $3}' | sort
 }
 for kver in "$@"; do
   t0=$(date +%s)
@@ -89,11 +89,11 @@ for kver in "$@"; do
   if ! nice -n 10 make -s -C "$kmod" KVER="$kver" BUILD="$ref" -j2 >"$out/ref-$kver.log" 2>&1; then
     cat "$out/ref-$kver.log"
     fail "reference build"
-  elif ! diff <(identity "$ref/quic.ko") <(identity "$ko") >"$out/identity-$kver.diff"; then
+  elif ! diff <(identity "$ref/quic.ko" make-$kver.ko) <(identity "$ko" dkms-$kver.ko) >"$out/identity-$kver.diff"; then
     head -40 "$out/identity-$kver.diff"
     fail "the DKMS module differs from the make-built one (above)"
   fi
-  say "$kver: ${ko#"$out/root"}, $(nm --defined-only "$out/identity.ko" | wc -l) symbols, vermagic $(modinfo -F vermagic "$ko")"
+  say "$kver: ${ko#"$out/root"}, $(nm --defined-only "$out/dkms-$kver.ko" | wc -l) symbols, vermagic $(modinfo -F vermagic "$ko")"
   if ! "${dk[@]}" remove "$pkg" -k "$kver" --no-depmod >"$out/remove-$kver.log" 2>&1; then
     cat "$out/remove-$kver.log"
     fail "dkms remove"
