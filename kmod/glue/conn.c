@@ -12,12 +12,15 @@
 #include "../boundary.h"
 #include "quic_sock.h"
 
-/* The largest datagram we send; RFC 9000 §14: at least 1200. */
+/* The largest DATAGRAM frame payload taken or returned at once. */
 #define QUIC_TX_BUF 1500
-/* One GSO send: at most 64 segments (the UDP stack's UDP_MAX_SEGMENTS),
- * their total within an IP packet's 64 KB. */
-#define QUIC_TX_BATCH (40 * QUIC_TX_BUF)
+/* One send: a datagram, or a GSO train of at most 64 segments (the UDP
+ * stack's UDP_MAX_SEGMENTS), within IPv4's largest UDP payload (65535
+ * less the IP and UDP headers); datagrams are at most this large. */
+#define QUIC_TX_BATCH 65507
 #define QUIC_GSO_SEGMENTS 64
+/* qb_conn_write needs room for 1200 bytes (RFC 9000 §14.1). */
+#define QUIC_MIN_ROOM 1200
 /* Handshake bytes per recvmsg / sendmsg at most. */
 #define QUIC_MAX_HANDSHAKE_MSG (64 * 1024)
 
@@ -81,7 +84,7 @@ void quic_conn_run(struct sock *sk)
 		quic_closing_step(sk);
 	/* Datagrams of one size go out together with GSO; a shorter one ends
 	 * the train, a larger one starts the next. */
-	while ((n = qb_conn_write(qs->conn, qs->txbuf + off, QUIC_TX_BUF, now)) > 0) {
+	while ((n = qb_conn_write(qs->conn, qs->txbuf + off, QUIC_TX_BATCH - off, now)) > 0) {
 		if (!off || n > seg) {
 			if (off)
 				quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
@@ -90,7 +93,9 @@ void quic_conn_run(struct sock *sk)
 			seg = n;
 		}
 		off += n;
-		if (n < seg || off + QUIC_TX_BUF > QUIC_TX_BATCH || off / seg >= QUIC_GSO_SEGMENTS) {
+		/* Sent when the next datagram of this size might not fit. */
+		if (n < seg || off + max_t(size_t, seg, QUIC_MIN_ROOM) > QUIC_TX_BATCH ||
+		    off / seg >= QUIC_GSO_SEGMENTS) {
 			quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
 			off = 0;
 		}
@@ -165,11 +170,13 @@ void quic_conn_sock_init(struct quic_sock *qs)
 	qs->last_sid = -1;
 }
 
-void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
+void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
+		      bool server)
 {
 	const struct quic_transport_param *tp = &qs->local_tp;
 
 	memset(p, 0, sizeof(*p));
+	p->max_datagram_size = quic_tunnel_max_payload(sock_net(&qs->inet.sk), peer, QUIC_TX_BATCH);
 	p->server = server;
 	p->version = qs->config.version;
 	p->max_idle_timeout_us = tp->max_idle_timeout;
@@ -242,7 +249,12 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		qs->tunnel = t;
 		quic_set_local(sk, t);
 	}
-	quic_conn_params(qs, &p, false);
+	{
+		struct sockaddr_storage peer = {};
+
+		memcpy(&peer, addr, min_t(size_t, len, sizeof(peer)));
+		quic_conn_params(qs, &peer, &p, false);
+	}
 	conn = qb_conn_new(&p);
 	if (!conn) {
 		err = -ENOMEM;

@@ -124,6 +124,9 @@ void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs);
 int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len,
 		     size_t seg);
+/* The largest UDP payload that reaches `peer` unfragmented, by the route's
+ * MTU, at most `cap`; 1200 (RFC 9000 §14.1) without a route. */
+u32 quic_tunnel_max_payload(struct net *net, const struct sockaddr_storage *peer, u32 cap);
 void quic_tunnel_listen(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_unlisten(struct quic_tunnel *t, struct quic_sock *qs);
 /* The listener an incoming connection offering the ALPN list `alpns`
@@ -157,8 +160,10 @@ void quic_event_purge(struct quic_sock *qs);
 /* conn.c */
 void quic_conn_sock_init(struct quic_sock *qs);
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
-/* The socket's options as the core's connection parameters. */
-void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server);
+/* The socket's options as the core's connection parameters, for a
+ * connection with `peer` (whose route bounds the datagram size). */
+void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
+		      bool server);
 /* A connection the listener made: `conn` (fed the client's first
  * Initial) becomes the socket's, talking to `peer` on tunnel `t`. */
 int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer);
