@@ -61,6 +61,8 @@ struct quic_sock {
 	struct sk_buff_head rxq;
 	struct work_struct work;
 	struct hrtimer timer;
+	/* Datagrams going out (quic_conn_run); before that in the work item,
+	 * a received datagram the skb holds in pieces. */
 	u8 *txbuf;
 	s64 last_sid;	/* the stream opened last (sendmsg with stream_id -1) */
 
