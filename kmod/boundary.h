@@ -216,6 +216,62 @@ int qb_conn_has_datagram(const struct qb_conn *c);
  * before. */
 int qb_conn_peer_params(const struct qb_conn *c, struct qb_conn_params *out);
 
+/* ---- Connection IDs and paths (core/kernel_conn_cid.cpp,
+ * core/kernel_conn_path.cpp) ----------------------------------------------- */
+
+/* A network path as the glue writes it down: our socket address and the
+ * peer's, each a struct sockaddr_in or sockaddr_in6 (its port at byte 2),
+ * len bytes. */
+#define QB_PATH_ADDR_MAX 28
+struct qb_path_addr {
+  uint8_t len;
+  uint8_t bytes[QB_PATH_ADDR_MAX];
+};
+struct qb_path {
+  struct qb_path_addr local;
+  struct qb_path_addr peer;
+};
+
+/* qb_conn_new for a connection that starts on `path` (the client's socket
+ * and server address; the server's listening address and the client's). */
+struct qb_conn *qb_conn_new_on_path(const struct qb_conn_params *p, const struct qb_path *path);
+/* qb_conn_receive of a datagram that came on `path`. */
+void qb_conn_receive_on_path(struct qb_conn *c, uint8_t *data, size_t len, const struct qb_path *path, uint64_t now);
+/* qb_conn_write, and the path the datagram goes on into *path; *active
+ * says whether that is the active path (RFC 9000 §9: probes go on the path
+ * they probe). */
+size_t qb_conn_write_on_path(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now, struct qb_path *path,
+                             int *active);
+/* The path datagrams go on now. */
+void qb_conn_active_path(const struct qb_conn *c, struct qb_path *out);
+/* Whether the connection still knows `path` (active, validating, or kept
+ * to fall back to, RFC 9000 §9.3.2). */
+int qb_conn_path_known(const struct qb_conn *c, const struct qb_path *path);
+/* Client (RFC 9000 §9.2): probes `path` (a new local address) and moves
+ * there once it is validated. -EINVAL for a server, before the handshake
+ * is confirmed, for the active path or when the server sent
+ * disable_active_migration; -EAGAIN without a spare CID of the server's. */
+int qb_conn_migrate(struct qb_conn *c, const struct qb_path *path, uint64_t now);
+
+/* Connection IDs (RFC 9000 §5.1): `dest` 1 for the peer's (those we
+ * address packets to), 0 for ours. get: the sequence number in use now
+ * (ours: the one the peer addressed last on the active path) and the
+ * lowest still usable. */
+int qb_conn_cid_get(const struct qb_conn *c, int dest, uint64_t *active, uint64_t *prior_to);
+/* The peer's: addresses it with CID `active` from now on and retires the
+ * ones below (§5.1.2). Ours: asks the peer to retire those below
+ * `prior_to` (Retire Prior To) and issues new ones. -EINVAL for a number
+ * out of range or before the handshake is confirmed, -EAGAIN while
+ * retirements are backed up. */
+int qb_conn_cid_set(struct qb_conn *c, int dest, uint64_t active, uint64_t prior_to);
+/* Our CIDs, for routing datagrams from a new address (a migrating peer):
+ * each *cid_len bytes, at most cap of them into out (QB_CID_MAX bytes
+ * each); the count. gen changes whenever the set does. */
+#define QB_CID_MAX 20
+#define QB_MAX_LOCAL_CIDS 16
+size_t qb_conn_local_cids(const struct qb_conn *c, uint8_t (*out)[QB_CID_MAX], size_t cap, uint8_t *cid_len);
+uint64_t qb_conn_local_cids_gen(const struct qb_conn *c);
+
 /* What changed on the connection's streams and keys, for the events of
  * QUIC_SOCKOPT_EVENT (core/stream_events.h): queued in the order the
  * connection reported them (at most QB_MAX_EVENTS; beyond, the newest are

@@ -663,6 +663,46 @@ Status Connection::change_peer_cid() {
   return peer_cids_.retire(old);
 }
 
+Status Connection::use_peer_cid(uint64_t sequence) {
+  if (!handshake_confirmed_ || state_ != State::kEstablished) {
+    return Status(ErrorCode::kInvalidArgument, "handshake not confirmed");
+  }
+  if (!peer_cids_.find(sequence)) return Status(ErrorCode::kInvalidArgument, "not an active CID of the peer");
+  size_t below = 0;
+  for (size_t j = 0; j < paths_.size(); ++j) {
+    const PathInfo& p = paths_[j];
+    if (j != paths_.active_index() && p.has_cid && p.cid_sequence == sequence) {
+      return Status(ErrorCode::kInvalidArgument, "CID in use on another path");
+    }
+  }
+  for (const PeerCid& c : peer_cids_.cids()) below += c.sequence < sequence;
+  if (peer_cids_.pending_retirements() + below > PeerCids::kMaxPendingRetirements) {
+    return Status(ErrorCode::kLimitExceeded, "RETIRE_CONNECTION_ID queue full");
+  }
+  // §9.5: a path whose CID goes is left (its CID is not moved elsewhere).
+  for (size_t j = paths_.size(); j-- > 0;) {
+    const PathInfo& p = paths_[j];
+    if (j != paths_.active_index() && p.has_cid && p.cid_sequence < sequence) drop_path(j);
+  }
+  QB_TRY(peer_cids_.make_current(sequence));
+  paths_.active().has_cid = false;
+  uint64_t old[kMaxActiveCids];
+  size_t n = 0;
+  for (const PeerCid& c : peer_cids_.cids()) {
+    if (c.sequence < sequence) old[n++] = c.sequence;
+  }
+  for (size_t i = 0; i < n; ++i) QB_TRY(peer_cids_.retire(old[i]));
+  return Status::ok();
+}
+
+Status Connection::retire_local_cids(uint64_t prior_to) {
+  if (!handshake_confirmed_ || state_ != State::kEstablished) {
+    return Status(ErrorCode::kInvalidArgument, "handshake not confirmed");
+  }
+  QB_TRY(local_cids_.retire_prior_to(prior_to));
+  return issue_cids();
+}
+
 Result<uint64_t> Connection::stream_reset_code(uint64_t id) const {
   const Stream* s = streams_.find(id);
   if (!s || (s->recv_state() != RecvState::kResetRecvd && s->recv_state() != RecvState::kResetRead)) {

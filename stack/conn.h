@@ -421,6 +421,17 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // it). kInvalidArgument before the handshake is confirmed, kLimitExceeded
   // while the peer has given no spare one or retirements are backed up.
   Status change_peer_cid();
+  // RFC 9000 §5.1.2, for a host's API: addresses the peer with its active
+  // CID `sequence` from now on and retires every one below it (paths other
+  // than the active one that used those are dropped, §9.5).
+  // kInvalidArgument before the handshake is confirmed, for a sequence that
+  // is not active or is in use on another path; kLimitExceeded when the
+  // retirements would overflow their queue.
+  Status use_peer_cid(uint64_t sequence);
+  // §5.1.2: asks the peer to retire our CIDs below `prior_to` (Retire Prior
+  // To) and issues replacements. kInvalidArgument before the handshake is
+  // confirmed and as LocalCids::retire_prior_to.
+  Status retire_local_cids(uint64_t prior_to);
   // ---- Paths (conn_migration.cpp). The path datagrams go on now.
   const Path& path() const { return paths_.active().path; }
   const Paths& paths() const { return paths_; }

@@ -10,6 +10,7 @@
 #include "client_hello.h"
 #include "conn.h"
 #include "kernel_allocator.h"
+#include "kernel_conn_core.h"
 #include "kernel_crypto.h"
 #include "kernel_random.h"
 #include "passthrough_tls.h"
@@ -171,6 +172,12 @@ ConnectionConfig config_of(const qb_conn_params& p) {
 extern "C" {
 
 struct qb_conn* qb_conn_new(const struct qb_conn_params* p) { return make<qb_conn>(kernel_allocator(), config_of(*p)); }
+
+struct qb_conn* qb_conn_new_on_path(const struct qb_conn_params* p, const struct qb_path* path) {
+  ConnectionConfig c = config_of(*p);
+  c.path = path_of(*path);
+  return make<qb_conn>(kernel_allocator(), c);
+}
 
 void qb_conn_free(struct qb_conn* c) { destroy(kernel_allocator(), c); }
 
@@ -393,3 +400,10 @@ int qb_conn_peer_params(const struct qb_conn* c, struct qb_conn_params* out) {
 }
 
 }  // extern "C"
+
+namespace quicbed::kmod {
+
+Connection& core_of(qb_conn* c) { return c->conn; }
+const Connection& core_of(const qb_conn* c) { return c->conn; }
+
+}  // namespace quicbed::kmod

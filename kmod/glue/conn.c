@@ -76,15 +76,22 @@ void quic_conn_run(struct sock *sk)
 	struct quic_sock *qs = quic_sk(sk);
 	u64 now = quic_now_us(), next;
 	size_t n, off = 0, seg = 0;
-	int state;
+	struct qb_path path;
+	int state, active;
 
 	if (!qs->conn)
 		return;
+	quic_migration_sync(sk);
 	if (qs->orphan)
 		quic_closing_step(sk);
 	/* Datagrams of one size go out together with GSO; a shorter one ends
-	 * the train, a larger one starts the next. */
-	while ((n = qb_conn_write(qs->conn, qs->txbuf + off, QUIC_TX_BATCH - off, now)) > 0) {
+	 * the train, a larger one starts the next. A probe of another path
+	 * goes alone, on that path (migration.c). */
+	while ((n = qb_conn_write_on_path(qs->conn, qs->txbuf + off, QUIC_TX_BATCH - off, now, &path, &active))) {
+		if (!active) {
+			quic_migration_send(qs, &path, qs->txbuf + off, n);
+			continue;
+		}
 		if (!off || n > seg) {
 			if (off)
 				quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
@@ -139,9 +146,9 @@ static void quic_conn_work(struct work_struct *work)
 		 * out whole (the core decrypts it in place) rather than
 		 * linearized, which needs a high-order atomic allocation. */
 		if (qs->conn && !skb_is_nonlinear(skb))
-			qb_conn_receive(qs->conn, skb->data, skb->len, quic_now_us());
+			quic_migration_receive(qs, skb, skb->data, quic_now_us());
 		else if (qs->conn && skb->len <= QUIC_TX_BATCH && !skb_copy_bits(skb, 0, qs->txbuf, skb->len))
-			qb_conn_receive(qs->conn, qs->txbuf, skb->len, quic_now_us());
+			quic_migration_receive(qs, skb, qs->txbuf, quic_now_us());
 		kfree_skb(skb);
 	}
 	if (qs->conn) {
@@ -173,6 +180,7 @@ void quic_conn_sock_init(struct quic_sock *qs)
 	qs->timer.function = quic_conn_timer;
 	INIT_LIST_HEAD(&qs->tunnel_node);
 	qs->last_sid = -1;
+	quic_migration_sock_init(qs);
 }
 
 void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
@@ -255,12 +263,15 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		quic_set_local(sk, t);
 	}
 	{
-		struct sockaddr_storage peer = {};
+		struct sockaddr_storage local, peer = {};
+		struct qb_path path;
 
-		memcpy(&peer, addr, min_t(size_t, len, sizeof(peer)));
+		memcpy(&peer, addr, min_t(int, len, sizeof(peer)));
 		quic_conn_params(qs, &peer, &p, false);
+		quic_tunnel_addr(qs->tunnel, &local);
+		quic_path_of(&path, &local, &peer);
+		conn = qb_conn_new_on_path(&p, &path);
 	}
-	conn = qb_conn_new(&p);
 	if (!conn) {
 		err = -ENOMEM;
 		goto out;
@@ -319,6 +330,7 @@ void quic_conn_release(struct sock *sk)
 	if (!conn)
 		return;
 	quic_tunnel_detach(qs->tunnel, qs);
+	quic_migration_release(qs);
 	hrtimer_cancel(&qs->timer);
 	/* A queued work item holds a reference for itself. */
 	if (cancel_work_sync(&qs->work))

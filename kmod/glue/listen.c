@@ -150,7 +150,8 @@ static struct sock *quic_child_alloc(struct sock *lsk)
  * Initial (a copy: the core decrypts in place); NULL unless the Initial
  * opened and carried the start of a ClientHello. */
 static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, const struct sockaddr_storage *from,
-					u32 version, const u8 *data, size_t len, const struct qb_first *admit)
+					u32 version, const u8 *data, size_t len, const struct qb_first *admit,
+					const struct qb_path *path)
 {
 	struct qb_conn_params p;
 	struct qb_conn *conn;
@@ -164,7 +165,7 @@ static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, const struc
 	memcpy(p.odcid, admit->odcid, sizeof(p.odcid));
 	p.odcid_len = admit->odcid_len;
 	copy = kmemdup(data, len, GFP_KERNEL);
-	conn = copy ? qb_conn_new(&p) : NULL;
+	conn = copy ? qb_conn_new_on_path(&p, path) : NULL;
 	if (conn && !qb_conn_start(conn, now)) {
 		qb_conn_receive(conn, copy, len, now);
 		if (qb_conn_has_handshake_data(conn)) {
@@ -186,6 +187,12 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	int alen = 0, action;
 	struct qb_first admit;
 	u32 version;
+	struct sockaddr_storage local;
+	struct qb_path path;
+
+	/* The connection starts on the path the Initial came on. */
+	quic_tunnel_addr(t, &local);
+	quic_path_of(&path, &local, from);
 
 	/* Open the Initial with the first listener's options, to read the
 	 * ClientHello's ALPN list. */
@@ -204,7 +211,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	}
 	version = (u32)skb->data[1] << 24 | (u32)skb->data[2] << 16 | (u32)skb->data[3] << 8 | skb->data[4];
 	lock_sock(first);
-	conn = quic_server_conn(quic_sk(first), from, version, skb->data, skb->len, &admit);
+	conn = quic_server_conn(quic_sk(first), from, version, skb->data, skb->len, &admit, &path);
 	release_sock(first);
 	if (!conn) {
 		sock_put(first);
@@ -221,7 +228,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		 * the same Initial. */
 		qb_conn_free(conn);
 		lock_sock(lsk);
-		conn = quic_server_conn(lqs, from, version, skb->data, skb->len, &admit);
+		conn = quic_server_conn(lqs, from, version, skb->data, skb->len, &admit, &path);
 		release_sock(lsk);
 	}
 	sock_put(first);

@@ -77,6 +77,20 @@ struct quic_sock {
 	struct quic_buf alpn;
 	struct quic_buf token;
 	struct quic_buf ticket;
+	/* migration.c: a client's tunnel on the new local address it probes
+	 * (RFC 9000 §9.2), on that tunnel's alt_conns by alt_node. */
+	struct quic_tunnel *alt_tunnel;
+	struct list_head alt_node;
+	/* cid.c: our connection IDs (for routing a migrated peer's datagrams,
+	 * read in softirq under cid_lock), when they were copied, and the
+	 * CONNECTION_ID values last reported (index: dest). */
+	spinlock_t cid_lock;
+	u8 ncids;
+	u8 cid_len;
+	u8 cids[16][20];
+	u64 cids_gen;
+	bool cid_seen_valid;
+	struct quic_connection_id_info cid_seen[2];
 	/* CONNECTION_CLOSE: ours to send (set) or the peer's (get). */
 	u32 close_errcode;
 	u8 close_frame;
@@ -119,6 +133,42 @@ void quic_tunnel_put(struct quic_tunnel *t);
 /* The local address (port included) the tunnel is bound to. */
 void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out);
 void quic_tunnel_exit(void);
+
+/* tunnel.c: the tunnel a queued datagram came on (skb->cb of the
+ * connection's rxq) and its sender. */
+#define QUIC_SKB_TUNNEL(skb) (*(struct quic_tunnel **)(skb)->cb)
+void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out);
+/* tunnel.c: a connection probing a path from this tunnel (migration.c). */
+void quic_tunnel_attach_alt(struct quic_tunnel *t, struct quic_sock *qs);
+void quic_tunnel_detach_alt(struct quic_tunnel *t, struct quic_sock *qs);
+
+/* migration.c: paths (RFC 9000 §9), QUIC_SOCKOPT_CONNECTION_MIGRATION and
+ * QUIC_EVENT_CONNECTION_MIGRATION. */
+void quic_migration_sock_init(struct quic_sock *qs);
+int quic_set_migration(struct sock *sk, sockptr_t optval, unsigned int optlen);
+/* The path a socket address pair names, for the core. */
+struct qb_path;
+void quic_path_of(struct qb_path *p, const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
+/* A datagram from the rxq, fed to the connection with its path; `data`
+ * is its bytes (skb->data, or a copy of a paged skb's). */
+void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data, u64 now);
+/* Before sending: follows the core's active path (a client's validated
+ * new address, a server's migrated peer), reports the migration, and
+ * refreshes the routing CIDs. */
+void quic_migration_sync(struct sock *sk);
+/* A datagram for a path other than the active one (a probe). */
+void quic_migration_send(struct quic_sock *qs, const struct qb_path *p, const u8 *data, size_t len);
+/* close(): the probing tunnel goes. */
+void quic_migration_release(struct quic_sock *qs);
+
+/* cid.c: QUIC_SOCKOPT_CONNECTION_ID, QUIC_EVENT_CONNECTION_ID and our CIDs
+ * for routing. */
+int quic_set_connection_id(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
+int quic_get_connection_id(struct quic_sock *qs, sockptr_t optval, sockptr_t optlen, int len);
+/* After the connection ran: the routing copy and the events. */
+void quic_cid_sync(struct quic_sock *qs);
+/* Whether a short header packet (softirq) is addressed to one of qs's CIDs. */
+bool quic_cid_owns(struct quic_sock *qs, const struct sk_buff *skb);
 
 /* tunnel.c: connections receive what their peer sends to the tunnel;
  * datagrams from other peers go to the tunnel's listeners (listen.c). */

@@ -407,15 +407,10 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 		err = quic_set_stream_error(qs, optval, optlen, optname == QUIC_SOCKOPT_STREAM_RESET);
 		break;
 	case QUIC_SOCKOPT_CONNECTION_ID:
-		err = quic_connection_option(qs, optlen, sizeof(struct quic_connection_id_info));
-		if (!err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_set_connection_id(qs, optval, optlen);	/* cid.c */
 		break;
 	case QUIC_SOCKOPT_CONNECTION_MIGRATION:
-		err = quic_connection_option(qs, optlen, sk->sk_family == AF_INET ? sizeof(struct sockaddr_in)
-										  : SIN6_LEN_RFC2133);
-		if (!err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_set_migration(sk, optval, optlen);	/* migration.c */
 		break;
 	case QUIC_SOCKOPT_KEY_UPDATE:
 		err = quic_connection_option(qs, optlen, 0);
@@ -571,9 +566,7 @@ int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval
 		err = quic_get_stream_open(qs, optval, optlen, len);
 		break;
 	case QUIC_SOCKOPT_CONNECTION_ID:
-		err = quic_connection_option(qs, len, sizeof(struct quic_connection_id_info));
-		if (!err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_get_connection_id(qs, optval, optlen, len);	/* cid.c */
 		break;
 	case QUIC_SOCKOPT_TRANSPORT_PARAM_EXT:
 		err = quic_get_tp_ext(qs, optval, optlen, len);

@@ -32,6 +32,9 @@ struct quic_tunnel {
 	 * (RCU readers in softirq). */
 	struct list_head conns;
 	spinlock_t conns_lock;
+	/* Connections probing a new path from this address (a migrating
+	 * client's, migration.c), on the same lock. */
+	struct list_head alt_conns;
 	/* Listening QUIC sockets on this port (listen_lock), how many (read
 	 * in softirq), and datagrams from unknown peers waiting for them. */
 	struct list_head listeners;
@@ -65,7 +68,7 @@ static bool quic_addr_equal(const struct sockaddr_storage *a, const struct socka
 }
 
 /* The sender of a datagram, as a sockaddr. */
-static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out)
+void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (ip_hdr(skb)->version == 4) {
@@ -85,23 +88,50 @@ static void quic_skb_source(const struct sk_buff *skb, struct sockaddr_storage *
 
 /* Queues a datagram (its payload) on the connection whose peer is `from`;
  * false when there is none. Softirq or process context. */
+static void quic_tunnel_queue(struct quic_tunnel *t, struct quic_sock *qs, struct sk_buff *skb)
+{
+	/* The work item names the datagram's path by the tunnel it came on. */
+	QUIC_SKB_TUNNEL(skb) = t;
+	skb_queue_tail(&qs->rxq, skb);
+	sock_hold(&qs->inet.sk);
+	if (!queue_work(system_wq, &qs->work))
+		sock_put(&qs->inet.sk);
+}
+
+/* The connection on `head` (linked by alt_node when `alt`, else by
+ * tunnel_node) whose peer is `from`, or, with no `from`, which owns the
+ * CID of the packet in `skb`. Under rcu_read_lock(). */
+static struct quic_sock *quic_tunnel_match(struct list_head *head, bool alt, const struct sockaddr_storage *from,
+					   const struct sk_buff *skb)
+{
+	struct list_head *pos;
+
+	list_for_each_rcu(pos, head) {
+		struct quic_sock *qs = alt ? container_of(pos, struct quic_sock, alt_node)
+					   : container_of(pos, struct quic_sock, tunnel_node);
+
+		if (from ? quic_addr_equal(&qs->peer, from) : quic_cid_owns(qs, skb))
+			return qs;
+	}
+	return NULL;
+}
+
 static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from)
 {
 	struct quic_sock *qs;
 
 	rcu_read_lock();
-	list_for_each_entry_rcu(qs, &t->conns, tunnel_node) {
-		if (!quic_addr_equal(&qs->peer, from))
-			continue;
-		skb_queue_tail(&qs->rxq, skb);
-		sock_hold(&qs->inet.sk);
-		if (!queue_work(system_wq, &qs->work))
-			sock_put(&qs->inet.sk);
-		rcu_read_unlock();
-		return true;
-	}
+	qs = quic_tunnel_match(&t->conns, false, from, skb);
+	if (!qs)
+		qs = quic_tunnel_match(&t->alt_conns, true, from, skb);
+	/* A peer on a new address (it migrated, or a NAT rebound it, RFC 9000
+	 * §9): the connection whose CID the packet is addressed to. */
+	if (!qs)
+		qs = quic_tunnel_match(&t->conns, false, NULL, skb);
+	if (qs)
+		quic_tunnel_queue(t, qs, skb);
 	rcu_read_unlock();
-	return false;
+	return qs != NULL;
 }
 
 /* A datagram for a QUIC socket (softirq): to the connection whose peer
@@ -186,6 +216,7 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 		return ERR_PTR(err);
 	}
 	INIT_LIST_HEAD(&t->conns);
+	INIT_LIST_HEAD(&t->alt_conns);
 	spin_lock_init(&t->conns_lock);
 	INIT_LIST_HEAD(&t->listeners);
 	mutex_init(&t->listen_lock);
@@ -281,19 +312,40 @@ void quic_tunnel_exit(void)
 
 /* ---- Connections on a tunnel ----------------------------------------------- */
 
-void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs)
+static void quic_tunnel_link(struct quic_tunnel *t, struct list_head *node, struct list_head *list)
 {
 	spin_lock_bh(&t->conns_lock);
-	list_add_rcu(&qs->tunnel_node, &t->conns);
+	list_add_rcu(node, list);
 	spin_unlock_bh(&t->conns_lock);
+}
+
+/* Once off the list, no softirq reader still sees the node. */
+static void quic_tunnel_unlink(struct quic_tunnel *t, struct list_head *node)
+{
+	spin_lock_bh(&t->conns_lock);
+	list_del_rcu(node);
+	spin_unlock_bh(&t->conns_lock);
+	synchronize_rcu();
+}
+
+void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	quic_tunnel_link(t, &qs->tunnel_node, &t->conns);
 }
 
 void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs)
 {
-	spin_lock_bh(&t->conns_lock);
-	list_del_rcu(&qs->tunnel_node);
-	spin_unlock_bh(&t->conns_lock);
-	synchronize_rcu();
+	quic_tunnel_unlink(t, &qs->tunnel_node);
+}
+
+void quic_tunnel_attach_alt(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	quic_tunnel_link(t, &qs->alt_node, &t->alt_conns);
+}
+
+void quic_tunnel_detach_alt(struct quic_tunnel *t, struct quic_sock *qs)
+{
+	quic_tunnel_unlink(t, &qs->alt_node);
 }
 
 u32 quic_tunnel_max_payload(struct net *net, const struct sockaddr_storage *peer, u32 cap)

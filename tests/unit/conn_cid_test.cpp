@@ -42,6 +42,27 @@ class ConnCidTest : public ConnPairTest {
     return out;
   }
   // The Destination Connection ID of a datagram's short header packet.
+  // After the handshake and the NEW_CONNECTION_ID frames: the server's CIDs.
+  std::vector<ConnectionId> settled() {
+    handshake();
+    run_for(100 * kMs);
+    return server_.events.cids_issued;
+  }
+
+  // The client writes on a new stream; every datagram it sends for it is
+  // addressed to `dcid`.
+  void expect_data_to(const ConnectionId& dcid) {
+    auto id = client_.conn->open_stream(StreamDir::kBidi);
+    ASSERT_TRUE(id.is_ok());
+    ASSERT_TRUE(client_.conn->stream_write(*id, bytes_of(Buf{1, 2, 3}), true).is_ok());
+    const size_t first = sent_[kToServer].size();
+    run_for(200 * kMs);
+    ASSERT_GT(sent_[kToServer].size(), first);
+    for (size_t i = first; i < sent_[kToServer].size(); ++i) {
+      EXPECT_EQ(short_dcid(sent_[kToServer][i], 8), to_hex(dcid.view()));
+    }
+  }
+
   static std::string short_dcid(const Buf& datagram, size_t cid_len) {
     auto h = parse_packet_header(bytes_of(datagram), HeaderParseOptions{cid_len, false});
     if (!h || h->form != HeaderForm::kShort) return "";
@@ -128,15 +149,8 @@ TEST_F(ConnCidTest, RetiredCidIsReplaced) {
   const std::vector<ConnectionId> issued = server_.events.cids_issued;
   ASSERT_EQ(issued.size(), 4u);
   // Data flows on, to the server's next CID (sequence 1).
-  auto id = client_.conn->open_stream(StreamDir::kBidi);
-  ASSERT_TRUE(id.is_ok());
-  ASSERT_TRUE(client_.conn->stream_write(*id, bytes_of(Buf{1, 2, 3}), true).is_ok());
-  const size_t first = sent_[kToServer].size();
-  run_for(200 * kMs);
-  ASSERT_GT(sent_[kToServer].size(), first);
-  for (size_t i = first; i < sent_[kToServer].size(); ++i) {
-    EXPECT_EQ(short_dcid(sent_[kToServer][i], 8), to_hex(issued[1].view()));
-  }
+  expect_data_to(issued[1]);
+  ASSERT_FALSE(HasFatalFailure());
   EXPECT_FALSE(server_.events.readable.empty());
   // The server heard the RETIRE_CONNECTION_ID for sequence 0: the endpoint
   // stops routing it, and a replacement (sequence 4) went to the client.
@@ -169,6 +183,46 @@ TEST_F(ConnCidTest, ChangeNeedsConfirmationAndASpareCid) {
   EXPECT_EQ(client_.conn->change_peer_cid().code(), ErrorCode::kLimitExceeded);
   run_for(100 * kMs);
   EXPECT_TRUE(client_.conn->change_peer_cid().is_ok());
+  expect_established();
+}
+
+TEST_F(ConnCidTest, UsePeerCidRetiresTheOnesBelow) {
+  const std::vector<ConnectionId> issued = settled();
+  ASSERT_EQ(issued.size(), 4u);
+  EXPECT_EQ(client_.conn->use_peer_cid(99).code(), ErrorCode::kInvalidArgument);
+  // RFC 9000 §5.1.2: sequence 2 in use, 0 and 1 retired.
+  ASSERT_TRUE(client_.conn->use_peer_cid(2).is_ok());
+  EXPECT_EQ(client_.conn->peer_cids().current()->sequence, 2u);
+  EXPECT_EQ(client_.conn->use_peer_cid(0).code(), ErrorCode::kInvalidArgument);
+  expect_data_to(issued[2]);
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(hex_of(server_.events.cids_retired), hex_of({issued[0], issued[1]}));
+  // Two replacements keep the client's set full.
+  EXPECT_EQ(server_.events.cids_issued.size(), 6u);
+  EXPECT_EQ(client_.conn->peer_cids().cids().size(), 4u);
+  expect_established();
+}
+
+TEST_F(ConnCidTest, RetireLocalCidsAsksThePeer) {
+  const std::vector<ConnectionId> issued = settled();
+  ASSERT_EQ(issued.size(), 4u);
+  // Retire Prior To 2 (§5.1.2): the client retires 0 and 1 and moves to 2.
+  ASSERT_TRUE(server_.conn->retire_local_cids(2).is_ok());
+  EXPECT_EQ(server_.conn->retire_local_cids(2).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(server_.conn->retire_local_cids(99).code(), ErrorCode::kInvalidArgument);
+  auto id = client_.conn->open_stream(StreamDir::kBidi);
+  ASSERT_TRUE(id.is_ok());
+  ASSERT_TRUE(client_.conn->stream_write(*id, bytes_of(Buf{1, 2, 3}), true).is_ok());
+  run_for(200 * kMs);
+  // In either order (the current one goes last).
+  auto retired = hex_of(server_.events.cids_retired);
+  std::sort(retired.begin(), retired.end());
+  auto want = hex_of({issued[0], issued[1]});
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(retired, want);
+  EXPECT_EQ(client_.conn->peer_cids().current()->sequence, 2u);
+  EXPECT_EQ(server_.events.cids_issued.size(), 6u);
+  EXPECT_FALSE(server_.events.readable.empty());
   expect_established();
 }
 
