@@ -308,6 +308,13 @@ struct qb_stateless *qb_stateless_new(void);
 void qb_stateless_free(struct qb_stateless *s);
 void qb_stateless_first(struct qb_stateless *s, const uint8_t *pkt, size_t len, const uint8_t *peer, size_t peer_len,
                         int retry, uint64_t now, uint8_t *reply, struct qb_first *out);
+/* A token for a NEW_TOKEN frame to the client at `peer` (RFC 9000 §8.1.3;
+ * bound to its IP address, the first peer_len - 2 bytes: its next
+ * connection comes from another port) into out (cap bytes): its length, or
+ * a negative errno. Under the same key as the Retry tokens, so the
+ * client's next first Initial validates through qb_stateless_first. */
+int qb_stateless_new_token(struct qb_stateless *s, const uint8_t *peer, size_t peer_len, uint64_t now, uint8_t *out,
+                           size_t cap);
 
 #define QB_MAX_EVENTS 128
 enum qb_event_kind { QB_EV_STREAM_STATE, QB_EV_MAX_DATA, QB_EV_MAX_STREAMS, QB_EV_KEY_UPDATE };
@@ -321,6 +328,43 @@ struct qb_event {
 int qb_conn_next_event(struct qb_conn *c, struct qb_event *out);
 /* Events lost to the bound since the connection began. */
 uint64_t qb_conn_events_lost(const struct qb_conn *c);
+
+/* ---- Sessions (core/kernel_session.cpp): resumption, 0-RTT and address
+ * validation tokens. */
+
+/* What a client connection starts with beyond the socket's options: the
+ * server's transport parameters remembered from the connection whose
+ * session ticket the process resumes (RFC 9000 §7.4.1; without them no
+ * 0-RTT is sent), a NEW_TOKEN token from that server for its Initials
+ * (RFC 9000 §8.1.3), and the path it starts on (as qb_conn_new_on_path;
+ * NULL: none). */
+struct qb_session_params {
+  const struct qb_conn_params *remembered;
+  const uint8_t *token;
+  size_t token_len;
+  const struct qb_path *path;
+};
+struct qb_conn *qb_conn_new_session(const struct qb_conn_params *p, const struct qb_session_params *s);
+int qb_conn_is_server(const struct qb_conn *c);
+/* A client's stream data written before the handshake completes: queued
+ * and sent as soon as streams are usable (0-RTT keys, else completion).
+ * open: a new stream (sid -1 or its ID); else sid, -1 for the last opened.
+ * The stream's ID; -EINVAL (bad stream), -EAGAIN (queue full), -ENOTCONN
+ * (a server, or not in the handshake). */
+int64_t qb_conn_early_write(struct qb_conn *c, int64_t sid, int open, int uni, int fin, const uint8_t *data,
+                            size_t len);
+/* The newest NewSessionTicket message (RFC 8446 §4.6.1) / NEW_TOKEN token
+ * received and not taken yet, copied into out: its length, 0 for none (or
+ * one larger than cap, dropped). pending: either waits. */
+int qb_conn_session_pending(const struct qb_conn *c);
+size_t qb_conn_take_ticket(struct qb_conn *c, uint8_t *out, size_t cap);
+size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
+/* 0-RTT packets a server processed (RFC 9001 §4.6). */
+uint64_t qb_conn_zero_rtt_packets(const struct qb_conn *c);
+
+/* Queues a NEW_TOKEN frame (RFC 9000 §19.7) with `token` on an
+ * established server connection; -EINVAL otherwise. */
+int qb_conn_send_token(struct qb_conn *c, const uint8_t *token, size_t len);
 
 #ifdef __cplusplus
 }

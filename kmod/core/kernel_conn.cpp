@@ -9,6 +9,7 @@
 #include "base/bounded.h"
 #include "client_hello.h"
 #include "conn.h"
+#include "kernel_conn.h"
 #include "kernel_allocator.h"
 #include "kernel_conn_core.h"
 #include "kernel_crypto.h"
@@ -21,42 +22,6 @@ namespace quicbed::kmod {
 
 namespace {
 
-// What the socket layer learns from the connection: the streams with
-// something to read, in the order they became readable (each once), and
-// the reason phrase of the close (the peer's lives only during the event).
-class ConnEvents final : public ConnectionEvents {
- public:
-  static constexpr size_t kMaxReadable = 256;
-  static constexpr size_t kMaxReason = 256;
-  // DATAGRAM payloads received and not read yet, at most this many bytes:
-  // beyond it they are dropped, as RFC 9221 §5 lets a receiver do.
-  static constexpr size_t kMaxDatagramBytes = 64 * 1024;
-  explicit ConnEvents(bool server) : datagrams(kernel_allocator(), kMaxDatagramBytes), changes(server) {}
-  void on_datagram(Bytes data) override { (void)datagrams.push(Bytes(), data); }
-  RecordQueue datagrams;
-  void on_connection_closed(const CloseInfo& info) override {
-    reason_len = info.reason.size() < kMaxReason ? info.reason.size() : kMaxReason;
-    copy_bytes(reason, info.reason.data(), reason_len);
-  }
-  uint8_t reason[kMaxReason] = {};
-  size_t reason_len = 0;
-  void on_stream_readable(uint64_t id) override {
-    for (uint64_t r : readable) {
-      if (r == id) return;
-    }
-    // Beyond the bound a stream is found again by its next event: the
-    // peer's flow control keeps it from growing unread.
-    if (readable.size() < kMaxReadable) (void)readable.push_back(id);
-  }
-  BoundedVec<uint64_t, kMaxReadable> readable;
-  // Stream states, limits and key updates, for QUIC_SOCKOPT_EVENT.
-  void on_stream_send_state(uint64_t id, SendState st, uint64_t code) override { changes.on_send_state(id, st, code); }
-  void on_stream_recv_state(uint64_t id, RecvState st, uint64_t v) override { changes.on_recv_state(id, st, v); }
-  void on_stream_max_data(uint64_t id, uint64_t limit) override { changes.on_max_data(id, limit); }
-  void on_max_streams(StreamDir dir, uint64_t limit) override { changes.on_max_streams(dir, limit); }
-  void on_key_update(bool phase) override { changes.on_key_update(phase); }
-  StreamEventQueue changes;
-};
 
 // errno values (the kernel's, stable across architectures for these).
 constexpr int kEINVAL = 22, kEAGAIN = 11, kENOMEM = 12, kEMSGSIZE = 90, kENOTCONN = 107;
@@ -105,52 +70,16 @@ bool suite_from_api(uint32_t cipher, CipherSuite* out) {
 
 }  // namespace quicbed::kmod
 
-// The glue's handle: the connection and what it holds a reference to,
-// constructed in that order.
-struct qb_conn {
-  explicit qb_conn(const quicbed::ConnectionConfig& base)
-      : tls(quicbed::kmod::kernel_allocator()),
-        events(base.role == quicbed::Role::kServer),
-        conn(configure(base, tls, events)) {}
-
-  static quicbed::ConnectionConfig configure(quicbed::ConnectionConfig c, quicbed::kmod::PassthroughTls& t,
-                                             quicbed::ConnectionEvents& e) {
-    c.tls = &t;
-    c.events = &e;
-    return c;
-  }
-
-  quicbed::kmod::PassthroughTls tls;
-  quicbed::kmod::ConnEvents events;
-  quicbed::Connection conn;
-};
-
-namespace {
-
 using namespace quicbed;
 using namespace quicbed::kmod;
 
 // The socket's options as a connection configuration (RFC 9000 §18.2 units:
 // milliseconds for the idle timeout and the ACK delay).
-ConnectionConfig config_of(const qb_conn_params& p) {
+ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   ConnectionConfig c;
   c.role = p.server ? Role::kServer : Role::kClient;
   c.version = p.version;
-  TransportParameters& tp = c.params;
-  tp.max_idle_timeout = p.max_idle_timeout_us / 1000;
-  tp.max_ack_delay = p.max_ack_delay_us / 1000;
-  tp.ack_delay_exponent = p.ack_delay_exponent;
-  tp.max_udp_payload_size = p.max_udp_payload_size;
-  tp.active_connection_id_limit = p.active_connection_id_limit;
-  tp.max_datagram_frame_size = p.max_datagram_frame_size;
-  tp.initial_max_data = p.max_data;
-  tp.initial_max_stream_data_bidi_local = p.max_stream_data_bidi_local;
-  tp.initial_max_stream_data_bidi_remote = p.max_stream_data_bidi_remote;
-  tp.initial_max_stream_data_uni = p.max_stream_data_uni;
-  tp.initial_max_streams_bidi = p.max_streams_bidi;
-  tp.initial_max_streams_uni = p.max_streams_uni;
-  tp.disable_active_migration = p.disable_active_migration != 0;
-  tp.grease_quic_bit = p.grease_quic_bit != 0;
+  params_of(p, c.params);
   // The search starts at 1200 bytes once the handshake is confirmed and
   // probes the host's bound first (pmtud.h): on loopback, with its 64 KB
   // MTU, datagrams grow as TCP's segments do.
@@ -167,7 +96,23 @@ ConnectionConfig config_of(const qb_conn_params& p) {
   return c;
 }
 
-}  // namespace
+void quicbed::kmod::params_of(const qb_conn_params& p, TransportParameters& tp) {
+  tp.max_idle_timeout = p.max_idle_timeout_us / 1000;
+  tp.max_ack_delay = p.max_ack_delay_us / 1000;
+  tp.ack_delay_exponent = p.ack_delay_exponent;
+  tp.max_udp_payload_size = p.max_udp_payload_size;
+  tp.active_connection_id_limit = p.active_connection_id_limit;
+  tp.max_datagram_frame_size = p.max_datagram_frame_size;
+  tp.initial_max_data = p.max_data;
+  tp.initial_max_stream_data_bidi_local = p.max_stream_data_bidi_local;
+  tp.initial_max_stream_data_bidi_remote = p.max_stream_data_bidi_remote;
+  tp.initial_max_stream_data_uni = p.max_stream_data_uni;
+  tp.initial_max_streams_bidi = p.max_streams_bidi;
+  tp.initial_max_streams_uni = p.max_streams_uni;
+  tp.disable_active_migration = p.disable_active_migration != 0;
+  tp.grease_quic_bit = p.grease_quic_bit != 0;
+}
+
 
 extern "C" {
 
@@ -188,6 +133,7 @@ void qb_conn_receive(struct qb_conn* c, uint8_t* data, size_t len, uint64_t now)
 }
 
 size_t qb_conn_write(struct qb_conn* c, uint8_t* out, size_t cap, uint64_t now) {
+  flush_early_writes(*c, now);
   return c->conn.write_datagram(MutBytes(out, cap), now);
 }
 

@@ -2,6 +2,7 @@
 // qb_conn_migrate): the glue names each path by its socket addresses; the
 // core does path validation and migration (RFC 9000 §8.2, §9).
 #include "../boundary.h"
+#include "kernel_conn.h"
 #include "kernel_conn_core.h"
 
 using namespace quicbed;
@@ -29,6 +30,7 @@ size_t qb_conn_write_on_path(struct qb_conn* c, uint8_t* out, size_t cap, uint64
                              int* active) {
   Connection& conn = core_of(c);
   Path p;
+  flush_early_writes(*c, now);  // a client's data from before the handshake
   const size_t n = conn.write_datagram(MutBytes(out, cap), now, &p);
   *active = p == conn.path();
   if (!*active) path_to(p, path);

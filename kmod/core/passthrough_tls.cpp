@@ -4,8 +4,8 @@
 
 namespace quicbed::kmod {
 
-PassthroughTls::PassthroughTls(Allocator& alloc)
-    : to_process_(alloc, kMaxToProcess), from_process_(alloc, kMaxFromProcess) {}
+PassthroughTls::PassthroughTls(Allocator& alloc, bool server)
+    : to_process_(alloc, kMaxToProcess), from_process_(alloc, kMaxFromProcess), server_(server), post_(alloc) {}
 
 PassthroughTls::~PassthroughTls() = default;
 
@@ -20,6 +20,14 @@ Status PassthroughTls::provide_data(EncryptionLevel level, Bytes data, TlsCallba
   if (!failed_.is_ok()) return failed_;
   if (!carries_crypto_data(level)) return Status(ErrorCode::kInvalidArgument, "no CRYPTO data at 0-RTT");
   if (data.empty()) return Status::ok();
+  // After the handshake the process reads no more handshake messages: the
+  // kernel keeps the session tickets (RFC 9001 §4.1.3).
+  if (complete_ && level == EncryptionLevel::kApplication) {
+    Status s = post_.feed(data);
+    if (!s.is_ok()) failed_ = s;
+    return s;
+  }
+  if (!server_ && level == EncryptionLevel::kHandshake) ee_.feed(data);
   const uint8_t head[1] = {static_cast<uint8_t>(level)};
   Status s = to_process_.push(Bytes(head), data);
   // RFC 9000 §7.5: handshake data the endpoint cannot buffer.
@@ -59,6 +67,7 @@ Status PassthroughTls::push_secret(EncryptionLevel level, KeyDirection dir, Ciph
 Status PassthroughTls::push_crypto_data(EncryptionLevel level, Bytes data) {
   if (!carries_crypto_data(level)) return Status(ErrorCode::kInvalidArgument, "no CRYPTO data at 0-RTT");
   if (data.empty()) return Status::ok();
+  if (server_ && level == EncryptionLevel::kHandshake) ee_.feed(data);
   const uint8_t head[2] = {kCryptoData, static_cast<uint8_t>(level)};
   return from_process_.push(Bytes(head), data);
 }
@@ -76,16 +85,25 @@ Status PassthroughTls::deliver(const RecordQueue::Record& r, TlsCallbacks& cb) {
       peer_params_delivered_ = true;
       return cb.on_tls_peer_transport_params(r.body);
     case kCryptoData:
+      if (static_cast<EncryptionLevel>(r.head[1]) == EncryptionLevel::kInitial) hello_delivered_ = true;
       return cb.on_tls_crypto_data(static_cast<EncryptionLevel>(r.head[1]), r.body);
     case kSecret: {
       const auto level = static_cast<EncryptionLevel>(r.head[1]);
       const auto dir = static_cast<KeyDirection>(r.head[2]);
       const auto suite = static_cast<CipherSuite>(uint16_t{r.head[3]} << 8 | r.head[4]);
       if (level == EncryptionLevel::kApplication) app_secret_[dir == KeyDirection::kWrite] = true;
+      if (level == EncryptionLevel::kEarlyData) early_secret_ = true;
       return cb.on_tls_secret(level, dir, suite, r.body);
     }
   }
   return tls_alert_status(TlsAlert::kInternalError, "unknown hand-down");
+}
+
+EarlyDataState PassthroughTls::early_data_state() const {
+  if (server_) return ee_.done() && ee_.early_data() ? EarlyDataState::kAccepted : EarlyDataState::kNone;
+  if (!early_secret_) return EarlyDataState::kNone;
+  if (!ee_.done()) return EarlyDataState::kAttempted;
+  return ee_.early_data() ? EarlyDataState::kAccepted : EarlyDataState::kRejected;
 }
 
 Status PassthroughTls::advance(TlsCallbacks& cb) {

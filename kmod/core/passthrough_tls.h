@@ -26,6 +26,8 @@
 #include <cstdint>
 
 #include "base/allocator.h"
+#include "early_data_probe.h"
+#include "post_handshake.h"
 #include "record_queue.h"
 #include "tls.h"
 
@@ -39,7 +41,7 @@ class PassthroughTls final : public TlsSession {
   static constexpr size_t kMaxTransportParams = 2048;
   static constexpr size_t kMaxAlpn = 255;
 
-  explicit PassthroughTls(Allocator& alloc);
+  PassthroughTls(Allocator& alloc, bool server);
   ~PassthroughTls();
   PassthroughTls(const PassthroughTls&) = delete;
   PassthroughTls& operator=(const PassthroughTls&) = delete;
@@ -50,6 +52,11 @@ class PassthroughTls final : public TlsSession {
   Status advance(TlsCallbacks& cb) override;
   bool handshake_complete() const override { return complete_; }
   Bytes alpn() const override { return Bytes(alpn_, alpn_len_); }
+  // RFC 9001 §4.6: a client attempted 0-RTT once its process handed down
+  // the 0-RTT write secret, and the server's EncryptedExtensions say what
+  // became of it; a server accepted it when the EncryptedExtensions its
+  // process handed down carry early_data (early_data_probe.h).
+  EarlyDataState early_data_state() const override;
 
   // ---- The handshake process's side (socket calls)
   // Our extension body; empty until the connection has set it.
@@ -78,6 +85,15 @@ class PassthroughTls final : public TlsSession {
   size_t peek_for_process(MutBytes out) const { return to_process_.peek_run(out); }
   bool has_data_for_process() const { return !to_process_.empty(); }
 
+  // ---- After the handshake (post_handshake.h)
+  // The newest NewSessionTicket the peer sent, not taken yet; empty when
+  // none.
+  Bytes ticket() const { return post_.ticket(); }
+  void take_ticket() { post_.take_ticket(); }
+  // A client's ClientHello has gone to the connection: stream data written
+  // before the handshake may follow it in 0-RTT packets.
+  bool hello_delivered() const { return hello_delivered_; }
+
  private:
   enum Kind : uint8_t { kSecret, kCryptoData, kPeerParams };
   Status deliver(const RecordQueue::Record& r, TlsCallbacks& cb);
@@ -92,6 +108,11 @@ class PassthroughTls final : public TlsSession {
   bool peer_params_delivered_ = false;
   bool app_secret_[2] = {};  // 1-RTT read and write secrets delivered
   bool complete_ = false;
+  const bool server_;
+  bool early_secret_ = false;  // a 0-RTT secret was delivered
+  bool hello_delivered_ = false;
+  EarlyDataProbe ee_;
+  PostHandshakeMessages post_;
   Status failed_;
 };
 

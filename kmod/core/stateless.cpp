@@ -50,6 +50,14 @@ size_t write_vn(const PacketHeader& h, MutBytes out) {
   return s.is_ok() ? w.position() : 0;
 }
 
+// The client's address as the glue gives it: IP address bytes, then the
+// port (2 bytes).
+size_t ip_only(Bytes peer, uint8_t* out) {
+  const size_t n = peer.size() >= 2 ? peer.size() - 2 : 0;
+  copy_bytes(out, peer.data(), n);
+  return n;
+}
+
 }  // namespace
 
 extern "C" {
@@ -61,6 +69,9 @@ struct qb_stateless* qb_stateless_new(void) {
   // Tokens are ours alone and live as long as the module: a per-load key,
   // and the monotonic `now` as their clock (address_validation.h).
   c.retry = true;  // asked per call: an Initial without a token gets kRetry
+  // NEW_TOKEN tokens (session.c) are bound to the IP address alone: the
+  // client's next connection comes from another port (§8.1.3).
+  c.token_address = ip_only;
   kernel_random().fill(MutBytes(c.token_key, kTokenKeyLen));
   if (!s->validator.init(kernel_crypto(), c)) {
     destroy(kernel_allocator(), s);
@@ -70,6 +81,14 @@ struct qb_stateless* qb_stateless_new(void) {
 }
 
 void qb_stateless_free(struct qb_stateless* s) { destroy(kernel_allocator(), s); }
+
+int qb_stateless_new_token(struct qb_stateless* s, const uint8_t* peer, size_t peer_len, uint64_t now, uint8_t* out,
+                           size_t cap) {
+  constexpr int kEINVAL = 22;
+  if (cap < kMaxOwnTokenLen) return -kEINVAL;
+  Result<size_t> n = s->validator.new_token(MutBytes(out, cap), Bytes(peer, peer_len), kernel_random(), now);
+  return n.is_ok() ? static_cast<int>(*n) : -kEINVAL;
+}
 
 void qb_stateless_first(struct qb_stateless* s, const uint8_t* pkt, size_t len, const uint8_t* peer, size_t peer_len,
                         int retry, uint64_t now, uint8_t* reply, struct qb_first* out) {

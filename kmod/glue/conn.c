@@ -123,11 +123,13 @@ void quic_conn_run(struct sock *sk)
 		qs->state = QUIC_SS_ESTABLISHED;
 		qs->established = true;
 		quic_stat_add(QUIC_STAT_ESTABLISHED, 1);
+		quic_session_established(sk);
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
 	} else if (state != QB_CONN_HANDSHAKE && state != QB_CONN_ESTABLISHED && qs->state != QUIC_SS_CLOSED) {
 		quic_conn_closed(sk);
 	}
+	quic_session_run(sk);
 	if (qb_conn_has_handshake_data(qs->conn) || qb_conn_has_stream_data(qs->conn) || qb_conn_has_datagram(qs->conn))
 		sk->sk_data_ready(sk);
 	/* Acknowledgements may have made room in a send buffer. */
@@ -186,12 +188,15 @@ void quic_conn_sock_init(struct quic_sock *qs)
 void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
 		      bool server)
 {
-	const struct quic_transport_param *tp = &qs->local_tp;
-
-	memset(p, 0, sizeof(*p));
+	quic_conn_tp_params(&qs->local_tp, p);
 	p->max_datagram_size = quic_tunnel_max_payload(sock_net(&qs->inet.sk), peer, QUIC_TX_BATCH);
 	p->server = server;
 	p->version = qs->config.version;
+}
+
+void quic_conn_tp_params(const struct quic_transport_param *tp, struct qb_conn_params *p)
+{
+	memset(p, 0, sizeof(*p));
 	p->max_idle_timeout_us = tp->max_idle_timeout;
 	p->max_ack_delay_us = tp->max_ack_delay;
 	p->ack_delay_exponent = tp->ack_delay_exponent;
@@ -270,7 +275,7 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		quic_conn_params(qs, &peer, &p, false);
 		quic_tunnel_addr(qs->tunnel, &local);
 		quic_path_of(&path, &local, &peer);
-		conn = qb_conn_new_on_path(&p, &path);
+		conn = quic_session_client_conn(qs, &p, &path);
 	}
 	if (!conn) {
 		err = -ENOMEM;
@@ -449,6 +454,9 @@ int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 s
 	u8 *chunk;
 	int err = 0;
 
+	/* A client's data before the handshake: for 0-RTT (session.c). */
+	if (qs->state == QUIC_SS_CONNECTING)
+		return quic_session_early_send(sk, msg, len, sid, flags);
 	if (qs->state != QUIC_SS_ESTABLISHED)
 		return -ENOTCONN;
 	if (flags & MSG_QUIC_STREAM_NEW) {

@@ -143,6 +143,7 @@ static struct sock *quic_child_alloc(struct sock *lsk)
 		}
 		qs->alpn.len = lqs->alpn.len;
 	}
+	quic_session_inherit(qs, lqs);
 	return sk;
 }
 

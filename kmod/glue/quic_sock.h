@@ -21,6 +21,8 @@
 #define QUIC_MAX_TOKEN_LEN	512
 #define QUIC_MAX_TICKET_LEN	4096
 #define QUIC_MAX_PHRASE_LEN	256
+/* One sendmsg of stream data before the handshake (session.c). */
+#define QUIC_MAX_EARLY_WRITE	(32 * 1024)
 
 /* A buffer an option owns (kmalloc'ed, len bytes; NULL when empty). */
 struct quic_buf {
@@ -216,6 +218,8 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
  * connection with `peer` (whose route bounds the datagram size). */
 void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
 		      bool server);
+/* Transport parameters in the core's form (the rest of *p zeroed). */
+void quic_conn_tp_params(const struct quic_transport_param *tp, struct qb_conn_params *p);
 /* A connection the listener made: `conn` (fed the client's first
  * Initial) becomes the socket's, talking to `peer` on tunnel `t`. */
 int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn, const struct sockaddr_storage *peer);
@@ -230,6 +234,19 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 int quic_conn_send_datagram(struct sock *sk, struct msghdr *msg, size_t len);
 u64 quic_now_us(void);
 
+/* session.c: session tickets, 0-RTT, tokens (see there). */
+struct qb_path;
+struct qb_conn *quic_session_client_conn(const struct quic_sock *qs, const struct qb_conn_params *p,
+					 const struct qb_path *path);
+/* A listener's connection takes its session ticket key. */
+void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs);
+/* The handshake completed (quic_conn_run). */
+void quic_session_established(struct sock *sk);
+/* After the connection ran: tickets and tokens it received. */
+void quic_session_run(struct sock *sk);
+int quic_session_early_send(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags);
+int quic_session_set_token(struct quic_sock *qs, sockptr_t optval, unsigned int optlen);
+int quic_session_token_readable(const struct quic_sock *qs);
 /* stream_event.c: the connection's stream and key events, for recvmsg.
  * Under the socket lock, with a connection. */
 void quic_conn_events(struct sock *sk);
@@ -255,6 +272,9 @@ void quic_closing_exit(void);
 struct qb_first;
 int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
 			  bool retry, struct qb_first *first);
+/* A NEW_TOKEN token for the client at `peer` (session.c): its length, or a
+ * negative errno. */
+int quic_stateless_new_token(const struct sockaddr_storage *peer, u8 *out, size_t cap);
 int quic_stateless_init(void);
 void quic_stateless_exit(void);
 
@@ -275,6 +295,9 @@ enum quic_stat {
 	QUIC_STAT_CLOSING,		/* connections outliving their socket's close() now */
 	QUIC_STAT_VERSION_NEGOTIATIONS,	/* Version Negotiation packets sent */
 	QUIC_STAT_RETRIES,		/* Retry packets sent */
+	QUIC_STAT_ZERO_RTT_RX,		/* 0-RTT packets servers processed before completing */
+	QUIC_STAT_TOKENS_SENT,		/* NEW_TOKEN tokens servers issued */
+	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
 	QUIC_STAT_MAX
 };
 extern atomic64_t quic_stats[QUIC_STAT_MAX];

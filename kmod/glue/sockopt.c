@@ -388,10 +388,7 @@ int quic_setsockopt(struct sock *sk, int level, int optname, sockptr_t optval, u
 	case QUIC_SOCKOPT_TOKEN:
 		/* A client stores a token for its next connection; a server
 		 * (no value) issues NEW_TOKEN on its connection. */
-		err = optlen ? quic_set_buf(&qs->token, optval, optlen, QUIC_MAX_TOKEN_LEN)
-			     : quic_connection_option(qs, optlen, 0);
-		if (!optlen && !err)
-			err = -EOPNOTSUPP;	/* not yet */
+		err = quic_session_set_token(qs, optval, optlen);
 		break;
 	case QUIC_SOCKOPT_SESSION_TICKET:
 		err = quic_set_buf(&qs->ticket, optval, optlen, QUIC_MAX_TICKET_LEN);
@@ -554,7 +551,9 @@ int quic_do_getsockopt(struct sock *sk, int level, int optname, sockptr_t optval
 		err = quic_put_buf(optval, optlen, len, &qs->alpn);
 		break;
 	case QUIC_SOCKOPT_TOKEN:
-		err = quic_put_buf(optval, optlen, len, &qs->token);
+		err = quic_session_token_readable(qs);
+		if (!err)
+			err = quic_put_buf(optval, optlen, len, &qs->token);
 		break;
 	case QUIC_SOCKOPT_SESSION_TICKET:
 		err = quic_put_buf(optval, optlen, len, &qs->ticket);

@@ -47,6 +47,9 @@ int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, cons
 	mutex_lock(&quic_stateless_lock);
 	qb_stateless_first(quic_stateless, skb->data, skb->len, peer, n, retry, quic_now_us(), reply, first);
 	mutex_unlock(&quic_stateless_lock);
+	/* A NEW_TOKEN token of an earlier connection proved the address. */
+	if (first->action == QB_FIRST_ACCEPT && first->validated && !first->retried)
+		quic_stat_add(QUIC_STAT_TOKENS_VALIDATED, 1);
 	if (first->action == QB_FIRST_REPLY) {
 		quic_tunnel_send(t, from, reply, first->reply_len, first->reply_len);
 		quic_stat_add(first->reply_kind == QB_REPLY_RETRY		 ? QUIC_STAT_RETRIES :
@@ -56,6 +59,20 @@ int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, cons
 	}
 	kfree(reply);
 	return first->action;
+}
+
+/* A NEW_TOKEN token for the client at `peer` (session.c): its length, or a
+ * negative errno. */
+int quic_stateless_new_token(const struct sockaddr_storage *peer, u8 *out, size_t cap)
+{
+	u8 bytes[18];
+	size_t n = quic_peer_bytes(peer, bytes);
+	int len;
+
+	mutex_lock(&quic_stateless_lock);
+	len = qb_stateless_new_token(quic_stateless, bytes, n, quic_now_us(), out, cap);
+	mutex_unlock(&quic_stateless_lock);
+	return len;
 }
 
 int quic_stateless_init(void)

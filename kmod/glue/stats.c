@@ -24,6 +24,9 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_CLOSING] = "ConnectionsClosing",
 	[QUIC_STAT_VERSION_NEGOTIATIONS] = "VersionNegotiationsSent",
 	[QUIC_STAT_RETRIES] = "RetriesSent",
+	[QUIC_STAT_ZERO_RTT_RX] = "ZeroRttPacketsReceived",
+	[QUIC_STAT_TOKENS_SENT] = "NewTokensSent",
+	[QUIC_STAT_TOKENS_VALIDATED] = "TokensValidated",
 };
 
 atomic64_t quic_stats[QUIC_STAT_MAX];

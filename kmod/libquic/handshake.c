@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "netinet/quic.h"
+#include "session.h"
 
 #define QUIC_TP_EXT 0x39	/* RFC 9001 §8.2 */
 #define MAX_PENDING 64
@@ -274,6 +275,32 @@ static ssize_t refuse_pull(gnutls_transport_ptr_t p, void *d, size_t n)
 	return -1;
 }
 
+/* Once the handshake is complete (RFC 8446 §4.6.1): a server sends a
+ * session ticket, in a 1-RTT CRYPTO frame, when its session issues them; a
+ * client that asked for one (quic_config.receive_session_ticket) waits for
+ * it. A server socket is the one without a token to read (as with the
+ * existing libquic). */
+static int after_handshake(struct hs *h)
+{
+	struct quic_config config;
+	socklen_t len = sizeof(config);
+	uint8_t token[512];
+	socklen_t tlen = sizeof(token);
+	int rc;
+
+	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_TOKEN, token, &tlen)) {
+		/* Not an error when the session issues no tickets. */
+		if (gnutls_session_ticket_send(h->s, 1, 0) < 0)
+			return 0;
+		return flush(h, 0);
+	}
+	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &len) || !config.receive_session_ticket)
+		return 0;
+	/* 1 (a ticket) and 0 (none came) both let the handshake succeed. */
+	rc = quic_session_wait_ticket(h->s, h->fd);
+	return rc < 0 ? rc : 0;
+}
+
 int quic_handshake(void *session)
 {
 	gnutls_session_t s = session;
@@ -308,6 +335,8 @@ int quic_handshake(void *session)
 		if (err)
 			break;
 	}
+	if (!err)
+		err = after_handshake(&h);
 	for (int i = 0; i < h.n; i++)
 		free(h.q[i].data);
 	free(h.peer_tp);
@@ -316,7 +345,7 @@ int quic_handshake(void *session)
 }
 
 /* Sets the comma-separated ALPN list on the session. */
-static int set_alpns(gnutls_session_t s, const char *alpns, int server)
+int quic_set_alpns(gnutls_session_t s, const char *alpns, int server)
 {
 	gnutls_datum_t list[16];
 	char *copy, *tok, *save = NULL;
@@ -337,56 +366,104 @@ static int set_alpns(gnutls_session_t s, const char *alpns, int server)
 	return rc < 0 ? -EINVAL : 0;
 }
 
-/* RFC 9001 §4.2, §8.4: TLS 1.3 only, no middlebox compatibility mode. */
+/* RFC 9001 §4.2, §8.4: TLS 1.3 only, no middlebox compatibility mode;
+ * with a pre-shared key, (EC)DHE with it or the key alone (RFC 8446 §2.2). */
 #define QUIC_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE"
+#define QUIC_PSK_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+DHE-PSK:+PSK:%DISABLE_TLS13_COMPAT_MODE"
 
-static int run(int sockfd, int server, const char *pkey_file, const char *cert_file, const char *hostname,
+/* A client that asked for a session ticket (quic_config.
+ * receive_session_ticket) and got one leaves the session data to resume
+ * with on the socket, for getsockopt(QUIC_SOCKOPT_SESSION_TICKET) (the
+ * ticket message stays there when none came in time). */
+static int keep_session(gnutls_session_t s, int sockfd)
+{
+	struct quic_config config;
+	socklen_t len = sizeof(config);
+	uint8_t probe[4096];
+	socklen_t plen = sizeof(probe);
+	gnutls_datum_t data;
+	int err = 0;
+
+	if (getsockopt(sockfd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &len) || !config.receive_session_ticket)
+		return 0;
+	/* No ticket message on the socket: nothing to resume. */
+	if (getsockopt(sockfd, SOL_QUIC, QUIC_SOCKOPT_SESSION_TICKET, probe, &plen) || !plen)
+		return 0;
+	if (gnutls_session_get_data2(s, &data) < 0)
+		return -EPROTO;
+	if (setsockopt(sockfd, SOL_QUIC, QUIC_SOCKOPT_SESSION_TICKET, data.data, data.size))
+		err = -errno;
+	gnutls_memset(data.data, 0, data.size);
+	gnutls_free(data.data);
+	return err;
+}
+
+/* The handshake with certificates (a server's key and chain; a client
+ * verifying against the system's trust store when given a hostname) or,
+ * with `psk` set, the pre-shared key file in pkey_file. */
+static int run(int sockfd, int server, int psk, const char *pkey_file, const char *cert_file, const char *hostname,
 	       const char *alpns)
 {
 	gnutls_certificate_credentials_t cred = NULL;
+	void *psk_cred = NULL;
 	gnutls_session_t s;
 	int err;
 
-	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
+	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | quic_session_init_flags(server)) < 0)
 		return -ENOMEM;
 	err = -EINVAL;
-	if (gnutls_priority_set_direct(s, QUIC_PRIORITY, NULL) < 0 || gnutls_certificate_allocate_credentials(&cred) < 0)
+	if (gnutls_priority_set_direct(s, psk ? QUIC_PSK_PRIORITY : QUIC_PRIORITY, NULL) < 0)
 		goto out;
-	if (server) {
-		if (!pkey_file || !cert_file ||
-		    gnutls_certificate_set_x509_key_file(cred, cert_file, pkey_file, GNUTLS_X509_FMT_PEM) < 0)
+	if (psk) {
+		err = quic_session_psk(s, pkey_file, server, &psk_cred);
+		if (err)
 			goto out;
-	} else if (hostname) {
-		if (gnutls_certificate_set_x509_system_trust(cred) < 0)
+		err = -EINVAL;
+	} else {
+		if (gnutls_certificate_allocate_credentials(&cred) < 0)
 			goto out;
-		gnutls_server_name_set(s, GNUTLS_NAME_DNS, hostname, strlen(hostname));
-		gnutls_session_set_verify_cert(s, hostname, 0);
+		if (server) {
+			if (!pkey_file || !cert_file ||
+			    gnutls_certificate_set_x509_key_file(cred, cert_file, pkey_file, GNUTLS_X509_FMT_PEM) < 0)
+				goto out;
+		} else if (hostname) {
+			if (gnutls_certificate_set_x509_system_trust(cred) < 0)
+				goto out;
+			gnutls_session_set_verify_cert(s, hostname, 0);
+		}
+		if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
+			goto out;
 	}
-	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
-		goto out;
-	err = set_alpns(s, alpns, server);
+	if (!server && hostname)
+		gnutls_server_name_set(s, GNUTLS_NAME_DNS, hostname, strlen(hostname));
+	err = quic_set_alpns(s, alpns, server);
+	if (!err)
+		err = quic_session_prepare(s, sockfd, server);
 	if (err)
 		goto out;
 	gnutls_transport_set_int(s, sockfd);
 	err = quic_handshake(s);
+	if (!err && !server)
+		err = keep_session(s, sockfd);
 out:
 	gnutls_deinit(s);
 	if (cred)
 		gnutls_certificate_free_credentials(cred);
+	quic_session_psk_free(psk_cred, server);
 	return err;
 }
 
 int quic_client_handshake(int sockfd, const char *pkey_file, const char *hostname, const char *alpns)
 {
-	/* PSK files are not supported yet. */
-	if (pkey_file)
-		return -EOPNOTSUPP;
-	return run(sockfd, 0, NULL, NULL, hostname, alpns);
+	return run(sockfd, 0, pkey_file != NULL, pkey_file, NULL, hostname, alpns);
 }
 
+/* A server with a certificate, or with cert_file NULL a PSK file. */
 int quic_server_handshake(int sockfd, const char *pkey_file, const char *cert_file, const char *alpns)
 {
-	return run(sockfd, 1, pkey_file, cert_file, NULL, alpns);
+	if (!pkey_file)
+		return -EINVAL;
+	return run(sockfd, 1, cert_file == NULL, pkey_file, cert_file, NULL, alpns);
 }
 
 ssize_t quic_sendmsg(int sockfd, const void *msg, size_t len, int64_t sid, uint32_t flags)

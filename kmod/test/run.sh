@@ -88,7 +88,7 @@ build_dynamic() {  # source directory, destination directory inside the root
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
     gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
-      "$kmod/libquic/handshake.c" $(pkg-config --cflags --libs gnutls) ||
+      "$kmod"/libquic/*.c $(pkg-config --cflags --libs gnutls) -lpthread ||
       { say "FAIL: building guest program $name"; exit 1; }
     copy_with_libs "$out/$name-$kver" "$2/$name"
   done
