@@ -13,6 +13,7 @@ QUICBED_PACKAGES=(
   # quic.ko (kmod/) against both Debian kernels, booted under qemu by its tests
   linux-headers-6.1.0-56-amd64 linux-headers-6.12.117+deb12-amd64
   qemu-system-x86 busybox-static cpio kmod xz-utils bc openssl ngtcp2-server
+  dkms                                      # kmod/test/dkms.sh: the DKMS package (kmod/dkms.conf)
   # Python experiments (bindings/, scenarios/, notebooks/) for Debian's /usr/bin/python3
   python3-dev pybind11-dev python3-pybind11 python3-pytest python3-numpy python3-pandas
   python3-matplotlib python3-tqdm python3-nbclient python3-nbformat python3-ipykernel

@@ -3,6 +3,7 @@
 # and reports the results the guest prints.
 #   run.sh KVER OUT_DIR
 # KVER is a Debian kernel release (6.1.0-56-amd64, 6.12.117+deb12-amd64);
+# QUICBED_KMOD_KO boots a prebuilt quic.ko instead of the one built here;
 # QUICBED_KMOD_BULK_MB sizes the guest's bulk transfer (default 8; the
 # 100 MB run: QUICBED_KMOD_BULK_MB=100); QUICBED_KMOD_BENCH=1 adds the
 # throughput benchmark (bench/throughput.c: QUIC vs TCP vs kTLS, its
@@ -134,6 +135,16 @@ cp "$mods"/modules.order "$mods"/modules.builtin* "$root/lib/modules/$kver/" 2>/
 # 6.12 ships xz-compressed modules; busybox loads plain ones.
 find "$root/lib/modules" -name '*.ko.xz' -exec xz -d -f {} +
 cp "$modbuild/quic.ko" "$modbuild/sample/quic_sample.ko" "$root/lib/modules/$kver/extra/"
+# QUICBED_KMOD_KO: boot that quic.ko (.ko or .ko.xz) instead, e.g. the one
+# DKMS built (test/dkms.sh leaves OUT_DIR/dkms-KVER.ko); the sample's
+# symbol versions come from our build of the same sources.
+if [ -n "${QUICBED_KMOD_KO:-}" ]; then
+  say "booting $QUICBED_KMOD_KO"
+  case "$QUICBED_KMOD_KO" in
+    *.xz) xz -dc "$QUICBED_KMOD_KO" >"$root/lib/modules/$kver/extra/quic.ko" ;;
+    *) cp "$QUICBED_KMOD_KO" "$root/lib/modules/$kver/extra/quic.ko" ;;
+  esac
+fi
 depmod -b "$root" "$kver"
 cp "$here/init.sh" "$root/init"
 chmod +x "$root/init"

@@ -127,7 +127,7 @@ class PassthroughHandshakeTest : public ConnPairTest {
     e.ctx = std::move(ctx).value();
     auto session = e.ctx->new_session();
     ASSERT_TRUE(session.is_ok());
-    passthrough_ = std::make_unique<PassthroughTls>(kernel_alloc_);
+    passthrough_ = std::make_unique<PassthroughTls>(kernel_alloc_, &e == &server_);
     process_ = std::make_unique<HandshakeProcess>(std::move(session).value(), *passthrough_);
     e.config.tls = passthrough_.get();
     e.conn = std::make_unique<Connection>(e.config);
@@ -242,7 +242,7 @@ class SessionTest : public ::testing::Test {
 
 TEST_F(SessionTest, HandsDownInOrderAndCompletesAfterBothOneRttSecrets) {
   {
-    PassthroughTls tls(alloc);
+    PassthroughTls tls(alloc, false);
     Buf secret(32, 7), msg(100, 1);
     ASSERT_TRUE(tls.push_peer_transport_params(bytes_of(msg)).is_ok());
     ASSERT_TRUE(tls.push_secret(EncryptionLevel::kHandshake, KeyDirection::kWrite, CipherSuite::kAes128GcmSha256,
@@ -267,7 +267,7 @@ TEST_F(SessionTest, HandsDownInOrderAndCompletesAfterBothOneRttSecrets) {
 }
 
 TEST_F(SessionTest, RefusesMalformedHandDowns) {
-  PassthroughTls tls(alloc);
+  PassthroughTls tls(alloc, false);
   Buf b(32, 1);
   // A secret must be as long as the suite's hash; Initial secrets are the
   // connection's own; there is no CRYPTO data at 0-RTT.
@@ -287,7 +287,7 @@ TEST_F(SessionTest, RefusesMalformedHandDowns) {
 }
 
 TEST_F(SessionTest, OneRttSecretsWithoutPeerParametersFailTheHandshake) {
-  PassthroughTls tls(alloc);
+  PassthroughTls tls(alloc, false);
   Buf secret(32, 7);
   for (KeyDirection d : {KeyDirection::kRead, KeyDirection::kWrite}) {
     ASSERT_TRUE(
@@ -302,7 +302,7 @@ TEST_F(SessionTest, OneRttSecretsWithoutPeerParametersFailTheHandshake) {
 }
 
 TEST_F(SessionTest, PeerDataBeyondTheBoundIsCryptoBufferExceeded) {
-  PassthroughTls tls(alloc);
+  PassthroughTls tls(alloc, false);
   Buf chunk(16 * 1024, 3);
   Status s;
   size_t pushed = 0;
