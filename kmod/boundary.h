@@ -107,6 +107,11 @@ struct qb_conn_params {
   uint64_t max_streams_uni;
   int disable_active_migration;
   int grease_quic_bit;
+  /* The largest UDP payload the host sends toward the peer unfragmented
+   * (its route's MTU less the IP and UDP headers): above 1200, the upper
+   * bound of the path MTU search (RFC 8899, RFC 9000 §14.3); else
+   * datagrams stay at 1200 bytes. */
+  uint64_t max_datagram_size;
   /* Server, from the admission of the client's first Initial (struct
    * qb_first): its address validated (RFC 9000 §8.1), and after a Retry
    * the client's first Destination Connection ID (§7.3). */

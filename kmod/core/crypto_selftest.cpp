@@ -206,7 +206,7 @@ struct Test {
 
 constexpr Test kTests[] = {
     {"RFC 9001 A.1 initial keys", initial_keys},
-    {"RFC 9001 A.3 server Initial (gcm(aes), ecb(aes))", server_initial},
+    {"RFC 9001 A.3 server Initial (gcm(aes), AES header protection)", server_initial},
     {"RFC 9001 A.4 Retry tag", retry_tag},
     {"RFC 9001 A.5 ChaCha20 short header and key update", chacha20_short_header},
     {"RFC 4231 4.3 HMAC-SHA-384", hmac_sha384},

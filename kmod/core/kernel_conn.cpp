@@ -80,6 +80,13 @@ ConnectionConfig quicbed::kmod::config_of(const qb_conn_params& p) {
   c.role = p.server ? Role::kServer : Role::kClient;
   c.version = p.version;
   params_of(p, c.params);
+  // The search starts at 1200 bytes once the handshake is confirmed and
+  // probes the host's bound first (pmtud.h): on loopback, with its 64 KB
+  // MTU, datagrams grow as TCP's segments do.
+  if (p.max_datagram_size > c.max_datagram_size) {
+    c.pmtud = true;
+    c.max_datagram_size = p.max_datagram_size < kMaxCcDatagramSize ? p.max_datagram_size : kMaxCcDatagramSize;
+  }
   c.address_validated = p.address_validated != 0;
   c.retried = p.retried != 0;
   if (c.retried) (void)c.retry_original_dcid.assign(Bytes(p.odcid, p.odcid_len));

@@ -12,12 +12,15 @@
 #include "../boundary.h"
 #include "quic_sock.h"
 
-/* The largest datagram we send; RFC 9000 §14: at least 1200. */
+/* The largest DATAGRAM frame payload taken or returned at once. */
 #define QUIC_TX_BUF 1500
-/* One GSO send: at most 64 segments (the UDP stack's UDP_MAX_SEGMENTS),
- * their total within an IP packet's 64 KB. */
-#define QUIC_TX_BATCH (40 * QUIC_TX_BUF)
+/* One send: a datagram, or a GSO train of at most 64 segments (the UDP
+ * stack's UDP_MAX_SEGMENTS), within IPv4's largest UDP payload (65535
+ * less the IP and UDP headers); datagrams are at most this large. */
+#define QUIC_TX_BATCH 65507
 #define QUIC_GSO_SEGMENTS 64
+/* qb_conn_write needs room for 1200 bytes (RFC 9000 §14.1). */
+#define QUIC_MIN_ROOM 1200
 /* Handshake bytes per recvmsg / sendmsg at most. */
 #define QUIC_MAX_HANDSHAKE_MSG (64 * 1024)
 
@@ -84,7 +87,7 @@ void quic_conn_run(struct sock *sk)
 	/* Datagrams of one size go out together with GSO; a shorter one ends
 	 * the train, a larger one starts the next. A probe of another path
 	 * goes alone, on that path (migration.c). */
-	while ((n = qb_conn_write_on_path(qs->conn, qs->txbuf + off, QUIC_TX_BUF, now, &path, &active)) > 0) {
+	while ((n = qb_conn_write_on_path(qs->conn, qs->txbuf + off, QUIC_TX_BATCH - off, now, &path, &active))) {
 		if (!active) {
 			quic_migration_send(qs, &path, qs->txbuf + off, n);
 			continue;
@@ -97,7 +100,9 @@ void quic_conn_run(struct sock *sk)
 			seg = n;
 		}
 		off += n;
-		if (n < seg || off + QUIC_TX_BUF > QUIC_TX_BATCH || off / seg >= QUIC_GSO_SEGMENTS) {
+		/* Sent when the next datagram of this size might not fit. */
+		if (n < seg || off + max_t(size_t, seg, QUIC_MIN_ROOM) > QUIC_TX_BATCH ||
+		    off / seg >= QUIC_GSO_SEGMENTS) {
 			quic_tunnel_send(qs->tunnel, &qs->peer, qs->txbuf, off, seg);
 			off = 0;
 		}
@@ -139,8 +144,13 @@ static void quic_conn_work(struct work_struct *work)
 
 	lock_sock(sk);
 	while ((skb = skb_dequeue(&qs->rxq))) {
-		if (qs->conn && !skb_linearize(skb))
-			quic_migration_receive(qs, skb, quic_now_us());
+		/* A large datagram over loopback comes in page fragments: copied
+		 * out whole (the core decrypts it in place) rather than
+		 * linearized, which needs a high-order atomic allocation. */
+		if (qs->conn && !skb_is_nonlinear(skb))
+			quic_migration_receive(qs, skb, skb->data, quic_now_us());
+		else if (qs->conn && skb->len <= QUIC_TX_BATCH && !skb_copy_bits(skb, 0, qs->txbuf, skb->len))
+			quic_migration_receive(qs, skb, qs->txbuf, quic_now_us());
 		kfree_skb(skb);
 	}
 	if (qs->conn) {
@@ -175,9 +185,11 @@ void quic_conn_sock_init(struct quic_sock *qs)
 	quic_migration_sock_init(qs);
 }
 
-void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server)
+void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
+		      bool server)
 {
 	quic_conn_tp_params(&qs->local_tp, p);
+	p->max_datagram_size = quic_tunnel_max_payload(sock_net(&qs->inet.sk), peer, QUIC_TX_BATCH);
 	p->server = server;
 	p->version = qs->config.version;
 }
@@ -255,13 +267,13 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		qs->tunnel = t;
 		quic_set_local(sk, t);
 	}
-	quic_conn_params(qs, &p, false);
 	{
 		struct sockaddr_storage local, peer = {};
 		struct qb_path path;
 
-		quic_tunnel_addr(qs->tunnel, &local);
 		memcpy(&peer, addr, min_t(int, len, sizeof(peer)));
+		quic_conn_params(qs, &peer, &p, false);
+		quic_tunnel_addr(qs->tunnel, &local);
 		quic_path_of(&path, &local, &peer);
 		conn = quic_session_client_conn(qs, &p, &path);
 	}

@@ -2,12 +2,13 @@
 /* The core's cipher primitives on the kernel crypto API (boundary.h):
  * HKDF (RFC 5869) over hmac(sha256)/hmac(sha384), the AEADs of RFC 9001
  * §5.3 as gcm(aes) and rfc7539(chacha20,poly1305), and header protection
- * (§5.4.3, §5.4.4) as ecb(aes) and chacha20.
+ * (§5.4.3, §5.4.4) as one AES block (the AES library) and chacha20.
  *
  * Scatterlists need linearly mapped memory; the core may hand in buffers
  * from vmalloc or the (virtually mapped) stack, which are bounced through a
  * kmalloc'ed copy. Every call may sleep (process context only). */
 #include <crypto/aead.h>
+#include <crypto/aes.h>
 #include <crypto/hash.h>
 #include <crypto/skcipher.h>
 #include <linux/err.h>
@@ -261,7 +262,11 @@ int qbk_aead_open(struct qbk_aead *a, const uint8_t *nonce, const uint8_t *aad, 
 
 /* ---- Header protection ---------------------------------------------------- */
 
+/* AES: one block per packet through the AES library, no transform or
+ * scatterlist (the skcipher path costs more than the block). ChaCha20:
+ * an skcipher request made once. */
 struct qbk_hp {
+	struct crypto_aes_ctx aes;
 	struct crypto_skcipher *tfm;
 	struct skcipher_request *req;
 	bool chacha;
@@ -272,28 +277,25 @@ struct qbk_hp {
 
 struct qbk_hp *qbk_hp_new(int suite, const uint8_t *key, size_t key_len)
 {
-	const char *name;
+	const char *name = "chacha20";
 	struct qbk_hp *h;
 
-	switch (suite) {
-	case QBK_AES_128_GCM_SHA256:
-		name = key_len == 16 ? "ecb(aes)" : NULL;
-		break;
-	case QBK_AES_256_GCM_SHA384:
-		name = key_len == 32 ? "ecb(aes)" : NULL;
-		break;
-	case QBK_CHACHA20_POLY1305_SHA256:
-		name = key_len == 32 ? "chacha20" : NULL;
-		break;
-	default:
-		name = NULL;
+	if (suite == QBK_AES_128_GCM_SHA256 || suite == QBK_AES_256_GCM_SHA384) {
+		if (key_len != (suite == QBK_AES_128_GCM_SHA256 ? 16 : 32))
+			return NULL;
+		h = kzalloc(sizeof(*h), GFP_KERNEL);
+		if (h && aes_expandkey(&h->aes, key, key_len)) {
+			kfree_sensitive(h);
+			h = NULL;
+		}
+		return h;
 	}
-	if (!name)
+	if (suite != QBK_CHACHA20_POLY1305_SHA256 || key_len != 32)
 		return NULL;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return NULL;
-	h->chacha = suite == QBK_CHACHA20_POLY1305_SHA256;
+	h->chacha = true;
 	h->tfm = crypto_alloc_skcipher(name, 0, 0);
 	if (IS_ERR(h->tfm)) {
 		pr_warn_once("quic: no %s transform (%ld)\n", name, PTR_ERR(h->tfm));
@@ -328,22 +330,22 @@ int qbk_hp_mask(struct qbk_hp *h, const uint8_t *sample, uint8_t *mask)
 	size_t len;
 	int err;
 
-	if (h->chacha) {
-		/* RFC 9001 §5.4.4: counter = sample[0..3] (little endian), nonce =
-		 * sample[4..15], which is the kernel's chacha20 IV layout; the
-		 * mask is ChaCha20 applied to five zero bytes. */
-		memcpy(h->iv, sample, QBK_SAMPLE_LEN);
-		memset(h->block, 0, QBK_MASK_LEN);
-		len = QBK_MASK_LEN;
-	} else {
+	if (!h->chacha) {
 		/* §5.4.3: mask = AES-ECB(hp_key, sample). */
-		memcpy(h->block, sample, QBK_SAMPLE_LEN);
-		len = QBK_SAMPLE_LEN;
+		aes_encrypt(&h->aes, h->block, sample);
+		memcpy(mask, h->block, QBK_MASK_LEN);
+		return 0;
 	}
+	/* RFC 9001 §5.4.4: counter = sample[0..3] (little endian), nonce =
+	 * sample[4..15], which is the kernel's chacha20 IV layout; the mask is
+	 * ChaCha20 applied to five zero bytes. */
+	memcpy(h->iv, sample, QBK_SAMPLE_LEN);
+	memset(h->block, 0, QBK_MASK_LEN);
+	len = QBK_MASK_LEN;
 	sg_init_one(&sg, h->block, len);
 	skcipher_request_set_callback(h->req, CRYPTO_TFM_REQ_MAY_BACKLOG | CRYPTO_TFM_REQ_MAY_SLEEP,
 				      crypto_req_done, &wait);
-	skcipher_request_set_crypt(h->req, &sg, &sg, len, h->chacha ? h->iv : NULL);
+	skcipher_request_set_crypt(h->req, &sg, &sg, len, h->iv);
 	err = crypto_wait_req(crypto_skcipher_encrypt(h->req), &wait);
 	if (!err)
 		memcpy(mask, h->block, QBK_MASK_LEN);

@@ -150,15 +150,16 @@ static struct sock *quic_child_alloc(struct sock *lsk)
 /* A server connection with `lqs`'s options, fed the client's first
  * Initial (a copy: the core decrypts in place); NULL unless the Initial
  * opened and carried the start of a ClientHello. */
-static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, u32 version, const u8 *data, size_t len,
-					const struct qb_first *admit, const struct qb_path *path)
+static struct qb_conn *quic_server_conn(const struct quic_sock *lqs, const struct sockaddr_storage *from,
+					u32 version, const u8 *data, size_t len, const struct qb_first *admit,
+					const struct qb_path *path)
 {
 	struct qb_conn_params p;
 	struct qb_conn *conn;
 	u64 now = quic_now_us();
 	u8 *copy;
 
-	quic_conn_params(lqs, &p, true);
+	quic_conn_params(lqs, from, &p, true);
 	p.version = version;
 	p.address_validated = admit->validated;
 	p.retried = admit->retried;
@@ -211,7 +212,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	}
 	version = (u32)skb->data[1] << 24 | (u32)skb->data[2] << 16 | (u32)skb->data[3] << 8 | skb->data[4];
 	lock_sock(first);
-	conn = quic_server_conn(quic_sk(first), version, skb->data, skb->len, &admit, &path);
+	conn = quic_server_conn(quic_sk(first), from, version, skb->data, skb->len, &admit, &path);
 	release_sock(first);
 	if (!conn) {
 		sock_put(first);
@@ -228,7 +229,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		 * the same Initial. */
 		qb_conn_free(conn);
 		lock_sock(lsk);
-		conn = quic_server_conn(lqs, version, skb->data, skb->len, &admit, &path);
+		conn = quic_server_conn(lqs, from, version, skb->data, skb->len, &admit, &path);
 		release_sock(lsk);
 	}
 	sock_put(first);

@@ -63,6 +63,8 @@ struct quic_sock {
 	struct sk_buff_head rxq;
 	struct work_struct work;
 	struct hrtimer timer;
+	/* Datagrams going out (quic_conn_run); before that in the work item,
+	 * a received datagram the skb holds in pieces. */
 	u8 *txbuf;
 	s64 last_sid;	/* the stream opened last (sendmsg with stream_id -1) */
 
@@ -149,8 +151,9 @@ int quic_set_migration(struct sock *sk, sockptr_t optval, unsigned int optlen);
 /* The path a socket address pair names, for the core. */
 struct qb_path;
 void quic_path_of(struct qb_path *p, const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
-/* A datagram from the rxq, fed to the connection with its path. */
-void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u64 now);
+/* A datagram from the rxq, fed to the connection with its path; `data`
+ * is its bytes (skb->data, or a copy of a paged skb's). */
+void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data, u64 now);
 /* Before sending: follows the core's active path (a client's validated
  * new address, a server's migrated peer), reports the migration, and
  * refreshes the routing CIDs. */
@@ -175,6 +178,9 @@ void quic_tunnel_attach(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_detach(struct quic_tunnel *t, struct quic_sock *qs);
 int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, const u8 *data, size_t len,
 		     size_t seg);
+/* The largest UDP payload that reaches `peer` unfragmented, by the route's
+ * MTU, at most `cap`; 1200 (RFC 9000 §14.1) without a route. */
+u32 quic_tunnel_max_payload(struct net *net, const struct sockaddr_storage *peer, u32 cap);
 void quic_tunnel_listen(struct quic_tunnel *t, struct quic_sock *qs);
 void quic_tunnel_unlisten(struct quic_tunnel *t, struct quic_sock *qs);
 /* The listener an incoming connection offering the ALPN list `alpns`
@@ -208,8 +214,10 @@ void quic_event_purge(struct quic_sock *qs);
 /* conn.c */
 void quic_conn_sock_init(struct quic_sock *qs);
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
-/* The socket's options as the core's connection parameters. */
-void quic_conn_params(const struct quic_sock *qs, struct qb_conn_params *p, bool server);
+/* The socket's options as the core's connection parameters, for a
+ * connection with `peer` (whose route bounds the datagram size). */
+void quic_conn_params(const struct quic_sock *qs, const struct sockaddr_storage *peer, struct qb_conn_params *p,
+		      bool server);
 /* Transport parameters in the core's form (the rest of *p zeroed). */
 void quic_conn_tp_params(const struct quic_transport_param *tp, struct qb_conn_params *p);
 /* A connection the listener made: `conn` (fed the client's first

@@ -16,7 +16,9 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/udp.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/route.h>
 
 #include "quic_sock.h"
 
@@ -224,6 +226,15 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 	tcfg.encap_type = 1;
 	tcfg.encap_rcv = quic_tunnel_rcv;
 	setup_udp_tunnel_sock(net, t->sock, &tcfg);
+	/* RFC 9000 §14: datagrams are never fragmented; IPv4 sets DF. PROBE
+	 * rather than DO: a path MTU probe larger than the device allows
+	 * fails locally (a lost probe, RFC 8899 §4.6) and ICMP cannot lower
+	 * the size under the search's feet (RFC 8899 §4.6.1 takes it as a
+	 * hint only). IPv6 never fragments in the network; the stack would
+	 * fragment locally only above the device MTU, which the route's
+	 * bound (quic_tunnel_max_payload) keeps us under. */
+	if (addr->ss_family == AF_INET)
+		ip_sock_set_mtu_discover(t->sock->sk, IP_PMTUDISC_PROBE);
 
 	t->addr = *addr;
 	if (addr->ss_family == AF_INET)
@@ -335,6 +346,37 @@ void quic_tunnel_attach_alt(struct quic_tunnel *t, struct quic_sock *qs)
 void quic_tunnel_detach_alt(struct quic_tunnel *t, struct quic_sock *qs)
 {
 	quic_tunnel_unlink(t, &qs->alt_node);
+}
+
+u32 quic_tunnel_max_payload(struct net *net, const struct sockaddr_storage *peer, u32 cap)
+{
+	struct dst_entry *dst;
+	u32 hdr, mtu;
+
+	if (peer->ss_family == AF_INET) {
+		struct flowi4 fl4 = { .daddr = ((const struct sockaddr_in *)peer)->sin_addr.s_addr };
+		struct rtable *rt = ip_route_output_key(net, &fl4);
+
+		if (IS_ERR(rt))
+			return QUIC_MIN_INITIAL_DATAGRAM;
+		dst = &rt->dst;
+		hdr = sizeof(struct iphdr) + sizeof(struct udphdr);
+	} else {
+		const struct sockaddr_in6 *a = (const void *)peer;
+		struct flowi6 fl6 = { .daddr = a->sin6_addr, .flowi6_oif = a->sin6_scope_id };
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return QUIC_MIN_INITIAL_DATAGRAM;
+		}
+		hdr = sizeof(struct ipv6hdr) + sizeof(struct udphdr);
+	}
+	mtu = dst_mtu(dst);
+	dst_release(dst);
+	if (mtu < hdr + QUIC_MIN_INITIAL_DATAGRAM)
+		return QUIC_MIN_INITIAL_DATAGRAM;
+	return min(mtu - hdr, cap);
 }
 
 /* `len` bytes to `to`: one datagram, or with `seg` < `len` a train of

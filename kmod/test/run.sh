@@ -7,7 +7,8 @@
 # QUICBED_KMOD_BULK_MB sizes the guest's bulk transfer (default 8; the
 # 100 MB run: QUICBED_KMOD_BULK_MB=100); QUICBED_KMOD_BENCH=1 adds the
 # throughput benchmark (bench/throughput.c: QUIC vs TCP vs kTLS, its
-# QBBENCH lines; =only leaves the GnuTLS tests out; QUICBED_KMOD_BENCH_MB bytes per run, default 8);
+# QBBENCH lines; =only leaves the GnuTLS tests out; QUICBED_KMOD_BENCH_MB bytes per run, default 8;
+# QUICBED_KMOD_BENCH_MTU the loopback MTU for it, default unchanged);
 # its linux-headers package must be installed. The kernel image package is
 # fetched with apt-get download and unpacked (never installed) into
 # OUT_DIR/image-KVER, kept between runs. Exit status 0 when every guest test
@@ -157,7 +158,7 @@ say "booting under qemu (TCG)"
 set +e
 timeout "${QUICBED_KMOD_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
   -kernel "$image/boot/vmlinuz-$kver" -initrd "$out/initramfs-$kver.cpio.gz" \
-  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-8} QUICBED_BENCH_MB=${QUICBED_KMOD_BENCH_MB:-8}" \
+  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-8} QUICBED_BENCH_MB=${QUICBED_KMOD_BENCH_MB:-8} QUICBED_BENCH_MTU=${QUICBED_KMOD_BENCH_MTU:-0}" \
   -nographic -no-reboot -nodefaults -serial stdio -display none -net none </dev/null >"$log" 2>&1
 rc=$?
 set -e
