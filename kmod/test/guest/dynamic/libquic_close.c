@@ -6,7 +6,11 @@
 //   - with SO_LINGER {1, 10} close() returns once the server acknowledged
 //     it all, and the same arrives;
 //   - with SO_LINGER {1, 0} (abortive) CONNECTION_CLOSE goes at once:
-//     the server sees the close before the end of the data.
+//     the server sees the close before the end of the data. So that data
+//     is surely still unsent at close() (a send can put it all on the wire
+//     before returning: 64 KB loopback datagrams), the server reads nothing
+//     for a while, and the client writes without blocking until the
+//     stream's flow control stops it.
 // Closed connections stay in the closing or draining state for three PTOs
 // (ConnectionsClosing in /proc/net/quic), then their sockets go.
 #include <arpa/inet.h>
@@ -73,8 +77,18 @@ static int client(enum close_kind kind)
 		return 2;
 	if (kind != CLOSE_DEFAULT && setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)))
 		return 3;
-	if (quic_sendmsg(fd, out, DATA_LEN, -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN) != DATA_LEN)
+	if (kind == CLOSE_ABORT) {
+		ssize_t n;
+
+		if (fcntl(fd, F_SETFL, O_NONBLOCK))
+			return 6;
+		n = quic_sendmsg(fd, out, DATA_LEN, -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN);
+		if (n <= 0 || n >= DATA_LEN)
+			return 4;
+		printf("     client: %zd bytes taken before the stream's flow control\n", n);
+	} else if (quic_sendmsg(fd, out, DATA_LEN, -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN) != DATA_LEN) {
 		return 4;
+	}
 	t0 = now_s();
 	if (close(fd))
 		return 5;
@@ -87,7 +101,7 @@ static int client(enum close_kind kind)
 /* Serves one client closing as `kind`: the bytes of stream 0 received
  * before the connection closed, -1 on an error. *code: the client's close
  * error code. */
-static long serve(int lfd, uint32_t *code)
+static long serve(int lfd, enum close_kind kind, uint32_t *code)
 {
 	static unsigned char buf[65536];
 	struct timeval limit = { .tv_sec = 20 };
@@ -99,6 +113,8 @@ static long serve(int lfd, uint32_t *code)
 	if (fd < 0 || quic_server_handshake(fd, "/certs/key.pem", "/certs/cert.pem", ALPN))
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+	if (kind == CLOSE_ABORT)
+		sleep(1);	/* no window opened before the client's close() */
 	for (;;) {
 		int64_t sid = -1;
 		uint32_t flags = 0;
@@ -134,7 +150,7 @@ static long pair(int lfd, enum close_kind kind, uint32_t *code)
 	pid = fork();
 	if (pid == 0)
 		_exit(client(kind));
-	got = serve(lfd, code);
+	got = serve(lfd, kind, code);
 	waitpid(pid, &status, 0);
 	printf("     client exit status %d\n", WEXITSTATUS(status));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
