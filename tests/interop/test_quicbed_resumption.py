@@ -272,9 +272,13 @@ def serve_to_peer(tmp: Path, certs: P.Certs, case: str, peer: str) -> None:
                 else:
                     quicgo_client(tmp, names, case, client_keys, ns.name)
     assert_identical(www, tmp / "downloads", names, "")
-    # ngtcp2's client probes the path MTU with 1-RTT PINGs of 1400+ bytes.
+    # Both peers' clients probe the path MTU with 1-RTT PING+PADDING packets
+    # (ngtcp2's of 1400+ bytes, quic-go 0.29's of 1452), a timing-dependent
+    # number of them: with two such probes quic-go's client went over the
+    # limit while its requests went in 0-RTT. The 0-RTT bytes and our
+    # server's "0-RTT accepted" still show the requests went early.
     check_two_handshakes(tmp, cap, [client_keys, server_keys], zerortt, f"quicbed -> {peer}, {case}",
-                         one_rtt_limit=peer != "ngtcp2")
+                         one_rtt_limit=False)
     log = (tmp / "quicbed-server.log").read_text()
     assert "session resumed" in log, log[-3000:]
     if zerortt:
