@@ -9,7 +9,7 @@
 //     frames both ways,
 //     and with two listeners on one port, each connection dispatched by its
 //     ClientHello's ALPN, one allowing a single stream (STREAM_OPEN, then
-//     EAGAIN); and a bulk transfer (QUICBED_BULK_MB, 8 MB by default)
+//     EAGAIN); and a bulk transfer (QUICBED_BULK_MB, 100 MB from run.sh)
 //     checked byte for byte; then /proc/net/quic and the net.quic sysctls;
 //   - our userspace endpoint (`quicbed client`), hq-interop, two files;
 //   - Debian's ngtcp2 client (gtlsclient) over HTTP/3: a minimal response
@@ -186,7 +186,7 @@ static void bulk_fill(struct bulk_gen *g, unsigned char *out, size_t n)
 }
 
 /* The size of the bulk transfer: QUICBED_BULK_MB from the kernel command
- * line (run.sh), 8 MB by default. */
+ * line (run.sh; 8 MB when run without it). */
 static size_t bulk_bytes(void)
 {
 	const char *mb = getenv("QUICBED_BULK_MB");
