@@ -13,12 +13,16 @@ from quicbed_env import child_env
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 # Executes one notebook in a kernel of its own and writes it, outputs included, to argv[2].
+# The kernel talks over IPC sockets named after the notebook: over TCP, kernels started at
+# the same moment can pick the same free port and one dies ("Address already in use").
 RUNNER = """
 import sys, nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 nb = nbformat.read(sys.argv[1], as_version=4)
+km = KernelManager(kernel_name="python3", transport="ipc", ip=sys.argv[2] + ".kernel")
 try:
-    NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": sys.argv[3]}}).execute()
+    NotebookClient(nb, timeout=240, km=km, resources={"metadata": {"path": sys.argv[3]}}).execute()
 finally:
     nbformat.write(nb, sys.argv[2])
 """
