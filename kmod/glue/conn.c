@@ -118,6 +118,10 @@ void quic_conn_run(struct sock *sk)
 		hrtimer_start(&qs->timer, ns_to_ktime(next * NSEC_PER_USEC), HRTIMER_MODE_ABS);
 
 	quic_conn_events(sk);
+	if (qb_conn_keyless_drops(qs->conn) != qs->keyless_drops) {
+		quic_stat_add(QUIC_STAT_KEYLESS_DROPS, qb_conn_keyless_drops(qs->conn) - qs->keyless_drops);
+		qs->keyless_drops = qb_conn_keyless_drops(qs->conn);
+	}
 	state = qb_conn_state(qs->conn);
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;
@@ -223,6 +227,7 @@ static int quic_conn_take(struct sock *sk, struct qb_conn *conn, const struct so
 	if (!qs->txbuf)
 		return -ENOMEM;
 	qs->conn = conn;
+	qs->keyless_drops = 0;
 	memset(&qs->peer, 0, sizeof(qs->peer));
 	memcpy(&qs->peer, addr, len);
 	if (sk->sk_family == AF_INET) {

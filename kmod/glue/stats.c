@@ -27,6 +27,7 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_ZERO_RTT_RX] = "ZeroRttPacketsReceived",
 	[QUIC_STAT_TOKENS_SENT] = "NewTokensSent",
 	[QUIC_STAT_TOKENS_VALIDATED] = "TokensValidated",
+	[QUIC_STAT_KEYLESS_DROPS] = "PacketsDroppedWithoutKeys",
 };
 
 atomic64_t quic_stats[QUIC_STAT_MAX];
