@@ -401,8 +401,9 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   uint64_t zero_rtt_packets() const { return zero_rtt_packets_; }
   // Packets whose keys were still to come and that found the buffer for
   // them (RFC 9001 §5.7) full: dropped, their data only recovered by the
-  // peer's loss detection.
+  // peer's loss detection. All of them, and the 1-RTT ones.
   uint64_t keyless_drops() const { return keyless_drops_; }
+  uint64_t one_rtt_keyless_drops() const { return one_rtt_keyless_drops_; }
   // The handshake resumed a TLS session (no certificate was exchanged).
   bool resumed() const { return handshake_complete_ && tls_.resumed(); }
 
@@ -858,6 +859,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool early_reported_ = false;
   uint64_t zero_rtt_packets_ = 0;
   uint64_t keyless_drops_ = 0;
+  uint64_t one_rtt_keyless_drops_ = 0;
   bool tls_complete_ = false;  // reported by TLS, not yet acted upon
   bool handshake_complete_ = false;
   bool handshake_confirmed_ = false;

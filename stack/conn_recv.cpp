@@ -242,6 +242,7 @@ Status Connection::buffer_packet(Bytes packet, PnSpace space, Ecn ecn, bool zero
                    : static_cast<uint8_t*>(alloc_.allocate(packet.size(), 1));
   if (!data) {
     ++keyless_drops_;
+    if (space == PnSpace::kApplication && !zero_rtt) ++one_rtt_keyless_drops_;
     return drop(DropReason::kKeyUnavailable);
   }
   copy_bytes(data, packet.data(), packet.size());

@@ -97,7 +97,9 @@ Status PassthroughTls::deliver(const RecordQueue::Record& r, TlsCallbacks& cb) {
       const auto dir = static_cast<KeyDirection>(r.head[2]);
       const auto suite = static_cast<CipherSuite>(uint16_t{r.head[3]} << 8 | r.head[4]);
       if (level == EncryptionLevel::kApplication && dir == KeyDirection::kWrite) {
-        if (app_secret_[1] || held_write_len_) return tls_alert_status(TlsAlert::kInternalError, "second 1-RTT write secret");
+        if (app_secret_[1] || held_write_len_) {
+          return tls_alert_status(TlsAlert::kInternalError, "second 1-RTT write secret");
+        }
         copy_bytes(held_write_, r.body.data(), r.body.size());
         held_write_len_ = r.body.size();
         held_suite_ = suite;

@@ -28,6 +28,7 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_TOKENS_SENT] = "NewTokensSent",
 	[QUIC_STAT_TOKENS_VALIDATED] = "TokensValidated",
 	[QUIC_STAT_KEYLESS_DROPS] = "PacketsDroppedWithoutKeys",
+	[QUIC_STAT_ONE_RTT_KEYLESS_DROPS] = "OneRttPacketsDroppedWithoutKeys",
 };
 
 atomic64_t quic_stats[QUIC_STAT_MAX];

@@ -4,13 +4,19 @@
  *
  * What GnuTLS produces during one gnutls_handshake() call is collected and
  * then handed down in this order: the peer's transport parameters, the
- * secrets below 1-RTT, the handshake messages, the selected ALPN, and last
- * the 1-RTT secrets, the write secret before the read one. The kernel takes
- * the handshake as complete once both 1-RTT secrets are down, so every
- * message of ours is queued by then (kmod/core/passthrough_tls.h); and no
- * 1-RTT packet opens before that (with the read secret alone, a client
- * would open the server's HANDSHAKE_DONE before its handshake completed,
- * a protocol violation, RFC 9000 §19.20). */
+ * secrets below 1-RTT, once TLS completed the selected ALPN and the 1-RTT
+ * secrets (read, then write), and last the handshake messages. A client's
+ * final flight thus reaches the kernel after its 1-RTT keys: the server's
+ * first 1-RTT packets (its session ticket, NEW_TOKEN, data), which only
+ * our Finished can release, find them in place instead of overflowing the
+ * few packets kept for later (RFC 9001 §5.7) and coming again a loss
+ * timeout late. RFC 9001 §4.1.4 lets the client use the keys as soon as
+ * TLS provides them; sending 1-RTT waits for its Finished (§4.1.4), which
+ * the kernel sees to: it holds the write secret until our Finished is
+ * queued and completes the handshake then, with both 1-RTT secrets down
+ * (kmod/core/passthrough_tls.h; §4.1.1). Nothing 1-RTT the server sends
+ * before our Finished can complete anything early: its HANDSHAKE_DONE
+ * (RFC 9000 §19.20) needs that Finished. */
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
@@ -191,10 +197,10 @@ static int flush(struct hs *h, int complete)
 		free(h->peer_tp);
 		h->peer_tp = NULL;
 	}
-	/* Pass 0: secrets below 1-RTT; 1: messages; 2: ALPN, the 1-RTT write
-	 * secret; 3: the 1-RTT read secret. */
+	/* Pass 0: secrets below 1-RTT; 1: ALPN, the 1-RTT read secret; 2: the
+	 * 1-RTT write secret; 3: messages. */
 	for (pass = 0; pass < 4 && !err; pass++) {
-		if (pass == 2 && complete) {
+		if (pass == 1 && complete) {
 			gnutls_datum_t alpn;
 
 			if (!gnutls_alpn_get_selected_protocol(h->s, &alpn) &&
@@ -208,10 +214,10 @@ static int flush(struct hs *h, int complete)
 				continue;
 			if (pass == 0 && p->kind == P_SECRET && p->level != QUIC_CRYPTO_APP)
 				err = send_secret(h->fd, p);
-			else if (pass == 1 && p->kind == P_MSG)
+			else if (pass == 3 && p->kind == P_MSG)
 				err = send_message(h->fd, p);
-			else if (pass >= 2 && complete && p->kind == P_SECRET && p->level == QUIC_CRYPTO_APP &&
-				 p->send == (pass == 2))
+			else if ((pass == 1 || pass == 2) && complete && p->kind == P_SECRET &&
+				 p->level == QUIC_CRYPTO_APP && p->send == (pass == 2))
 				err = send_secret(h->fd, p);
 			else
 				continue;
