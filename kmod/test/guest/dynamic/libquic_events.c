@@ -46,6 +46,10 @@
 #define ANSWER_LEN (256 * 1024)
 #define STOP_CODE 5
 
+/* The server tells the client it turned its events on (before the
+ * client's first stream data, whose arrival is an event). */
+static int events_on[2];
+
 /* The byte at `off` of the server's answer on stream 4. */
 static unsigned char answer_byte(size_t off)
 {
@@ -237,6 +241,11 @@ static int client(void)
 	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	CHECK(events(fd, 1) == 0);
+	{
+		char c;
+
+		CHECK(read(events_on[0], &c, 1) == 1);
+	}
 
 	/* sendfile into stream 0, then its end without a cmsg. */
 	CHECK(stream_open(fd, 0) == 0);
@@ -306,6 +315,7 @@ static void server(int lfd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	s.final_size = want_len;
 	CHECK(events(fd, 1) == 0);
+	CHECK(write(events_on[1], "e", 1) == 1);
 	for (;;) {
 		int64_t sid;
 		uint32_t fl;
@@ -377,6 +387,7 @@ int main(void)
 	CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)) == 0);
 	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
 	CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 1) == 0);
+	CHECK(pipe(events_on) == 0);
 	fflush(stdout);	/* else the child prints the parent's buffer again */
 	pid = fork();
 	if (pid == 0) {
