@@ -190,15 +190,30 @@ static int client(void)
 	return failures;
 }
 
+/* The server's side of client(): its handshake, "ping" answered with
+ * "pong". Whether all went well. */
+static int serve_ping(int lfd)
+{
+	struct timeval limit = { .tv_sec = 20 };
+	char buf[64];
+	int64_t sid = -1;
+	uint32_t flags = 0;
+	int fd = accept(lfd, NULL, NULL), ok;
+
+	ok = fd >= 0 && quic_server_handshake(fd, "/certs/key.pem", "/certs/cert.pem", ALPN) == 0 &&
+	     !setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) &&
+	     quic_recvmsg(fd, buf, sizeof(buf), &sid, &flags) == 4 && !memcmp(buf, "ping", 4) &&
+	     quic_sendmsg(fd, "pong", 4, sid, MSG_QUIC_STREAM_FIN) == 4;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 /* In the new namespace: the counters and sysctls there, and a connection. */
 static int child(int ready)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
-	struct timeval limit = { .tv_sec = 20 };
-	int nstats = 0, lfd, fd, status = -1;
-	char buf[64];
-	int64_t sid = -1;
-	uint32_t flags = 0;
+	int nstats = 0, lfd, status = -1;
 	pid_t pid;
 
 	CHECK(unshare(CLONE_NEWNET) == 0);
@@ -221,11 +236,7 @@ static int child(int ready)
 		fflush(stdout);
 		_exit(rc ? 1 : 0);
 	}
-	fd = accept(lfd, NULL, NULL);
-	CHECK(fd >= 0 && quic_server_handshake(fd, "/certs/key.pem", "/certs/cert.pem", ALPN) == 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-	CHECK(quic_recvmsg(fd, buf, sizeof(buf), &sid, &flags) == 4 && !memcmp(buf, "ping", 4));
-	CHECK(quic_sendmsg(fd, "pong", 4, sid, MSG_QUIC_STREAM_FIN) == 4);
+	CHECK(serve_ping(lfd));
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	CHECK(quic_stat("ConnectionsOpened") == 1 && quic_stat("ConnectionsAccepted") == 1);
@@ -233,7 +244,6 @@ static int child(int ready)
 	CHECK(quic_stat("DatagramsReceived") > 2 && quic_stat("DatagramsSent") > 2);
 	printf("     new namespace: %lld datagrams received, %lld sent\n", quic_stat("DatagramsReceived"),
 	       quic_stat("DatagramsSent"));
-	close(fd);
 	close(lfd);
 	return failures;
 }
