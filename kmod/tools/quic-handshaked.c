@@ -80,6 +80,8 @@ enum { HS_A_DONE_STATUS = 1, HS_A_DONE_SOCKFD, HS_A_DONE_REMOTE_AUTH };
 #define MAX_PEERIDS 5
 
 static const char *cafile, *certfile, *keyfile;
+/* The socket in the tlshd group: the parent's alone (see serve_one). */
+static int mc = -1;
 
 /* ---- Generic netlink ------------------------------------------------------- */
 
@@ -519,8 +521,14 @@ static int serve_one(int fd, uint16_t family)
 		r.peername[len] = 0;
 	}
 	if (fork() == 0) {
-		/* Its own netlink socket: the parent's may be mid-ACCEPT. */
+		/* Its own netlink socket: the parent's may be mid-ACCEPT. And
+		 * out of the tlshd group: while a child held that membership,
+		 * the kernel saw a listener though the agent was gone (a request
+		 * then timed out instead of failing with ESRCH). */
 		int done = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+		close(mc);
+		close(fd);
 
 		status = handshake(&r);
 		fprintf(stderr, "quic-handshaked: %s handshake on fd %d (%s): status %u\n",
@@ -549,7 +557,7 @@ int main(int argc, char **argv)
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	uint32_t group;
 	uint16_t family;
-	int mc, req, err;
+	int req, err;
 
 	for (int i = 1; i < argc; i += 2) {
 		const char **opt = !strcmp(argv[i], "--cafile") ? &cafile
