@@ -136,25 +136,6 @@ void quic_conn_run(struct sock *sk)
 	sk->sk_write_space(sk);
 }
 
-/* The datagrams of a queued skb to the connection: one, or a train of
- * gso_size ones (the last may be shorter) a GSO send made (tunnel.c). A
- * datagram in page fragments (large ones, and trains, over loopback) is
- * copied out whole, since the core decrypts in place, rather than
- * linearized, which needs a high-order atomic allocation. */
-static void quic_conn_receive_skb(struct quic_sock *qs, struct sk_buff *skb)
-{
-	size_t seg = skb_is_gso(skb) ? skb_shinfo(skb)->gso_size : skb->len, off, n;
-	u64 now = quic_now_us();
-
-	for (off = 0; off < skb->len && qs->conn; off += seg) {
-		n = min_t(size_t, seg, skb->len - off);
-		if (!skb_is_nonlinear(skb))
-			quic_migration_receive(qs, skb, skb->data + off, n, now);
-		else if (n <= QUIC_TX_BATCH && !skb_copy_bits(skb, off, qs->txbuf, n))
-			quic_migration_receive(qs, skb, qs->txbuf, n, now);
-	}
-}
-
 static void quic_conn_work(struct work_struct *work)
 {
 	struct quic_sock *qs = container_of(work, struct quic_sock, work);
@@ -163,8 +144,13 @@ static void quic_conn_work(struct work_struct *work)
 
 	lock_sock(sk);
 	while ((skb = skb_dequeue(&qs->rxq))) {
-		if (qs->conn)
-			quic_conn_receive_skb(qs, skb);
+		/* A large datagram over loopback comes in page fragments: copied
+		 * out whole (the core decrypts it in place) rather than
+		 * linearized, which needs a high-order atomic allocation. */
+		if (qs->conn && !skb_is_nonlinear(skb))
+			quic_migration_receive(qs, skb, skb->data, quic_now_us());
+		else if (qs->conn && skb->len <= QUIC_TX_BATCH && !skb_copy_bits(skb, 0, qs->txbuf, skb->len))
+			quic_migration_receive(qs, skb, qs->txbuf, quic_now_us());
 		kfree_skb(skb);
 	}
 	if (qs->conn) {

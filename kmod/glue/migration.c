@@ -72,7 +72,7 @@ static void quic_tunnel_path_addr(const struct quic_tunnel *t, struct qb_path_ad
 	quic_path_addr(out, &a);
 }
 
-void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data, size_t len, u64 now)
+void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data, u64 now)
 {
 	struct quic_tunnel *t = QUIC_SKB_TUNNEL(skb);
 	struct sockaddr_storage local, from;
@@ -84,7 +84,7 @@ void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data,
 	quic_tunnel_addr(t, &local);
 	quic_skb_source(skb, &from);
 	quic_path_of(&p, &local, &from);
-	qb_conn_receive_on_path(qs->conn, data, len, &p, now);
+	qb_conn_receive_on_path(qs->conn, data, skb->len, &p, now);
 }
 
 void quic_migration_send(struct quic_sock *qs, const struct qb_path *p, const u8 *data, size_t len)

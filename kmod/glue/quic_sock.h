@@ -153,7 +153,7 @@ struct qb_path;
 void quic_path_of(struct qb_path *p, const struct sockaddr_storage *local, const struct sockaddr_storage *peer);
 /* A datagram from the rxq, fed to the connection with its path; `data`
  * is its bytes (skb->data, or a copy of a paged skb's). */
-void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data, size_t len, u64 now);
+void quic_migration_receive(struct quic_sock *qs, struct sk_buff *skb, u8 *data, u64 now);
 /* Before sending: follows the core's active path (a client's validated
  * new address, a server's migrated peer), reports the migration, and
  * refreshes the routing CIDs. */

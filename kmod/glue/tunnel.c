@@ -12,7 +12,6 @@
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
-#include <net/udp.h>
 #include <net/udp_tunnel.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -117,8 +116,7 @@ static struct quic_sock *quic_tunnel_match(struct list_head *head, bool alt, con
 	return NULL;
 }
 
-static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from,
-				bool by_cid)
+static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, const struct sockaddr_storage *from)
 {
 	struct quic_sock *qs;
 
@@ -128,7 +126,7 @@ static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, cons
 		qs = quic_tunnel_match(&t->alt_conns, true, from, skb);
 	/* A peer on a new address (it migrated, or a NAT rebound it, RFC 9000
 	 * §9): the connection whose CID the packet is addressed to. */
-	if (!qs && by_cid)
+	if (!qs)
 		qs = quic_tunnel_match(&t->conns, false, NULL, skb);
 	if (qs)
 		quic_tunnel_queue(t, qs, skb);
@@ -150,32 +148,8 @@ static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	quic_skb_source(skb, &from);
 	/* The payload starts after the UDP header. */
 	__skb_pull(skb, sizeof(struct udphdr));
-	if (skb_is_gso(skb)) {
-		/* A train of datagrams from one UDP GSO send (loopback, veth):
-		 * a connection known by the sender's address takes it whole,
-		 * its work item cutting it at gso_size (conn.c); anything else
-		 * is cut here, as the UDP stack cuts trains for sockets that
-		 * do not take them. */
-		struct sk_buff *segs, *next;
-
-		if (quic_tunnel_deliver(t, skb, &from, false)) {
-			quic_stat_add(QUIC_STAT_RX_DATAGRAMS, skb_shinfo(skb)->gso_segs);
-			return 0;
-		}
-		/* As udp_queue_rcv_skb does: segmented from the MAC header,
-		 * each datagram then from its UDP header. */
-		__skb_push(skb, -skb_mac_offset(skb));
-		segs = udp_rcv_segment(sk, skb, t->addr.ss_family == AF_INET);
-		skb_list_walk_safe(segs, skb, next) {
-			skb_mark_not_on_list(skb);
-			__skb_pull(skb, skb_transport_offset(skb));
-			udp_post_segment_fix_csum(skb);
-			quic_tunnel_rcv(sk, skb);
-		}
-		return 0;
-	}
 	quic_stat_add(QUIC_STAT_RX_DATAGRAMS, 1);
-	if (quic_tunnel_deliver(t, skb, &from, true))
+	if (quic_tunnel_deliver(t, skb, &from))
 		return 0;
 	if (READ_ONCE(t->nlisteners) && skb->len >= QUIC_MIN_INITIAL_DATAGRAM &&
 	    skb_queue_len(&t->backlog) < READ_ONCE(quic_sysctl_initial_backlog)) {
@@ -201,7 +175,7 @@ static void quic_tunnel_work(struct work_struct *work)
 
 	while ((skb = skb_dequeue(&t->backlog))) {
 		quic_skb_source(skb, &from);
-		if (!quic_tunnel_deliver(t, skb, &from, true))
+		if (!quic_tunnel_deliver(t, skb, &from))
 			quic_listen_incoming(t, skb, &from);
 	}
 }
@@ -252,10 +226,6 @@ static struct quic_tunnel *quic_tunnel_create(struct net *net, const struct sock
 	tcfg.encap_type = 1;
 	tcfg.encap_rcv = quic_tunnel_rcv;
 	setup_udp_tunnel_sock(net, t->sock, &tcfg);
-	/* Trains of datagrams a local UDP GSO send made (UDP_SEGMENT, as
-	 * quic_tunnel_send's over loopback) arrive whole instead of cut into
-	 * an skb each: a connection takes a 64-datagram train in one trip. */
-	udp_set_bit(ACCEPT_L4, t->sock->sk);
 	/* RFC 9000 §14: datagrams are never fragmented; IPv4 sets DF. PROBE
 	 * rather than DO: a path MTU probe larger than the device allows
 	 * fails locally (a lost probe, RFC 8899 §4.6) and ICMP cannot lower
