@@ -262,6 +262,13 @@ void unreadable(qb_conn* c, uint64_t id) {
   }
 }
 
+// Whether the stream's end is all that is left to read: taking nothing
+// then reports it (and may free the stream).
+bool ended(qb_conn* c, uint64_t id) {
+  Result<Stream::ReadResult> r = c->conn.stream_consume(id, 0);
+  return r.is_ok() && r->fin;
+}
+
 }  // namespace
 
 int64_t qb_conn_stream_peek(struct qb_conn* c, int64_t id, const uint8_t** data, struct qb_stream_read* res) {
@@ -299,9 +306,9 @@ int64_t qb_conn_stream_peek(struct qb_conn* c, int64_t id, const uint8_t** data,
     }
     // No bytes: the end alone (all data read, the FIN here now), else gone
     // or nothing in order yet, and no longer readable.
-    Result<Stream::ReadResult> end = b.is_ok() ? c->conn.stream_consume(sid, 0) : Result<Stream::ReadResult>(b.status());
+    const bool end = b.is_ok() && ended(c, sid);
     readable.erase(0);
-    if (end.is_ok() && end->fin) {
+    if (end) {
       res->id = static_cast<int64_t>(sid);
       res->fin = 1;
       return 0;
