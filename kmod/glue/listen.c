@@ -119,7 +119,10 @@ static struct sock *quic_child_alloc(struct sock *lsk)
 	struct quic_sock *lqs = quic_sk(lsk), *qs;
 	struct sock *sk;
 
-	sk = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_KERNEL, lsk->sk_prot, 0);
+	/* As the listener, the socket holds its namespace, or does not (a
+	 * kernel listener's: its user keeps the namespace), as TCP's
+	 * accepted sockets do. */
+	sk = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_KERNEL, lsk->sk_prot, !lsk->sk_net_refcnt);
 	if (!sk)
 		return NULL;
 	sock_init_data(NULL, sk);
@@ -252,7 +255,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		goto unlock;
 	}
 	conn = NULL;	/* the socket's now */
-	quic_stat_add(QUIC_STAT_ACCEPTS, 1);
+	quic_stat_add(quic_tunnel_net(t), QUIC_STAT_ACCEPTS, 1);
 	sock_hold(sk);
 	list_add_tail(&quic_sk(sk)->accept_node, &lqs->accept_q);
 	lqs->accept_len++;
@@ -261,7 +264,7 @@ unlock:
 	release_sock(lsk);
 out:
 	if (!sk)
-		quic_stat_add(QUIC_STAT_INITIALS_REFUSED, 1);
+		quic_stat_add(quic_tunnel_net(t), QUIC_STAT_INITIALS_REFUSED, 1);
 	qb_conn_free(conn);
 	if (lsk)
 		sock_put(lsk);
@@ -275,7 +278,7 @@ out:
 	kfree_skb(skb);
 	return;
 drop:
-	quic_stat_add(QUIC_STAT_INITIALS_REFUSED, 1);
+	quic_stat_add(quic_tunnel_net(t), QUIC_STAT_INITIALS_REFUSED, 1);
 	kfree_skb(skb);
 }
 

@@ -41,12 +41,17 @@ if grep -E '(objtool|modpost|WARNING:|warning:)' "$out/build-$kver.log"; then
 fi
 
 # `make install` lays out the module (depmod'ed; 6.12 compresses it with
-# xz, and signs it when it can) and quic(7) under a DESTDIR; the man page
-# formats without a groff warning.
+# xz, and signs it when it can), quic(7) and the in-kernel API (the
+# headers a kernel user includes, quic.ko's exported symbols for its
+# modpost) under a DESTDIR; the man page formats without a groff warning.
 dest="$out/dest-$kver"
+kapi="$dest/usr/local/src/quicbed-quic"
 rm -rf "$dest"
 if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" DESTDIR="$dest" install >"$out/install-$kver.log" 2>&1 ||
   ! grep -qE '^updates/quic\.ko(\.xz)?:' "$dest/lib/modules/$kver/modules.dep" ||
+  ! cmp -s "$kmod/include/net/quic.h" "$kapi/include/net/quic.h" ||
+  ! cmp -s "$kmod/include/uapi/linux/quic.h" "$kapi/include/linux/quic.h" ||
+  ! grep -q 'quic_kernel_sendmsg' "$kapi/$kver/Module.symvers" ||
   [ ! -f "$dest/usr/local/share/man/man7/quic.7" ] || [ -n "$(groff -man -ww -z "$kmod/man/quic.7" 2>&1)" ]; then
   cat "$out/install-$kver.log"
   say "FAIL: make install or the man page"
@@ -78,18 +83,35 @@ done
 
 # Programs that need GnuTLS (libquic) run dynamically linked: they, Debian's
 # ngtcp2 server and every library they load go into the guest.
+# They are built the way a user builds a program for the in-kernel QUIC API:
+# against libquic as `make install` lays it out (netinet/quic.h,
+# linux/quic.h, libquic.so.1, libquic.pc), found with pkg-config; the
+# guest gets libquic.so.1 where Debian keeps libraries.
+libdir=/usr/lib/$(gcc -print-multiarch)
+lqdest="$out/libquic-$kver"
+rm -rf "$lqdest"
+if ! nice make -s -C "$kmod/libquic" BUILD="$out/libquic-build-$kver" PREFIX=/usr LIBDIR="$libdir" \
+  DESTDIR="$lqdest" install >"$out/libquic-$kver.log" 2>&1; then
+  cat "$out/libquic-$kver.log"
+  say "FAIL: libquic make install"
+  exit 1
+fi
+libquic_flags=$(PKG_CONFIG_SYSROOT_DIR="$lqdest" PKG_CONFIG_PATH="$lqdest$libdir/pkgconfig" \
+  pkg-config --cflags --libs libquic)
 copy_with_libs() {  # binary, destination inside the root
   install -D -m 755 "$1" "$root/$2"
-  for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
-    [ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+  for lib in $(LD_LIBRARY_PATH="$lqdest$libdir" ldd "$1" | grep -o '/[^ ]*'); do
+    dst=${lib#"$lqdest"}
+    [ -e "$root$dst" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$dst"
   done
 }
 build_dynamic() {  # source directory, destination directory inside the root
   for src in "$1"/*.c; do
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
-    gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
-      "$kmod"/libquic/*.c $(pkg-config --cflags --libs gnutls) -lpthread ||
+    # shellcheck disable=SC2046,SC2086  # the flags are words
+    gcc -O2 -Wall -Wextra -Werror -o "$out/$name-$kver" "$src" $libquic_flags \
+      $(pkg-config --cflags --libs gnutls) -lpthread ||
       { say "FAIL: building guest program $name"; exit 1; }
     copy_with_libs "$out/$name-$kver" "$2/$name"
   done
