@@ -236,8 +236,6 @@ static int keyring_credentials(gnutls_certificate_credentials_t cred, const stru
 	return err;
 }
 
-#define QUIC_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE"
-
 /* The socket's ALPN list (comma-separated) as the session's protocols. */
 static int set_alpns(gnutls_session_t s, int fd, int server)
 {
