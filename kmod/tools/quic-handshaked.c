@@ -261,10 +261,6 @@ static int keyring_credentials(gnutls_certificate_credentials_t cred, const stru
 	return err;
 }
 
-#define QUIC_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE"
-/* RFC 8446 §2.2: the key with (EC)DHE, or alone. */
-#define QUIC_PSK_PRIORITY QUIC_PRIORITY ":+ECDHE-PSK:+DHE-PSK:+PSK"
-
 /* A key's description (the last field of KEYCTL_DESCRIBE's
  * "type;uid;gid;perm;description") into out; 0 or ENOKEY. */
 static int key_description(int32_t serial, char *out, size_t size)
@@ -400,7 +396,7 @@ static int handshake(const struct request *r)
 	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
 		return ENOMEM;
 	err = EINVAL;
-	if (gnutls_priority_set_direct(s, usepsk ? QUIC_PSK_PRIORITY : QUIC_PRIORITY, NULL) < 0 ||
+	if (gnutls_priority_set_direct(s, QUIC_PRIORITY, NULL) < 0 ||
 	    gnutls_certificate_allocate_credentials(&cred) < 0)
 		goto out;
 	if (usepsk) {
