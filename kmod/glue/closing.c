@@ -87,13 +87,23 @@ bool quic_closing_start(struct sock *sk, long timeout)
 	return true;
 }
 
+/* Whether our CONNECTION_CLOSE is still to come: not once sent, nor when
+ * the connection closed by itself (an error, the peer, the idle timeout),
+ * whose closing or draining state (RFC 9000 §10.2) ends at its own timer. */
+static bool quic_closing_pending(const struct quic_sock *qs)
+{
+	int state = qb_conn_state(qs->conn);
+
+	return !qs->close_sent && (state == QB_CONN_HANDSHAKE || state == QB_CONN_ESTABLISHED);
+}
+
 void quic_closing_step(struct sock *sk)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	int state = qb_conn_state(qs->conn);
 
 	/* During the handshake no stream data was promised. */
-	if (!qs->close_sent && (state == QB_CONN_HANDSHAKE || state == QB_CONN_ESTABLISHED) &&
+	if (quic_closing_pending(qs) &&
 	    (qs->state != QUIC_SS_ESTABLISHED || !qb_conn_send_pending(qs->conn) ||
 	     quic_now_us() >= qs->linger_until)) {
 		qb_conn_close(qs->conn, qs->close_errcode,
@@ -106,9 +116,13 @@ void quic_closing_step(struct sock *sk)
 	}
 }
 
+/* linger_until is a deadline only while quic_closing_step may still send
+ * our CONNECTION_CLOSE at it. Past (SO_LINGER with no time sets it to 0),
+ * it would rearm the timer as due at once, again and again, for all of a
+ * closing state the connection entered by itself. */
 u64 quic_closing_timeout(const struct quic_sock *qs, u64 next)
 {
-	return qs->close_sent ? next : min(next, qs->linger_until);
+	return quic_closing_pending(qs) ? min(next, qs->linger_until) : next;
 }
 
 int quic_closing_init(void)

@@ -5,12 +5,14 @@
 // a datagram of at least 1200 bytes, §14.1) leaves the kernel, and the loss
 // timer (RFC 9002 §6.2) sends it again when nothing answers. Garbage from
 // the peer is dropped. After close() the closing state answers late
-// datagrams with CONNECTION_CLOSE. Prints one line per check; exit 1 on a
-// failure.
+// datagrams with CONNECTION_CLOSE; a connection that closed by itself
+// before close() with SO_LINGER and no time waits for its closing state's
+// end without spinning. Prints one line per check; exit 1 on a failure.
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -50,6 +52,66 @@ static void set_timeout(int fd, int ms)
 static int is_v1_initial(const unsigned char *d, ssize_t n)
 {
 	return n >= 1200 && (d[0] & 0xf0) == 0xc0 && d[1] == 0 && d[2] == 0 && d[3] == 0 && d[4] == 1 && d[5] >= 8;
+}
+
+/* Local timer interrupts so far, over all CPUs: /proc/interrupts' LOC
+ * line (x86). */
+static unsigned long long timer_interrupts(void)
+{
+	unsigned long long sum = 0, v;
+	char line[1024], *p, *end;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		p = line + strspn(line, " ");
+		if (strncmp(p, "LOC:", 4))
+			continue;
+		for (p += 4;; p = end) {
+			v = strtoull(p, &end, 10);
+			if (end == p)
+				break;
+			sum += v;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+/* A connection that closed by itself (the peer's transport parameters are
+ * malformed: TRANSPORT_PARAMETER_ERROR, RFC 9000 §7.4) before close() with
+ * SO_LINGER and no time: the orphan's closing state (§10.2) waits for its
+ * own end, idle, rather than waking at once, again and again, for a
+ * deadline already past. */
+static void closed_before_close(void)
+{
+	struct sockaddr_in server = { .sin_family = AF_INET };
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	static const unsigned char bad_tp[] = { 0x01, 0x08 };	/* max_idle_timeout, 8 bytes promised, none */
+	int udp = socket(AF_INET, SOCK_DGRAM, 0), q = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
+	socklen_t alen = sizeof(server);
+	unsigned long long irqs;
+	unsigned char buf[2048];
+
+	server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(udp, (struct sockaddr *)&server, sizeof(server)) == 0);
+	CHECK(getsockname(udp, (struct sockaddr *)&server, &alen) == 0);
+	CHECK(connect(q, (struct sockaddr *)&server, sizeof(server)) == 0);
+	setsockopt(q, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM_EXT, bad_tp, sizeof(bad_tp));
+	/* Its CONNECTION_CLOSE, in an Initial. */
+	set_timeout(udp, 2000);
+	CHECK(is_v1_initial(buf, recv(udp, buf, sizeof(buf), 0)));
+	CHECK(setsockopt(q, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	close(q);
+	/* The closing state lasts three PTOs (about 3 s here): a timer armed
+	 * as already due would fire thousands of times in this second. */
+	irqs = timer_interrupts();
+	sleep(1);
+	irqs = timer_interrupts() - irqs;
+	printf("     timer interrupts in the second after close(): %llu\n", irqs);
+	CHECK(irqs > 0 && irqs < 2000);
+	close(udp);
 }
 
 int main(void)
@@ -136,5 +198,6 @@ int main(void)
 	printf("     late datagram answered: %zd bytes, first byte 0x%02x\n", n, buf[0]);
 	CHECK(is_v1_initial(buf, n));
 	close(udp);
+	closed_before_close();
 	return check_summary();
 }
