@@ -73,8 +73,8 @@ int qb_conn_set_preferred_address(struct qb_conn* c, const struct qb_preferred_a
 
 int qb_conn_peer_preferred_address(const struct qb_conn* c, struct qb_preferred_address* out) {
   const Connection& conn = core_of(c);
-  if (!conn.has_peer_params() || !conn.peer_params().has_preferred_address) return -kENOENT;
-  if (!conn.handshake_confirmed()) return -kEAGAIN;
+  if (!conn.has_peer_params() || !conn.handshake_confirmed()) return -kEAGAIN;
+  if (!conn.peer_params().has_preferred_address) return -kENOENT;
   const TransportParameters::PreferredAddress& a = conn.peer_params().preferred_address;
   copy_bytes(out->ipv4, a.ipv4_address, sizeof out->ipv4);
   out->ipv4_port = a.ipv4_port;

@@ -201,7 +201,9 @@ static void bad_input(int fd, const char *ip, int port, const char *other, const
 	struct sockaddr_storage a;
 	socklen_t len = sockaddr_of(&a, ip, port + 50);
 
-	FAILS_WITH(setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &a, len - 1), EINVAL);
+	/* Shorter than the family's sockaddr (sockaddr_in6 without its scope
+	 * ID, RFC 2133's, is enough). */
+	FAILS_WITH(setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &a, len - 5), EINVAL);
 	FAILS_WITH(set_pref(fd, other, port + 50), EINVAL);
 	FAILS_WITH(set_pref(fd, any, port + 50), EINVAL);
 	/* The address and port in use already. */
@@ -253,7 +255,7 @@ static void pair(const char *ip, int port, const char *pref, int on_listener, co
 	       addr_of(fd, 0, text));
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	CHECK(echoes >= 5);
+	CHECK(echoes >= 4);	/* one before the move (or during it), three after */
 	/* Our address changed (local_migration 1), to the preferred one. */
 	CHECK(migrations[1] == 1 && migrations[0] == 0);
 	CHECK(strcmp(local_at_migration, pref) == 0);
