@@ -78,18 +78,35 @@ done
 
 # Programs that need GnuTLS (libquic) run dynamically linked: they, Debian's
 # ngtcp2 server and every library they load go into the guest.
+# They are built the way a user builds a program for the in-kernel QUIC API:
+# against libquic as `make install` lays it out (netinet/quic.h,
+# linux/quic.h, libquic.so.1, libquic.pc), found with pkg-config; the
+# guest gets libquic.so.1 where Debian keeps libraries.
+libdir=/usr/lib/$(gcc -print-multiarch)
+lqdest="$out/libquic-$kver"
+rm -rf "$lqdest"
+if ! nice make -s -C "$kmod/libquic" BUILD="$out/libquic-build-$kver" PREFIX=/usr LIBDIR="$libdir" \
+  DESTDIR="$lqdest" install >"$out/libquic-$kver.log" 2>&1; then
+  cat "$out/libquic-$kver.log"
+  say "FAIL: libquic make install"
+  exit 1
+fi
+libquic_flags=$(PKG_CONFIG_SYSROOT_DIR="$lqdest" PKG_CONFIG_PATH="$lqdest$libdir/pkgconfig" \
+  pkg-config --cflags --libs libquic)
 copy_with_libs() {  # binary, destination inside the root
   install -D -m 755 "$1" "$root/$2"
-  for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
-    [ -e "$root$lib" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$lib"
+  for lib in $(LD_LIBRARY_PATH="$lqdest$libdir" ldd "$1" | grep -o '/[^ ]*'); do
+    dst=${lib#"$lqdest"}
+    [ -e "$root$dst" ] || install -D -m 755 "$(readlink -f "$lib")" "$root$dst"
   done
 }
 build_dynamic() {  # source directory, destination directory inside the root
   for src in "$1"/*.c; do
     [ -e "$src" ] || continue
     name=$(basename "$src" .c)
-    gcc -O2 -Wall -Wextra -Werror -I"$kmod/libquic" -I"$kmod/include/uapi" -o "$out/$name-$kver" "$src" \
-      "$kmod"/libquic/*.c $(pkg-config --cflags --libs gnutls) -lpthread ||
+    # shellcheck disable=SC2046,SC2086  # the flags are words
+    gcc -O2 -Wall -Wextra -Werror -o "$out/$name-$kver" "$src" $libquic_flags \
+      $(pkg-config --cflags --libs gnutls) -lpthread ||
       { say "FAIL: building guest program $name"; exit 1; }
     copy_with_libs "$out/$name-$kver" "$2/$name"
   done
