@@ -142,25 +142,37 @@ void quic_migration_listener_release(struct quic_sock *lqs)
 	lqs->alt_tunnel = NULL;
 }
 
-/* RFC 9000 §18.2: the preferred_address of tunnel t's address (its
- * family's fields; the other family all-zero, "none"). */
+/* RFC 9000 §18.2: where a family's address and port are in the
+ * preferred_address, and where they are in that family's sockaddr (the
+ * port at byte 2 of both). */
+struct quic_pref_fields {
+	u8 *ip;
+	u16 *port;
+	size_t ip_len;
+	size_t ip_off;	/* in the sockaddr */
+};
+
+static struct quic_pref_fields quic_pref_fields(struct qb_preferred_address *pa, int family)
+{
+	if (family == AF_INET)
+		return (struct quic_pref_fields){ pa->ipv4, &pa->ipv4_port, sizeof(pa->ipv4),
+						  offsetof(struct sockaddr_in, sin_addr) };
+	return (struct quic_pref_fields){ pa->ipv6, &pa->ipv6_port, sizeof(pa->ipv6),
+					  offsetof(struct sockaddr_in6, sin6_addr) };
+}
+
+/* The preferred_address of tunnel t's address: its family's fields, the
+ * other family all-zero ("none"). */
 static void quic_pref_of(const struct quic_tunnel *t, struct qb_preferred_address *pa)
 {
 	struct sockaddr_storage a;
+	struct quic_pref_fields f;
 
 	memset(pa, 0, sizeof(*pa));
 	quic_tunnel_addr(t, &a);
-	if (a.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)&a;
-
-		memcpy(pa->ipv4, &in->sin_addr, sizeof(pa->ipv4));
-		pa->ipv4_port = ntohs(in->sin_port);
-	} else {
-		const struct sockaddr_in6 *in = (const void *)&a;
-
-		memcpy(pa->ipv6, &in->sin6_addr, sizeof(pa->ipv6));
-		pa->ipv6_port = ntohs(in->sin6_port);
-	}
+	f = quic_pref_fields(pa, a.ss_family);
+	memcpy(f.ip, (u8 *)&a + f.ip_off, f.ip_len);
+	*f.port = ntohs(((struct sockaddr_in *)&a)->sin_port);
 }
 
 /* The server's preferred address of `family` as a sockaddr; false when it
@@ -168,24 +180,15 @@ static void quic_pref_of(const struct quic_tunnel *t, struct qb_preferred_addres
  * server does not offer). */
 static bool quic_pref_addr_for(int family, const struct qb_preferred_address *pa, struct sockaddr_storage *out)
 {
+	struct qb_preferred_address copy = *pa;
+	struct quic_pref_fields f = quic_pref_fields(&copy, family);
+
 	memset(out, 0, sizeof(*out));
-	if (family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)out;
-
-		if (!pa->ipv4_port || !memchr_inv(pa->ipv4, 0, sizeof(pa->ipv4)))
-			return false;
-		in->sin_family = AF_INET;
-		in->sin_port = htons(pa->ipv4_port);
-		memcpy(&in->sin_addr, pa->ipv4, sizeof(pa->ipv4));
-	} else {
-		struct sockaddr_in6 *in = (struct sockaddr_in6 *)out;
-
-		if (!pa->ipv6_port || !memchr_inv(pa->ipv6, 0, sizeof(pa->ipv6)))
-			return false;
-		in->sin6_family = AF_INET6;
-		in->sin6_port = htons(pa->ipv6_port);
-		memcpy(&in->sin6_addr, pa->ipv6, sizeof(pa->ipv6));
-	}
+	if (!*f.port || !memchr_inv(f.ip, 0, f.ip_len))
+		return false;
+	out->ss_family = family;
+	((struct sockaddr_in *)out)->sin_port = htons(*f.port);
+	memcpy((u8 *)out + f.ip_off, f.ip, f.ip_len);
 	return true;
 }
 
