@@ -130,10 +130,12 @@ class ConnectionEvents {
   // before the stream may be freed for it. Sending part: Data Recvd (all
   // data acknowledged), Reset Sent when the peer's STOP_SENDING made it
   // reset (`code` the error code it carries), Reset Recvd (our
-  // RESET_STREAM acknowledged, `code` its error code). Receiving part: Size
-  // Known (a FIN arrived before all the data under it) and Data Recvd
-  // (`value` the final size). The peer's reset (Reset Recvd) is reported
-  // by on_stream_readable instead. `value` is 0 where it has no meaning.
+  // RESET_STREAM acknowledged, `code` its error code). Receiving part:
+  // Recv (its first data arrived, its last has not: data is pending, the
+  // final size unknown), Size Known (a FIN arrived before all the data
+  // under it) and Data Recvd (`value` the final size). The peer's reset
+  // (Reset Recvd) is reported by on_stream_readable instead. `value` is 0
+  // where it has no meaning.
   virtual void on_stream_send_state(uint64_t id, SendState st, uint64_t code) {
     (void)id, (void)st, (void)code;
   }
@@ -657,6 +659,7 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
     bool stream_known = false;
     SendState send = SendState::kReady;
     RecvState recv = RecvState::kRecv;
+    uint64_t received = 0;  // the receiving part's highest offset
     uint64_t max_stream_data = 0;
     uint64_t max_streams = 0;
   };

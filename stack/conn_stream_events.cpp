@@ -40,6 +40,7 @@ Connection::StreamLimits Connection::stream_limits(const Frame& f) const {
   l.stream_known = true;
   l.send = s->send_state();
   l.recv = s->recv_state();
+  if (s->has_recv()) l.received = s->recv_flow().received();
   l.max_stream_data = s->send_flow().limit();
   return l;
 }
@@ -63,6 +64,15 @@ void Connection::report_stream_changes(const Frame& f, const StreamLimits& befor
       events_.on_stream_max_data(s->id(), s->send_flow().limit());
     }
     if (f.type == FrameType::kStopSending && s->send_state() != before.send) report_send_state(*s, before.send);
+  }
+  // Recv: the first data of the receiving part arrived and its last
+  // fragment has not (draft-lxin-quic-socket-apis, "QUIC_EVENT_STREAM_UPDATE":
+  // pending data, the final size unknown); once per stream, since the
+  // highest offset received never falls. A frame bringing all the data
+  // with the FIN reports Data Recvd alone.
+  if (s->has_recv() && f.type == FrameType::kStream && before.recv == RecvState::kRecv && before.received == 0 &&
+      s->recv_state() == RecvState::kRecv && s->recv_flow().received() > 0) {
+    events_.on_stream_recv_state(s->id(), RecvState::kRecv, 0);
   }
   if (s->has_recv() && s->recv_state() != before.recv) {
     // The peer's reset is reported through on_stream_readable.

@@ -30,11 +30,21 @@ static struct workqueue_struct *quic_reap_wq;
 static void quic_closing_reap(struct work_struct *work)
 {
 	struct quic_sock *qs = container_of(work, struct quic_sock, reap);
+	struct sock *sk = &qs->inet.sk;
+	/* A user's socket holds its namespace until freed: held a little
+	 * longer for the count below. A kernel socket does not (its user
+	 * keeps the namespace): counted before. */
+	struct net *net = sk->sk_net_refcnt ? get_net(sock_net(sk)) : NULL;
 
-	quic_close_final(&qs->inet.sk);
+	if (!net)
+		quic_stat_add(sock_net(sk), QUIC_STAT_CLOSING, -1);
+	quic_close_final(sk);
 	/* After the socket (and its module reference) went: when this reads
 	 * 0, rmmod can succeed. */
-	quic_stat_add(QUIC_STAT_CLOSING, -1);
+	if (net) {
+		quic_stat_add(net, QUIC_STAT_CLOSING, -1);
+		put_net(net);
+	}
 }
 
 /* SO_LINGER with a time: waits until every stream's data is acknowledged,
@@ -68,7 +78,7 @@ bool quic_closing_start(struct sock *sk, long timeout)
 	/* SO_LINGER with no time: CONNECTION_CLOSE now, whatever is unsent. */
 	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
 		qs->linger_until = 0;
-	quic_stat_add(QUIC_STAT_CLOSING, 1);
+	quic_stat_add(sock_net(sk), QUIC_STAT_CLOSING, 1);
 	/* Orphaned under the lock: the connection's work (which may reap it)
 	 * finds it orphaned. */
 	sock_orphan(sk);

@@ -42,7 +42,7 @@ static void quic_conn_closed(struct sock *sk)
 	qb_conn_close_info(qs->conn, &ci);
 	pr_info("quic: connection closed (%s): %s error 0x%llx '%*pE'\n", by[ci.source & 3],
 		ci.app ? "application" : "transport", ci.code, (int)ci.reason_len, ci.reason);
-	quic_stat_add(QUIC_STAT_CLOSED, 1);
+	quic_stat_add(sock_net(sk), QUIC_STAT_CLOSED, 1);
 	{
 		struct quic_connection_close ev = { .errcode = ci.code, .frame = ci.frame_type };
 
@@ -122,7 +122,7 @@ void quic_conn_run(struct sock *sk)
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;
 		qs->established = true;
-		quic_stat_add(QUIC_STAT_ESTABLISHED, 1);
+		quic_stat_add(sock_net(sk), QUIC_STAT_ESTABLISHED, 1);
 		quic_session_established(sk);
 		inet_sk_set_state(sk, TCP_ESTABLISHED);
 		sk->sk_state_change(sk);
@@ -288,7 +288,7 @@ int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len)
 		qb_conn_free(conn);
 		goto out;
 	}
-	quic_stat_add(QUIC_STAT_CONNECTS, 1);
+	quic_stat_add(sock_net(sk), QUIC_STAT_CONNECTS, 1);
 	quic_conn_run(sk);
 out:
 	release_sock(sk);

@@ -19,9 +19,11 @@ struct quic_event_node {
 
 void quic_event_push(struct quic_sock *qs, u8 type, const void *ev, u32 len, const void *tail, u32 tail_len)
 {
+	/* The limit of the socket's namespace, as it is now. */
+	int max = READ_ONCE(quic_net(sock_net(&qs->inet.sk))->max_events);
 	struct quic_event_node *n;
 
-	if (!(qs->events & (1U << type)) || qs->nevents >= READ_ONCE(quic_sysctl_max_events))
+	if (!(qs->events & (1U << type)) || qs->nevents >= max)
 		return;
 	n = kmalloc(sizeof(*n) + 1 + len + tail_len, GFP_KERNEL);
 	if (!n)

@@ -120,7 +120,10 @@ static struct sock *quic_child_alloc(struct sock *lsk)
 	struct quic_sock *lqs = quic_sk(lsk), *qs;
 	struct sock *sk;
 
-	sk = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_KERNEL, lsk->sk_prot, 0);
+	/* As the listener, the socket holds its namespace, or does not (a
+	 * kernel listener's: its user keeps the namespace), as TCP's
+	 * accepted sockets do. */
+	sk = sk_alloc(sock_net(lsk), lsk->sk_family, GFP_KERNEL, lsk->sk_prot, !lsk->sk_net_refcnt);
 	if (!sk)
 		return NULL;
 	sock_init_data(NULL, sk);
@@ -254,7 +257,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 	}
 	conn = NULL;	/* the socket's now */
 	quic_migration_inherit(sk, lqs);	/* the listener's preferred address */
-	quic_stat_add(QUIC_STAT_ACCEPTS, 1);
+	quic_stat_add(quic_tunnel_net(t), QUIC_STAT_ACCEPTS, 1);
 	sock_hold(sk);
 	list_add_tail(&quic_sk(sk)->accept_node, &lqs->accept_q);
 	lqs->accept_len++;
@@ -263,7 +266,7 @@ unlock:
 	release_sock(lsk);
 out:
 	if (!sk)
-		quic_stat_add(QUIC_STAT_INITIALS_REFUSED, 1);
+		quic_stat_add(quic_tunnel_net(t), QUIC_STAT_INITIALS_REFUSED, 1);
 	qb_conn_free(conn);
 	if (lsk)
 		sock_put(lsk);
@@ -277,7 +280,7 @@ out:
 	kfree_skb(skb);
 	return;
 drop:
-	quic_stat_add(QUIC_STAT_INITIALS_REFUSED, 1);
+	quic_stat_add(quic_tunnel_net(t), QUIC_STAT_INITIALS_REFUSED, 1);
 	kfree_skb(skb);
 }
 

@@ -13,6 +13,8 @@
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 #include <net/inet_sock.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
 
 /* Bounds of the variable-length options (the draft asks implementations to
  * limit them): an ALPN list, a NEW_TOKEN token, a TLS session ticket, a
@@ -144,6 +146,8 @@ struct quic_tunnel *quic_tunnel_get(struct net *net, const struct sockaddr *addr
 void quic_tunnel_put(struct quic_tunnel *t);
 /* The local address (port included) the tunnel is bound to. */
 void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out);
+/* The network namespace the tunnel's UDP socket lives in. */
+struct net *quic_tunnel_net(const struct quic_tunnel *t);
 void quic_tunnel_exit(void);
 
 /* tunnel.c: the tunnel a queued datagram came on (skb->cb of the
@@ -315,13 +319,29 @@ enum quic_stat {
 	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
 	QUIC_STAT_MAX
 };
-extern atomic64_t quic_stats[QUIC_STAT_MAX];
-static inline void quic_stat_add(enum quic_stat s, long n)
+/* What the module keeps per network namespace (net_generic, stats.c):
+ * /proc/net/quic's counters and the net.quic sysctls of that namespace.
+ * Everything is counted on the namespace of the socket or tunnel
+ * concerned, and limits are read from it when applied. */
+struct quic_net {
+	atomic64_t stats[QUIC_STAT_MAX];
+	/* net.quic.initial_backlog: datagrams from unknown peers waiting for
+	 * a port's listeners (tunnel.c); net.quic.max_events: events waiting
+	 * on a socket (event.c). */
+	int initial_backlog;
+	int max_events;
+	struct ctl_table *sysctl_table;	/* this namespace's copy */
+	struct ctl_table_header *sysctl;
+};
+extern unsigned int quic_net_id;
+static inline struct quic_net *quic_net(const struct net *net)
 {
-	atomic64_add(n, &quic_stats[s]);
+	return net_generic(net, quic_net_id);
 }
-extern int quic_sysctl_initial_backlog;
-extern int quic_sysctl_max_events;
+static inline void quic_stat_add(const struct net *net, enum quic_stat s, long n)
+{
+	atomic64_add(n, &quic_net(net)->stats[s]);
+}
 int quic_stats_init(void);
 void quic_stats_exit(void);
 

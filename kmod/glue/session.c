@@ -69,7 +69,7 @@ static int quic_session_send_token(struct quic_sock *qs)
 		return n;
 	err = qb_conn_send_token(qs->conn, token, n);
 	if (!err)
-		quic_stat_add(QUIC_STAT_TOKENS_SENT, 1);
+		quic_stat_add(sock_net(&qs->inet.sk), QUIC_STAT_TOKENS_SENT, 1);
 	return err;
 }
 
@@ -83,7 +83,7 @@ void quic_session_established(struct sock *sk)
 		quic_buf_free(&qs->ticket);
 		return;
 	}
-	quic_stat_add(QUIC_STAT_ZERO_RTT_RX, qb_conn_zero_rtt_packets(qs->conn));
+	quic_stat_add(sock_net(&qs->inet.sk), QUIC_STAT_ZERO_RTT_RX, qb_conn_zero_rtt_packets(qs->conn));
 	quic_session_send_token(qs);
 }
 

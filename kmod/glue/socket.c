@@ -36,7 +36,7 @@ static int quic_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&qs->accept_node);
 	INIT_LIST_HEAD(&qs->event_q);
 	quic_sock_set_defaults(qs);
-	quic_stat_add(QUIC_STAT_SOCKETS, 1);
+	quic_stat_add(sock_net(sk), QUIC_STAT_SOCKETS, 1);
 	quic_conn_sock_init(quic_sk(sk));
 	return 0;
 }
@@ -53,7 +53,7 @@ static void quic_destroy_sock(struct sock *sk)
 	quic_buf_free(&qs->ticket);
 	quic_buf_free(&qs->close_phrase);
 	quic_event_purge(qs);
-	quic_stat_add(QUIC_STAT_SOCKETS, -1);
+	quic_stat_add(sock_net(sk), QUIC_STAT_SOCKETS, -1);
 }
 
 void quic_close_final(struct sock *sk)

@@ -49,10 +49,10 @@ int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, cons
 	mutex_unlock(&quic_stateless_lock);
 	/* A NEW_TOKEN token of an earlier connection proved the address. */
 	if (first->action == QB_FIRST_ACCEPT && first->validated && !first->retried)
-		quic_stat_add(QUIC_STAT_TOKENS_VALIDATED, 1);
+		quic_stat_add(quic_tunnel_net(t), QUIC_STAT_TOKENS_VALIDATED, 1);
 	if (first->action == QB_FIRST_REPLY) {
 		quic_tunnel_send(t, from, reply, first->reply_len, first->reply_len);
-		quic_stat_add(first->reply_kind == QB_REPLY_RETRY		 ? QUIC_STAT_RETRIES :
+		quic_stat_add(quic_tunnel_net(t), first->reply_kind == QB_REPLY_RETRY		 ? QUIC_STAT_RETRIES :
 			      first->reply_kind == QB_REPLY_VERSION_NEGOTIATION ? QUIC_STAT_VERSION_NEGOTIATIONS :
 										  QUIC_STAT_INITIALS_REFUSED,
 			      1);

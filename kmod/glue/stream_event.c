@@ -3,7 +3,8 @@
  * Notification Structure"): what the connection reported (boundary.h,
  * qb_conn_next_event) becomes QUIC_EVENT_STREAM_UPDATE (a stream's data all
  * acknowledged, reset on the peer's STOP_SENDING, our reset acknowledged;
- * the peer's FIN before all its data, all its data received),
+ * the peer's first data with its end to come, the peer's FIN before all
+ * its data, all its data received),
  * QUIC_EVENT_STREAM_MAX_DATA (MAX_STREAM_DATA), QUIC_EVENT_STREAM_MAX_STREAM
  * (MAX_STREAMS) and QUIC_EVENT_KEY_UPDATE (both ends in the new key phase),
  * queued for recvmsg when the process turned the type on (event.c). */

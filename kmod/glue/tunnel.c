@@ -145,6 +145,8 @@ static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, cons
 static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct quic_tunnel *t = rcu_dereference_sk_user_data(sk);
+	/* The tunnel's namespace, also while it goes (t NULL then). */
+	struct net *net = sock_net(sk);
 	struct sockaddr_storage from;
 
 	if (!t)
@@ -152,17 +154,17 @@ static int quic_tunnel_rcv(struct sock *sk, struct sk_buff *skb)
 	quic_skb_source(skb, &from);
 	/* The payload starts after the UDP header. */
 	__skb_pull(skb, sizeof(struct udphdr));
-	quic_stat_add(QUIC_STAT_RX_DATAGRAMS, 1);
+	quic_stat_add(net, QUIC_STAT_RX_DATAGRAMS, 1);
 	if (quic_tunnel_deliver(t, skb, &from))
 		return 0;
 	if (READ_ONCE(t->nlisteners) && skb->len >= QUIC_MIN_INITIAL_DATAGRAM &&
-	    skb_queue_len(&t->backlog) < READ_ONCE(quic_sysctl_initial_backlog)) {
+	    skb_queue_len(&t->backlog) < READ_ONCE(quic_net(net)->initial_backlog)) {
 		skb_queue_tail(&t->backlog, skb);
 		queue_work(system_wq, &t->work);
 		return 0;
 	}
 drop:
-	quic_stat_add(QUIC_STAT_RX_DROPPED, 1);
+	quic_stat_add(net, QUIC_STAT_RX_DROPPED, 1);
 	atomic_inc(&sk->sk_drops);
 	kfree_skb(skb);
 	return 0;
@@ -308,6 +310,11 @@ void quic_tunnel_addr(const struct quic_tunnel *t, struct sockaddr_storage *out)
 	*out = t->addr;
 }
 
+struct net *quic_tunnel_net(const struct quic_tunnel *t)
+{
+	return t->net;
+}
+
 void quic_tunnel_exit(void)
 {
 	/* Every QUIC socket holds the module: none is left at unload. */
@@ -400,7 +407,7 @@ int quic_tunnel_send(struct quic_tunnel *t, const struct sockaddr_storage *to, c
 		.msg_flags = MSG_DONTWAIT,
 	};
 
-	quic_stat_add(QUIC_STAT_TX_DATAGRAMS, DIV_ROUND_UP(len, seg));
+	quic_stat_add(t->net, QUIC_STAT_TX_DATAGRAMS, DIV_ROUND_UP(len, seg));
 	if (seg < len) {
 		u16 gso = seg;
 

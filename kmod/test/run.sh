@@ -41,12 +41,17 @@ if grep -E '(objtool|modpost|WARNING:|warning:)' "$out/build-$kver.log"; then
 fi
 
 # `make install` lays out the module (depmod'ed; 6.12 compresses it with
-# xz, and signs it when it can) and quic(7) under a DESTDIR; the man page
-# formats without a groff warning.
+# xz, and signs it when it can), quic(7) and the in-kernel API (the
+# headers a kernel user includes, quic.ko's exported symbols for its
+# modpost) under a DESTDIR; the man page formats without a groff warning.
 dest="$out/dest-$kver"
+kapi="$dest/usr/local/src/quicbed-quic"
 rm -rf "$dest"
 if ! nice make -s -C "$kmod" KVER="$kver" BUILD="$modbuild" DESTDIR="$dest" install >"$out/install-$kver.log" 2>&1 ||
   ! grep -qE '^updates/quic\.ko(\.xz)?:' "$dest/lib/modules/$kver/modules.dep" ||
+  ! cmp -s "$kmod/include/net/quic.h" "$kapi/include/net/quic.h" ||
+  ! cmp -s "$kmod/include/uapi/linux/quic.h" "$kapi/include/linux/quic.h" ||
+  ! grep -q 'quic_kernel_sendmsg' "$kapi/$kver/Module.symvers" ||
   [ ! -f "$dest/usr/local/share/man/man7/quic.7" ] || [ -n "$(groff -man -ww -z "$kmod/man/quic.7" 2>&1)" ]; then
   cat "$out/install-$kver.log"
   say "FAIL: make install or the man page"

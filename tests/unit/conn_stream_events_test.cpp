@@ -34,8 +34,11 @@ TEST_F(ConnStreamEventsTest, DataAcknowledgedAndReceived) {
   handshake();
   const uint64_t id = exchange(10'000, 500, 1);
   run_for(1 * kSec);  // the last acknowledgments
-  // In order, so Size Known is passed through, not reported.
-  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kDataRecvd), 10'000}}));
+  // In order, so Size Known is passed through, not reported; the request's
+  // first packet, without its end, reports Recv (data pending), the
+  // answer's only one Data Recvd alone.
+  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kRecv), 0},
+                                                             {id, kRecv(RecvState::kDataRecvd), 10'000}}));
   EXPECT_EQ(client_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kDataRecvd), 500}}));
   EXPECT_EQ(client_.events.send_states, (std::vector<Change>{{id, kSend(SendState::kDataRecvd), 0}}));
   EXPECT_EQ(server_.events.send_states, (std::vector<Change>{{id, kSend(SendState::kDataRecvd), 0}}));
@@ -53,8 +56,22 @@ TEST_F(ConnStreamEventsTest, FinBeforeTheDataUnderItIsSizeKnown) {
   };
   ASSERT_EQ(*client_.conn->stream_write(*id, bytes_of(pattern(3000, 3)), true), 3000u);
   run_for(200 * kMs);
-  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{*id, kRecv(RecvState::kSizeKnown), 0},
+  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{*id, kRecv(RecvState::kRecv), 0},
+                                                             {*id, kRecv(RecvState::kSizeKnown), 0},
                                                              {*id, kRecv(RecvState::kDataRecvd), 3000}}));
+}
+
+TEST_F(ConnStreamEventsTest, RecvIsReportedOnceWhileTheEndIsToCome) {
+  handshake();
+  const uint64_t id = uni_with_data(100, 7);
+  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kRecv), 0}}));
+  // More data, then the end: no second Recv.
+  ASSERT_EQ(*client_.conn->stream_write(id, bytes_of(pattern(100, 8)), false), 100u);
+  run_for(100 * kMs);
+  ASSERT_EQ(*client_.conn->stream_write(id, Bytes(), true), 0u);
+  run_for(100 * kMs);
+  EXPECT_EQ(server_.events.recv_states, (std::vector<Change>{{id, kRecv(RecvState::kRecv), 0},
+                                                             {id, kRecv(RecvState::kDataRecvd), 200}}));
 }
 
 TEST_F(ConnStreamEventsTest, StopSendingResetsAndTheResetIsAcknowledged) {

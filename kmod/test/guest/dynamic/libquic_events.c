@@ -7,12 +7,15 @@
 //     (no cmsg: the stream opened last); the server's stream window is 4 KB,
 //     so the client sees QUIC_EVENT_STREAM_MAX_DATA, then
 //     STREAM_UPDATE SEND_STATE_RECVD once all is acknowledged; the server
-//     sees RECV_STATE_RECVD with the final size and checks the bytes;
+//     sees RECV_STATE_RECV (its first data, the end to come) once, then
+//     RECV_STATE_RECVD with the final size, and checks the bytes; the
+//     client's answer "ok" comes with its FIN at once: RECVD alone;
 //   - the server allows one bidirectional stream at a time: once stream 0
 //     is over both ways the client sees QUIC_EVENT_STREAM_MAX_STREAM
 //     naming stream 4;
 //   - the client's key update: QUIC_EVENT_KEY_UPDATE (phase 1) on both ends;
-//   - the server's STOP_SENDING on the client's unidirectional stream:
+//   - the server's STOP_SENDING on the client's unidirectional stream
+//     (RECV_STATE_RECV on the server: "ping" without its end):
 //     SEND_STATE_RESET_SENT, then SEND_STATE_RESET_RECVD, with its code;
 //   - with events off, the server's 256 KB answer on stream 4 is spliced
 //     from the client's socket into a pipe and checked byte for byte.
@@ -43,6 +46,10 @@
 #define ANSWER_LEN (256 * 1024)
 #define STOP_CODE 5
 
+/* The server tells the client it turned its events on (before the
+ * client's first stream data, whose arrival is an event). */
+static int events_on[2];
+
 /* The byte at `off` of the server's answer on stream 4. */
 static unsigned char answer_byte(size_t off)
 {
@@ -54,6 +61,9 @@ struct seen {
 	int max_data;		/* MAX_STREAM_DATA events for stream 0 above the first window */
 	int send_recvd;		/* stream 0: all our data acknowledged */
 	int recv_recvd;		/* stream 0: all the peer's data received, final size as expected */
+	int recv_recv;		/* stream 0: its first data pending, before RECV_STATE_RECVD */
+	int recv_recv_late;	/* stream 0: RECV_STATE_RECV after RECV_STATE_RECVD */
+	int recv_recv_uni;	/* stream 2: its first data pending */
 	int64_t max_stream;	/* the last MAX_STREAM event's value, -1: none */
 	int key_phase;		/* the last KEY_UPDATE event's phase, -1: none */
 	int reset_sent;		/* stream 2: reset on STOP_SENDING, with its code */
@@ -77,6 +87,11 @@ static void on_event(struct seen *s, const unsigned char *buf, ssize_t n)
 		s->send_recvd += ev.update.id == 0 && ev.update.state == QUIC_STREAM_SEND_STATE_RECVD;
 		s->recv_recvd += ev.update.id == 0 && ev.update.state == QUIC_STREAM_RECV_STATE_RECVD &&
 				 ev.update.finalsz == s->final_size;
+		if (ev.update.state == QUIC_STREAM_RECV_STATE_RECV && ev.update.finalsz == 0) {
+			s->recv_recv += ev.update.id == 0 && !s->recv_recvd;
+			s->recv_recv_late += ev.update.id == 0 && s->recv_recvd;
+			s->recv_recv_uni += ev.update.id == 2;
+		}
 		s->reset_sent += ev.update.id == 2 && ev.update.state == QUIC_STREAM_SEND_STATE_RESET_SENT &&
 				 ev.update.errcode == STOP_CODE;
 		s->reset_recvd += ev.update.id == 2 && ev.update.state == QUIC_STREAM_SEND_STATE_RESET_RECVD &&
@@ -226,6 +241,11 @@ static int client(void)
 	CHECK(quic_client_handshake(fd, NULL, NULL, ALPN) == 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	CHECK(events(fd, 1) == 0);
+	{
+		char c;
+
+		CHECK(read(events_on[0], &c, 1) == 1);
+	}
 
 	/* sendfile into stream 0, then its end without a cmsg. */
 	CHECK(stream_open(fd, 0) == 0);
@@ -251,6 +271,7 @@ static int client(void)
 	}
 	CHECK(WAIT_FOR(fd, &s, s.send_recvd && s.recv_recvd && s.max_stream >= 0) == 0);
 	CHECK(s.max_data > 0 && s.send_recvd == 1 && s.recv_recvd == 1);
+	CHECK(s.recv_recv == 0 && s.recv_recv_late == 0);	/* "ok" and its FIN came at once */
 	CHECK(s.max_stream == 4);
 
 	/* RFC 9001 §6: once our current phase is acknowledged. */
@@ -294,6 +315,7 @@ static void server(int lfd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	s.final_size = want_len;
 	CHECK(events(fd, 1) == 0);
+	CHECK(write(events_on[1], "e", 1) == 1);
 	for (;;) {
 		int64_t sid;
 		uint32_t fl;
@@ -331,6 +353,7 @@ static void server(int lfd)
 		}
 	}
 	CHECK(s.recv_recvd == 1 && s.key_phase == 1 && stopped && answered);
+	CHECK(s.recv_recv == 1 && s.recv_recv_late == 0 && s.recv_recv_uni == 1);
 	free(want);
 	close(fd);
 }
@@ -364,6 +387,7 @@ int main(void)
 	CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM, &tp, sizeof(tp)) == 0);
 	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0);
 	CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0 && listen(lfd, 1) == 0);
+	CHECK(pipe(events_on) == 0);
 	fflush(stdout);	/* else the child prints the parent's buffer again */
 	pid = fork();
 	if (pid == 0) {
