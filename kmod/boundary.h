@@ -174,12 +174,21 @@ int qb_conn_client_alpn(const struct qb_conn *c, uint8_t *out, size_t cap);
 void qb_conn_close(struct qb_conn *c, uint64_t app_error, const char *reason, uint64_t now);
 /* Streams (RFC 9000 §2-§3), once the handshake is complete. open: the
  * next stream of ours (uni or bidi), its ID or -EAGAIN at the peer's
- * limit. write: bytes taken (fewer when the send buffer is full; fin only
- * once all of it is taken). read: up to cap bytes of a stream with data or
- * its end, its ID in r->id and r->fin set at the end; 0 and r->id = -1
- * when no stream has anything; 0 and r->reset set for a stream the peer
- * reset (RESET_STREAM, RFC 9000 §19.4: its error code and final size),
- * reported once. */
+ * limit. Stream data is copied by the glue straight between the process
+ * and the connection's buffers (no copy of ours in between):
+ * write_space: where the next bytes of stream `id` go, *room of them (up
+ * to the end of a page of its send buffer; 0 when the buffer is full);
+ * commit: the first n of them were filled (n may be 0), and with `fin`
+ * the stream ends after them. Nothing else may run on the connection in
+ * between. peek: with id -1, the first stream with data or its end: its
+ * ID in r->id (-1 when no stream has anything), the length of its next
+ * bytes in place at *data (up to a page; 0 for the end alone, then r->fin
+ * is set and the stream read out), or 0 with r->reset set for a stream
+ * the peer reset (RESET_STREAM, RFC 9000 §19.4: its error code and final
+ * size), reported once; with a stream's ID, that stream's next bytes now
+ * (0: none). *data stays valid until the next call on the connection.
+ * consume: n of the bytes peeked were read; 1 when that was the end of
+ * the stream (FIN), 0 when not, or a negative errno. */
 struct qb_stream_read {
   int64_t id;
   int fin;
@@ -188,8 +197,10 @@ struct qb_stream_read {
   uint64_t final_size;
 };
 int64_t qb_conn_stream_open(struct qb_conn *c, int uni);
-int64_t qb_conn_stream_write(struct qb_conn *c, int64_t id, const uint8_t *data, size_t len, int fin);
-int64_t qb_conn_stream_read(struct qb_conn *c, uint8_t *out, size_t cap, struct qb_stream_read *r);
+int qb_conn_stream_write_space(struct qb_conn *c, int64_t id, uint8_t **data, size_t *room);
+int qb_conn_stream_commit(struct qb_conn *c, int64_t id, size_t n, int fin);
+int64_t qb_conn_stream_peek(struct qb_conn *c, int64_t id, const uint8_t **data, struct qb_stream_read *r);
+int qb_conn_stream_consume(struct qb_conn *c, int64_t id, size_t n);
 int qb_conn_has_stream_data(const struct qb_conn *c);
 /* Whether some stream still has data or a FIN not acknowledged by the peer
  * (what close() waits for, closing.c). */

@@ -611,6 +611,34 @@ Result<Stream::ReadResult> Connection::stream_read(uint64_t id, MutBytes out) {
   return r;
 }
 
+Result<MutBytes> Connection::stream_write_space(uint64_t id) {
+  if (!streams_usable()) return Status(ErrorCode::kInvalidArgument, "connection not established");
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  return s->write_space();
+}
+
+Status Connection::stream_commit(uint64_t id, size_t n, bool fin) {
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  s->commit(n);
+  return fin ? s->finish() : Status::ok();
+}
+
+Result<Bytes> Connection::stream_peek(uint64_t id) const {
+  const Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  return s->peek();
+}
+
+Result<Stream::ReadResult> Connection::stream_consume(uint64_t id, size_t n) {
+  Stream* s = streams_.find(id);
+  if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");
+  QB_ASSIGN_OR_RETURN(Stream::ReadResult r, s->consume(n, conn_recv_));
+  streams_.release_if_closed(s);
+  return r;
+}
+
 Status Connection::stream_reset(uint64_t id, uint64_t app_error) {
   Stream* s = streams_.find(id);
   if (!s) return Status(ErrorCode::kInvalidArgument, "no such stream");

@@ -354,6 +354,15 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // kInvalidArgument for an unknown stream; the peer's reset is
   // kStreamStateError (see stream_reset_code()).
   Result<Stream::ReadResult> stream_read(uint64_t id, MutBytes out);
+  // The same without a copy of ours, for a host that copies straight from
+  // and to the application (Stream::write_space / commit, peek / consume):
+  // stream_commit(id, n, fin) follows a stream_write_space(id) that gave at
+  // least n bytes (n may be 0: `fin` alone ends the stream); the bytes of
+  // stream_peek stay valid until the next call on the connection.
+  Result<MutBytes> stream_write_space(uint64_t id);
+  Status stream_commit(uint64_t id, size_t n, bool fin);
+  Result<Bytes> stream_peek(uint64_t id) const;
+  Result<Stream::ReadResult> stream_consume(uint64_t id, size_t n);
   // RESET_STREAM / STOP_SENDING with an application error code (§3.5).
   Status stream_reset(uint64_t id, uint64_t app_error);
   Status stream_stop_sending(uint64_t id, uint64_t app_error);

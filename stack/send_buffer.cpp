@@ -85,26 +85,45 @@ SendBuffer::~SendBuffer() {
 
 Result<size_t> SendBuffer::write(Bytes data) {
   if (fin_ != Fin::kNone) return Status(ErrorCode::kInvalidArgument, "write after finish");
-  const size_t n = static_cast<size_t>(min_u64(data.size(), writable()));
   size_t done = 0;
-  while (done < n) {
-    const uint64_t index = write_end_ / kPageData;
-    const uint64_t at = write_end_ % kPageData;
-    Page* page = pages_.back();
-    if (!page || page->index != index) {
-      void* mem = alloc_.allocate(kPageSize, alignof(Page));
-      if (!mem) break;
-      page = new (mem) Page;
-      page->index = index;
-      pages_.push_back(page);
+  while (done < data.size()) {
+    Result<MutBytes> space = write_space();
+    if (!space.is_ok()) {
+      if (done == 0) return space.status();
+      break;  // the allocator refused a page part way
     }
-    const size_t k = static_cast<size_t>(min_u64(kPageData - at, n - done));
-    copy_bytes(page->data() + at, data.data() + done, k);
-    write_end_ += k;
+    if (space->empty()) break;  // full
+    const size_t k = space->size() < data.size() - done ? space->size() : data.size() - done;
+    copy_bytes(space->data(), data.data() + done, k);
+    commit(k);
     done += k;
   }
-  if (done == 0 && n > 0) return ErrorCode::kNoMemory;
   return done;
+}
+
+Result<MutBytes> SendBuffer::write_space() {
+  if (fin_ != Fin::kNone) return Status(ErrorCode::kInvalidArgument, "write after finish");
+  const uint64_t room = writable();
+  if (room == 0) return MutBytes();
+  const uint64_t index = write_end_ / kPageData;
+  const uint64_t at = write_end_ % kPageData;
+  Page* page = pages_.back();
+  if (!page || page->index != index) {
+    void* mem = alloc_.allocate(kPageSize, alignof(Page));
+    if (!mem) return ErrorCode::kNoMemory;
+    page = new (mem) Page;
+    page->index = index;
+    pages_.push_back(page);
+  }
+  return MutBytes(page->data() + at, static_cast<size_t>(min_u64(kPageData - at, room)));
+}
+
+void SendBuffer::commit(size_t n) {
+  if (n == 0) return;
+  QB_ASSERT(fin_ == Fin::kNone && n <= writable());
+  QB_ASSERT(!pages_.empty() && pages_.back()->index == write_end_ / kPageData &&
+            write_end_ % kPageData + n <= kPageData);
+  write_end_ += n;
 }
 
 Status SendBuffer::finish() {

@@ -97,6 +97,15 @@ class SendBuffer {
   // a page part way. kNoMemory if it refused before any byte was stored,
   // kInvalidArgument after finish().
   Result<size_t> write(Bytes data);
+  // write() in two steps, so that a host copies the application's bytes
+  // straight into the buffer (the kernel from the process's iov_iter):
+  // write_space() is where the next bytes go, up to the end of their page
+  // and at most writable() (empty when full), the page allocated first
+  // (kNoMemory if the allocator refused; kInvalidArgument after finish());
+  // commit(n) appends the first n bytes written there, and nothing else
+  // may touch the buffer in between.
+  Result<MutBytes> write_space();
+  void commit(size_t n);
   // The stream ends after the bytes written so far (§3.1: STREAM with FIN).
   // kInvalidArgument if already finished.
   Status finish();

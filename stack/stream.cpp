@@ -132,6 +132,13 @@ Result<size_t> Stream::write(Bytes data) {
   return send_buf_.write(data);
 }
 
+Result<MutBytes> Stream::write_space() {
+  if (!has_send() || (send_state_ != SendState::kReady && send_state_ != SendState::kSend)) {
+    return Status(ErrorCode::kInvalidArgument, "stream not writable");
+  }
+  return send_buf_.write_space();
+}
+
 Status Stream::finish() {
   if (!has_send() || (send_state_ != SendState::kReady && send_state_ != SendState::kSend)) {
     return Status(ErrorCode::kInvalidArgument, "stream not writable");
@@ -167,7 +174,25 @@ Status Stream::stop_sending(uint64_t app_error) {
 Result<Stream::ReadResult> Stream::read(MutBytes out, RecvFlow& conn) {
   if (!has_recv()) return Status(ErrorCode::kInvalidArgument, "send-only stream");
   if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) return ReadResult{};
-  const size_t n = recv_buf_.read(out);
+  return on_read(recv_buf_.read(out), conn);
+}
+
+Result<Bytes> Stream::peek() const {
+  if (!has_recv()) return Status(ErrorCode::kInvalidArgument, "send-only stream");
+  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) return Bytes();
+  return recv_buf_.peek();
+}
+
+Result<Stream::ReadResult> Stream::consume(size_t n, RecvFlow& conn) {
+  if (!has_recv()) return Status(ErrorCode::kInvalidArgument, "send-only stream");
+  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) return ReadResult{};
+  QB_ASSERT(n <= recv_buf_.peek().size());
+  recv_buf_.consume(n);
+  return on_read(n, conn);
+}
+
+// The n bytes just taken out of recv_buf_ give their credit back.
+Stream::ReadResult Stream::on_read(size_t n, RecvFlow& conn) {
   recv_flow_.on_consumed(n);
   conn.on_consumed(n);
   if (recv_state_ == RecvState::kDataRecvd && recv_buf_.finished()) recv_state_ = RecvState::kDataRead;

@@ -123,6 +123,10 @@ class Stream : public ListHook<> {
   // Queue data (SendBuffer::write): Ready or Send state, before finish().
   Result<size_t> write(Bytes data);
   Status finish();
+  // write() without the copy (SendBuffer::write_space, commit), in the
+  // same states; commit only after a write_space that succeeded.
+  Result<MutBytes> write_space();
+  void commit(size_t n) { send_buf_.commit(n); }
   uint64_t writable() const { return send_buf_.writable(); }
   // §3.1: abandon sending (Ready, Send, Data Sent -> Reset Sent); queues a
   // RESET_STREAM with `app_error`. No effect once the part is terminal.
@@ -138,6 +142,12 @@ class Stream : public ListHook<> {
   // Read in order, giving the credit back to both flow controllers. After
   // a reset, reads return nothing: see peer_reset_code().
   Result<ReadResult> read(MutBytes out, RecvFlow& conn);
+  // read() without the copy: peek() is the next bytes in order, in place
+  // (up to a page; empty when none, or after a reset), valid until the
+  // next call that changes the stream; consume(n) takes n <= peek().size()
+  // of them as read() does (n may be 0: it still reports the end).
+  Result<Bytes> peek() const;
+  Result<ReadResult> consume(size_t n, RecvFlow& conn);
   // The RESET_STREAM error code, in Reset Recvd / Reset Read.
   uint64_t peer_reset_code() const { return peer_reset_code_; }
   // The application has seen the reset: Reset Recvd -> Reset Read.
@@ -184,6 +194,9 @@ class Stream : public ListHook<> {
   void start_reset(uint64_t app_error);
   // Free the receive buffer after a reset: nothing in it will be read.
   void drop_received_data();
+  // n bytes were read out of recv_buf_: their credit goes back to both
+  // flow controllers (§4.1), and the end may be reached (§3.2 Data Read).
+  ReadResult on_read(size_t n, RecvFlow& conn);
 
   Allocator& alloc_;
   const StreamConfig& config_;

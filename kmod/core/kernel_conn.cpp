@@ -233,17 +233,57 @@ int64_t qb_conn_stream_open(struct qb_conn* c, int uni) {
   return static_cast<int64_t>(*id);
 }
 
-int64_t qb_conn_stream_write(struct qb_conn* c, int64_t id, const uint8_t* data, size_t len, int fin) {
+int qb_conn_stream_write_space(struct qb_conn* c, int64_t id, uint8_t** data, size_t* room) {
+  *data = nullptr;
+  *room = 0;
   if (id < 0) return -kEINVAL;
-  auto n = c->conn.stream_write(static_cast<uint64_t>(id), Bytes(data, len), fin != 0);
-  if (!n.is_ok()) return to_errno(n.status());
-  return static_cast<int64_t>(*n);
+  Result<MutBytes> space = c->conn.stream_write_space(static_cast<uint64_t>(id));
+  if (!space.is_ok()) return to_errno(space.status());
+  *data = space->data();
+  *room = space->size();
+  return 0;
 }
 
-int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct qb_stream_read* res) {
+int qb_conn_stream_commit(struct qb_conn* c, int64_t id, size_t n, int fin) {
+  if (id < 0) return -kEINVAL;
+  return to_errno(c->conn.stream_commit(static_cast<uint64_t>(id), n, fin != 0));
+}
+
+namespace {
+
+// Drops `id` from the readable streams (it comes back with its next data).
+void unreadable(qb_conn* c, uint64_t id) {
+  auto& readable = c->events.readable;
+  for (size_t i = 0; i < readable.size(); ++i) {
+    if (readable[i] == id) {
+      readable.erase(i);
+      return;
+    }
+  }
+}
+
+// Whether the stream's end is all that is left to read: taking nothing
+// then reports it (and may free the stream).
+bool ended(qb_conn* c, uint64_t id) {
+  Result<Stream::ReadResult> r = c->conn.stream_consume(id, 0);
+  return r.is_ok() && r->fin;
+}
+
+}  // namespace
+
+int64_t qb_conn_stream_peek(struct qb_conn* c, int64_t id, const uint8_t** data, struct qb_stream_read* res) {
   auto& readable = c->events.readable;
   *res = qb_stream_read{};
   res->id = -1;
+  *data = nullptr;
+  if (id >= 0) {
+    // More of a stream being read: whatever is contiguous now.
+    Result<Bytes> b = c->conn.stream_peek(static_cast<uint64_t>(id));
+    if (!b.is_ok() || b->empty()) return 0;
+    res->id = id;
+    *data = b->data();
+    return static_cast<int64_t>(b->size());
+  }
   while (!readable.empty()) {
     const uint64_t sid = readable[0];
     // The peer's reset: its code and final size before the read that
@@ -251,26 +291,41 @@ int64_t qb_conn_stream_read(struct qb_conn* c, uint8_t* out, size_t cap, struct 
     if (Result<uint64_t> code = c->conn.stream_reset_code(sid); code.is_ok()) {
       const Stream* s = c->conn.streams().find(sid);
       res->final_size = s ? s->recv_flow().received() : 0;
-      (void)c->conn.stream_read(sid, MutBytes(out, 0));
+      (void)c->conn.stream_read(sid, MutBytes());
       readable.erase(0);
       res->id = static_cast<int64_t>(sid);
       res->reset = 1;
       res->reset_code = *code;
       return 0;
     }
-    auto r = c->conn.stream_read(sid, MutBytes(out, cap));
-    // Gone (read to its end before) or nothing now: no longer readable.
-    if (!r.is_ok() || (r->bytes == 0 && !r->fin)) {
-      readable.erase(0);
-      continue;
+    Result<Bytes> b = c->conn.stream_peek(sid);
+    if (b.is_ok() && !b->empty()) {
+      res->id = static_cast<int64_t>(sid);
+      *data = b->data();
+      return static_cast<int64_t>(b->size());
     }
-    // Read out unless the buffer was filled (more may wait).
-    if (r->fin || r->bytes < cap) readable.erase(0);
-    res->id = static_cast<int64_t>(sid);
-    res->fin = r->fin;
-    return static_cast<int64_t>(r->bytes);
+    // No bytes: the end alone (all data read, the FIN here now), else gone
+    // or nothing in order yet, and no longer readable.
+    const bool end = b.is_ok() && ended(c, sid);
+    readable.erase(0);
+    if (end) {
+      res->id = static_cast<int64_t>(sid);
+      res->fin = 1;
+      return 0;
+    }
   }
   return 0;
+}
+
+int qb_conn_stream_consume(struct qb_conn* c, int64_t id, size_t n) {
+  if (id < 0) return -kEINVAL;
+  const uint64_t sid = static_cast<uint64_t>(id);
+  Result<Stream::ReadResult> r = c->conn.stream_consume(sid, n);
+  if (!r.is_ok()) return to_errno(r.status());
+  // Read out (or freed): no longer readable.
+  Result<Bytes> more = r->fin ? Result<Bytes>(Bytes()) : c->conn.stream_peek(sid);
+  if (!more.is_ok() || more->empty()) unreadable(c, sid);
+  return r->fin ? 1 : 0;
 }
 
 int qb_conn_has_stream_data(const struct qb_conn* c) { return !c->events.readable.empty(); }

@@ -445,14 +445,14 @@ static int quic_conn_wait(struct sock *sk, long *timeo)
 /* sendmsg of stream data: to `sid` (-1: a new stream with
  * MSG_QUIC_STREAM_NEW, else the last one opened), the end of the stream
  * with MSG_QUIC_STREAM_FIN once all of it is taken. Blocks while the send
- * buffer is full unless MSG_DONTWAIT. */
+ * buffer is full unless MSG_DONTWAIT. The bytes go from the process's
+ * iov_iter straight into the stream's send buffer, a page at a time. */
 int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 sid, u32 flags)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	long timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
-	size_t done = 0, chunk_len = 0, chunk_off = 0;
 	bool fin = flags & MSG_QUIC_STREAM_FIN;
-	u8 *chunk;
+	size_t done = 0, unsent = 0;
 	int err = 0;
 
 	/* A client's data before the handshake: for 0-RTT (session.c). */
@@ -475,40 +475,49 @@ int quic_conn_send_stream(struct sock *sk, struct msghdr *msg, size_t len, s64 s
 		if (sid < 0)
 			return -EINVAL;
 	}
-	/* A small write needs no 64 KB bounce buffer. */
-	chunk = kmalloc(clamp_t(size_t, len, 1, QUIC_MAX_HANDSHAKE_MSG), GFP_KERNEL);
-	if (!chunk)
-		return -ENOMEM;
-	while (done < len || (fin && !len && !done)) {
-		s64 n;
-		bool last;
+	if (!len) {
+		/* A FIN alone, or nothing. */
+		err = fin ? qb_conn_stream_commit(qs->conn, sid, 0, 1) : 0;
+		if (!err)
+			quic_conn_run(sk);
+		return err;
+	}
+	while (done < len) {
+		size_t room, take, n;
+		u8 *dst;
 
-		if (chunk_off == chunk_len) {
-			chunk_len = min_t(size_t, len - done, QUIC_MAX_HANDSHAKE_MSG);
-			chunk_off = 0;
-			if (copy_from_iter(chunk, chunk_len, &msg->msg_iter) != chunk_len) {
-				err = -EFAULT;
-				break;
-			}
-		}
-		last = done + (chunk_len - chunk_off) == len;
-		n = qb_conn_stream_write(qs->conn, sid, chunk + chunk_off, chunk_len - chunk_off, fin && last);
-		if (n < 0) {
-			err = n;
+		err = qb_conn_stream_write_space(qs->conn, sid, &dst, &room);
+		if (err)
 			break;
-		}
-		chunk_off += n;
-		done += n;
-		quic_conn_run(sk);
-		if (!len)
-			break;	/* a FIN alone */
-		if (chunk_off < chunk_len) {
+		if (!room) {
+			/* Full: what is queued goes out, and acknowledgements
+			 * make room. */
+			quic_conn_run(sk);
+			unsent = 0;
 			err = quic_conn_wait(sk, &timeo);
 			if (err)
 				break;
+			continue;
+		}
+		take = min(room, len - done);
+		n = copy_from_iter(dst, take, &msg->msg_iter);
+		err = qb_conn_stream_commit(qs->conn, sid, n, fin && n && done + n == len);
+		if (err)
+			break;
+		done += n;
+		unsent += n;
+		if (n < take) {
+			err = -EFAULT;
+			break;
+		}
+		/* Datagrams go out as each batch's worth is queued. */
+		if (unsent >= QUIC_TX_BATCH) {
+			quic_conn_run(sk);
+			unsent = 0;
 		}
 	}
-	kfree(chunk);
+	if (done)
+		quic_conn_run(sk);
 	if (done)
 		return done;
 	return err;
@@ -563,22 +572,22 @@ static int quic_conn_recv_datagram(struct sock *sk, struct msghdr *msg, size_t l
 }
 
 /* recvmsg of stream data: one stream's bytes, its ID and the end flag in a
- * QUIC_STREAM_INFO cmsg. 0 at the end of a stream with nothing more. */
+ * QUIC_STREAM_INFO cmsg. 0 at the end of a stream with nothing more. The
+ * bytes go from the stream's receive buffer straight to the process's
+ * iov_iter. */
 int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int flags)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	long timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	size_t cap = min_t(size_t, len, QUIC_MAX_HANDSHAKE_MSG);
 	struct quic_stream_info info = {};
 	struct qb_stream_read r;
-	u8 *buf = kmalloc(cap ? cap : 1, GFP_KERNEL);
-	int err;
-	s64 n;
+	const u8 *data;
+	size_t done = 0;
+	int fin = 0;
+	s64 n, sid;
 
-	if (!buf)
-		return -ENOMEM;
 	for (;;) {
-		n = qb_conn_stream_read(qs->conn, buf, cap, &r);
+		n = qb_conn_stream_peek(qs->conn, -1, &data, &r);
 		if (r.reset) {
 			/* RFC 9000 §3.2 "Reset Recvd", for the process that
 			 * asked (QUIC_EVENT_STREAM_UPDATE). */
@@ -590,26 +599,16 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 		}
 		if (r.id >= 0)
 			break;
-		if (quic_event_pending(qs)) {
-			err = quic_event_recv(sk, msg, len);
-			goto out;
-		}
-		if (qb_conn_has_datagram(qs->conn)) {
-			err = quic_conn_recv_datagram(sk, msg, len);
-			goto out;
-		}
-		if (qs->state == QUIC_SS_CLOSED) {
-			err = 0;	/* the connection is over: end of file */
-			goto out;
-		}
-		if (!timeo) {
-			err = -EAGAIN;
-			goto out;
-		}
-		if (signal_pending(current)) {
-			err = sock_intr_errno(timeo);
-			goto out;
-		}
+		if (quic_event_pending(qs))
+			return quic_event_recv(sk, msg, len);
+		if (qb_conn_has_datagram(qs->conn))
+			return quic_conn_recv_datagram(sk, msg, len);
+		if (qs->state == QUIC_SS_CLOSED)
+			return 0;	/* the connection is over: end of file */
+		if (!timeo)
+			return -EAGAIN;
+		if (signal_pending(current))
+			return sock_intr_errno(timeo);
 		{
 			DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
@@ -621,17 +620,32 @@ int quic_conn_recv_stream(struct sock *sk, struct msghdr *msg, size_t len, int f
 			remove_wait_queue(sk_sleep(sk), &wait);
 		}
 	}
-	if (copy_to_iter(buf, n, &msg->msg_iter) != n) {
-		err = -EFAULT;
-		goto out;
+	sid = r.id;
+	fin = r.fin;
+	/* n bytes in place; a page of the receive buffer at a time until the
+	 * caller's buffer is full, the stream has nothing more in order, or
+	 * its end. */
+	while (n > 0 && done < len) {
+		size_t take = min_t(size_t, n, len - done);
+		size_t copied = copy_to_iter(data, take, &msg->msg_iter);
+		int end = qb_conn_stream_consume(qs->conn, sid, copied);
+
+		done += copied;
+		if (end < 0 || copied < take) {
+			if (!done)
+				return end < 0 ? end : -EFAULT;
+			break;
+		}
+		if (end) {
+			fin = 1;
+			break;
+		}
+		n = qb_conn_stream_peek(qs->conn, sid, &data, &r);
 	}
-	info.stream_id = r.id;
-	info.stream_flags = r.fin ? MSG_QUIC_STREAM_FIN : 0;
+	info.stream_id = sid;
+	info.stream_flags = fin ? MSG_QUIC_STREAM_FIN : 0;
 	put_cmsg(msg, SOL_QUIC, QUIC_STREAM_INFO, sizeof(info), &info);
 	/* Reading gave flow control credit back: MAX_STREAM_DATA may go. */
 	quic_conn_run(sk);
-	err = n;
-out:
-	kfree(buf);
-	return err;
+	return done;
 }

@@ -345,6 +345,55 @@ TEST(SendBuffer, TooManyLostRangesAreWidenedNotForgotten) {
 
 // Writing through an allocator refusing every nth page: partial writes and
 // kNoMemory, never a crash or a leak, and the data comes out intact.
+// write_space/commit: the host copies into the buffer itself, a page at a
+// time, within the bound; a commit short of the space (a fault part way
+// through the application's bytes) keeps only what it names.
+TEST(SendBuffer, WriteInPlace) {
+  FailingAllocator alloc;
+  SendBuffer b(alloc, D + 100);
+  const std::vector<uint8_t> v = content(0, D + 100);
+  // write_space() that must succeed.
+  const auto space_of = [&b]() {
+    auto space = b.write_space();
+    EXPECT_TRUE(space.is_ok());
+    return space.is_ok() ? *space : MutBytes();
+  };
+  MutBytes space = space_of();
+  ASSERT_EQ(space.size(), D);  // to the end of the first page
+  copy_bytes(space.data(), v.data(), 10);
+  b.commit(10);
+  EXPECT_EQ(b.write_end(), 10u);
+  space = space_of();
+  ASSERT_EQ(space.size(), D - 10);
+  copy_bytes(space.data(), v.data() + 10, D - 10);
+  b.commit(D - 10);
+  space = space_of();  // a second page, only as far as the bound
+  ASSERT_EQ(space.size(), 100u);
+  copy_bytes(space.data(), v.data() + D, 100);
+  b.commit(0);  // nothing taken: the page waits for the next write
+  EXPECT_EQ(b.write_end(), D);
+  EXPECT_EQ(write_ok(b, Bytes(v.data() + D, 100)), 100u);
+  EXPECT_TRUE(space_of().empty());  // full
+  while (b.has_unsent_data()) {
+    const Sent s = send(b, 1000);  // checks the bytes against content()
+    b.on_acked(s.offset, s.len, s.fin);
+  }
+  EXPECT_EQ(alloc.bytes_in_use(), 0u);
+  ASSERT_TRUE(b.finish().is_ok());
+  auto after = b.write_space();
+  ASSERT_FALSE(after.is_ok());
+  EXPECT_EQ(after.status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(SendBuffer, WriteSpaceWithoutMemory) {
+  FailingAllocator alloc(1);  // every allocation fails
+  SendBuffer b(alloc, 1000);
+  auto space = b.write_space();
+  ASSERT_FALSE(space.is_ok());
+  EXPECT_EQ(space.status().code(), ErrorCode::kNoMemory);
+  EXPECT_EQ(b.write_end(), 0u);
+}
+
 TEST(SendBuffer, AllocationFailures) {
   for (unsigned every = 1; every <= 5; ++every) {
     FailingAllocator alloc(every);

@@ -354,6 +354,64 @@ TEST(StreamRecv, EmptyStreamWithFin) {
   EXPECT_EQ(f.s.recv_state(), RecvState::kDataRead);
 }
 
+// peek/consume read in place: in parts, the same credit and states as
+// read(), the end reported by the consume that reaches it.
+TEST(StreamRecv, PeekAndConsumeInPlace) {
+  Fixture f(kPeerUni);
+  const size_t total = 2900;  // within the window
+  ASSERT_TRUE(f.recv(0, total, true).is_ok());
+  std::vector<uint8_t> got;
+  bool fin = false;
+  while (!fin) {
+    auto b = f.s.peek();
+    ASSERT_TRUE(b.is_ok());
+    ASSERT_FALSE(b->empty());
+    EXPECT_LE(b->size(), ReassemblyBuffer::kPageData);
+    const size_t n = b->size() > 1000 ? b->size() - 1000 : b->size();  // part of it
+    got.insert(got.end(), b->begin(), b->begin() + n);
+    auto r = f.s.consume(n, f.conn_recv);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_EQ(r->bytes, n);
+    fin = r->fin;
+  }
+  EXPECT_EQ(got, std::vector<uint8_t>(data().begin(), data().begin() + total));
+  EXPECT_EQ(f.s.recv_flow().consumed(), total);
+  EXPECT_EQ(f.conn_recv.consumed(), total);
+  EXPECT_EQ(f.s.recv_state(), RecvState::kDataRead);
+  EXPECT_EQ(f.alloc.bytes_in_use(), 0u);
+}
+
+TEST(StreamRecv, ConsumeNothingReportsAnEndAlone) {
+  Fixture f(kPeerUni);
+  ASSERT_TRUE(f.recv(0, 0, true).is_ok());
+  auto b = f.s.peek();
+  ASSERT_TRUE(b.is_ok());
+  EXPECT_TRUE(b->empty());
+  auto r = f.s.consume(0, f.conn_recv);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_TRUE(r->fin);
+  EXPECT_EQ(f.s.recv_state(), RecvState::kDataRead);
+  Fixture send_only(kLocalUni);
+  EXPECT_FALSE(send_only.s.peek().is_ok());
+  EXPECT_FALSE(send_only.s.consume(0, send_only.conn_recv).is_ok());
+}
+
+TEST(StreamSend, WriteInPlaceOnlyInReadyAndSend) {
+  Fixture f(kLocalBidi);
+  auto space = f.s.write_space();
+  ASSERT_TRUE(space.is_ok());
+  ASSERT_GE(space->size(), 100u);
+  copy_bytes(space->data(), data().data(), 100);
+  f.s.commit(100);
+  EXPECT_EQ(f.s.send_buffer().write_end(), 100u);
+  const SendBuffer::Chunk c = f.send();
+  EXPECT_EQ(c.len, 100u);
+  ASSERT_TRUE(f.s.reset(5).is_ok());
+  EXPECT_FALSE(f.s.write_space().is_ok());
+  Fixture recv_only(kPeerUni);
+  EXPECT_FALSE(recv_only.s.write_space().is_ok());
+}
+
 TEST(StreamRecv, ResetFromRecvSizeKnownAndDataRecvd) {
   for (int from = 0; from < 3; ++from) {
     Fixture f(kPeerUni);
