@@ -394,6 +394,10 @@ size_t qb_conn_take_ticket(struct qb_conn *c, uint8_t *out, size_t cap);
 size_t qb_conn_take_new_token(struct qb_conn *c, uint8_t *out, size_t cap);
 /* 0-RTT packets a server processed (RFC 9001 §4.6). */
 uint64_t qb_conn_zero_rtt_packets(const struct qb_conn *c);
+/* Packets dropped because their keys were still to come and the few kept
+ * for later (RFC 9001 §5.7) filled the room: a running count, of all of
+ * them or (one_rtt) of the 1-RTT ones. */
+uint64_t qb_conn_keyless_drops(const struct qb_conn *c, int one_rtt);
 
 /* Queues a NEW_TOKEN frame (RFC 9000 §19.7) with `token` on an
  * established server connection; -EINVAL otherwise. */

@@ -410,6 +410,11 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   bool zero_rtt_writable() const { return !is_server() && zero_rtt_keys_.ready() && state_ == State::kHandshake; }
   // The 0-RTT packets sent (client) or processed (server).
   uint64_t zero_rtt_packets() const { return zero_rtt_packets_; }
+  // Packets whose keys were still to come and that found the buffer for
+  // them (RFC 9001 §5.7) full: dropped, their data only recovered by the
+  // peer's loss detection. All of them, and the 1-RTT ones.
+  uint64_t keyless_drops() const { return keyless_drops_; }
+  uint64_t one_rtt_keyless_drops() const { return one_rtt_keyless_drops_; }
   // The handshake resumed a TLS session (no certificate was exchanged).
   bool resumed() const { return handshake_complete_ && tls_.resumed(); }
 
@@ -872,6 +877,8 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   EarlyDataState early_state_ = EarlyDataState::kNone;
   bool early_reported_ = false;
   uint64_t zero_rtt_packets_ = 0;
+  uint64_t keyless_drops_ = 0;
+  uint64_t one_rtt_keyless_drops_ = 0;
   bool tls_complete_ = false;  // reported by TLS, not yet acted upon
   bool handshake_complete_ = false;
   bool handshake_confirmed_ = false;

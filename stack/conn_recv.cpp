@@ -237,11 +237,14 @@ bool Connection::can_open(const PacketNumberSpace& s) const {
 }
 
 Status Connection::buffer_packet(Bytes packet, PnSpace space, Ecn ecn, bool zero_rtt) {
-  if (buffered_.full() || packet.size() > kMaxBufferedBytes - buffered_bytes_) {
+  auto* data = buffered_.full() || packet.size() > kMaxBufferedBytes - buffered_bytes_
+                   ? nullptr
+                   : static_cast<uint8_t*>(alloc_.allocate(packet.size(), 1));
+  if (!data) {
+    ++keyless_drops_;
+    if (space == PnSpace::kApplication && !zero_rtt) ++one_rtt_keyless_drops_;
     return drop(DropReason::kKeyUnavailable);
   }
-  auto* data = static_cast<uint8_t*>(alloc_.allocate(packet.size(), 1));
-  if (!data) return drop(DropReason::kKeyUnavailable);
   copy_bytes(data, packet.data(), packet.size());
   (void)buffered_.push_back(BufferedPacket{data, packet.size(), space, ecn, zero_rtt});
   buffered_bytes_ += packet.size();

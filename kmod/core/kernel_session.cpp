@@ -70,6 +70,10 @@ size_t qb_conn_take_new_token(struct qb_conn* c, uint8_t* out, size_t cap) {
 
 uint64_t qb_conn_zero_rtt_packets(const struct qb_conn* c) { return c->conn.zero_rtt_packets(); }
 
+uint64_t qb_conn_keyless_drops(const struct qb_conn* c, int one_rtt) {
+  return one_rtt ? c->conn.one_rtt_keyless_drops() : c->conn.keyless_drops();
+}
+
 int qb_conn_send_token(struct qb_conn* c, const uint8_t* token, size_t len) {
   return c->conn.send_new_token(Bytes(token, len)).is_ok() ? 0 : -kEINVAL;
 }

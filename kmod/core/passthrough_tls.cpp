@@ -7,7 +7,7 @@ namespace quicbed::kmod {
 PassthroughTls::PassthroughTls(Allocator& alloc, bool server)
     : to_process_(alloc, kMaxToProcess), from_process_(alloc, kMaxFromProcess), server_(server), post_(alloc) {}
 
-PassthroughTls::~PassthroughTls() = default;
+PassthroughTls::~PassthroughTls() { wipe(held_write_, sizeof(held_write_)); }
 
 Status PassthroughTls::set_local_transport_params(Bytes ext) {
   if (ext.size() > kMaxTransportParams) return Status(ErrorCode::kInvalidArgument, "transport parameters too long");
@@ -84,19 +84,43 @@ Status PassthroughTls::deliver(const RecordQueue::Record& r, TlsCallbacks& cb) {
     case kPeerParams:
       peer_params_delivered_ = true;
       return cb.on_tls_peer_transport_params(r.body);
-    case kCryptoData:
-      if (static_cast<EncryptionLevel>(r.head[1]) == EncryptionLevel::kInitial) hello_delivered_ = true;
-      return cb.on_tls_crypto_data(static_cast<EncryptionLevel>(r.head[1]), r.body);
+    case kCryptoData: {
+      const auto level = static_cast<EncryptionLevel>(r.head[1]);
+      if (level == EncryptionLevel::kInitial) hello_delivered_ = true;
+      QB_TRY(cb.on_tls_crypto_data(level, r.body));
+      if (level != EncryptionLevel::kHandshake) return Status::ok();
+      own_finished_.feed(r.body);
+      return own_finished_.finished() ? deliver_app_write(cb) : Status::ok();
+    }
     case kSecret: {
       const auto level = static_cast<EncryptionLevel>(r.head[1]);
       const auto dir = static_cast<KeyDirection>(r.head[2]);
       const auto suite = static_cast<CipherSuite>(uint16_t{r.head[3]} << 8 | r.head[4]);
-      if (level == EncryptionLevel::kApplication) app_secret_[dir == KeyDirection::kWrite] = true;
+      if (level == EncryptionLevel::kApplication && dir == KeyDirection::kWrite) {
+        if (app_secret_[1] || held_write_len_) {
+          return tls_alert_status(TlsAlert::kInternalError, "second 1-RTT write secret");
+        }
+        copy_bytes(held_write_, r.body.data(), r.body.size());
+        held_write_len_ = r.body.size();
+        held_suite_ = suite;
+        return own_finished_.finished() ? deliver_app_write(cb) : Status::ok();
+      }
+      if (level == EncryptionLevel::kApplication) app_secret_[0] = true;
       if (level == EncryptionLevel::kEarlyData) early_secret_ = true;
       return cb.on_tls_secret(level, dir, suite, r.body);
     }
   }
   return tls_alert_status(TlsAlert::kInternalError, "unknown hand-down");
+}
+
+Status PassthroughTls::deliver_app_write(TlsCallbacks& cb) {
+  if (!held_write_len_) return Status::ok();
+  app_secret_[1] = true;
+  Status s = cb.on_tls_secret(EncryptionLevel::kApplication, KeyDirection::kWrite, held_suite_,
+                              Bytes(held_write_, held_write_len_));
+  wipe(held_write_, held_write_len_);
+  held_write_len_ = 0;
+  return s;
 }
 
 EarlyDataState PassthroughTls::early_data_state() const {

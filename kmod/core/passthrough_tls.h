@@ -8,10 +8,19 @@
 //     traffic secrets (QUIC_SOCKOPT_CRYPTO_SECRET) and the peer's
 //     quic_transport_parameters extension (QUIC_SOCKOPT_TRANSPORT_PARAM_EXT
 //     set); it reads ours with the same option's get;
-//   - the handshake is complete once both 1-RTT secrets have been handed
-//     down and everything queued before them has been delivered: the
-//     process sends its last handshake message before it installs the
-//     second 1-RTT secret (libquic flushes in that order).
+//   - the 1-RTT read secret goes to the connection when handed down, so
+//     the peer's 1-RTT packets open from then on (RFC 9001 §4.1.4, §5.7);
+//     the 1-RTT write secret waits here until the process's own Finished
+//     has been delivered (finished_probe.h: no 1-RTT packet before it,
+//     RFC 9001 §4.1.4), and the handshake is complete once both 1-RTT
+//     secrets and that Finished are delivered (RFC 9001 §4.1.1: Finished
+//     sent, the peer's verified, which the process's TLS attests by
+//     handing down the read secret). libquic hands down a client's 1-RTT
+//     secrets before its Finished, so that the server's first 1-RTT
+//     packets (ticket, NEW_TOKEN, data), which the Finished releases, find
+//     the keys in place; a server's come once its TLS verified the
+//     client's Finished (its own went a flight before). The older order,
+//     Finished then the secrets, completes the same way.
 // What the process hands down waits here until the connection's next
 // advance() (Connection::advance_tls, called by the socket layer after each
 // hand-down), so the connection is never re-entered.
@@ -27,6 +36,7 @@
 
 #include "base/allocator.h"
 #include "early_data_probe.h"
+#include "finished_probe.h"
 #include "post_handshake.h"
 #include "record_queue.h"
 #include "tls.h"
@@ -97,6 +107,8 @@ class PassthroughTls final : public TlsSession {
  private:
   enum Kind : uint8_t { kSecret, kCryptoData, kPeerParams };
   Status deliver(const RecordQueue::Record& r, TlsCallbacks& cb);
+  // The 1-RTT write secret held back until our Finished is delivered.
+  Status deliver_app_write(TlsCallbacks& cb);
 
   RecordQueue to_process_;
   RecordQueue from_process_;
@@ -107,6 +119,10 @@ class PassthroughTls final : public TlsSession {
   bool peer_params_pushed_ = false;
   bool peer_params_delivered_ = false;
   bool app_secret_[2] = {};  // 1-RTT read and write secrets delivered
+  FinishedProbe own_finished_;  // our Handshake-level messages
+  uint8_t held_write_[kMaxHashLen] = {};
+  size_t held_write_len_ = 0;  // 0: none held
+  CipherSuite held_suite_ = CipherSuite::kAes128GcmSha256;
   bool complete_ = false;
   const bool server_;
   bool early_secret_ = false;  // a 0-RTT secret was delivered

@@ -77,7 +77,7 @@ void quic_conn_run(struct sock *sk)
 	u64 now = quic_now_us(), next;
 	size_t n, off = 0, seg = 0;
 	struct qb_path path;
-	int state, active;
+	int state, active, i;
 
 	if (!qs->conn)
 		return;
@@ -118,6 +118,15 @@ void quic_conn_run(struct sock *sk)
 		hrtimer_start(&qs->timer, ns_to_ktime(next * NSEC_PER_USEC), HRTIMER_MODE_ABS);
 
 	quic_conn_events(sk);
+	for (i = 0; i < 2; i++) {
+		u64 drops = qb_conn_keyless_drops(qs->conn, i);
+
+		if (drops == qs->keyless_drops[i])
+			continue;
+		quic_stat_add(sock_net(sk), i ? QUIC_STAT_ONE_RTT_KEYLESS_DROPS : QUIC_STAT_KEYLESS_DROPS,
+			      drops - qs->keyless_drops[i]);
+		qs->keyless_drops[i] = drops;
+	}
 	state = qb_conn_state(qs->conn);
 	if (state == QB_CONN_ESTABLISHED && qs->state == QUIC_SS_CONNECTING) {
 		qs->state = QUIC_SS_ESTABLISHED;
@@ -223,6 +232,7 @@ static int quic_conn_take(struct sock *sk, struct qb_conn *conn, const struct so
 	if (!qs->txbuf)
 		return -ENOMEM;
 	qs->conn = conn;
+	memset(qs->keyless_drops, 0, sizeof(qs->keyless_drops));
 	memset(&qs->peer, 0, sizeof(qs->peer));
 	memcpy(&qs->peer, addr, len);
 	if (sk->sk_family == AF_INET) {

@@ -78,6 +78,7 @@ struct quic_sock {
 	struct list_head event_q;	/* event.c */
 	u32 nevents;
 	bool established;	/* the handshake completed (it may have closed since) */
+	u64 keyless_drops[2];	/* the connection's (all, 1-RTT) counted in /proc/net/quic */
 	struct quic_buf alpn;
 	struct quic_buf token;
 	struct quic_buf ticket;
@@ -317,6 +318,8 @@ enum quic_stat {
 	QUIC_STAT_ZERO_RTT_RX,		/* 0-RTT packets servers processed before completing */
 	QUIC_STAT_TOKENS_SENT,		/* NEW_TOKEN tokens servers issued */
 	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
+	QUIC_STAT_KEYLESS_DROPS,	/* packets that came before their keys and found no room to wait */
+	QUIC_STAT_ONE_RTT_KEYLESS_DROPS,	/* the 1-RTT ones among them */
 	QUIC_STAT_MAX
 };
 /* What the module keeps per network namespace (net_generic, stats.c):

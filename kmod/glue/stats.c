@@ -29,6 +29,8 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_ZERO_RTT_RX] = "ZeroRttPacketsReceived",
 	[QUIC_STAT_TOKENS_SENT] = "NewTokensSent",
 	[QUIC_STAT_TOKENS_VALIDATED] = "TokensValidated",
+	[QUIC_STAT_KEYLESS_DROPS] = "PacketsDroppedWithoutKeys",
+	[QUIC_STAT_ONE_RTT_KEYLESS_DROPS] = "OneRttPacketsDroppedWithoutKeys",
 };
 
 unsigned int quic_net_id;

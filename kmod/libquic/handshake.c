@@ -4,13 +4,19 @@
  *
  * What GnuTLS produces during one gnutls_handshake() call is collected and
  * then handed down in this order: the peer's transport parameters, the
- * secrets below 1-RTT, the handshake messages, the selected ALPN, and last
- * the 1-RTT secrets, the write secret before the read one. The kernel takes
- * the handshake as complete once both 1-RTT secrets are down, so every
- * message of ours is queued by then (kmod/core/passthrough_tls.h); and no
- * 1-RTT packet opens before that (with the read secret alone, a client
- * would open the server's HANDSHAKE_DONE before its handshake completed,
- * a protocol violation, RFC 9000 §19.20). */
+ * secrets below 1-RTT, once TLS completed the selected ALPN and the 1-RTT
+ * secrets (read, then write), and last the handshake messages. A client's
+ * final flight thus reaches the kernel after its 1-RTT keys: the server's
+ * first 1-RTT packets (its session ticket, NEW_TOKEN, data), which only
+ * our Finished can release, find them in place instead of overflowing the
+ * few packets kept for later (RFC 9001 §5.7) and coming again a loss
+ * timeout late. RFC 9001 §4.1.4 lets the client use the keys as soon as
+ * TLS provides them; sending 1-RTT waits for its Finished (§4.1.4), which
+ * the kernel sees to: it holds the write secret until our Finished is
+ * queued and completes the handshake then, with both 1-RTT secrets down
+ * (kmod/core/passthrough_tls.h; §4.1.1). Nothing 1-RTT the server sends
+ * before our Finished can complete anything early: its HANDSHAKE_DONE
+ * (RFC 9000 §19.20) needs that Finished. */
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <poll.h>
@@ -18,9 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "netinet/quic.h"
+#include "log.h"
 #include "session.h"
 
 #define QUIC_TP_EXT 0x39	/* RFC 9001 §8.2 */
@@ -36,16 +44,44 @@ struct pending {
 	uint8_t *data;
 };
 
+/* Where a handshake is between two steps. */
+enum stage {
+	S_RUN,		/* GnuTLS is to run on what came in */
+	S_SEND,		/* its messages go down, one SENDMSG step each */
+	S_RECV,		/* a RECVMSG step for the peer's next message */
+	S_TICKET,	/* complete: a server's session ticket is next */
+	S_DONE,
+};
+
+/* One handshake, from quic_handshake_init to quic_handshake_deinit; kept
+ * as the private data of our transport parameters extension, so the
+ * caller's gnutls_session_set_ptr stays the caller's. */
 struct hs {
 	int fd;
 	gnutls_session_t s;
+	enum stage stage;
+	int complete;	/* gnutls_handshake() returned 0 */
+	int app_down;	/* the 1-RTT secrets and the ALPN went down */
+	int ticketed;	/* past S_TICKET */
 	struct pending q[MAX_PENDING];
 	int n;
+	int sending;	/* the queue entry the SENDMSG step carries */
 	uint8_t *peer_tp;
 	size_t peer_tp_len;
 	int alert;	/* a fatal alert GnuTLS raised, or -1 */
-	int failed;	/* a negative errno */
+	struct quic_handshake_step step;
+	char control[CMSG_SPACE(sizeof(struct quic_handshake_info))];
+	struct iovec iov;
+	struct msghdr msg;
+	uint8_t buf[MAX_MSG];	/* the message a RECVMSG step reads */
 };
+
+static struct hs *hs_of(gnutls_session_t s)
+{
+	gnutls_ext_priv_data_t data = NULL;
+
+	return gnutls_ext_get_data(s, QUIC_TP_EXT, &data) < 0 ? NULL : data;
+}
 
 static uint8_t level_of(gnutls_record_encryption_level_t l)
 {
@@ -87,16 +123,26 @@ static int queue(struct hs *h, struct pending p, const void *data)
 	return 0;
 }
 
+static void drop(struct pending *p)
+{
+	explicit_bzero(p->data, p->len);
+	free(p->data);
+	p->data = NULL;
+}
+
 static int on_secret(gnutls_session_t s, gnutls_record_encryption_level_t level, const void *rx, const void *tx,
 		     size_t len)
 {
-	struct hs *h = gnutls_session_get_ptr(s);
+	struct hs *h = hs_of(s);
 	gnutls_cipher_algorithm_t c = level == GNUTLS_ENCRYPTION_LEVEL_EARLY ? gnutls_early_cipher_get(s)
 									    : gnutls_cipher_get(s);
 	struct pending p = { .kind = P_SECRET, .level = level_of(level), .cipher = cipher_type(c), .len = len };
 
-	if (!p.cipher || len > QUIC_CRYPTO_SECRET_BUFFER_SIZE)
+	if (!h || !p.cipher || len > QUIC_CRYPTO_SECRET_BUFFER_SIZE) {
+		quic_log(LOG_ERR, "secret of level %u: cipher %s not usable", p.level, gnutls_cipher_get_name(c));
 		return -1;
+	}
+	quic_log(LOG_DEBUG, "secrets of level %u (%s)", p.level, gnutls_cipher_get_name(c));
 	if (rx && queue(h, p, rx))
 		return -1;
 	p.send = 1;
@@ -108,41 +154,43 @@ static int on_secret(gnutls_session_t s, gnutls_record_encryption_level_t level,
 static int on_message(gnutls_session_t s, gnutls_record_encryption_level_t level,
 		      gnutls_handshake_description_t htype, const void *data, size_t len)
 {
-	struct hs *h = gnutls_session_get_ptr(s);
+	struct hs *h = hs_of(s);
 	struct pending p = { .kind = P_MSG, .level = level_of(level), .len = len };
 
 	/* QUIC has no ChangeCipherSpec (RFC 9001 §8.4). */
 	if (htype == GNUTLS_HANDSHAKE_CHANGE_CIPHER_SPEC)
 		return 0;
-	return queue(h, p, data);
+	return h ? queue(h, p, data) : -1;
 }
 
 static int on_alert(gnutls_session_t s, gnutls_record_encryption_level_t level, gnutls_alert_level_t alevel,
 		    gnutls_alert_description_t desc)
 {
-	struct hs *h = gnutls_session_get_ptr(s);
+	struct hs *h = hs_of(s);
 
 	(void)level;
-	if (alevel == GNUTLS_AL_FATAL && h->alert < 0)
+	if (h && alevel == GNUTLS_AL_FATAL && h->alert < 0)
 		h->alert = desc;
 	return 0;
 }
 
 static int tp_send(gnutls_session_t s, gnutls_buffer_t out)
 {
-	struct hs *h = gnutls_session_get_ptr(s);
+	struct hs *h = hs_of(s);
 	uint8_t buf[1024];
 	socklen_t len = sizeof(buf);
 
-	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM_EXT, buf, &len))
+	if (!h || getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM_EXT, buf, &len))
 		return -1;
 	return gnutls_buffer_append_data(out, buf, len) < 0 ? -1 : (int)len;
 }
 
 static int tp_recv(gnutls_session_t s, const unsigned char *data, size_t len)
 {
-	struct hs *h = gnutls_session_get_ptr(s);
+	struct hs *h = hs_of(s);
 
+	if (!h)
+		return -1;
 	free(h->peer_tp);
 	h->peer_tp = malloc(len ? len : 1);
 	if (!h->peer_tp)
@@ -150,22 +198,6 @@ static int tp_recv(gnutls_session_t s, const unsigned char *data, size_t len)
 	memcpy(h->peer_tp, data, len);
 	h->peer_tp_len = len;
 	return 0;
-}
-
-static int send_message(int fd, const struct pending *p)
-{
-	char control[CMSG_SPACE(sizeof(struct quic_handshake_info))] = { 0 };
-	struct iovec iov = { p->data, p->len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof(control) };
-	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-	struct quic_handshake_info info = { .crypto_level = p->level };
-
-	cmsg->cmsg_level = SOL_QUIC;
-	cmsg->cmsg_type = QUIC_HANDSHAKE_INFO;
-	cmsg->cmsg_len = CMSG_LEN(sizeof(info));
-	memcpy(CMSG_DATA(cmsg), &info, sizeof(info));
-	return sendmsg(fd, &msg, 0) == (ssize_t)p->len ? 0 : -errno;
 }
 
 static int send_secret(int fd, const struct pending *p)
@@ -179,11 +211,15 @@ static int send_secret(int fd, const struct pending *p)
 	return err;
 }
 
-/* Hands down what the last gnutls_handshake() call produced, in the order
- * the kernel needs (see the top of this file). */
-static int flush(struct hs *h, int complete)
+/* What a gnutls_handshake() call produced goes down in this order (see the
+ * top of this file): the peer's transport parameters, the secrets below
+ * 1-RTT and, once TLS completed, the selected ALPN and the 1-RTT secrets,
+ * read then write, here; then the messages, as SENDMSG steps. Before
+ * completion 1-RTT secrets wait in the queue (a server's write secret
+ * comes one flight before). */
+static int before_messages(struct hs *h)
 {
-	int err = 0, i, pass;
+	int err = 0, i, send;
 
 	if (h->peer_tp) {
 		if (setsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_TRANSPORT_PARAM_EXT, h->peer_tp, h->peer_tp_len))
@@ -191,74 +227,100 @@ static int flush(struct hs *h, int complete)
 		free(h->peer_tp);
 		h->peer_tp = NULL;
 	}
-	/* Pass 0: secrets below 1-RTT; 1: messages; 2: ALPN, the 1-RTT write
-	 * secret; 3: the 1-RTT read secret. */
-	for (pass = 0; pass < 4 && !err; pass++) {
-		if (pass == 2 && complete) {
-			gnutls_datum_t alpn;
+	for (i = 0; i < h->n && !err; i++) {
+		struct pending *p = &h->q[i];
 
-			if (!gnutls_alpn_get_selected_protocol(h->s, &alpn) &&
-			    setsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, alpn.data, alpn.size))
-				err = -errno;
+		if (p->data && p->kind == P_SECRET && p->level != QUIC_CRYPTO_APP) {
+			err = send_secret(h->fd, p);
+			drop(p);
 		}
+	}
+	if (err || !h->complete || h->app_down)
+		return err;
+	h->app_down = 1;
+	{
+		gnutls_datum_t alpn;
+
+		if (!gnutls_alpn_get_selected_protocol(h->s, &alpn) &&
+		    setsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, alpn.data, alpn.size))
+			return -errno;
+	}
+	for (send = 0; send <= 1 && !err; send++)
 		for (i = 0; i < h->n && !err; i++) {
 			struct pending *p = &h->q[i];
 
-			if (!p->data)
-				continue;
-			if (pass == 0 && p->kind == P_SECRET && p->level != QUIC_CRYPTO_APP)
+			if (p->data && p->kind == P_SECRET && p->level == QUIC_CRYPTO_APP && p->send == send) {
 				err = send_secret(h->fd, p);
-			else if (pass == 1 && p->kind == P_MSG)
-				err = send_message(h->fd, p);
-			else if (pass >= 2 && complete && p->kind == P_SECRET && p->level == QUIC_CRYPTO_APP &&
-				 p->send == (pass == 2))
-				err = send_secret(h->fd, p);
-			else
-				continue;
-			explicit_bzero(p->data, p->len);
-			free(p->data);
-			p->data = NULL;
+				drop(p);
+			}
 		}
-	}
-	for (i = 0; i < h->n; i++) {
-		/* 1-RTT secrets wait for completion (a server's write secret
-		 * comes one flight before). */
-		if (h->q[i].data && !(h->q[i].kind == P_SECRET && h->q[i].level == QUIC_CRYPTO_APP)) {
-			free(h->q[i].data);
-			h->q[i].data = NULL;
-		}
-	}
-	/* Keep what still waits at the front. */
-	{
-		int j = 0;
-
-		for (i = 0; i < h->n; i++)
-			if (h->q[i].data)
-				h->q[j++] = h->q[i];
-		h->n = j;
-	}
 	return err;
 }
 
-/* One message from the kernel into GnuTLS. */
-static int receive_message(struct hs *h, uint8_t *buf)
+/* The next message as a SENDMSG step; 0 when none is left. */
+static int next_message(struct hs *h)
 {
-	char control[CMSG_SPACE(sizeof(struct quic_handshake_info))];
-	struct iovec iov = { buf, MAX_MSG };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg;
+	struct quic_handshake_info info = { 0 };
+	int i;
+
+	for (i = 0; i < h->n && !(h->q[i].data && h->q[i].kind == P_MSG); i++)
+		;
+	if (i == h->n)
+		return 0;
+	h->sending = i;
+	info.crypto_level = h->q[i].level;
+	memset(h->control, 0, sizeof(h->control));
+	h->iov = (struct iovec){ h->q[i].data, h->q[i].len };
+	h->msg = (struct msghdr){ .msg_iov = &h->iov, .msg_iovlen = 1, .msg_control = h->control,
+				  .msg_controllen = sizeof(h->control) };
+	cmsg = CMSG_FIRSTHDR(&h->msg);
+	cmsg->cmsg_level = SOL_QUIC;
+	cmsg->cmsg_type = QUIC_HANDSHAKE_INFO;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(info));
+	memcpy(CMSG_DATA(cmsg), &info, sizeof(info));
+	h->step = (struct quic_handshake_step){ .op = QUIC_HANDSHAKE_STEP_OP_SENDMSG,
+						.s_sendmsg = { .msg = &h->msg } };
+	quic_log(LOG_DEBUG, "message of %zu bytes at level %u", h->q[i].len, h->q[i].level);
+	return 1;
+}
+
+/* Once the messages are down: the queue keeps what still waits (1-RTT
+ * secrets before completion). */
+static void compact(struct hs *h)
+{
+	int i, j;
+
+	for (i = j = 0; i < h->n; i++)
+		if (h->q[i].data)
+			h->q[j++] = h->q[i];
+	h->n = j;
+}
+
+/* One message from the kernel (a RECVMSG step's result) into GnuTLS. */
+static int take_message(struct hs *h, ssize_t n)
+{
 	struct cmsghdr *cmsg;
 	uint8_t level = QUIC_CRYPTO_INITIAL;
-	ssize_t n = recvmsg(h->fd, &msg, 0);
 
-	if (n < 0)
-		return -errno;
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
+	if (n <= 0)
+		return n < 0 ? (int)n : -ECONNRESET;
+	for (cmsg = CMSG_FIRSTHDR(&h->msg); cmsg; cmsg = CMSG_NXTHDR(&h->msg, cmsg))
 		if (cmsg->cmsg_level == SOL_QUIC && cmsg->cmsg_type == QUIC_HANDSHAKE_INFO)
 			level = ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level;
-	if (gnutls_handshake_write(h->s, gnutls_level_of(level), buf, n) < 0)
+	quic_log(LOG_DEBUG, "peer's message of %zd bytes at level %u", n, level);
+	if (gnutls_handshake_write(h->s, gnutls_level_of(level), h->buf, n) < 0)
 		return -EPROTO;
 	return 0;
+}
+
+static void recv_step(struct hs *h)
+{
+	h->iov = (struct iovec){ h->buf, sizeof(h->buf) };
+	h->msg = (struct msghdr){ .msg_iov = &h->iov, .msg_iovlen = 1, .msg_control = h->control,
+				  .msg_controllen = sizeof(h->control) };
+	h->step = (struct quic_handshake_step){ .op = QUIC_HANDSHAKE_STEP_OP_RECVMSG,
+						.s_recvmsg = { .msg = &h->msg } };
 }
 
 static ssize_t refuse_push(gnutls_transport_ptr_t p, const void *d, size_t n)
@@ -275,73 +337,187 @@ static ssize_t refuse_pull(gnutls_transport_ptr_t p, void *d, size_t n)
 	return -1;
 }
 
-/* Once the handshake is complete (RFC 8446 §4.6.1): a server sends a
- * session ticket, in a 1-RTT CRYPTO frame, when its session issues them; a
- * client that asked for one (quic_config.receive_session_ticket) waits for
- * it. A server socket is the one without a token to read (as with the
+/* A server socket is the one without a token to read (as with the
  * existing libquic). */
-static int after_handshake(struct hs *h)
+static int is_server(int fd)
 {
-	struct quic_config config;
-	socklen_t len = sizeof(config);
 	uint8_t token[512];
-	socklen_t tlen = sizeof(token);
-	int rc;
+	socklen_t len = sizeof(token);
 
-	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_TOKEN, token, &tlen)) {
-		/* Not an error when the session issues no tickets. */
-		if (gnutls_session_ticket_send(h->s, 1, 0) < 0)
-			return 0;
-		return flush(h, 0);
-	}
-	if (getsockopt(h->fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &len) || !config.receive_session_ticket)
-		return 0;
-	/* 1 (a ticket) and 0 (none came) both let the handshake succeed. */
-	rc = quic_session_wait_ticket(h->s, h->fd);
-	return rc < 0 ? rc : 0;
+	return getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TOKEN, token, &len) != 0;
 }
 
-int quic_handshake(void *session)
+static int failed(struct hs *h, int rc)
 {
-	gnutls_session_t s = session;
-	struct hs h = { .fd = gnutls_transport_get_int(s), .s = s, .alert = -1 };
-	uint8_t *buf = malloc(MAX_MSG);
-	int rc, err = 0;
+	if (h->alert >= 0)
+		quic_log(LOG_ERR, "handshake failed: TLS alert %s",
+			 gnutls_alert_get_strname((gnutls_alert_description_t)h->alert));
+	else
+		quic_log(LOG_ERR, "handshake failed: %s", gnutls_strerror(rc));
+	return -EPROTO;
+}
 
-	if (!buf)
+/* Runs the handshake on until it needs socket I/O (*pstep, 0) or is done
+ * (*pstep NULL, 0), or fails (a negative errno). */
+static int advance(struct hs *h, struct quic_handshake_step **pstep)
+{
+	int rc, err;
+
+	*pstep = NULL;
+	for (;;) {
+		switch (h->stage) {
+		case S_RUN:
+			rc = gnutls_handshake(h->s);
+			if (rc < 0 && rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED)
+				return failed(h, rc);
+			h->complete = rc == 0;
+			err = before_messages(h);
+			if (err)
+				return err;
+			h->stage = S_SEND;
+			break;
+		case S_SEND:
+			if (next_message(h)) {
+				*pstep = &h->step;
+				return 0;
+			}
+			compact(h);
+			h->stage = !h->complete ? S_RECV : h->ticketed ? S_DONE : S_TICKET;
+			break;
+		case S_RECV:
+			recv_step(h);
+			*pstep = &h->step;
+			return 0;
+		case S_TICKET:
+			/* RFC 8446 §4.6.1: once the handshake is complete a
+			 * server sends a session ticket, in a 1-RTT CRYPTO
+			 * frame, when its session issues them (none is not an
+			 * error). */
+			h->ticketed = 1;
+			h->stage = S_DONE;
+			if (is_server(h->fd) && gnutls_session_ticket_send(h->s, 1, 0) >= 0)
+				h->stage = S_SEND;
+			break;
+		case S_DONE:
+			return 0;
+		}
+	}
+}
+
+int quic_handshake_init(gnutls_session_t s, struct quic_handshake_step **pstep)
+{
+	struct hs *h;
+
+	*pstep = NULL;
+	if (hs_of(s))
+		return -EALREADY;
+	h = calloc(1, sizeof(*h));
+	if (!h)
 		return -ENOMEM;
-	gnutls_session_set_ptr(s, &h);
+	h->fd = gnutls_transport_get_int(s);
+	h->s = s;
+	h->alert = -1;
+	if (gnutls_session_ext_register(s, "quic_transport_parameters", QUIC_TP_EXT, GNUTLS_EXT_TLS, tp_recv,
+					tp_send, NULL, NULL, NULL,
+					GNUTLS_EXT_FLAG_CLIENT_HELLO | GNUTLS_EXT_FLAG_EE | GNUTLS_EXT_FLAG_TLS) < 0) {
+		free(h);
+		quic_log(LOG_ERR, "the session already has a QUIC transport parameters extension");
+		return -EINVAL;
+	}
+	gnutls_ext_set_data(s, QUIC_TP_EXT, h);
 	gnutls_transport_set_push_function(s, refuse_push);
 	gnutls_transport_set_pull_function(s, refuse_pull);
 	gnutls_handshake_set_secret_function(s, on_secret);
 	gnutls_handshake_set_read_function(s, on_message);
 	gnutls_alert_set_read_function(s, on_alert);
-	if (gnutls_session_ext_register(s, "quic_transport_parameters", QUIC_TP_EXT, GNUTLS_EXT_TLS, tp_recv,
-					tp_send, NULL, NULL, NULL,
-					GNUTLS_EXT_FLAG_CLIENT_HELLO | GNUTLS_EXT_FLAG_EE | GNUTLS_EXT_FLAG_TLS) < 0) {
-		free(buf);
+	return advance(h, pstep);
+}
+
+int quic_handshake_step(gnutls_session_t s, struct quic_handshake_step **pstep)
+{
+	struct hs *h = hs_of(s);
+	int err;
+
+	if (!h || !*pstep || *pstep != &h->step)
 		return -EINVAL;
-	}
-	for (;;) {
-		rc = gnutls_handshake(s);
-		if (rc < 0 && rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED) {
-			err = -EPROTO;
-			break;
+	if (h->step.op == QUIC_HANDSHAKE_STEP_OP_SENDMSG) {
+		ssize_t n = h->step.s_sendmsg.retval;
+
+		if (n != (ssize_t)h->q[h->sending].len) {
+			quic_log(LOG_ERR, "sending a handshake message: %s", n < 0 ? strerror((int)-n) : "short write");
+			return n < 0 ? (int)n : -EIO;
 		}
-		err = flush(&h, rc == 0);
-		if (err || rc == 0)
-			break;
-		err = receive_message(&h, buf);
-		if (err)
-			break;
+		drop(&h->q[h->sending]);
+	} else {
+		err = take_message(h, h->step.s_recvmsg.retval);
+		if (err) {
+			quic_log(LOG_ERR, "receiving a handshake message: %s", strerror(-err));
+			return err;
+		}
+		h->stage = S_RUN;
 	}
-	if (!err)
-		err = after_handshake(&h);
-	for (int i = 0; i < h.n; i++)
-		free(h.q[i].data);
-	free(h.peer_tp);
-	free(buf);
-	return err;
+	return advance(h, pstep);
+}
+
+void quic_handshake_deinit(gnutls_session_t s)
+{
+	struct hs *h = hs_of(s);
+	int i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->n; i++)
+		if (h->q[i].data)
+			drop(&h->q[i]);
+	free(h->peer_tp);
+	gnutls_ext_set_data(s, QUIC_TP_EXT, NULL);
+	free(h);
+}
+
+/* One step's I/O, blocking: a non-blocking socket waits in poll(). */
+static void do_step(int fd, struct quic_handshake_step *step)
+{
+	int out = step->op == QUIC_HANDSHAKE_STEP_OP_SENDMSG;
+	ssize_t n;
+
+	for (;;) {
+		n = out ? sendmsg(fd, step->s_sendmsg.msg, step->s_sendmsg.flags)
+			: recvmsg(fd, step->s_recvmsg.msg, step->s_recvmsg.flags);
+		if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+			break;
+		if (errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = out ? POLLOUT : POLLIN };
+
+			poll(&p, 1, -1);
+		}
+	}
+	if (n < 0)
+		n = -errno;
+	if (out)
+		step->s_sendmsg.retval = n;
+	else
+		step->s_recvmsg.retval = n;
+}
+
+int quic_handshake(gnutls_session_t s)
+{
+	struct quic_handshake_step *step;
+	struct quic_config config;
+	socklen_t len = sizeof(config);
+	int fd = gnutls_transport_get_int(s);
+	int err;
+
+	for (err = quic_handshake_init(s, &step); !err && step; err = quic_handshake_step(s, &step))
+		do_step(fd, step);
+	quic_handshake_deinit(s);
+	/* A client that asked for a session ticket (quic_config.
+	 * receive_session_ticket) waits for it; 1 (a ticket) and 0 (none
+	 * came) both let the handshake succeed. */
+	if (err || is_server(fd) || getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONFIG, &config, &len) ||
+	    !config.receive_session_ticket)
+		return err;
+	err = quic_session_wait_ticket(s, fd);
+	return err < 0 ? err : 0;
 }
 
 /* Sets the comma-separated ALPN list on the session. */
@@ -365,11 +541,6 @@ int quic_set_alpns(gnutls_session_t s, const char *alpns, int server)
 	free(copy);
 	return rc < 0 ? -EINVAL : 0;
 }
-
-/* RFC 9001 §4.2, §8.4: TLS 1.3 only, no middlebox compatibility mode;
- * with a pre-shared key, (EC)DHE with it or the key alone (RFC 8446 §2.2). */
-#define QUIC_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE"
-#define QUIC_PSK_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+DHE-PSK:+PSK:%DISABLE_TLS13_COMPAT_MODE"
 
 /* A client that asked for a session ticket (quic_config.
  * receive_session_ticket) and got one leaves the session data to resume
@@ -412,7 +583,7 @@ static int run(int sockfd, int server, int psk, const char *pkey_file, const cha
 	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | quic_session_init_flags(server)) < 0)
 		return -ENOMEM;
 	err = -EINVAL;
-	if (gnutls_priority_set_direct(s, psk ? QUIC_PSK_PRIORITY : QUIC_PRIORITY, NULL) < 0)
+	if (gnutls_priority_set_direct(s, QUIC_PRIORITY, NULL) < 0)
 		goto out;
 	if (psk) {
 		err = quic_session_psk(s, pkey_file, server, &psk_cred);

@@ -167,9 +167,8 @@ int quic_session_wait_ticket(gnutls_session_t s, int sockfd)
 	return rc;
 }
 
-int quic_session_get_data(void *session, void *data, size_t *size)
+int quic_session_get_data(gnutls_session_t s, void *data, size_t *size)
 {
-	gnutls_session_t s = session;
 	int sockfd = gnutls_transport_get_int(s);
 	socklen_t len = 4096;
 	uint8_t *msg = malloc(len);
@@ -187,12 +186,12 @@ int quic_session_get_data(void *session, void *data, size_t *size)
 	return rc;
 }
 
-int quic_session_set_data(void *session, const void *data, size_t size)
+int quic_session_set_data(gnutls_session_t session, const void *data, size_t size)
 {
 	return gnutls_session_set_data(session, data, size) < 0 ? -EINVAL : 0;
 }
 
-int quic_session_get_alpn(void *session, void *alpn, size_t *size)
+int quic_session_get_alpn(gnutls_session_t session, void *alpn, size_t *size)
 {
 	gnutls_datum_t p;
 
@@ -205,7 +204,7 @@ int quic_session_get_alpn(void *session, void *alpn, size_t *size)
 	return 0;
 }
 
-int quic_session_set_alpn(void *session, const void *alpns, size_t size)
+int quic_session_set_alpn(gnutls_session_t session, const void *alpns, size_t size)
 {
 	char *copy = malloc(size + 1);
 	int rc;

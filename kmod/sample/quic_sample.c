@@ -20,19 +20,26 @@
  *                  with tls_client_hello_anon() (PEERNAME: the name the
  *                  agent checks the server's certificate against), then
  *                  the exchange;
+ *   connect-psk IP PORT SERIAL
+ *                  the same with tls_client_hello_psk(): the pre-shared
+ *                  key the key with that serial (identity: its
+ *                  description);
  *   listen PORT    a kernel listener on 127.0.0.1:PORT offering "quic-sample"
  *                  (EBUSY while one waits);
- *   accept [CERT KEY]
+ *   accept [CERT KEY | psk SERIAL]
  *                  (net/handshake kernels; on 6.1 the accepted socket gets
  *                  EOPNOTSUPP) the listener's first connection, its
  *                  handshake asked of the agent with tls_server_hello_x509()
  *                  (the certificate and private key: the keys with those
- *                  serials, else the agent's own), then the request read up to
+ *                  serials, else the agent's own; with "psk",
+ *                  tls_server_hello_psk() and that key), then the request read up to
  *                  its FIN (a read returns it), "answer: " and the request
  *                  sent back with FIN, and the client's close awaited; the
  *                  listener closes.
  * The exchange: "hello from the kernel" on a new bidirectional stream with
- * FIN, then the server's answer up to its FIN. */
+ * FIN, then the server's answer up to its FIN. The peer identity the agent
+ * reported for the last handshake that completed (a key serial, for PSK
+ * the key used; 0: none) is the read-only parameter `peerid`. */
 #include <linux/completion.h>
 #include <linux/file.h>
 #include <linux/inet.h>
@@ -57,6 +64,10 @@
 static bool handshake = IS_ENABLED(CONFIG_NET_HANDSHAKE);
 module_param(handshake, bool, 0444);
 MODULE_PARM_DESC(handshake, "Whether this kernel has net/handshake (the connect command); read only");
+
+static int peerid;
+module_param(peerid, int, 0444);
+MODULE_PARM_DESC(peerid, "The peer identity (key serial) of the last agent handshake, 0 for none; read only");
 
 static DEFINE_MUTEX(sample_lock);	/* one command at a time; guards answer */
 static char answer[256];
@@ -303,6 +314,7 @@ static int sample_api(void)
 struct sample_handshake {
 	struct completion done;
 	int status;
+	key_serial_t peerid;
 };
 
 static void sample_handshake_done(void *data, int status, key_serial_t peerid)
@@ -310,6 +322,7 @@ static void sample_handshake_done(void *data, int status, key_serial_t peerid)
 	struct sample_handshake *hs = data;
 
 	hs->status = status;
+	hs->peerid = peerid;
 	complete(&hs->done);
 }
 
@@ -318,8 +331,9 @@ static void sample_handshake_done(void *data, int status, key_serial_t peerid)
  * ClientHello (no certificate of ours; the agent checks the server's
  * against `peername`), or a server's ServerHello with X.509, the
  * certificate and private key the keys with serials `keys` (0, 0: the
- * agent's own). */
-static int sample_handshake(struct socket *sock, bool server, const char *peername, const s32 *keys)
+ * agent's own); with `psk` a key serial, either side's hello with that
+ * pre-shared key instead. */
+static int sample_handshake(struct socket *sock, bool server, const char *peername, const s32 *keys, s32 psk)
 {
 	struct tls_handshake_args args = {
 		.ta_sock = sock,
@@ -334,9 +348,16 @@ static int sample_handshake(struct socket *sock, bool server, const char *peerna
 	args.ta_data = &hs;
 	args.ta_my_cert = keys ? keys[0] : TLS_NO_CERT;
 	args.ta_my_privkey = keys ? keys[1] : TLS_NO_PRIVKEY;
-	err = server ? tls_server_hello_x509(&args, GFP_KERNEL) : tls_client_hello_anon(&args, GFP_KERNEL);
+	if (psk) {
+		args.ta_num_peerids = 1;
+		args.ta_my_peerids[0] = psk;
+		err = server ? tls_server_hello_psk(&args, GFP_KERNEL) : tls_client_hello_psk(&args, GFP_KERNEL);
+	} else {
+		err = server ? tls_server_hello_x509(&args, GFP_KERNEL) : tls_client_hello_anon(&args, GFP_KERNEL);
+	}
 	if (err)
 		return err;
+	hs.peerid = TLS_NO_PEERID;
 	if (!wait_for_completion_timeout(&hs.done, SAMPLE_TIMEOUT + HZ)) {
 		/* Cancelled: the done callback will not run; otherwise it is
 		 * running now. */
@@ -344,17 +365,19 @@ static int sample_handshake(struct socket *sock, bool server, const char *peerna
 			return -ETIMEDOUT;
 		wait_for_completion(&hs.done);
 	}
+	if (!hs.status)
+		peerid = hs.peerid == TLS_NO_PEERID ? 0 : hs.peerid;
 	return hs.status;
 }
 #else
-static int sample_handshake(struct socket *sock, bool server, const char *peername, const s32 *keys)
+static int sample_handshake(struct socket *sock, bool server, const char *peername, const s32 *keys, s32 psk)
 {
 	return -EOPNOTSUPP;	/* no net/handshake in this kernel (6.1) */
 }
 #endif
 
 /* "connect": a kernel client. */
-static int sample_connect(const struct sockaddr_in *addr, const char *peername)
+static int sample_connect(const struct sockaddr_in *addr, const char *peername, s32 psk)
 {
 	struct socket *sock;
 	struct file *file;
@@ -372,7 +395,7 @@ static int sample_connect(const struct sockaddr_in *addr, const char *peername)
 		return PTR_ERR(file);
 	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
 	if (!err)
-		err = sample_handshake(sock, false, peername, NULL);
+		err = sample_handshake(sock, false, peername, NULL, psk);
 	if (!err)
 		err = sample_exchange(sock);
 	fput(file);
@@ -441,17 +464,18 @@ static int sample_serve(struct socket *sock)
 	}
 }
 
-/* "accept [CERT KEY]": one connection on the listener (which then
- * closes), its handshake by the agent (with the certificate and private
- * key of those key serials), then sample_serve. */
+/* "accept [CERT KEY | psk SERIAL]": one connection on the listener (which
+ * then closes), its handshake by the agent (with the certificate and
+ * private key of those key serials, or that pre-shared key), then
+ * sample_serve. */
 static int sample_accept(const char *args)
 {
-	s32 keys[2] = {};
+	s32 keys[2] = {}, psk = 0;
 	struct socket *sock;
 	struct file *file;
-	int err, n = sscanf(args, "%d %d", &keys[0], &keys[1]);
+	int err, n = sscanf(args, "psk %d", &psk) == 1 ? 0 : sscanf(args, "%d %d", &keys[0], &keys[1]);
 
-	if (!sample_listener || (*args && n != 2))
+	if (!sample_listener || (*args && n != 2 && !psk))
 		return -EINVAL;
 	err = kernel_accept(sample_listener, &sock, 0);
 	sock_release(sample_listener);
@@ -463,24 +487,28 @@ static int sample_accept(const char *args)
 	file = sock_alloc_file(sock, 0, NULL);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	err = sample_handshake(sock, true, NULL, n == 2 ? keys : NULL);
+	err = sample_handshake(sock, true, NULL, n == 2 ? keys : NULL, psk);
 	if (!err)
 		err = sample_serve(sock);
 	fput(file);
 	return err;
 }
 
-static int sample_connect_cmd(const char *args)
+/* "connect IP PORT [PEERNAME]", or with `psk` "connect-psk IP PORT SERIAL". */
+static int sample_connect_cmd(const char *args, bool psk)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	char ip[16], peer[64] = "";
+	s32 serial = 0;
 	u16 port;
 
 	if (sscanf(args, "%15s %hu %63s", ip, &port, peer) < 2 || !port ||
 	    !in4_pton(ip, -1, (u8 *)&addr.sin_addr.s_addr, -1, NULL))
 		return -EINVAL;
+	if (psk && (kstrtos32(peer, 10, &serial) || serial <= 0))
+		return -EINVAL;
 	addr.sin_port = htons(port);
-	return sample_connect(&addr, peer[0] ? peer : NULL);
+	return sample_connect(&addr, peer[0] && !psk ? peer : NULL, serial);
 }
 
 /* ---- /proc/quic_sample ----------------------------------------------------- */
@@ -503,7 +531,9 @@ static ssize_t sample_write(struct file *f, const char __user *ubuf, size_t coun
 	else if (sscanf(cmd, "fd %d", &fd) == 1)
 		err = sample_fd(fd);
 	else if (!strncmp(cmd, "connect ", 8))
-		err = sample_connect_cmd(cmd + 8);
+		err = sample_connect_cmd(cmd + 8, false);
+	else if (!strncmp(cmd, "connect-psk ", 12))
+		err = sample_connect_cmd(cmd + 12, true);
 	else if (!strncmp(cmd, "listen ", 7))
 		err = sample_listen(cmd + 7);
 	else if (!strncmp(cmd, "accept", 6) && (!cmd[6] || cmd[6] == ' '))

@@ -79,7 +79,7 @@ fi
 # What the module logged about connections (why they closed).
 dmesg | grep 'quic: connection' | sed 's/^\[[ 0-9.]*\] //'
 # Anything the kernel complained about fails the run.
-dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|leaked' |
+dmesg | grep -E -B 4 -A 24 'WARNING:|BUG:|Oops|Call Trace|general protection|refcount_t|leaked' |
   sed 's/^/QBTEST DMESG /'
 echo "QBTEST DONE"
 poweroff -f

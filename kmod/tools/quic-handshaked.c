@@ -21,9 +21,20 @@
  * PEM or DER), else the files --cert/--key. A server always presents one;
  * a client when the request asks for X.509 authentication. A client
  * verifies the server's certificate against --cafile (else the system's
- * trust store) and the request's peer name when it has one (peer key
- * serials and keyrings are not used). PSK requests fail with EOPNOTSUPP
- * (libquic has no PSK yet).
+ * trust store) and the request's peer name when it has one.
+ *
+ * PSK (tls_client_hello_psk / tls_server_hello_psk): the request's
+ * HANDSHAKE_A_ACCEPT_PEER_IDENTITY attributes carry the key serials of
+ * the pre-shared keys; a key's payload is the secret (raw bytes, read with
+ * keyctl(KEYCTL_READ)) and its description the PSK identity (RFC 8446
+ * §4.2.11), as with tlshd. A client offers its first key; a server accepts
+ * a client whose identity is one of its keys' descriptions. The DONE
+ * command reports the key the handshake used as the peer's identity
+ * (HANDSHAKE_A_DONE_REMOTE_AUTH); a handshake the keys did not
+ * authenticate (a wrong secret, an unknown identity) fails with EACCES, a
+ * key the agent cannot read with ENOKEY. X.509 handshakes report no
+ * remote identity, and 6.12's ACCEPT carries no keyring (no
+ * HANDSHAKE_A_ACCEPT_KEYRING in its uapi header).
  *
  *   quic-handshaked [--cafile FILE] [--cert FILE --key FILE]
  * prints "ready" on stdout once it listens, and runs until killed.
@@ -64,9 +75,13 @@ enum {
 	HS_A_ACCEPT_MAX = HS_A_ACCEPT_PEERNAME
 };
 enum { HS_A_X509_CERT = 1, HS_A_X509_PRIVKEY, HS_A_X509_MAX = HS_A_X509_PRIVKEY };
-enum { HS_A_DONE_STATUS = 1, HS_A_DONE_SOCKFD };
+enum { HS_A_DONE_STATUS = 1, HS_A_DONE_SOCKFD, HS_A_DONE_REMOTE_AUTH };
+/* The peer identities a request can carry (struct tls_handshake_args). */
+#define MAX_PEERIDS 5
 
 static const char *cafile, *certfile, *keyfile;
+/* The socket in the tlshd group: the parent's alone (see serve_one). */
+static int mc = -1;
 
 /* ---- Generic netlink ------------------------------------------------------- */
 
@@ -200,8 +215,18 @@ struct request {
 	int sockfd;
 	uint32_t type, auth, timeout_ms;
 	int32_t cert, privkey;	/* key serials, 0: none */
+	int32_t peerids[MAX_PEERIDS];	/* PSK key serials */
+	int npeerids;
 	char peername[256];
 };
+
+/* What a PSK handshake uses: the keys of the request (a child process
+ * runs one request, so GnuTLS's server callback finds them here), and the
+ * serial of the one the handshake used. */
+static struct {
+	const struct request *r;
+	int32_t used;
+} psk;
 
 /* A key's payload, malloc'ed (its length in *len), or NULL. */
 static void *read_key(int32_t serial, size_t *len)
@@ -236,7 +261,94 @@ static int keyring_credentials(gnutls_certificate_credentials_t cred, const stru
 	return err;
 }
 
-#define QUIC_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:%DISABLE_TLS13_COMPAT_MODE"
+/* A key's description (the last field of KEYCTL_DESCRIBE's
+ * "type;uid;gid;perm;description") into out; 0 or ENOKEY. */
+static int key_description(int32_t serial, char *out, size_t size)
+{
+	char buf[512], *d = buf;
+	long n = syscall(SYS_keyctl, KEYCTL_DESCRIBE, serial, buf, sizeof(buf));
+
+	if (n <= 0 || n > (long)sizeof(buf))
+		return ENOKEY;
+	buf[n - 1] = 0;
+	for (int i = 0; i < 4 && d; i++)
+		d = strchr(d, ';') ? strchr(d, ';') + 1 : NULL;
+	if (!d || !*d || strlen(d) >= size)
+		return ENOKEY;
+	strcpy(out, d);
+	return 0;
+}
+
+/* GnuTLS's question to a server: the secret of the client's identity. */
+static int psk_lookup(gnutls_session_t s, const char *identity, gnutls_datum_t *key)
+{
+	(void)s;
+	for (int i = 0; i < psk.r->npeerids; i++) {
+		char desc[256];
+		size_t len;
+		void *secret;
+
+		if (key_description(psk.r->peerids[i], desc, sizeof(desc)) || strcmp(desc, identity))
+			continue;
+		secret = read_key(psk.r->peerids[i], &len);
+		if (!secret)
+			return -1;
+		key->data = gnutls_malloc(len);
+		if (!key->data) {
+			free(secret);
+			return -1;
+		}
+		memcpy(key->data, secret, len);
+		key->size = len;
+		explicit_bzero(secret, len);
+		free(secret);
+		psk.used = psk.r->peerids[i];
+		return 0;
+	}
+	return -1;	/* an identity we have no key for */
+}
+
+/* The PSK credentials of the request on s: 0 or a positive errno. */
+static int psk_credentials(gnutls_session_t s, int server, const struct request *r, void **cred)
+{
+	psk.r = r;
+	if (!r->npeerids)
+		return ENOKEY;
+	if (server) {
+		gnutls_psk_server_credentials_t c;
+
+		if (gnutls_psk_allocate_server_credentials(&c) < 0)
+			return ENOMEM;
+		*cred = c;
+		gnutls_psk_set_server_credentials_function(c, psk_lookup);
+		return gnutls_credentials_set(s, GNUTLS_CRD_PSK, c) < 0 ? EINVAL : 0;
+	} else {
+		gnutls_psk_client_credentials_t c;
+		char identity[256];
+		size_t len;
+		void *secret;
+		gnutls_datum_t key;
+		int err = key_description(r->peerids[0], identity, sizeof(identity));
+
+		if (err)
+			return err;
+		secret = read_key(r->peerids[0], &len);
+		if (!secret)
+			return ENOKEY;
+		key = (gnutls_datum_t){ secret, len };
+		err = gnutls_psk_allocate_client_credentials(&c) < 0 ? ENOMEM : 0;
+		if (!err) {
+			*cred = c;
+			if (gnutls_psk_set_client_credentials(c, identity, &key, GNUTLS_PSK_KEY_RAW) < 0 ||
+			    gnutls_credentials_set(s, GNUTLS_CRD_PSK, c) < 0)
+				err = EKEYREJECTED;
+		}
+		explicit_bzero(secret, len);
+		free(secret);
+		psk.used = r->peerids[0];
+		return err;
+	}
+}
 
 /* The socket's ALPN list (comma-separated) as the session's protocols. */
 static int set_alpns(gnutls_session_t s, int fd, int server)
@@ -258,22 +370,41 @@ static int set_alpns(gnutls_session_t s, int fd, int server)
 	return 0;
 }
 
+/* The connection closed with a TLS alert (CRYPTO_ERROR, 0x100-0x1ff:
+ * RFC 9001 §4.8). */
+static int peer_tls_refused(int fd)
+{
+	unsigned char buf[sizeof(struct quic_connection_close) + 256];
+	struct quic_connection_close *c = (struct quic_connection_close *)buf;
+	socklen_t len = sizeof(buf);
+
+	if (getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_CLOSE, buf, &len) || len < sizeof(*c))
+		return 0;
+	return c->errcode >= 0x100 && c->errcode <= 0x1ff;
+}
+
 /* The handshake on the socket: 0 or a positive errno for DONE. */
 static int handshake(const struct request *r)
 {
 	int server = r->type == HS_MSG_SERVERHELLO;
+	int usepsk = r->auth == HS_AUTH_PSK;
 	gnutls_certificate_credentials_t cred = NULL;
+	void *psk_cred = NULL;
 	gnutls_session_t s;
 	int err;
 
-	if (r->auth == HS_AUTH_PSK)
-		return EOPNOTSUPP;
 	if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
 		return ENOMEM;
 	err = EINVAL;
-	if (gnutls_priority_set_direct(s, QUIC_PRIORITY, NULL) < 0 || gnutls_certificate_allocate_credentials(&cred) < 0)
+	if (gnutls_priority_set_direct(s, QUIC_PRIORITY, NULL) < 0 ||
+	    gnutls_certificate_allocate_credentials(&cred) < 0)
 		goto out;
-	if (server || r->auth == HS_AUTH_X509) {
+	if (usepsk) {
+		err = psk_credentials(s, server, r, &psk_cred);
+		if (err)
+			goto out;
+		err = EINVAL;
+	} else if (server || r->auth == HS_AUTH_X509) {
 		if (r->cert && r->privkey) {
 			err = keyring_credentials(cred, r);
 			if (err)
@@ -284,7 +415,7 @@ static int handshake(const struct request *r)
 			goto out;
 		}
 	}
-	if (!server) {
+	if (!server && !usepsk) {
 		if ((cafile ? gnutls_certificate_set_x509_trust_file(cred, cafile, GNUTLS_X509_FMT_PEM)
 			    : gnutls_certificate_set_x509_system_trust(cred)) <= 0)
 			goto out;
@@ -295,7 +426,7 @@ static int handshake(const struct request *r)
 			gnutls_session_set_verify_cert(s, NULL, 0);
 		}
 	}
-	if (gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
+	if (!usepsk && gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
 		goto out;
 	err = -set_alpns(s, r->sockfd, server);
 	if (err)
@@ -309,14 +440,40 @@ static int handshake(const struct request *r)
 	err = quic_handshake(s);
 	/* A certificate that does not verify is an access failure; other
 	 * failures keep libquic's errno. */
-	if (err && !server && gnutls_session_get_verify_cert_status(s))
+	if (err && !server && !usepsk && gnutls_session_get_verify_cert_status(s))
+		err = -EACCES;
+	/* With PSK, TLS fails when the keys do not match (RFC 8446 §4.2.11:
+	 * the binder does not verify, or the identity is unknown): ours
+	 * (EPROTO) or the peer's, which closed with a CRYPTO_ERROR (RFC 9001
+	 * §4.8): the peer did not authenticate, or we did not to it. */
+	if (usepsk && (err == -EPROTO || (err == -ECONNRESET && peer_tls_refused(r->sockfd))))
 		err = -EACCES;
 	err = -err;
 out:
 	gnutls_deinit(s);
 	if (cred)
 		gnutls_certificate_free_credentials(cred);
+	if (psk_cred && server)
+		gnutls_psk_free_server_credentials(psk_cred);
+	else if (psk_cred)
+		gnutls_psk_free_client_credentials(psk_cred);
 	return err;
+}
+
+/* The request's PEER_IDENTITY attributes (one per key serial: parse()
+ * keeps only the first of a type). */
+static void peer_identities(const char *buf, struct request *r)
+{
+	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+	const struct nlattr *a = (const struct nlattr *)(buf + NLMSG_LENGTH(GENL_HDRLEN));
+	size_t left = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+
+	while (left >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= left) {
+		if ((a->nla_type & NLA_TYPE_MASK) == HS_A_ACCEPT_PEER_IDENTITY && r->npeerids < MAX_PEERIDS)
+			r->peerids[r->npeerids++] = (int32_t)u32_of(a);
+		left -= step(a, left);
+		a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len));
+	}
 }
 
 /* ACCEPT the next pending request, run it in a child, answer DONE there. */
@@ -350,6 +507,7 @@ static int serve_one(int fd, uint16_t family)
 		r.cert = (int32_t)u32_of(x[HS_A_X509_CERT]);
 		r.privkey = (int32_t)u32_of(x[HS_A_X509_PRIVKEY]);
 	}
+	peer_identities(buf, &r);
 	if (tb[HS_A_ACCEPT_PEERNAME]) {
 		size_t len = tb[HS_A_ACCEPT_PEERNAME]->nla_len - NLA_HDRLEN;
 
@@ -359,16 +517,27 @@ static int serve_one(int fd, uint16_t family)
 		r.peername[len] = 0;
 	}
 	if (fork() == 0) {
-		/* Its own netlink socket: the parent's may be mid-ACCEPT. */
+		/* Its own netlink socket: the parent's may be mid-ACCEPT. And
+		 * out of the tlshd group: while a child held that membership,
+		 * the kernel saw a listener though the agent was gone (a request
+		 * then timed out instead of failing with ESRCH). */
 		int done = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+
+		close(mc);
+		close(fd);
 
 		status = handshake(&r);
 		fprintf(stderr, "quic-handshaked: %s handshake on fd %d (%s): status %u\n",
 			r.type == HS_MSG_SERVERHELLO ? "server" : "client", r.sockfd,
-			r.cert && r.privkey ? "keys from the keyring" : "no keys from the keyring", status);
+			r.auth == HS_AUTH_PSK		? "PSK from the keyring"
+			: r.cert && r.privkey ? "keys from the keyring"
+					      : "no keys from the keyring",
+			status);
 		start(&m, family, HS_CMD_DONE, 1);
 		put_attr(&m, HS_A_DONE_STATUS, &status, 4);
 		put_attr(&m, HS_A_DONE_SOCKFD, &r.sockfd, 4);
+		if (!status && r.auth == HS_AUTH_PSK && psk.used)
+			put_attr(&m, HS_A_DONE_REMOTE_AUTH, &psk.used, 4);
 		n = done < 0 ? -errno : transact(done, &m, buf, sizeof(buf));
 		if (n < 0)
 			fprintf(stderr, "quic-handshaked: DONE: %s\n", strerror(-n));
@@ -384,7 +553,7 @@ int main(int argc, char **argv)
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
 	uint32_t group;
 	uint16_t family;
-	int mc, req, err;
+	int req, err;
 
 	for (int i = 1; i < argc; i += 2) {
 		const char **opt = !strcmp(argv[i], "--cafile") ? &cafile

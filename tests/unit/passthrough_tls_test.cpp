@@ -2,7 +2,8 @@
 // the connection's TLS runs in a "handshake process" (here a GnuTLS
 // session in the test, as libquic runs one in userspace) that reads the
 // peer's handshake bytes from the session and hands down messages, secrets
-// and the peer's transport parameters in libquic's order; the other side is
+// and the peer's transport parameters in libquic's order (or the one it
+// had before, messages ahead of the 1-RTT secrets); the other side is
 // an ordinary GnuTLS connection. Plus the bounds and refusals of the
 // session and of its record queue.
 #include <gtest/gtest.h>
@@ -23,7 +24,8 @@ using kmod::RecordQueue;
 // The userspace side of the handshake: what libquic does with its socket.
 class HandshakeProcess final : private TlsCallbacks {
  public:
-  HandshakeProcess(std::unique_ptr<GnutlsTls> tls, PassthroughTls& kernel) : tls_(std::move(tls)), kernel_(kernel) {}
+  HandshakeProcess(std::unique_ptr<GnutlsTls> tls, PassthroughTls& kernel, bool keys_first)
+      : tls_(std::move(tls)), kernel_(kernel), keys_first_(keys_first) {}
 
   // One turn: the peer's handshake bytes in, TLS run, results handed down.
   // True if anything was handed down (the socket layer then runs the
@@ -57,30 +59,35 @@ class HandshakeProcess final : private TlsCallbacks {
   };
 
   // libquic's order: the peer's parameters, the secrets below 1-RTT, the
-  // handshake messages, then the 1-RTT secrets, write before read (the
-  // last message before the second one marks the end of the handshake for
-  // the kernel).
+  // 1-RTT secrets (read, then write), then the handshake messages (a
+  // client's Finished last: the kernel completes on it). keys_first_
+  // false: the order before, messages first, then write and read.
   bool flush() {
     bool any = !tp_.empty() || !data_.empty() || !secrets_.empty();
     if (!tp_.empty()) {
       EXPECT_TRUE(kernel_.push_peer_transport_params(bytes_of(tp_)).is_ok());
     }
     tp_.clear();
+    const KeyDirection first = keys_first_ ? KeyDirection::kRead : KeyDirection::kWrite;
+    const KeyDirection second = keys_first_ ? KeyDirection::kWrite : KeyDirection::kRead;
     for (bool app : {false, true}) {
-      if (app) {
-        for (auto& [level, bytes] : data_) EXPECT_TRUE(kernel_.push_crypto_data(level, bytes_of(bytes)).is_ok());
-        data_.clear();
-      }
-      for (KeyDirection dir : {KeyDirection::kWrite, KeyDirection::kRead}) {
+      if (app && !keys_first_) push_messages();
+      for (KeyDirection dir : {first, second}) {
         for (const Secret& s : secrets_) {
           if ((s.level == EncryptionLevel::kApplication) != app || (app && s.dir != dir)) continue;
-          if (!app && dir == KeyDirection::kRead) continue;  // below 1-RTT: all in one pass, in TLS's order
+          if (!app && dir == second) continue;  // below 1-RTT: all in one pass, in TLS's order
           EXPECT_TRUE(kernel_.push_secret(s.level, s.dir, s.suite, bytes_of(s.bytes)).is_ok());
         }
       }
     }
+    if (keys_first_) push_messages();
     secrets_.clear();
     return any;
+  }
+
+  void push_messages() {
+    for (auto& [level, bytes] : data_) EXPECT_TRUE(kernel_.push_crypto_data(level, bytes_of(bytes)).is_ok());
+    data_.clear();
   }
 
   Status on_tls_crypto_data(EncryptionLevel level, Bytes data) override {
@@ -103,6 +110,7 @@ class HandshakeProcess final : private TlsCallbacks {
 
   std::unique_ptr<GnutlsTls> tls_;
   PassthroughTls& kernel_;
+  const bool keys_first_;
   bool started_ = false;
   Status error_;
   Buf tp_;
@@ -120,7 +128,7 @@ class PassthroughHandshakeTest : public ConnPairTest {
   }
 
   // `e`'s TLS runs in a handshake process; the other side is plain.
-  void start_with_process(Endpoint& e) {
+  void start_with_process(Endpoint& e, bool keys_first = true) {
     kernel_side_ = &e;
     auto ctx = GnutlsTlsContext::create(e.tls_config);
     ASSERT_TRUE(ctx.is_ok()) << ctx.status().reason();
@@ -128,7 +136,7 @@ class PassthroughHandshakeTest : public ConnPairTest {
     auto session = e.ctx->new_session();
     ASSERT_TRUE(session.is_ok());
     passthrough_ = std::make_unique<PassthroughTls>(kernel_alloc_, &e == &server_);
-    process_ = std::make_unique<HandshakeProcess>(std::move(session).value(), *passthrough_);
+    process_ = std::make_unique<HandshakeProcess>(std::move(session).value(), *passthrough_, keys_first);
     e.config.tls = passthrough_.get();
     e.conn = std::make_unique<Connection>(e.config);
     Endpoint& other = &e == &client_ ? server_ : client_;
@@ -189,6 +197,17 @@ TEST_F(PassthroughHandshakeTest, ClientTlsInProcess) {
   exchange_stream_data();
 }
 
+// The order libquic had before: the client's Finished, then its 1-RTT
+// secrets.
+TEST_F(PassthroughHandshakeTest, ClientTlsInProcessMessagesFirst) {
+  start_with_process(client_, false);
+  ASSERT_FALSE(HasFatalFailure());
+  run_with_process([&] { return confirmed(); }, 10 * kSec);
+  EXPECT_TRUE(process_->error().is_ok()) << process_->error().reason();
+  expect_established();
+  exchange_stream_data();
+}
+
 TEST_F(PassthroughHandshakeTest, ServerTlsInProcess) {
   start_with_process(server_);
   ASSERT_FALSE(HasFatalFailure());
@@ -244,6 +263,8 @@ TEST_F(SessionTest, HandsDownInOrderAndCompletesAfterBothOneRttSecrets) {
   {
     PassthroughTls tls(alloc, false);
     Buf secret(32, 7), msg(100, 1);
+    // A Finished (RFC 8446 §4.4.4): msg_type 20, a 32-byte verify_data.
+    msg[0] = 20, msg[1] = 0, msg[2] = 0, msg[3] = 96;
     ASSERT_TRUE(tls.push_peer_transport_params(bytes_of(msg)).is_ok());
     ASSERT_TRUE(tls.push_secret(EncryptionLevel::kHandshake, KeyDirection::kWrite, CipherSuite::kAes128GcmSha256,
                                 bytes_of(secret))
@@ -262,6 +283,41 @@ TEST_F(SessionTest, HandsDownInOrderAndCompletesAfterBothOneRttSecrets) {
     EXPECT_TRUE(tls.handshake_complete());
     EXPECT_EQ(sink.order,
               (std::vector<std::string>{"tp", "secret2w", "data2:100", "secret3w", "secret3r", "complete"}));
+  }
+  EXPECT_EQ(alloc.bytes_in_use(), 0u);
+}
+
+// libquic's order for a client: the 1-RTT secrets before its Finished. The
+// read secret goes at once; the write secret, and completion, wait for the
+// whole Finished (here in two parts, after another message), RFC 9001
+// §4.1.1, §4.1.4.
+TEST_F(SessionTest, OneRttWriteSecretWaitsForOurFinished) {
+  {
+    PassthroughTls tls(alloc, false);
+    Buf secret(32, 7), tp(10, 1);
+    const Buf certificate_verify = {15, 0, 0, 2, 0xaa, 0xbb};
+    const Buf finished_head = {20, 0, 0, 32, 1, 2}, finished_rest(30, 3);
+    ASSERT_TRUE(tls.push_peer_transport_params(bytes_of(tp)).is_ok());
+    for (KeyDirection d : {KeyDirection::kRead, KeyDirection::kWrite}) {
+      ASSERT_TRUE(
+          tls.push_secret(EncryptionLevel::kApplication, d, CipherSuite::kAes128GcmSha256, bytes_of(secret)).is_ok());
+    }
+    ASSERT_TRUE(tls.push_crypto_data(EncryptionLevel::kHandshake, bytes_of(certificate_verify)).is_ok());
+    ASSERT_TRUE(tls.push_crypto_data(EncryptionLevel::kHandshake, bytes_of(finished_head)).is_ok());
+    ASSERT_TRUE(tls.advance(sink).is_ok());
+    EXPECT_FALSE(tls.handshake_complete());
+    EXPECT_EQ(sink.order, (std::vector<std::string>{"tp", "secret3r", "data2:6", "data2:6"}));
+    ASSERT_TRUE(tls.push_crypto_data(EncryptionLevel::kHandshake, bytes_of(finished_rest)).is_ok());
+    ASSERT_TRUE(tls.advance(sink).is_ok());
+    EXPECT_TRUE(tls.handshake_complete());
+    EXPECT_EQ(sink.order, (std::vector<std::string>{"tp", "secret3r", "data2:6", "data2:6", "data2:30", "secret3w",
+                                                    "complete"}));
+    // A second write secret is the process's mistake.
+    ASSERT_TRUE(
+        tls.push_secret(EncryptionLevel::kApplication, KeyDirection::kWrite, CipherSuite::kAes128GcmSha256,
+                        bytes_of(secret))
+            .is_ok());
+    EXPECT_FALSE(tls.advance(sink).is_ok());
   }
   EXPECT_EQ(alloc.bytes_in_use(), 0u);
 }
@@ -289,6 +345,8 @@ TEST_F(SessionTest, RefusesMalformedHandDowns) {
 TEST_F(SessionTest, OneRttSecretsWithoutPeerParametersFailTheHandshake) {
   PassthroughTls tls(alloc, false);
   Buf secret(32, 7);
+  const Buf finished = {20, 0, 0, 1, 9};
+  ASSERT_TRUE(tls.push_crypto_data(EncryptionLevel::kHandshake, bytes_of(finished)).is_ok());
   for (KeyDirection d : {KeyDirection::kRead, KeyDirection::kWrite}) {
     ASSERT_TRUE(
         tls.push_secret(EncryptionLevel::kApplication, d, CipherSuite::kChaCha20Poly1305Sha256, bytes_of(secret))

@@ -16,13 +16,25 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
+/* The sessions of this API are GnuTLS's; programs written for the existing
+ * libquic get GnuTLS's declarations from this header, as they did there. */
+#include <gnutls/abstract.h>
 #include <linux/quic.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The GnuTLS priority string for QUIC sessions: TLS 1.3 only, without
+ * the middlebox compatibility mode (RFC 9001 §4.2, §8.4), with the AEADs
+ * quic.ko has (RFC 9001 §5.3), certificates or a pre-shared key with or
+ * without (EC)DHE (RFC 8446 §2.2). */
+#define QUIC_PRIORITY                                                                                \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+PSK:+ECDHE-PSK:+DHE-PSK:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:" \
+	"+CHACHA20-POLY1305:%DISABLE_TLS13_COMPAT_MODE"
 
 /* Client handshake. pkey_file: a PSK file ("identity:hexkey" lines) or
  * NULL for certificates; hostname: the server name (SNI) the certificate is
@@ -34,10 +46,53 @@ int quic_client_handshake(int sockfd, const char *pkey_file, const char *hostnam
  * PSK file as pkey_file and NULL cert_file. 0, or a negative errno. */
 int quic_server_handshake(int sockfd, const char *pkey_file, const char *cert_file, const char *alpns);
 
-/* The handshake on a GnuTLS session the caller configured (credentials,
- * priorities, ALPN); its transport is the socket
- * (gnutls_transport_set_int). 0, or a negative errno. */
-int quic_handshake(void *session);
+/* The handshake in steps, for callers that do the socket I/O themselves
+ * (an event loop on a non-blocking socket). quic_handshake_init takes a
+ * GnuTLS session the caller configured (credentials, QUIC_PRIORITY, ALPN)
+ * whose transport is the socket (gnutls_transport_set_int) and gives the
+ * first step. For each step the caller calls sendmsg or recvmsg on the
+ * socket with the step's msghdr and flags (adding MSG_DONTWAIT and the
+ * like as it wishes), stores the result in retval (the byte count, or a
+ * negative errno; retry EAGAIN/EINTR itself), and calls
+ * quic_handshake_step for the next one. *pstep NULL means the handshake
+ * is complete. Both return 0, or a negative errno (the handshake failed).
+ * The secrets and transport parameters go down with setsockopt on the
+ * session's socket from within these calls; quic_handshake_deinit frees
+ * what init allocated, in every case. */
+enum quic_handshake_step_op {
+	QUIC_HANDSHAKE_STEP_OP_SENDMSG = 1,
+	QUIC_HANDSHAKE_STEP_OP_RECVMSG,
+};
+
+struct quic_handshake_step_sendmsg {
+	const struct msghdr *msg;
+	int flags;
+	ssize_t retval;
+};
+
+struct quic_handshake_step_recvmsg {
+	struct msghdr *msg;
+	int flags;
+	ssize_t retval;
+};
+
+struct quic_handshake_step {
+	enum quic_handshake_step_op op;
+	union {
+		struct quic_handshake_step_sendmsg s_sendmsg;
+		struct quic_handshake_step_recvmsg s_recvmsg;
+	};
+};
+
+int quic_handshake_init(gnutls_session_t session, struct quic_handshake_step **pstep);
+int quic_handshake_step(gnutls_session_t session, struct quic_handshake_step **pstep);
+void quic_handshake_deinit(gnutls_session_t session);
+
+/* The whole handshake on such a session, blocking (it waits with poll()
+ * on a non-blocking socket). A client whose quic_config asks for a
+ * session ticket (receive_session_ticket) then waits for the server's.
+ * 0, or a negative errno. */
+int quic_handshake(gnutls_session_t session);
 
 /* Sessions (the existing libquic's session API; `session` is a
  * gnutls_session_t whose transport is the socket). get_data: the session
@@ -55,16 +110,25 @@ int quic_handshake(void *session);
  * ticket after every handshake, under the 64-byte key set on its listener
  * with QUIC_SOCKOPT_SESSION_TICKET (else a key of the process), and
  * accepts 0-RTT (RFC 9001 §4.6) with replay protection. */
-int quic_session_get_data(void *session, void *data, size_t *size);
-int quic_session_set_data(void *session, const void *data, size_t size);
-int quic_session_get_alpn(void *session, void *alpn, size_t *size);
-int quic_session_set_alpn(void *session, const void *alpns, size_t size);
+int quic_session_get_data(gnutls_session_t session, void *data, size_t *size);
+int quic_session_set_data(gnutls_session_t session, const void *data, size_t size);
+int quic_session_get_alpn(gnutls_session_t session, void *alpn, size_t *size);
+int quic_session_set_alpn(gnutls_session_t session, const void *alpns, size_t size);
 
 /* Stream data: send len bytes on stream sid with MSG_QUIC_STREAM_* flags;
  * receive into msg, the stream and flags written back. The byte count, or
  * -1 with errno. */
 ssize_t quic_sendmsg(int sockfd, const void *msg, size_t len, int64_t sid, uint32_t flags);
 ssize_t quic_recvmsg(int sockfd, void *msg, size_t len, int64_t *sid, uint32_t *flags);
+
+/* Logging: libquic reports what went wrong (and, at higher levels, each
+ * step of a handshake) with syslog's levels (LOG_ERR .. LOG_DEBUG of
+ * <syslog.h>). By default messages up to LOG_ERR go to stderr; a function
+ * set here gets them instead (NULL: stderr again). Both return the
+ * previous setting. */
+typedef void (*quic_set_log_func_t)(int level, const char *msg);
+quic_set_log_func_t quic_set_log_func(quic_set_log_func_t func);
+int quic_set_log_level(int level);
 
 #ifdef __cplusplus
 }

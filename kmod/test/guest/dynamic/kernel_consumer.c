@@ -20,7 +20,16 @@
 //     process's libquic client: with the agent's certificate file, with
 //     the certificate and key from the keyring ("user" keys, add_key), and
 //     with a keyring key that is no certificate (EKEYREJECTED). On 6.1 only
-//     "listen" (EBUSY the second time), the listener left to module unload.
+//     "listen" (EBUSY the second time), the listener left to module unload;
+//   - PSK through the agent (net/handshake kernels): "accept psk SERIAL"
+//     (tls_server_hello_psk) answering a libquic PSK client, and
+//     "connect-psk" (tls_client_hello_psk) to a libquic PSK server, the key
+//     a "user" key whose description is the identity: the right key
+//     completes and the module's `peerid` names it (the agent's DONE
+//     reported it); a key with the same identity and another secret fails
+//     the kernel server's accept with EACCES (its agent's TLS refuses the
+//     client), and the kernel client's connect with ECONNRESET (the libquic
+//     server refuses it and closes without a CRYPTO_ERROR).
 // The module is loaded here and unloaded before quic.ko (init.sh).
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,8 +54,13 @@
 #define CERT "/certs/cert.pem"
 #define ALPN "quic-sample"
 #define PORT 4455
+/* The PSK cases' ports (PORT + 4 on would meet libquic_resume's). */
+#define PSK_PORT 4480
 #define PROC "/proc/quic_sample"
 #define ANSWER "answer: hello from the kernel"
+#define PSK_IDENTITY "quic-sample-psk"
+#define PSK_FILE "/tmp/sample-psk.txt"
+#define PSK_SECRET "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 /* One command to the module: 0, or -1 with its errno. */
 static int command(const char *cmd)
@@ -101,9 +115,10 @@ static int read_to_fin(int fd, char *buf, size_t size, int64_t *sid)
 	return !!(flags & MSG_QUIC_STREAM_FIN);
 }
 
-/* A client socket to loopback:port, its handshake by libquic expected to
- * succeed or not (`ok`); -1 if the socket could not be made. */
-static int client(int port, int ok)
+/* A client socket to loopback:port, its handshake by libquic (with the
+ * PSK file psk, else certificates) expected to succeed or not (`ok`); -1
+ * if the socket could not be made. */
+static int client(int port, int ok, const char *psk)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct timeval limit = { .tv_sec = 10 };
@@ -113,11 +128,13 @@ static int client(int port, int ok)
 	CHECK(fd >= 0 && setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_ALPN, ALPN, strlen(ALPN)) == 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	CHECK((quic_client_handshake(fd, NULL, NULL, ALPN) == 0) == ok);
+	CHECK((quic_client_handshake(fd, psk, NULL, ALPN) == 0) == ok);
 	return fd;
 }
 
-static void serve(int lfd)
+/* Answers requests on lfd's connections, with certificates or, given
+ * psk, that PSK file. */
+static void serve(int lfd, const char *psk)
 {
 	struct timeval limit = { .tv_sec = 20 };
 
@@ -129,7 +146,7 @@ static void serve(int lfd)
 		if (fd < 0)
 			_exit(1);
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
-		if (quic_server_handshake(fd, KEY, CERT, ALPN)) {
+		if (psk ? quic_server_handshake(fd, psk, NULL, ALPN) : quic_server_handshake(fd, KEY, CERT, ALPN)) {
 			close(fd);
 			continue;
 		}
@@ -144,9 +161,9 @@ static void serve(int lfd)
 	}
 }
 
-static int listener(void)
+static int listener(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_QUIC);
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -159,7 +176,7 @@ static int listener(void)
 /* A client socket this process completes, handed to the kernel. */
 static void handoff(void)
 {
-	int fd = client(PORT, 1);
+	int fd = client(PORT, 1, NULL);
 	char cmd[32];
 
 	snprintf(cmd, sizeof(cmd), "fd %d", fd);
@@ -223,10 +240,10 @@ static int32_t add_file_key(const char *desc, const char *path)
 }
 
 /* The kernel server: "listen PORT", then "accept KEYS" in a child while
- * this process is the client (libquic). With `fails_with` 0 the kernel
- * answers the request; else "accept" fails with that errno and so does the
- * client's handshake. */
-static void kernel_server(int port, const char *keys, int fails_with)
+ * this process is the client (libquic; with the PSK file psk, else
+ * certificates). With `fails_with` 0 the kernel answers the request; else
+ * "accept" fails with that errno and so does the client's handshake. */
+static void kernel_server(int port, const char *keys, int fails_with, const char *psk)
 {
 	static const char request[] = "hello from user space";
 	struct quic_stream_info si = { .stream_id = -1 };
@@ -243,7 +260,7 @@ static void kernel_server(int port, const char *keys, int fails_with)
 		snprintf(cmd, sizeof(cmd), "accept %s", keys);
 		_exit(command(cmd) == 0 ? 0 : errno);
 	}
-	fd = client(port, !fails_with);
+	fd = client(port, !fails_with, psk);
 	if (!fails_with) {
 		CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &silen) == 0);
 		CHECK(quic_sendmsg(fd, request, strlen(request), si.stream_id, MSG_QUIC_STREAM_FIN) ==
@@ -265,12 +282,79 @@ static void kernel_servers(void)
 	int32_t junk = add_user_key("quic-sample:junk", "not a certificate", 17);
 	char keys[32];
 
-	kernel_server(PORT + 1, "", 0);
+	kernel_server(PORT + 1, "", 0, NULL);
 	CHECK(cert > 0 && key > 0 && junk > 0);
 	snprintf(keys, sizeof(keys), "%d %d", cert, key);
-	kernel_server(PORT + 2, keys, 0);
+	kernel_server(PORT + 2, keys, 0, NULL);
 	snprintf(keys, sizeof(keys), "%d %d", junk, key);
-	kernel_server(PORT + 3, keys, EKEYREJECTED);
+	kernel_server(PORT + 3, keys, EKEYREJECTED, NULL);
+}
+
+/* The module's `peerid`: the identity the agent reported last. */
+static long module_peerid(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/module/quic_sample/parameters/peerid", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+/* PSK handshakes through the agent, both ways: the key is a "user" key
+ * named PSK_IDENTITY holding PSK_SECRET's bytes, the libquic peer's the
+ * file PSK_FILE; a second key of that name (in a keyring of its own: in
+ * one keyring add_key would update the first) holds another secret. */
+static void psk_upcalls(void)
+{
+	unsigned char secret[32], other[32];
+	int32_t ring = (int32_t)syscall(SYS_add_key, "keyring", "quic-sample-ring", NULL, 0, KEY_SPEC_USER_KEYRING);
+	int32_t good, bad = -1;
+	char cmd[64];
+	FILE *f = fopen(PSK_FILE, "w");
+	pid_t server;
+	int lfd;
+
+	for (int i = 0; i < 32; i++) {
+		sscanf(PSK_SECRET + 2 * i, "%2hhx", &secret[i]);
+		other[i] = secret[i] ^ 0x5a;
+	}
+	CHECK(f && fprintf(f, "%s:%s\n", PSK_IDENTITY, PSK_SECRET) > 0 && fclose(f) == 0);
+	good = add_user_key(PSK_IDENTITY, secret, sizeof(secret));
+	if (ring > 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, ring, 0x3f3f0000) == 0) {
+		bad = (int32_t)syscall(SYS_add_key, "user", PSK_IDENTITY, other, sizeof(other), ring);
+		if (bad < 0 || syscall(SYS_keyctl, KEYCTL_SETPERM, bad, 0x3f3f0000) < 0)
+			bad = -1;
+	}
+	CHECK(good > 0 && bad > 0 && good != bad);
+
+	/* The kernel as the server. */
+	snprintf(cmd, sizeof(cmd), "psk %d", good);
+	kernel_server(PSK_PORT, cmd, 0, PSK_FILE);
+	CHECK(module_peerid() == good);
+	snprintf(cmd, sizeof(cmd), "psk %d", bad);
+	kernel_server(PSK_PORT + 1, cmd, EACCES, PSK_FILE);
+
+	/* The kernel as the client, of a libquic PSK server. */
+	lfd = listener(PSK_PORT + 2);
+	CHECK(lfd >= 0);
+	server = fork();
+	if (server == 0)
+		serve(lfd, PSK_FILE);
+	close(lfd);
+	snprintf(cmd, sizeof(cmd), "connect-psk 127.0.0.1 %d %d", PSK_PORT + 2, good);
+	CHECK(command(cmd) == 0);
+	CHECK(answered());
+	CHECK(module_peerid() == good);
+	/* The libquic server's TLS refuses the binder, and libquic closes
+	 * without passing its alert on (APPLICATION_ERROR, not CRYPTO_ERROR):
+	 * the agent can only say the peer hung up. */
+	snprintf(cmd, sizeof(cmd), "connect-psk 127.0.0.1 %d %d", PSK_PORT + 2, bad);
+	FAILS_WITH(command(cmd), ECONNRESET);
+	FAILS_WITH(command("connect-psk 127.0.0.1 4000 x"), EINVAL);
+	kill(server, SIGTERM);
+	waitpid(server, NULL, 0);
 }
 
 static void upcall(void)
@@ -299,6 +383,7 @@ static void upcall(void)
 	snprintf(cmd, sizeof(cmd), "connect 127.0.0.1 %d wrong.example", PORT);
 	FAILS_WITH(command(cmd), EACCES);
 	kernel_servers();
+	psk_upcalls();
 	if (pid > 0) {
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
@@ -317,11 +402,11 @@ int main(void)
 	CHECK(command("api") == 0);
 	FAILS_WITH(command("nonsense"), EINVAL);
 	FAILS_WITH(command("connect 127.0.0.1"), EINVAL);
-	lfd = listener();
+	lfd = listener(PORT);
 	CHECK(lfd >= 0);
 	server = fork();
 	if (server == 0)
-		serve(lfd);
+		serve(lfd, NULL);
 	close(lfd);
 	handoff();
 	upcall();

@@ -39,7 +39,7 @@
 
 #define KEY "/certs/key.pem"
 #define CERT "/certs/cert.pem"
-#define PORT 4480
+#define PORT 4490
 #define ALPN "echo"
 
 extern char **environ;
@@ -328,8 +328,8 @@ int main(void)
 	pair("::1", PORT + 2, "fd00::3", 0, "127.0.0.1", "::");
 
 	if (access("/bin/quicbed", X_OK) == 0) {
-		with_quicbed(PORT + 3, "127.0.0.3:4483", "127.0.0.3");
-		with_quicbed(PORT + 4, "[fd00::3]:4484", "127.0.0.1");
+		with_quicbed(PORT + 3, "127.0.0.3:4493", "127.0.0.3");
+		with_quicbed(PORT + 4, "[fd00::3]:4494", "127.0.0.1");
 	} else {
 		printf("SKIP quicbed: not in the guest (QUICBED_PROGRAM)\n");
 	}

@@ -192,15 +192,15 @@ static int read_hello(int fd, int *tickets, int *tokens)
 	return want && got_len == want_len && !memcmp(got, want, want_len) ? 0 : -1;
 }
 
-/* Events that come after the answer: a 1-RTT packet that arrived before
- * the client had its 1-RTT keys, and did not fit in the packets kept for
- * later (RFC 9001 §5.7), comes again only after a loss timeout. Waits up
- * to 5 s until both a ticket and a token were seen. */
+/* Events that come after the answer. libquic hands the 1-RTT keys down
+ * before the client's Finished, so the server's ticket and token never
+ * wait for a loss timeout (libquic_key_gap.c): up to 1 s until both were
+ * seen. */
 static void wait_events(int fd, int *tickets, int *tokens)
 {
 	char buf[4096];
 
-	for (int i = 0; i < 50 && (!*tickets || !*tokens); i++) {
+	for (int i = 0; i < 10 && (!*tickets || !*tokens); i++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		uint32_t flags = MSG_DONTWAIT;
 		int64_t sid = 0;
