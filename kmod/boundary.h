@@ -264,6 +264,28 @@ int qb_conn_path_known(const struct qb_conn *c, const struct qb_path *path);
  * disable_active_migration; -EAGAIN without a spare CID of the server's. */
 int qb_conn_migrate(struct qb_conn *c, const struct qb_path *path, uint64_t now);
 
+/* The server's preferred address (RFC 9000 §9.6, §18.2 preferred_address):
+ * one address and port per family, ports in host order; an all-zero
+ * family is none. */
+struct qb_preferred_address {
+  uint8_t ipv4[4];
+  uint16_t ipv4_port;
+  uint8_t ipv6[16];
+  uint16_t ipv6_port;
+};
+/* Server: offers `pa` in its transport parameters, with a CID of sequence
+ * 1 and its stateless reset token (§5.1.1). -EINVAL for a client, once set,
+ * or after the server's first flight (its Handshake keys are in). */
+int qb_conn_set_preferred_address(struct qb_conn *c, const struct qb_preferred_address *pa);
+/* Client: the preferred address the server sent, once its parameters are
+ * in and the handshake is confirmed (§9.6.1: the client moves only then);
+ * -ENOENT when the server sent none, -EAGAIN before confirmation. */
+int qb_conn_peer_preferred_address(const struct qb_conn *c, struct qb_preferred_address *out);
+/* Client (§9.6.1): probes `path` (the server's preferred address) under the
+ * CID of sequence 1 and moves there once it is validated; errors as
+ * qb_conn_migrate, except that disable_active_migration does not stop it. */
+int qb_conn_migrate_preferred(struct qb_conn *c, const struct qb_path *path, uint64_t now);
+
 /* Connection IDs (RFC 9000 §5.1): `dest` 1 for the peer's (those we
  * address packets to), 0 for ours. get: the sequence number in use now
  * (ours: the one the peer addressed last on the active path) and the

@@ -460,6 +460,13 @@ class Connection final : private TlsCallbacks, private RecoveryEvents {
   // server sent disable_active_migration (§18.2; not for `preferred`);
   // kLimitExceeded without an unused peer CID (§9.5).
   Status migrate(const Path& path, bool preferred, uint64_t now);
+  // Server (RFC 9000 §9.6, §18.2): offers `pa`'s addresses and ports as
+  // preferred_address, with a connection ID of sequence 1 and its stateless
+  // reset token (§5.1.1) chosen here. Only before TLS produced the server's
+  // first flight (no Handshake keys yet): the transport parameters are
+  // made again for TLS to send. kInvalidArgument for a client, later, or
+  // once a preferred address was set.
+  Status set_preferred_address(const TransportParameters::PreferredAddress& pa);
   // §8.2.4: how long a path validation runs before it is abandoned.
   uint64_t path_validation_timeout() const;
   // Our connection IDs (RFC 9000 §5.1) and the peer's.

@@ -332,6 +332,28 @@ Status Connection::migrate(const Path& path, bool preferred, uint64_t now) {
   return Status::ok();
 }
 
+Status Connection::set_preferred_address(const TransportParameters::PreferredAddress& pa) {
+  if (!is_server() || state_ != State::kHandshake || local_params_.has_preferred_address ||
+      spaces_[idx(PnSpace::kHandshake)].write.ready()) {
+    return Status(ErrorCode::kInvalidArgument, "preferred_address: only a server, before its first flight");
+  }
+  TransportParameters::PreferredAddress& to = local_params_.preferred_address;
+  copy_bytes(to.ipv4_address, pa.ipv4_address, sizeof to.ipv4_address);
+  to.ipv4_port = pa.ipv4_port;
+  copy_bytes(to.ipv6_address, pa.ipv6_address, sizeof to.ipv6_address);
+  to.ipv6_port = pa.ipv6_port;
+  local_params_.has_preferred_address = true;
+  // Not yet started: the first Initial makes the parameters (and the CID).
+  if (!peer_seen_) return Status::ok();
+  const Status s = send_transport_params();
+  if (!s.is_ok()) {
+    local_params_.has_preferred_address = false;
+    return s;
+  }
+  events_.on_cid_issued(to.connection_id);
+  return Status::ok();
+}
+
 // ---- Sending -----------------------------------------------------------------
 
 const PeerCid* Connection::send_cid() const {

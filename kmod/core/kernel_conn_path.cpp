@@ -1,6 +1,7 @@
 // A socket's connection on network paths (boundary.h, qb_conn_*_path,
-// qb_conn_migrate): the glue names each path by its socket addresses; the
-// core does path validation and migration (RFC 9000 §8.2, §9).
+// qb_conn_migrate, the server's preferred address): the glue names each
+// path by its socket addresses; the core does path validation and
+// migration (RFC 9000 §8.2, §9, §9.6).
 #include "../boundary.h"
 #include "kernel_conn.h"
 #include "kernel_conn_core.h"
@@ -10,7 +11,7 @@ using namespace quicbed::kmod;
 
 namespace {
 
-constexpr int kEINVAL = 22, kEAGAIN = 11;
+constexpr int kEINVAL = 22, kEAGAIN = 11, kENOENT = 2;
 
 }  // namespace
 
@@ -43,10 +44,43 @@ int qb_conn_path_known(const struct qb_conn* c, const struct qb_path* path) {
   return core_of(c).paths().find(path_of(*path)) != Paths::kNone;
 }
 
-int qb_conn_migrate(struct qb_conn* c, const struct qb_path* path, uint64_t now) {
-  const Status s = core_of(c).migrate(path_of(*path), false, now);
+namespace {
+
+int migrate(struct qb_conn* c, const struct qb_path* path, bool preferred, uint64_t now) {
+  const Status s = core_of(c).migrate(path_of(*path), preferred, now);
   if (s.is_ok()) return 0;
   return s.code() == ErrorCode::kLimitExceeded ? -kEAGAIN : -kEINVAL;
+}
+
+}  // namespace
+
+int qb_conn_migrate(struct qb_conn* c, const struct qb_path* path, uint64_t now) {
+  return migrate(c, path, false, now);
+}
+
+int qb_conn_migrate_preferred(struct qb_conn* c, const struct qb_path* path, uint64_t now) {
+  return migrate(c, path, true, now);
+}
+
+int qb_conn_set_preferred_address(struct qb_conn* c, const struct qb_preferred_address* pa) {
+  TransportParameters::PreferredAddress a;
+  copy_bytes(a.ipv4_address, pa->ipv4, sizeof a.ipv4_address);
+  a.ipv4_port = pa->ipv4_port;
+  copy_bytes(a.ipv6_address, pa->ipv6, sizeof a.ipv6_address);
+  a.ipv6_port = pa->ipv6_port;
+  return core_of(c).set_preferred_address(a).is_ok() ? 0 : -kEINVAL;
+}
+
+int qb_conn_peer_preferred_address(const struct qb_conn* c, struct qb_preferred_address* out) {
+  const Connection& conn = core_of(c);
+  if (!conn.has_peer_params() || !conn.handshake_confirmed()) return -kEAGAIN;
+  if (!conn.peer_params().has_preferred_address) return -kENOENT;
+  const TransportParameters::PreferredAddress& a = conn.peer_params().preferred_address;
+  copy_bytes(out->ipv4, a.ipv4_address, sizeof out->ipv4);
+  out->ipv4_port = a.ipv4_port;
+  copy_bytes(out->ipv6, a.ipv6_address, sizeof out->ipv6);
+  out->ipv6_port = a.ipv6_port;
+  return 0;
 }
 
 }  // extern "C"

@@ -312,6 +312,7 @@ int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn
 
 	lock_sock(sk);
 	qs->tunnel = t;
+	qs->server = true;
 	quic_set_local(sk, t);
 	err = quic_conn_take(sk, conn, (const struct sockaddr *)peer,
 			     peer->ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6),

@@ -104,6 +104,7 @@ void quic_listen_stop(struct sock *sk)
 	qs->accept_len = 0;
 	release_sock(sk);
 	quic_tunnel_unlisten(qs->tunnel, qs);
+	quic_migration_listener_release(qs);
 	/* Connections never accepted close (CONNECTION_CLOSE to their
 	 * client) while the listener still holds the tunnel. */
 	list_for_each_entry_safe(child, next, &pending, accept_node) {
@@ -255,6 +256,7 @@ void quic_listen_incoming(struct quic_tunnel *t, struct sk_buff *skb, const stru
 		goto unlock;
 	}
 	conn = NULL;	/* the socket's now */
+	quic_migration_inherit(sk, lqs);	/* the listener's preferred address */
 	quic_stat_add(quic_tunnel_net(t), QUIC_STAT_ACCEPTS, 1);
 	sock_hold(sk);
 	list_add_tail(&quic_sk(sk)->accept_node, &lqs->accept_q);

@@ -83,9 +83,19 @@ struct quic_sock {
 	struct quic_buf token;
 	struct quic_buf ticket;
 	/* migration.c: a client's tunnel on the new local address it probes
-	 * (RFC 9000 §9.2), on that tunnel's alt_conns by alt_node. */
+	 * (RFC 9000 §9.2), or a server's on its preferred address (§9.6,
+	 * alt_preferred: kept until the client moves there or the connection
+	 * ends; a listener's is only held for the connections it makes), on
+	 * that tunnel's alt_conns by alt_node. A client tries the server's
+	 * preferred address once (pref_tried). server: an accepted socket. */
 	struct quic_tunnel *alt_tunnel;
 	struct list_head alt_node;
+	bool alt_preferred;
+	bool pref_tried;
+	bool server;
+	/* sockopt.c: the process read our transport parameters (its TLS has
+	 * them: too late for a preferred address). */
+	bool local_tp_read;
 	/* cid.c: our connection IDs (for routing a migrated peer's datagrams,
 	 * read in softirq under cid_lock), when they were copied, and the
 	 * CONNECTION_ID values last reported (index: dest). */
@@ -167,6 +177,11 @@ void quic_migration_sync(struct sock *sk);
 void quic_migration_send(struct quic_sock *qs, const struct qb_path *p, const u8 *data, size_t len);
 /* close(): the probing tunnel goes. */
 void quic_migration_release(struct quic_sock *qs);
+/* A listener's preferred address (QUIC_SOCKOPT_CONNECTION_MIGRATION on it)
+ * for a connection it made (sk, locked by the caller's listener lock); and
+ * its release at the listener's close. */
+void quic_migration_inherit(struct sock *sk, struct quic_sock *lqs);
+void quic_migration_listener_release(struct quic_sock *lqs);
 
 /* cid.c: QUIC_SOCKOPT_CONNECTION_ID, QUIC_EVENT_CONNECTION_ID and our CIDs
  * for routing. */

@@ -306,6 +306,7 @@ static int quic_get_tp_ext(struct quic_sock *qs, sockptr_t optval, sockptr_t opt
 	n = qb_conn_local_tp(qs->conn, ext, min_t(int, len, sizeof(ext)));
 	if (n < 0)
 		return n;
+	qs->local_tp_read = true;	/* no preferred address after this (migration.c) */
 	if (quic_put_len(optlen, n) || copy_to_sockptr(optval, ext, n))
 		return -EFAULT;
 	return 0;

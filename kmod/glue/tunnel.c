@@ -128,6 +128,10 @@ static bool quic_tunnel_deliver(struct quic_tunnel *t, struct sk_buff *skb, cons
 	 * §9): the connection whose CID the packet is addressed to. */
 	if (!qs)
 		qs = quic_tunnel_match(&t->conns, false, NULL, skb);
+	/* A client that moved to a server's preferred address (§9.6) from
+	 * another address of its own as well. */
+	if (!qs)
+		qs = quic_tunnel_match(&t->alt_conns, true, NULL, skb);
 	if (qs)
 		quic_tunnel_queue(t, qs, skb);
 	rcu_read_unlock();

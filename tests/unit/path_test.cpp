@@ -501,6 +501,34 @@ TEST_F(ConnPathTest, PreferredAddressMigration) {
   EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
 }
 
+// The preferred address given to a made server connection instead of its
+// configuration (the kernel's socket option, before the handshake): the
+// client still finds it with a CID of sequence 1 and moves there; a
+// client, a second address and a handshake under way are refused.
+TEST_F(ConnPathTest, PreferredAddressSetOnTheConnection) {
+  const PathAddress preferred = test_address(kServerHost + 1, 8443);
+  TransportParameters::PreferredAddress pa;
+  pa.ipv4_address[0] = 10;
+  pa.ipv4_port = 8443;
+  start();
+  EXPECT_EQ(client_.conn->set_preferred_address(pa).code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(server_.conn->set_preferred_address(pa).is_ok());
+  EXPECT_EQ(server_.conn->set_preferred_address(pa).code(), ErrorCode::kInvalidArgument);
+  run_until([&] { return confirmed(); }, 10 * kSec);
+  expect_established();
+  EXPECT_EQ(server_.conn->set_preferred_address(pa).code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(client_.conn->peer_params().has_preferred_address);
+  EXPECT_EQ(client_.conn->peer_params().preferred_address.ipv4_port, 8443);
+  const ConnectionId pa_cid = client_.conn->peer_params().preferred_address.connection_id;
+  ASSERT_TRUE(server_.conn->local_cids().find(pa_cid.view()) != nullptr);
+  EXPECT_EQ(server_.conn->local_cids().find(pa_cid.view())->sequence, 1u);
+  const Path next{client_addr_, preferred};
+  ASSERT_TRUE(client_.conn->migrate(next, true, now_).is_ok());
+  run_until([&] { return client_.conn->path() == next; }, now_ + kSec);
+  EXPECT_EQ(client_.conn->path(), next);
+  EXPECT_EQ(client_.events.closes + server_.events.closes, 0);
+}
+
 // The path table is bounded: probing more paths than it holds forgets the
 // oldest probe and retires the CID it used (§9.5); the active path stays.
 TEST_F(ConnPathTest, FullPathTableDropsOldestProbe) {

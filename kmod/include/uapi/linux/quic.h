@@ -79,7 +79,7 @@ struct quic_stream_info {
 #define QUIC_SOCKOPT_STREAM_STOP_SENDING	3	/* set: struct quic_errinfo */
 #define QUIC_SOCKOPT_CONNECTION_ID		4	/* struct quic_connection_id_info */
 #define QUIC_SOCKOPT_CONNECTION_CLOSE		5	/* struct quic_connection_close */
-#define QUIC_SOCKOPT_CONNECTION_MIGRATION	6	/* set: a sockaddr */
+#define QUIC_SOCKOPT_CONNECTION_MIGRATION	6	/* set: a sockaddr (a client moves there; a server before its handshake: its preferred address) */
 #define QUIC_SOCKOPT_KEY_UPDATE			7	/* set: no value */
 #define QUIC_SOCKOPT_TRANSPORT_PARAM		8	/* struct quic_transport_param */
 #define QUIC_SOCKOPT_CONFIG			9	/* struct quic_config */

@@ -32,6 +32,7 @@
 
 #include <netinet/quic.h>
 
+#include "../echo_streams.h"
 #include "../guest_check.h"
 
 #define KEY "/certs/key.pem"
@@ -104,57 +105,22 @@ static int migrate_to(int fd, const char *ip, int port)
 static const char *addr_of(int fd, int peer)
 {
 	static char text[INET6_ADDRSTRLEN];
-	struct sockaddr_storage a;
-	socklen_t len = sizeof(a);
-	const void *ip;
 
-	if (peer ? getpeername(fd, (struct sockaddr *)&a, &len) : getsockname(fd, (struct sockaddr *)&a, &len))
-		return "?";
-	ip = a.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&a)->sin_addr
-				    : (const void *)&((struct sockaddr_in6 *)&a)->sin6_addr;
-	return inet_ntop(a.ss_family, ip, text, sizeof(text)) ? text : "?";
+	return echo_addr_text(fd, peer, text);
 }
 
 /* ---- The client (a child process; its exit status is the failed step) ---- */
 
 static struct seen client_seen;
-static int client_step;
+static void client_event(int fd, const char *buf, ssize_t n)
+{
+	(void)fd;
+	on_event(&client_seen, "client", buf, n);
+}
 
-#define STEP(n, cond)                                                                           \
-	do {                                                                                    \
-		client_step = (n);                                                              \
-		if (!(cond)) {                                                                  \
-			printf("     client: step %d failed: %s (errno %d)\n", n, #cond, errno); \
-			fflush(stdout);                                                         \
-			return n;                                                               \
-		}                                                                               \
-	} while (0)
-
-/* One echo round trip on a new stream: 0 or -1. */
 static int echo(int fd, int round)
 {
-	char req[64], got[64];
-	size_t len = snprintf(req, sizeof(req), "echo %d from the client", round), have = 0;
-	uint32_t flags = 0;
-
-	if (quic_sendmsg(fd, req, len, -1, MSG_QUIC_STREAM_NEW | MSG_QUIC_STREAM_FIN) != (ssize_t)len)
-		return -1;
-	while (!(flags & MSG_QUIC_STREAM_FIN)) {
-		int64_t sid = 0;
-		ssize_t n;
-
-		flags = 0;
-		n = quic_recvmsg(fd, got + have, sizeof(got) - have, &sid, &flags);
-		if (n <= 0)
-			return -1;
-		if (flags & MSG_QUIC_NOTIFICATION) {
-			on_event(&client_seen, "client", got + have, n);
-			flags = 0;
-			continue;
-		}
-		have += n;
-	}
-	return have == len && !memcmp(got, req, len) ? 0 : -1;
+	return echo_once(fd, round, client_event);
 }
 
 static int client(void)
@@ -303,39 +269,11 @@ static struct seen server_seen;
 /* The peer's address when the server heard of its migration. */
 static char peer_at_migration[INET6_ADDRSTRLEN];
 
-/* Echoes every stream until the peer closes: the number of echoes. */
-static int serve(int fd)
+static void server_event(int fd, const char *buf, ssize_t n)
 {
-	static char buf[4096];
-	char req[256];
-	size_t have = 0;
-	int echoes = 0;
-
-	for (;;) {
-		int64_t sid = 0;
-		uint32_t flags = 0;
-		ssize_t n = quic_recvmsg(fd, buf, sizeof(buf), &sid, &flags);
-
-		if (n <= 0)
-			return echoes;
-		if (flags & MSG_QUIC_NOTIFICATION) {
-			on_event(&server_seen, "server", buf, n);
-			if (buf[0] == QUIC_EVENT_CONNECTION_MIGRATION)
-				snprintf(peer_at_migration, sizeof(peer_at_migration), "%s",
-					 addr_of(fd, 1));
-			continue;
-		}
-		if (have + n <= sizeof(req)) {
-			memcpy(req + have, buf, n);
-			have += n;
-		}
-		if (!(flags & MSG_QUIC_STREAM_FIN))
-			continue;
-		if (quic_sendmsg(fd, req, have, sid, MSG_QUIC_STREAM_FIN) != (ssize_t)have)
-			return echoes;
-		have = 0;
-		echoes++;
-	}
+	on_event(&server_seen, "server", buf, n);
+	if (buf[0] == QUIC_EVENT_CONNECTION_MIGRATION)
+		snprintf(peer_at_migration, sizeof(peer_at_migration), "%s", addr_of(fd, 1));
 }
 
 /* A listener on `addr` with events on, the server sending
@@ -379,7 +317,7 @@ static int pair(int lfd, int (*client_main)(void), void (*server_checks)(int fd)
 	CHECK(quic_server_handshake(fd, KEY, CERT, ALPN) == 0);
 	if (server_checks)
 		server_checks(fd);
-	echoes = serve(fd);
+	echoes = echo_serve(fd, server_event);
 	printf("     server: %d echoes, peer %s at the migration event\n", echoes, peer_at_migration);
 	waitpid(pid, &status, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

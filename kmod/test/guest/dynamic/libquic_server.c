@@ -12,6 +12,9 @@
 //     EAGAIN); and a bulk transfer (QUICBED_BULK_MB, 100 MB from run.sh)
 //     checked byte for byte; then /proc/net/quic and the net.quic sysctls;
 //   - our userspace endpoint (`quicbed client`), hq-interop, two files;
+//     and a file from a listener with a preferred address (127.0.0.3,
+//     RFC 9000 §9.6), which the client follows: the server's socket ends
+//     there (getsockname);
 //   - Debian's ngtcp2 client (gtlsclient) over HTTP/3: a minimal response
 //     (HEADERS :status 200, DATA) on its request stream.
 // The files arrive byte for byte; the clients' close() reaches the server as
@@ -609,12 +612,21 @@ static void bulk_pair(int port)
 
 /* `argv` run as a client of a quic.ko server on `port` with `alpn`; h3
  * selects the HTTP/3 answer of `h3_path`. The client's exit status. */
-static int with_client(char *const argv[], int port, const char *alpn, int h3, const char *h3_path, int answers)
+static int with_client(char *const argv[], int port, const char *alpn, int h3, const char *h3_path, int answers,
+		       const char *pref)
 {
 	int lfd = listener(AF_INET, port, alpn), fd, status = -1;
+	struct sockaddr_in pa = { .sin_family = AF_INET, .sin_port = htons(port) }, local;
+	socklen_t len = sizeof(local);
 	pid_t pid;
 
 	CHECK(lfd >= 0);
+	/* The listener's preferred address (RFC 9000 §9.6) for its
+	 * connections: a client that follows it moves there. */
+	if (pref) {
+		inet_pton(AF_INET, pref, &pa.sin_addr);
+		CHECK(setsockopt(lfd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_MIGRATION, &pa, sizeof(pa)) == 0);
+	}
 	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ)) {
 		printf("FAIL cannot start %s\n", argv[0]);
 		failures++;
@@ -628,6 +640,9 @@ static int with_client(char *const argv[], int port, const char *alpn, int h3, c
 	if (fd >= 0) {
 		CHECK(serve(fd, h3, h3_path) == answers);
 		print_close(fd);
+		if (pref)
+			CHECK(getsockname(fd, (struct sockaddr *)&local, &len) == 0 &&
+			      local.sin_addr.s_addr == pa.sin_addr.s_addr && local.sin_port == pa.sin_port);
 	}
 	waitpid(pid, &status, 0);
 	printf("     %s exit status %d\n", argv[0], WEXITSTATUS(status));
@@ -686,6 +701,8 @@ int main(void)
 {
 	char *quicbed[] = { "quicbed", "client", "--insecure", "--alpn", "hq-interop", "--download-dir", "/tmp/dl",
 			    "https://127.0.0.1:4452/hello.txt", "https://127.0.0.1:4452/1mb.bin", NULL };
+	char *quicbed_pref[] = { "quicbed", "client", "--insecure", "--alpn", "hq-interop", "--download-dir",
+				 "/tmp/dl2", "https://127.0.0.1:4456/1mb.bin", NULL };
 	char *ngtcp2[] = { "gtlsclient", "--quiet", "--exit-on-all-streams-close", "--download", "/tmp/h3",
 			   "127.0.0.1", "4453", "https://127.0.0.1:4453/hello.txt", NULL };
 
@@ -695,12 +712,17 @@ int main(void)
 	bulk_pair(4455);
 
 	printf("     quicbed client -> quic.ko server\n");
-	CHECK(with_client(quicbed, 4452, "hq-interop", 0, NULL, 2) == 0);
+	CHECK(with_client(quicbed, 4452, "hq-interop", 0, NULL, 2, NULL) == 0);
 	CHECK(same_file("/hello.txt", "/tmp/dl/hello.txt") && same_file("/1mb.bin", "/tmp/dl/1mb.bin"));
+	/* The server's preferred address (set on the listener), followed by
+	 * our userspace client (RFC 9000 §9.6.1) while it downloads. */
+	printf("     quicbed client -> quic.ko server with a preferred address\n");
+	CHECK(with_client(quicbed_pref, 4456, "hq-interop", 0, NULL, 1, "127.0.0.3") == 0);
+	CHECK(same_file("/1mb.bin", "/tmp/dl2/1mb.bin"));
 
 	printf("     ngtcp2 gtlsclient (HTTP/3) -> quic.ko server\n");
 	mkdir("/tmp/h3", 0755);
-	CHECK(with_client(ngtcp2, 4453, "h3", 1, "/hello.txt", 1) == 0);
+	CHECK(with_client(ngtcp2, 4453, "h3", 1, "/hello.txt", 1, NULL) == 0);
 	CHECK(same_file("/hello.txt", "/tmp/h3/hello.txt"));
 	stats_and_sysctls();
 	return check_summary();
