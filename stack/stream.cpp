@@ -43,7 +43,7 @@ bool Stream::closed() const {
 Status Stream::on_stream(const StreamFrame& f, RecvFlow& conn) {
   if (!has_recv()) return Status(ErrorCode::kStreamStateError, "STREAM on a send-only stream");
   const uint64_t end = f.offset + f.data.size();  // < 2^62: the frame parser checked
-  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) {
+  if (reset_by_peer()) {
     // The data is abandoned, but the final size still binds it (§4.5).
     const uint64_t final_size = recv_flow_.received();
     if (end > final_size || (f.fin && end != final_size)) {
@@ -72,7 +72,7 @@ Status Stream::on_stream(const StreamFrame& f, RecvFlow& conn) {
 
 Status Stream::on_reset_stream(const ResetStreamFrame& f, RecvFlow& conn) {
   if (!has_recv()) return Status(ErrorCode::kStreamStateError, "RESET_STREAM on a send-only stream");
-  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) {
+  if (reset_by_peer()) {
     if (f.final_size != recv_flow_.received()) return Status(ErrorCode::kFinalSizeError, "final size changed");
     return Status::ok();
   }
@@ -126,23 +126,17 @@ Status Stream::on_stream_data_blocked(const StreamDataBlockedFrame&) {
 }
 
 Result<size_t> Stream::write(Bytes data) {
-  if (!has_send() || (send_state_ != SendState::kReady && send_state_ != SendState::kSend)) {
-    return Status(ErrorCode::kInvalidArgument, "stream not writable");
-  }
+  if (!send_open()) return Status(ErrorCode::kInvalidArgument, "stream not writable");
   return send_buf_.write(data);
 }
 
 Result<MutBytes> Stream::write_space() {
-  if (!has_send() || (send_state_ != SendState::kReady && send_state_ != SendState::kSend)) {
-    return Status(ErrorCode::kInvalidArgument, "stream not writable");
-  }
+  if (!send_open()) return Status(ErrorCode::kInvalidArgument, "stream not writable");
   return send_buf_.write_space();
 }
 
 Status Stream::finish() {
-  if (!has_send() || (send_state_ != SendState::kReady && send_state_ != SendState::kSend)) {
-    return Status(ErrorCode::kInvalidArgument, "stream not writable");
-  }
+  if (!send_open()) return Status(ErrorCode::kInvalidArgument, "stream not writable");
   return send_buf_.finish();
 }
 
@@ -173,19 +167,19 @@ Status Stream::stop_sending(uint64_t app_error) {
 
 Result<Stream::ReadResult> Stream::read(MutBytes out, RecvFlow& conn) {
   if (!has_recv()) return Status(ErrorCode::kInvalidArgument, "send-only stream");
-  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) return ReadResult{};
+  if (reset_by_peer()) return ReadResult{};
   return on_read(recv_buf_.read(out), conn);
 }
 
 Result<Bytes> Stream::peek() const {
   if (!has_recv()) return Status(ErrorCode::kInvalidArgument, "send-only stream");
-  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) return Bytes();
+  if (reset_by_peer()) return Bytes();
   return recv_buf_.peek();
 }
 
 Result<Stream::ReadResult> Stream::consume(size_t n, RecvFlow& conn) {
   if (!has_recv()) return Status(ErrorCode::kInvalidArgument, "send-only stream");
-  if (recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead) return ReadResult{};
+  if (reset_by_peer()) return ReadResult{};
   QB_ASSERT(n <= recv_buf_.peek().size());
   recv_buf_.consume(n);
   return on_read(n, conn);

@@ -194,6 +194,14 @@ class Stream : public ListHook<> {
   void start_reset(uint64_t app_error);
   // Free the receive buffer after a reset: nothing in it will be read.
   void drop_received_data();
+  // §3.1: the application may still write (Ready or Send, not finished
+  // by a reset); §3.2: the peer reset the receiving part.
+  bool send_open() const {
+    return has_send() && (send_state_ == SendState::kReady || send_state_ == SendState::kSend);
+  }
+  bool reset_by_peer() const {
+    return recv_state_ == RecvState::kResetRecvd || recv_state_ == RecvState::kResetRead;
+  }
   // n bytes were read out of recv_buf_: their credit goes back to both
   // flow controllers (§4.1), and the end may be reached (§3.2 Data Read).
   ReadResult on_read(size_t n, RecvFlow& conn);
