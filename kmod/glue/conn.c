@@ -173,13 +173,21 @@ static void quic_conn_work(struct work_struct *work)
 	sock_put(sk);
 }
 
+/* The work item runs on an unbound worker, not on the CPU that queued it:
+ * datagrams over loopback arrive in the sender's softirq, and a per-CPU
+ * worker there decrypted them on the sender's CPU, the two ends taking
+ * turns on one CPU while the other idled (a third of the time, with
+ * 64 KB writes: QUIC at 0.6 of kTLS before, 0.8-0.9 after). */
+void quic_conn_schedule(struct quic_sock *qs)
+{
+	sock_hold(&qs->inet.sk);
+	if (!queue_work(system_unbound_wq, &qs->work))
+		sock_put(&qs->inet.sk);
+}
+
 static enum hrtimer_restart quic_conn_timer(struct hrtimer *timer)
 {
-	struct quic_sock *qs = container_of(timer, struct quic_sock, timer);
-
-	sock_hold(&qs->inet.sk);
-	if (!queue_work(system_wq, &qs->work))
-		sock_put(&qs->inet.sk);
+	quic_conn_schedule(container_of(timer, struct quic_sock, timer));
 	return HRTIMER_NORESTART;
 }
 

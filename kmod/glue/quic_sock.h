@@ -233,6 +233,8 @@ void quic_event_purge(struct quic_sock *qs);
 
 /* conn.c */
 void quic_conn_sock_init(struct quic_sock *qs);
+/* Queues the connection's work item (received datagrams, timers). */
+void quic_conn_schedule(struct quic_sock *qs);
 int quic_conn_connect(struct sock *sk, const struct sockaddr *addr, int len);
 /* The socket's options as the core's connection parameters, for a
  * connection with `peer` (whose route bounds the datagram size). */

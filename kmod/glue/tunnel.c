@@ -93,9 +93,7 @@ static void quic_tunnel_queue(struct quic_tunnel *t, struct quic_sock *qs, struc
 	/* The work item names the datagram's path by the tunnel it came on. */
 	QUIC_SKB_TUNNEL(skb) = t;
 	skb_queue_tail(&qs->rxq, skb);
-	sock_hold(&qs->inet.sk);
-	if (!queue_work(system_wq, &qs->work))
-		sock_put(&qs->inet.sk);
+	quic_conn_schedule(qs);
 }
 
 /* The connection on `head` (linked by alt_node when `alt`, else by

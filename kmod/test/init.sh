@@ -8,6 +8,12 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 ip link set lo up
 echo  # the console's escape sequences end before the first result line
+# The CPU's accelerated crypto drivers, as udev's coldplug loads them on a
+# real machine (busybox's modprobe cannot match the cpu modalias): without
+# them AES is the kernel's table-driven C code, for kTLS and quic.ko alike.
+for m in aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64 sha256_ssse3 sha512_ssse3; do
+  modprobe "$m" 2>/dev/null
+done
 
 result() {  # PASS|FAIL name
   echo "QBTEST $1 $2"
@@ -37,11 +43,24 @@ done
 # the console).
 for b in /bench/*; do
   [ -x "$b" ] || continue
-  if "$b"; then
+  if [ -x /bin/perf ]; then
+    set -- perf record -q -a -g -e cpu-clock -F 499 -o /tmp/perf.data -- "$b"
+  else
+    set -- "$b"
+  fi
+  if "$@"; then
     result PASS "bench_$(basename "$b")"
   else
     result FAIL "bench_$(basename "$b")"
   fi
+  # The hottest functions, self time, over all CPUs and processes.
+  [ -f /tmp/perf.data ] && perf report -i /tmp/perf.data --stdio --no-children -g none --sort dso,sym \
+    --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep . | sed 's/^/QBPERF /'
+  # and with what each calls (children), where the time goes by caller.
+  [ -f /tmp/perf.data ] && perf report -i /tmp/perf.data --stdio --children -g none --sort sym \
+    --percent-limit 2 2>/dev/null | grep -v '^#' | grep . | sed 's/^/QBPERF+ /'
+  rm -f /tmp/perf.data
+  grep -A1 'name *: gcm(aes)' /proc/crypto | sed -n 's/^driver *: /QBBENCH AES-GCM driver: /p'
 done
 
 # Connections outlive close() for three PTOs (glue/closing.c), holding the

@@ -8,7 +8,11 @@
 # 100 MB: 7-16 s under TCG since the path MTU search); QUICBED_KMOD_BENCH=1 adds the
 # throughput benchmark (bench/throughput.c: QUIC vs TCP vs kTLS, its
 # QBBENCH lines; =only leaves the GnuTLS tests out; QUICBED_KMOD_BENCH_MB bytes per run, default 8;
-# QUICBED_KMOD_BENCH_MTU the loopback MTU for it, default unchanged);
+# QUICBED_KMOD_BENCH_MTU the loopback MTU for it, default unchanged;
+# QUICBED_KMOD_BENCH_SIZE one write size instead of all four;
+# QUICBED_KMOD_BENCH_MODE one kind only (quic, tcp or ktls), for a profile;
+# QUICBED_KMOD_PERF=1 samples the whole guest with perf while the benchmark
+# runs and prints the hottest functions as QBPERF lines);
 # its linux-headers package must be installed. The kernel image package is
 # fetched with apt-get download and unpacked (never installed) into
 # OUT_DIR/image-KVER, kept between runs. Exit status 0 when every guest test
@@ -122,6 +126,12 @@ if [ "${QUICBED_KMOD_BENCH:-}" != only ]; then
 fi
 # The throughput benchmark runs after the tests when asked for.
 if [ -n "${QUICBED_KMOD_BENCH:-}" ]; then build_dynamic "$here/bench" bench; fi
+# perf (Debian's linux-perf) for QUICBED_KMOD_PERF: cpu-clock sampling works
+# under TCG, which has no hardware counters.
+if [ -n "${QUICBED_KMOD_PERF:-}" ]; then
+  command -v perf >/dev/null || { say "FAIL: QUICBED_KMOD_PERF needs perf (apt-get install linux-perf)"; exit 1; }
+  copy_with_libs "$(command -v perf)" bin/perf
+fi
 # Debian's ngtcp2 examples (GnuTLS): the server and the client.
 for peer in /usr/sbin/gtlsserver /usr/bin/gtlsclient; do
   [ -x "$peer" ] && copy_with_libs "$peer" "bin/$(basename "$peer")"
@@ -179,7 +189,7 @@ say "booting under qemu (TCG)"
 set +e
 timeout "${QUICBED_KMOD_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg -cpu max -m 1G -smp 2 \
   -kernel "$image/boot/vmlinuz-$kver" -initrd "$out/initramfs-$kver.cpio.gz" \
-  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-100} QUICBED_BENCH_MB=${QUICBED_KMOD_BENCH_MB:-8} QUICBED_BENCH_MTU=${QUICBED_KMOD_BENCH_MTU:-0}" \
+  -append "console=ttyS0 panic=-1 oops=panic quiet no_timer_check QUICBED_BULK_MB=${QUICBED_KMOD_BULK_MB:-100} QUICBED_BENCH_MB=${QUICBED_KMOD_BENCH_MB:-8} QUICBED_BENCH_MTU=${QUICBED_KMOD_BENCH_MTU:-0} QUICBED_BENCH_SIZE=${QUICBED_KMOD_BENCH_SIZE:-0} QUICBED_BENCH_MODE=${QUICBED_KMOD_BENCH_MODE:-}" \
   -nographic -no-reboot -nodefaults -serial stdio -display none -net none </dev/null >"$log" 2>&1
 rc=$?
 set -e
@@ -188,7 +198,7 @@ sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' "$log" >"$log.
 say "qemu exited with $rc after boot; console log: $log"
 
 # ---- Results
-grep -E '^(QBTEST|QBBENCH|quic:)' "$log" || true
+grep -aE '^(QBTEST|QBBENCH|QBPERF|quic:)' "$log" || true
 pass=$(grep -c '^QBTEST PASS ' "$log" || true)
 fail=$(grep -c '^QBTEST FAIL ' "$log" || true)
 status=0

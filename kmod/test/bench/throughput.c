@@ -9,7 +9,9 @@
 // QUICBED_BENCH_MB (kernel command line) sets the bytes per run (default 8);
 // QUICBED_BENCH_MTU, when set, the loopback MTU first (loopback's 64 KB
 // lets QUIC's path MTU search and TCP's segments grow alike; 1500 shows
-// an Ethernet-sized path).
+// an Ethernet-sized path); QUICBED_BENCH_SIZE, when set, the one write size
+// to measure; QUICBED_BENCH_MODE (quic, tcp or ktls) the one kind to run,
+// for a profile of it alone (no ratios then).
 // Not a CI test: `QUICBED_KMOD_BENCH=1 bash kmod/test/run.sh KVER OUT`.
 #include <arpa/inet.h>
 #include <errno.h>
@@ -206,6 +208,7 @@ static double run(enum mode m, size_t wsize, size_t total)
 int main(void)
 {
 	static const size_t sizes[] = { 1024, 4096, 16384, 65536 };
+	const char *only = getenv("QUICBED_BENCH_SIZE"), *kind = getenv("QUICBED_BENCH_MODE");
 	size_t total = total_bytes();
 	int failed = 0;
 
@@ -221,11 +224,16 @@ int main(void)
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		double r[3];
 
+		if (only && atoi(only) > 0 && (size_t)atoi(only) != sizes[i])
+			continue;
+
 		/* The best of ROUNDS, the three kinds taking turns, so that the
 		 * host's load reaches each alike. */
 		r[QUIC] = r[TCP] = r[KTLS] = 0;
 		for (int round = 0; round < ROUNDS; round++) {
 			for (int m = QUIC; m <= KTLS; m++) {
+				if (kind && *kind && strcmp(kind, mode_name[m]))
+					continue;
 				double v = run(m, sizes[i], total);
 
 				if (v < 0) {
