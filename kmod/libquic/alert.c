@@ -8,6 +8,7 @@
  * records the fatal one); libquic hands the code to the kernel with
  * QUIC_SOCKOPT_CONNECTION_CLOSE, which close() sends as a transport error
  * while the handshake is not complete. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,22 @@ static int verification_alert(unsigned status)
 	return GNUTLS_A_BAD_CERTIFICATE;
 }
 
+const char *quic_alert_name(int alert, char *buf, size_t cap)
+{
+	const char *name = gnutls_alert_get_strname((gnutls_alert_description_t)alert);
+	size_t i = 0;
+
+	/* GNUTLS_A_BAD_CERTIFICATE is RFC 8446's bad_certificate. */
+	if (!name || strncmp(name, "GNUTLS_A_", 9)) {
+		snprintf(buf, cap, "%d", alert);
+		return buf;
+	}
+	for (name += 9; name[i] && i + 1 < cap; i++)
+		buf[i] = (char)tolower((unsigned char)name[i]);
+	buf[i] = 0;
+	return buf;
+}
+
 int quic_alert_for(gnutls_session_t s, int rc, int raised)
 {
 	int level;
@@ -50,13 +67,13 @@ void quic_alert_close(int fd, int alert)
 {
 	char buf[sizeof(struct quic_connection_close) + MAX_PHRASE];
 	struct quic_connection_close *c = (struct quic_connection_close *)buf;
-	const char *name = gnutls_alert_get_strname((gnutls_alert_description_t)alert);
+	char name[48];
 	int n;
 
 	memset(buf, 0, sizeof(buf));
 	c->errcode = QUIC_TRANSPORT_ERROR_CRYPTO + (alert & 0xff);
 	/* The phrase with its NUL, as the option takes it. */
-	n = snprintf((char *)c->phrase, MAX_PHRASE, "TLS alert %s", name ? name : "unknown");
+	n = snprintf((char *)c->phrase, MAX_PHRASE, "TLS alert %s", quic_alert_name(alert, name, sizeof(name)));
 	if (n < 0 || n >= MAX_PHRASE)
 		n = MAX_PHRASE - 1;
 	if (setsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_CLOSE, buf, sizeof(*c) + n + 1))
@@ -68,14 +85,12 @@ void quic_alert_log_peer(int fd)
 	char buf[sizeof(struct quic_connection_close) + 256];
 	struct quic_connection_close *c = (struct quic_connection_close *)buf;
 	socklen_t len = sizeof(buf);
-	const char *name;
-	unsigned alert;
+	char name[48];
 
 	if (getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_CLOSE, buf, &len) || len < sizeof(*c) ||
 	    c->errcode < QUIC_TRANSPORT_ERROR_CRYPTO || c->errcode > QUIC_TRANSPORT_ERROR_CRYPTO + 0xff)
 		return;
-	alert = c->errcode - QUIC_TRANSPORT_ERROR_CRYPTO;
-	name = gnutls_alert_get_strname((gnutls_alert_description_t)alert);
 	quic_log(LOG_ERR, "the peer's TLS refused the handshake: alert %s (CRYPTO_ERROR 0x%x)",
-		 name ? name : "unknown", (unsigned)c->errcode);
+		 quic_alert_name((int)(c->errcode - QUIC_TRANSPORT_ERROR_CRYPTO), name, sizeof(name)),
+		 (unsigned)c->errcode);
 }

@@ -303,9 +303,10 @@ static void compact(struct hs *h)
 static int failed(struct hs *h, int rc)
 {
 	int alert = quic_alert_for(h->s, rc, h->alert);
-	const char *name = gnutls_alert_get_strname((gnutls_alert_description_t)alert);
+	char name[48];
 
-	quic_log(LOG_ERR, "handshake failed: %s (TLS alert %s)", gnutls_strerror(rc), name ? name : "unknown");
+	quic_log(LOG_ERR, "handshake failed: %s (TLS alert %s)", gnutls_strerror(rc),
+		 quic_alert_name(alert, name, sizeof(name)));
 	quic_alert_close(h->fd, alert);
 	return -EPROTO;
 }
