@@ -172,6 +172,13 @@ int qb_conn_client_alpn(const struct qb_conn *c, uint8_t *out, size_t cap);
  * and reason phrase (RFC 9000 §10.2, §19.19), sent by the next
  * qb_conn_write. `reason` is NUL-terminated and must outlive c. */
 void qb_conn_close(struct qb_conn *c, uint64_t app_error, const char *reason, uint64_t now);
+/* close() of a socket whose process's TLS failed during the handshake with
+ * TLS alert `alert`: CONNECTION_CLOSE of type 0x1c with CRYPTO_ERROR
+ * 0x100 + alert (RFC 9001 §4.8) and the reason phrase (reason_len bytes,
+ * copied), at the levels the peer can read (RFC 9000 §10.2.3), sent by the
+ * next qb_conn_write. A connection past its handshake closes as
+ * qb_conn_close with no error code and no phrase would. */
+void qb_conn_close_tls_alert(struct qb_conn *c, uint8_t alert, const char *reason, size_t reason_len, uint64_t now);
 /* Streams (RFC 9000 §2-§3), once the handshake is complete. open: the
  * next stream of ours (uni or bidi), its ID or -EAGAIN at the peer's
  * limit. Stream data is copied by the glue straight between the process

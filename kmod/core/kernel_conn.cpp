@@ -226,6 +226,17 @@ void qb_conn_close(struct qb_conn* c, uint64_t app_error, const char* reason, ui
   c->conn.close(app_error, reason, now);
 }
 
+void qb_conn_close_tls_alert(struct qb_conn* c, uint8_t alert, const char* reason, size_t reason_len,
+                             uint64_t now) {
+  // The process's TLS is the connection's TLS session (passthrough_tls.h):
+  // its failure closes the connection the way a TLS failure in the core's
+  // own hosts does (Connection::advance_tls: CONNECTION_CLOSE 0x1c).
+  c->tls.fail(alert, Bytes(reinterpret_cast<const uint8_t*>(reason), reason_len));
+  c->conn.advance_tls(now);
+  // Past the handshake the session does not fail: the application's close.
+  c->conn.close(0, "", now);
+}
+
 int64_t qb_conn_stream_open(struct qb_conn* c, int uni) {
   if (!c->conn.handshake_complete()) return -kENOTCONN;
   auto id = c->conn.open_stream(uni ? StreamDir::kUni : StreamDir::kBidi);

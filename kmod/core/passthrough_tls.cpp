@@ -130,6 +130,14 @@ EarlyDataState PassthroughTls::early_data_state() const {
   return ee_.early_data() ? EarlyDataState::kAccepted : EarlyDataState::kRejected;
 }
 
+void PassthroughTls::fail(uint8_t alert, Bytes reason) {
+  if (!failed_.is_ok() || complete_) return;
+  const size_t n = reason.size() < kMaxFailReason ? reason.size() : kMaxFailReason;
+  copy_bytes(reinterpret_cast<uint8_t*>(fail_reason_), reason.data(), n);
+  fail_reason_[n] = 0;
+  failed_ = Status::crypto_alert(alert, fail_reason_);
+}
+
 Status PassthroughTls::advance(TlsCallbacks& cb) {
   if (!failed_.is_ok()) return failed_;
   while (!from_process_.empty()) {

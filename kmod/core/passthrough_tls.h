@@ -79,6 +79,14 @@ class PassthroughTls final : public TlsSession {
   Status push_crypto_data(EncryptionLevel level, Bytes data);
   // The protocol the process's TLS negotiated (RFC 7301).
   Status set_alpn(Bytes alpn);
+  // The process's TLS failed with `alert` (RFC 8446 §6): the session fails
+  // with CRYPTO_ERROR 0x100 + alert (RFC 9001 §4.8), which the
+  // connection's next advance() turns into its CONNECTION_CLOSE of type
+  // 0x1c, with `reason` (up to kMaxFailReason bytes of it, copied: the
+  // close is repeated after the caller's buffer may be gone). No effect
+  // once the session failed or completed (the process's TLS is done).
+  static constexpr size_t kMaxFailReason = 128;
+  void fail(uint8_t alert, Bytes reason);
   // Something waits for the connection's advance().
   bool has_pending() const { return !from_process_.empty(); }
 
@@ -130,6 +138,7 @@ class PassthroughTls final : public TlsSession {
   EarlyDataProbe ee_;
   PostHandshakeMessages post_;
   Status failed_;
+  char fail_reason_[kMaxFailReason + 1] = {};
 };
 
 }  // namespace quicbed::kmod

@@ -7,7 +7,8 @@
  *     close() itself wait, at most that long, and SO_LINGER with none
  *     drops the data (an abortive close);
  *   - then (at once otherwise) it sends CONNECTION_CLOSE with the
- *     application error of QUIC_SOCKOPT_CONNECTION_CLOSE and stays in the
+ *     error code of QUIC_SOCKOPT_CONNECTION_CLOSE (the application's, or
+ *     the TLS alert of a failed handshake: quic_closing_send) and stays in the
  *     closing state for three PTOs, answering the peer's late packets with
  *     CONNECTION_CLOSE again (§10.2.1), or in the draining state when the
  *     peer closed first (§10.2.2);
@@ -87,6 +88,31 @@ bool quic_closing_start(struct sock *sk, long timeout)
 	return true;
 }
 
+/* Our CONNECTION_CLOSE, with what QUIC_SOCKOPT_CONNECTION_CLOSE holds.
+ * Its error code is the application's (frame type 0x1d; before 1-RTT a
+ * transport APPLICATION_ERROR without the phrase, RFC 9000 §10.2.3),
+ * except during the handshake for a code of the CRYPTO_ERROR range
+ * 0x100-0x1ff: the handshake process's TLS failed with alert code - 0x100
+ * (libquic sets it so), and that is a transport error, CONNECTION_CLOSE of
+ * type 0x1c with the code and the phrase (RFC 9001 §4.8, RFC 9000 §20.1),
+ * in the Initial and Handshake packets the peer can open (§10.2.3). No
+ * transport code outside that range comes from the process: the others
+ * are the connection's own to detect. (An application's code of that
+ * range, e.g. HTTP/3's 0x100-0x110, never reaches the peer before the
+ * handshake completes anyway: APPLICATION_ERROR stands in for it.) */
+void quic_closing_send(struct quic_sock *qs)
+{
+	const char *phrase = qs->close_phrase.data ? (const char *)qs->close_phrase.data : "";
+	u32 code = qs->close_errcode;
+
+	if (qb_conn_state(qs->conn) == QB_CONN_HANDSHAKE && code >= QUIC_TRANSPORT_ERROR_CRYPTO &&
+	    code <= QUIC_TRANSPORT_ERROR_CRYPTO + 0xff)
+		qb_conn_close_tls_alert(qs->conn, code - QUIC_TRANSPORT_ERROR_CRYPTO, phrase, strlen(phrase),
+					quic_now_us());
+	else
+		qb_conn_close(qs->conn, code, phrase, quic_now_us());
+}
+
 /* Whether our CONNECTION_CLOSE is still to come: not once sent, nor when
  * the connection closed by itself (an error, the peer, the idle timeout),
  * whose closing or draining state (RFC 9000 §10.2) ends at its own timer. */
@@ -106,8 +132,7 @@ void quic_closing_step(struct sock *sk)
 	if (quic_closing_pending(qs) &&
 	    (qs->state != QUIC_SS_ESTABLISHED || !qb_conn_send_pending(qs->conn) ||
 	     quic_now_us() >= qs->linger_until)) {
-		qb_conn_close(qs->conn, qs->close_errcode,
-			      qs->close_phrase.data ? (const char *)qs->close_phrase.data : "", quic_now_us());
+		quic_closing_send(qs);
 		qs->close_sent = true;
 	}
 	if (state == QB_CONN_CLOSED && !qs->reaping) {

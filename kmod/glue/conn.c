@@ -330,9 +330,9 @@ int quic_conn_adopt(struct sock *sk, struct quic_tunnel *t, struct qb_conn *conn
 }
 
 /* At close: a connection still open sends CONNECTION_CLOSE with the
- * application error code and phrase of QUIC_SOCKOPT_CONNECTION_CLOSE (0
- * and none by default), then no datagram or timer reaches it any more and
- * it goes. Its closing state (RFC 9000 §10.2.1) is not kept: should the
+ * error code and phrase of QUIC_SOCKOPT_CONNECTION_CLOSE (0 and none by
+ * default; quic_closing_send), then no datagram or timer reaches it any
+ * more and it goes. Its closing state (RFC 9000 §10.2.1) is not kept: should the
  * CONNECTION_CLOSE be lost, the peer ends at its idle timeout. Called
  * without the socket lock. */
 void quic_conn_release(struct sock *sk)
@@ -343,8 +343,7 @@ void quic_conn_release(struct sock *sk)
 	lock_sock(sk);
 	conn = qs->conn;
 	if (conn && (qb_conn_state(conn) == QB_CONN_HANDSHAKE || qb_conn_state(conn) == QB_CONN_ESTABLISHED)) {
-		qb_conn_close(conn, qs->close_errcode, qs->close_phrase.data ? (const char *)qs->close_phrase.data : "",
-			      quic_now_us());
+		quic_closing_send(qs);
 		quic_conn_run(sk);
 	}
 	/* From here the work item and the timer find no connection, so

@@ -284,6 +284,9 @@ bool quic_closing_start(struct sock *sk, long timeout);
  * socket once the connection ended. timeout: when its timer must fire
  * (microseconds), given when the connection's must. */
 void quic_closing_step(struct sock *sk);
+/* Closes the connection (open, qs->conn set) with our CONNECTION_CLOSE:
+ * the application's, or during the handshake the TLS alert libquic set. */
+void quic_closing_send(struct quic_sock *qs);
 u64 quic_closing_timeout(const struct quic_sock *qs, u64 next);
 int quic_closing_init(void);
 void quic_closing_exit(void);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "netinet/quic.h"
+#include "alert.h"
 #include "log.h"
 #include "session.h"
 
@@ -297,21 +298,36 @@ static void compact(struct hs *h)
 	h->n = j;
 }
 
+/* GnuTLS failed the handshake with rc: the connection closes with its
+ * alert as CRYPTO_ERROR (alert.c; RFC 9001 §4.8) when the socket does. */
+static int failed(struct hs *h, int rc)
+{
+	int alert = quic_alert_for(h->s, rc, h->alert);
+	char name[48];
+
+	quic_log(LOG_ERR, "handshake failed: %s (TLS alert %s)", gnutls_strerror(rc),
+		 quic_alert_name(alert, name, sizeof(name)));
+	quic_alert_close(h->fd, alert);
+	return -EPROTO;
+}
+
 /* One message from the kernel (a RECVMSG step's result) into GnuTLS. */
 static int take_message(struct hs *h, ssize_t n)
 {
 	struct cmsghdr *cmsg;
 	uint8_t level = QUIC_CRYPTO_INITIAL;
+	int rc;
 
+	if (n == -ECONNRESET || !n)
+		quic_alert_log_peer(h->fd);
 	if (n <= 0)
 		return n < 0 ? (int)n : -ECONNRESET;
 	for (cmsg = CMSG_FIRSTHDR(&h->msg); cmsg; cmsg = CMSG_NXTHDR(&h->msg, cmsg))
 		if (cmsg->cmsg_level == SOL_QUIC && cmsg->cmsg_type == QUIC_HANDSHAKE_INFO)
 			level = ((struct quic_handshake_info *)CMSG_DATA(cmsg))->crypto_level;
 	quic_log(LOG_DEBUG, "peer's message of %zd bytes at level %u", n, level);
-	if (gnutls_handshake_write(h->s, gnutls_level_of(level), h->buf, n) < 0)
-		return -EPROTO;
-	return 0;
+	rc = gnutls_handshake_write(h->s, gnutls_level_of(level), h->buf, n);
+	return rc < 0 ? failed(h, rc) : 0;
 }
 
 static void recv_step(struct hs *h)
@@ -345,16 +361,6 @@ static int is_server(int fd)
 	socklen_t len = sizeof(token);
 
 	return getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_TOKEN, token, &len) != 0;
-}
-
-static int failed(struct hs *h, int rc)
-{
-	if (h->alert >= 0)
-		quic_log(LOG_ERR, "handshake failed: TLS alert %s",
-			 gnutls_alert_get_strname((gnutls_alert_description_t)h->alert));
-	else
-		quic_log(LOG_ERR, "handshake failed: %s", gnutls_strerror(rc));
-	return -EPROTO;
 }
 
 /* Runs the handshake on until it needs socket I/O (*pstep, 0) or is done

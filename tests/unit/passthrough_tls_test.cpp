@@ -232,6 +232,37 @@ TEST_F(PassthroughHandshakeTest, ProcessRefusingTheCertificateNeverCompletes) {
   EXPECT_FALSE(client_.conn->handshake_complete());
 }
 
+// The process's TLS refused the certificate (as above) and hands its alert
+// down (libquic's QUIC_SOCKOPT_CONNECTION_CLOSE, taken at close()): the
+// connection closes with CRYPTO_ERROR 0x100 + alert in a CONNECTION_CLOSE
+// of type 0x1c (RFC 9001 §4.8) at a level the peer, still in its
+// handshake, can open (RFC 9000 §10.2.3): the server sees the code, the
+// transport's (not the application's), and the phrase.
+TEST_F(PassthroughHandshakeTest, ProcessAlertClosesWithCryptoError) {
+  client_.tls_config.server_name = "not-the-server.example";
+  start_with_process(client_);
+  ASSERT_FALSE(HasFatalFailure());
+  run_with_process([&] { return !process_->error().is_ok(); }, 3 * kSec);
+  ASSERT_FALSE(process_->error().is_ok());
+  const uint64_t code = static_cast<uint64_t>(process_->error().code());
+  ASSERT_EQ(code & ~uint64_t{0xff}, 0x100u);
+  const char phrase[] = "TLS alert bad_certificate";
+  passthrough_->fail(static_cast<uint8_t>(code & 0xff),
+                     Bytes(reinterpret_cast<const uint8_t*>(phrase), sizeof phrase - 1));
+  client_.conn->advance_tls(now_);
+  EXPECT_EQ(client_.conn->state(), Connection::State::kClosing);
+  run_until([&] { return server_.events.closes > 0; }, now_ + kSec);
+  ASSERT_EQ(server_.events.closes, 1);
+  EXPECT_EQ(server_.events.source, CloseInfo::Source::kPeer);
+  EXPECT_FALSE(server_.events.application);
+  EXPECT_EQ(server_.events.error_code, code);
+  EXPECT_EQ(server_.events.reason, phrase);
+  EXPECT_FALSE(server_.conn->handshake_complete());
+  // Ours says the same.
+  EXPECT_EQ(client_.events.error_code, code);
+  EXPECT_FALSE(client_.events.application);
+}
+
 class SessionTest : public ::testing::Test {
  protected:
   // Records what the session reports.
@@ -357,6 +388,41 @@ TEST_F(SessionTest, OneRttSecretsWithoutPeerParametersFailTheHandshake) {
   EXPECT_EQ(static_cast<uint64_t>(s.code()), 0x100u + 109);
   EXPECT_FALSE(tls.handshake_complete());
   EXPECT_EQ(tls.advance(sink).code(), s.code());  // sticky
+}
+
+// The process's alert fails the session with CRYPTO_ERROR 0x100 + alert
+// (RFC 9001 §4.8), with the phrase copied (at most kMaxFailReason bytes);
+// a session past its handshake, or failed already, keeps its state.
+TEST_F(SessionTest, ProcessAlertFailsTheSessionUntilComplete) {
+  PassthroughTls tls(alloc, true);
+  const std::string longer(PassthroughTls::kMaxFailReason + 20, 'x');
+  {
+    std::string phrase = longer;
+    tls.fail(40, Bytes(reinterpret_cast<const uint8_t*>(phrase.data()), phrase.size()));
+    phrase.assign(phrase.size(), 'y');  // the caller's buffer is not kept
+  }
+  Status s = tls.advance(sink);
+  EXPECT_EQ(static_cast<uint64_t>(s.code()), 0x100u + 40);  // handshake_failure
+  EXPECT_EQ(std::string(s.reason()), longer.substr(0, PassthroughTls::kMaxFailReason));
+  tls.fail(80, Bytes());
+  EXPECT_EQ(static_cast<uint64_t>(tls.advance(sink).code()), 0x100u + 40);
+  const Buf hello(8, 1);
+  EXPECT_EQ(static_cast<uint64_t>(tls.provide_data(EncryptionLevel::kInitial, bytes_of(hello), sink).code()),
+            0x100u + 40);
+
+  PassthroughTls done(alloc, false);
+  Buf secret(32, 7), tp(10, 1);
+  const Buf finished = {20, 0, 0, 1, 9};
+  ASSERT_TRUE(done.push_peer_transport_params(bytes_of(tp)).is_ok());
+  ASSERT_TRUE(done.push_crypto_data(EncryptionLevel::kHandshake, bytes_of(finished)).is_ok());
+  for (KeyDirection d : {KeyDirection::kRead, KeyDirection::kWrite}) {
+    ASSERT_TRUE(
+        done.push_secret(EncryptionLevel::kApplication, d, CipherSuite::kAes128GcmSha256, bytes_of(secret)).is_ok());
+  }
+  ASSERT_TRUE(done.advance(sink).is_ok());
+  ASSERT_TRUE(done.handshake_complete());
+  done.fail(42, Bytes());
+  EXPECT_TRUE(done.advance(sink).is_ok());
 }
 
 TEST_F(SessionTest, PeerDataBeyondTheBoundIsCryptoBufferExceeded) {

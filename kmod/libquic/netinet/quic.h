@@ -91,7 +91,13 @@ void quic_handshake_deinit(gnutls_session_t session);
 /* The whole handshake on such a session, blocking (it waits with poll()
  * on a non-blocking socket). A client whose quic_config asks for a
  * session ticket (receive_session_ticket) then waits for the server's.
- * 0, or a negative errno. */
+ * 0, or a negative errno.
+ *
+ * When TLS fails (all the handshake calls: -EPROTO), the socket's
+ * QUIC_SOCKOPT_CONNECTION_CLOSE is set to CRYPTO_ERROR 0x100 + the TLS
+ * alert, with the alert's name as the phrase: close() sends it (RFC 9001
+ * §4.8). When the peer's TLS refused ours, the handshake fails with
+ * -ECONNRESET, and that option's get says the peer's alert the same way. */
 int quic_handshake(gnutls_session_t session);
 
 /* Sessions (the existing libquic's session API; `session` is a

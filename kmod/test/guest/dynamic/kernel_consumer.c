@@ -28,8 +28,10 @@
 //     completes and the module's `peerid` names it (the agent's DONE
 //     reported it); a key with the same identity and another secret fails
 //     the kernel server's accept with EACCES (its agent's TLS refuses the
-//     client), and the kernel client's connect with ECONNRESET (the libquic
-//     server refuses it and closes without a CRYPTO_ERROR).
+//     client, whose libquic client then has the agent's alert as a
+//     CRYPTO_ERROR, RFC 9001 §4.8), and the kernel client's connect with
+//     EACCES too (the libquic server refuses it and closes with a
+//     CRYPTO_ERROR, which the agent takes for the keys not matching).
 // The module is loaded here and unloaded before quic.ko (init.sh).
 #include <arpa/inet.h>
 #include <errno.h>
@@ -261,6 +263,18 @@ static void kernel_server(int port, const char *keys, int fails_with, const char
 		_exit(command(cmd) == 0 ? 0 : errno);
 	}
 	fd = client(port, !fails_with, psk);
+	/* The agent's TLS refused us: its libquic set the alert as the
+	 * kernel socket's CRYPTO_ERROR close (0x100-0x1ff), which came when
+	 * the module closed that socket. */
+	if (fails_with == EACCES) {
+		char cbuf[sizeof(struct quic_connection_close) + 256] = { 0 };
+		struct quic_connection_close *cc = (struct quic_connection_close *)cbuf;
+		socklen_t cclen = sizeof(cbuf);
+
+		CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_CONNECTION_CLOSE, cbuf, &cclen) == 0);
+		printf("     the client's handshake ended with CONNECTION_CLOSE 0x%x\n", cc->errcode);
+		CHECK(cc->errcode >= QUIC_TRANSPORT_ERROR_CRYPTO && cc->errcode <= QUIC_TRANSPORT_ERROR_CRYPTO + 0xff);
+	}
 	if (!fails_with) {
 		CHECK(getsockopt(fd, SOL_QUIC, QUIC_SOCKOPT_STREAM_OPEN, &si, &silen) == 0);
 		CHECK(quic_sendmsg(fd, request, strlen(request), si.stream_id, MSG_QUIC_STREAM_FIN) ==
@@ -347,11 +361,11 @@ static void psk_upcalls(void)
 	CHECK(command(cmd) == 0);
 	CHECK(answered());
 	CHECK(module_peerid() == good);
-	/* The libquic server's TLS refuses the binder, and libquic closes
-	 * without passing its alert on (APPLICATION_ERROR, not CRYPTO_ERROR):
-	 * the agent can only say the peer hung up. */
+	/* The libquic server's TLS refuses the binder, and its close carries
+	 * the alert (CRYPTO_ERROR, RFC 9001 §4.8): the agent reports an
+	 * authentication failure, not just that the peer hung up. */
 	snprintf(cmd, sizeof(cmd), "connect-psk 127.0.0.1 %d %d", PSK_PORT + 2, bad);
-	FAILS_WITH(command(cmd), ECONNRESET);
+	FAILS_WITH(command(cmd), EACCES);
 	FAILS_WITH(command("connect-psk 127.0.0.1 4000 x"), EINVAL);
 	kill(server, SIGTERM);
 	waitpid(server, NULL, 0);
