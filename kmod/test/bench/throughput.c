@@ -32,6 +32,8 @@
 
 #include <netinet/quic.h>
 
+#include "../guest/proc_quic.h"
+
 #define KEY "/certs/key.pem"
 #define CERT "/certs/cert.pem"
 #define ALPN "bench"
@@ -79,21 +81,6 @@ static int ktls_setup(int fd, int dir)
 	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
 		return -1;
 	return setsockopt(fd, SOL_TLS, dir, &ci, sizeof(ci));
-}
-
-/* A counter of /proc/net/quic ("Name value" lines); -1 when absent. */
-static long long quic_counter(const char *name)
-{
-	char key[64];
-	long long v, found = -1;
-	FILE *f = fopen("/proc/net/quic", "r");
-
-	while (f && fscanf(f, "%63s %lld", key, &v) == 2)
-		if (!strcmp(key, name))
-			found = v;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 /* A stuck run fails instead of hanging the guest. */
@@ -245,7 +232,7 @@ int main(void)
 		/* The best of ROUNDS, the three kinds taking turns, so that the
 		 * host's load reaches each alike. */
 		r[QUIC] = r[TCP] = r[KTLS] = 0;
-		long long sent = quic_counter("DatagramsSent");
+		long long sent = quic_stat("DatagramsSent");
 		for (int round = 0; round < ROUNDS; round++) {
 			for (int m = QUIC; m <= KTLS; m++) {
 				if (kind && *kind && strcmp(kind, mode_name[m]))
@@ -263,7 +250,7 @@ int main(void)
 		}
 		/* Both ends' datagrams (data and acknowledgements), per MB moved:
 		 * the per-packet costs are behind the ratio at small sizes. */
-		sent = quic_counter("DatagramsSent") - sent;
+		sent = quic_stat("DatagramsSent") - sent;
 		printf("QBBENCH write %5zu: quic %7.1f tcp %7.1f ktls %7.1f  quic/ktls %.2f  quic/tcp %.2f  "
 		       "quic datagrams/MB %.0f\n",
 		       sizes[i], r[QUIC], r[TCP], r[KTLS], r[QUIC] / r[KTLS], r[QUIC] / r[TCP],
