@@ -123,15 +123,12 @@ struct qb_conn_params {
 
 enum qb_conn_state { QB_CONN_HANDSHAKE, QB_CONN_ESTABLISHED, QB_CONN_CLOSING, QB_CONN_DRAINING, QB_CONN_CLOSED };
 
-struct qb_conn *qb_conn_new(const struct qb_conn_params *p);
 void qb_conn_free(struct qb_conn *c);
 /* Client: chooses its connection IDs and derives the Initial keys; its
  * first packet waits for the process's ClientHello. */
 int qb_conn_start(struct qb_conn *c, uint64_t now);
 /* A UDP payload from the peer (decrypted in place). */
 void qb_conn_receive(struct qb_conn *c, uint8_t *data, size_t len, uint64_t now);
-/* The next datagram to send into out (cap >= 1200); 0 when none now. */
-size_t qb_conn_write(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now);
 /* When qb_conn_on_timeout is due; UINT64_MAX for never. */
 uint64_t qb_conn_next_timeout(const struct qb_conn *c);
 void qb_conn_on_timeout(struct qb_conn *c, uint64_t now);
@@ -170,13 +167,13 @@ int qb_conn_has_handshake_data(const struct qb_conn *c);
 int qb_conn_client_alpn(const struct qb_conn *c, uint8_t *out, size_t cap);
 /* close() of the socket: CONNECTION_CLOSE with an application error code
  * and reason phrase (RFC 9000 §10.2, §19.19), sent by the next
- * qb_conn_write. `reason` is NUL-terminated and must outlive c. */
+ * qb_conn_write_on_path. `reason` is NUL-terminated and must outlive c. */
 void qb_conn_close(struct qb_conn *c, uint64_t app_error, const char *reason, uint64_t now);
 /* close() of a socket whose process's TLS failed during the handshake with
  * TLS alert `alert`: CONNECTION_CLOSE of type 0x1c with CRYPTO_ERROR
  * 0x100 + alert (RFC 9001 §4.8) and the reason phrase (reason_len bytes,
  * copied), at the levels the peer can read (RFC 9000 §10.2.3), sent by the
- * next qb_conn_write. A connection past its handshake closes as
+ * next qb_conn_write_on_path. A connection past its handshake closes as
  * qb_conn_close with no error code and no phrase would. */
 void qb_conn_close_tls_alert(struct qb_conn *c, uint8_t alert, const char *reason, size_t reason_len, uint64_t now);
 /* Streams (RFC 9000 §2-§3), once the handshake is complete. open: the
@@ -250,12 +247,13 @@ struct qb_path {
   struct qb_path_addr peer;
 };
 
-/* qb_conn_new for a connection that starts on `path` (the client's socket
- * and server address; the server's listening address and the client's). */
+/* A connection that starts on `path` (the client's socket and server
+ * address; the server's listening address and the client's). */
 struct qb_conn *qb_conn_new_on_path(const struct qb_conn_params *p, const struct qb_path *path);
 /* qb_conn_receive of a datagram that came on `path`. */
 void qb_conn_receive_on_path(struct qb_conn *c, uint8_t *data, size_t len, const struct qb_path *path, uint64_t now);
-/* qb_conn_write, and the path the datagram goes on into *path; *active
+/* The next datagram to send into out (cap >= 1200), 0 when none now, and
+ * the path it goes on into *path; *active
  * says whether that is the active path (RFC 9000 §9: probes go on the path
  * they probe). */
 size_t qb_conn_write_on_path(struct qb_conn *c, uint8_t *out, size_t cap, uint64_t now, struct qb_path *path,

@@ -116,8 +116,6 @@ void quicbed::kmod::params_of(const qb_conn_params& p, TransportParameters& tp) 
 
 extern "C" {
 
-struct qb_conn* qb_conn_new(const struct qb_conn_params* p) { return make<qb_conn>(kernel_allocator(), config_of(*p)); }
-
 struct qb_conn* qb_conn_new_on_path(const struct qb_conn_params* p, const struct qb_path* path) {
   ConnectionConfig c = config_of(*p);
   c.path = path_of(*path);
@@ -130,11 +128,6 @@ int qb_conn_start(struct qb_conn* c, uint64_t now) { return to_errno(c->conn.ini
 
 void qb_conn_receive(struct qb_conn* c, uint8_t* data, size_t len, uint64_t now) {
   c->conn.receive_datagram(MutBytes(data, len), DatagramInfo{}, now);
-}
-
-size_t qb_conn_write(struct qb_conn* c, uint8_t* out, size_t cap, uint64_t now) {
-  flush_early_writes(*c, now);
-  return c->conn.write_datagram(MutBytes(out, cap), now);
 }
 
 uint64_t qb_conn_next_timeout(const struct qb_conn* c) { return c->conn.next_timeout(); }

@@ -21,7 +21,7 @@ void qb_conn_receive_on_path(struct qb_conn* c, uint8_t* data, size_t len, const
   Connection& conn = core_of(c);
   const Path p = path_of(*path);
   DatagramInfo info;
-  // A connection made without a path (qb_conn_new) stays on the one it
+  // A connection made without a path (qb_conn_new_session) stays on the one it
   // has: every datagram counts as the active path's.
   if (conn.path().peer.len) info.path = &p;
   conn.receive_datagram(MutBytes(data, len), info, now);

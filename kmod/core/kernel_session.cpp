@@ -83,7 +83,7 @@ int qb_conn_send_token(struct qb_conn* c, const uint8_t* token, size_t len) {
 // Stream data written before the handshake goes once the ClientHello has
 // (a 0-RTT packet never precedes the Initial that makes it usable) and the
 // connection's streams are usable; called before each datagram is
-// written (kernel_conn.cpp, qb_conn_write).
+// written (kernel_conn_path.cpp, qb_conn_write_on_path).
 void quicbed::kmod::flush_early_writes(qb_conn& c, uint64_t now) {
   if (c.early.empty() || !c.tls.hello_delivered()) return;
   Status s = c.early.flush(c.conn);

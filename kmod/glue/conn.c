@@ -19,7 +19,7 @@
  * less the IP and UDP headers); datagrams are at most this large. */
 #define QUIC_TX_BATCH 65507
 #define QUIC_GSO_SEGMENTS 64
-/* qb_conn_write needs room for 1200 bytes (RFC 9000 §14.1). */
+/* qb_conn_write_on_path needs room for 1200 bytes (RFC 9000 §14.1). */
 #define QUIC_MIN_ROOM 1200
 /* Handshake bytes per recvmsg / sendmsg at most. */
 #define QUIC_MAX_HANDSHAKE_MSG (64 * 1024)

@@ -4,7 +4,7 @@
  * msg_flags, one event per call: its type byte, then its union quic_event
  * member. Only the types the process turned on are queued, at most
  * net.quic.max_events at once (a process that never reads them loses the
- * newest, never memory). */
+ * newest, never memory; counted as /proc/net/quic EventsDropped). */
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
@@ -23,11 +23,13 @@ void quic_event_push(struct quic_sock *qs, u8 type, const void *ev, u32 len, con
 	int max = READ_ONCE(quic_net(sock_net(&qs->inet.sk))->max_events);
 	struct quic_event_node *n;
 
-	if (!(qs->events & (1U << type)) || qs->nevents >= max)
+	if (!(qs->events & (1U << type)))
 		return;
-	n = kmalloc(sizeof(*n) + 1 + len + tail_len, GFP_KERNEL);
-	if (!n)
+	n = qs->nevents < max ? kmalloc(sizeof(*n) + 1 + len + tail_len, GFP_KERNEL) : NULL;
+	if (!n) {
+		quic_stat_add(sock_net(&qs->inet.sk), QUIC_STAT_EVENTS_DROPPED, 1);
 		return;
+	}
 	n->len = 1 + len + tail_len;
 	n->data[0] = type;
 	memcpy(n->data + 1, ev, len);

@@ -79,6 +79,7 @@ struct quic_sock {
 	u32 nevents;
 	bool established;	/* the handshake completed (it may have closed since) */
 	u64 keyless_drops[2];	/* the connection's (all, 1-RTT) counted in /proc/net/quic */
+	u64 events_lost;	/* the connection's lost events counted in /proc/net/quic */
 	struct quic_buf alpn;
 	struct quic_buf token;
 	struct quic_buf ticket;
@@ -325,6 +326,7 @@ enum quic_stat {
 	QUIC_STAT_TOKENS_VALIDATED,	/* first Initials whose NEW_TOKEN token validated the address */
 	QUIC_STAT_KEYLESS_DROPS,	/* packets that came before their keys and found no room to wait */
 	QUIC_STAT_ONE_RTT_KEYLESS_DROPS,	/* the 1-RTT ones among them */
+	QUIC_STAT_EVENTS_DROPPED,	/* events lost to a bound (event.c, stream_event.c) */
 	QUIC_STAT_MAX
 };
 /* What the module keeps per network namespace (net_generic, stats.c):

@@ -31,6 +31,7 @@ static const char *const quic_stat_names[QUIC_STAT_MAX] = {
 	[QUIC_STAT_TOKENS_VALIDATED] = "TokensValidated",
 	[QUIC_STAT_KEYLESS_DROPS] = "PacketsDroppedWithoutKeys",
 	[QUIC_STAT_ONE_RTT_KEYLESS_DROPS] = "OneRttPacketsDroppedWithoutKeys",
+	[QUIC_STAT_EVENTS_DROPPED] = "EventsDropped",
 };
 
 unsigned int quic_net_id;

@@ -7,7 +7,9 @@
  * its data, all its data received),
  * QUIC_EVENT_STREAM_MAX_DATA (MAX_STREAM_DATA), QUIC_EVENT_STREAM_MAX_STREAM
  * (MAX_STREAMS) and QUIC_EVENT_KEY_UPDATE (both ends in the new key phase),
- * queued for recvmsg when the process turned the type on (event.c). */
+ * queued for recvmsg when the process turned the type on (event.c). The
+ * connection's own queue of them is bounded too (QB_MAX_EVENTS between two
+ * runs): what it lost counts in EventsDropped as well, whatever its type. */
 #include <net/sock.h>
 
 #include "../boundary.h"
@@ -17,6 +19,7 @@ void quic_conn_events(struct sock *sk)
 {
 	struct quic_sock *qs = quic_sk(sk);
 	struct qb_event e;
+	u64 lost = qb_conn_events_lost(qs->conn);
 
 	while (qb_conn_next_event(qs->conn, &e)) {
 		switch (e.kind) {
@@ -46,5 +49,9 @@ void quic_conn_events(struct sock *sk)
 			break;
 		}
 		}
+	}
+	if (lost != qs->events_lost) {
+		quic_stat_add(sock_net(sk), QUIC_STAT_EVENTS_DROPPED, lost - qs->events_lost);
+		qs->events_lost = lost;
 	}
 }
