@@ -3,9 +3,10 @@
 // (libquic, a child) whose stream window is 4 KB, so that every window
 // update it gets is an event, and reads none of them until the server
 // has read it all and answered (it says so through a pipe). With
-// max_events at 4 the client then finds 4 queued (more only if an update
-// came after it began to read), and /proc/net/quic EventsDropped grew by
-// the rest: the window moved far more than 4 times for 64 KB.
+// max_events at 1 the client then finds one queued (more only if an
+// update came after it began to read), and /proc/net/quic EventsDropped
+// grew by the rest: the window moved about 6 times for 64 KB (the
+// server's window doubles as it goes, RecvFlow).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -24,7 +25,7 @@
 #define PORT 4480
 #define DATA_LEN (64 * 1024)
 #define WINDOW 4096
-#define MAX_EVENTS "4"
+#define MAX_EVENTS "1"
 #define MAX_EVENTS_DEFAULT "64"
 
 static int sysctl_max_events(const char *value)
@@ -128,7 +129,7 @@ int main(void)
 	CHECK(answer);
 	dropped = quic_stat("EventsDropped") - dropped;
 	printf("     MAX_STREAM_DATA events kept %d, dropped %lld\n", kept, dropped);
-	CHECK(kept >= 4);
+	CHECK(kept >= 1);
 	CHECK(dropped >= 1);
 	close(fd);
 	CHECK(waitpid(server, &status, 0) == server && WIFEXITED(status) && WEXITSTATUS(status) == 0);
