@@ -50,18 +50,11 @@ static int __init quic_init(void)
 		qbk_crypto_exit();
 		return err;
 	}
-	err = quic_stateless_init();
-	if (!err) {
-		err = quic_closing_init();
-		if (err)
-			quic_stateless_exit();
-	}
+	err = quic_closing_init();
 	if (!err) {
 		err = quic_socket_init();
-		if (err) {
+		if (err)
 			quic_closing_exit();
-			quic_stateless_exit();
-		}
 	}
 	if (err) {
 		quic_stats_exit();
@@ -78,7 +71,6 @@ static void __exit quic_exit(void)
 
 	quic_socket_exit();
 	quic_closing_exit();
-	quic_stateless_exit();
 	quic_stats_exit();
 	qbk_crypto_exit();
 	blocks = qbk_blocks_in_use();

@@ -298,11 +298,13 @@ void quic_closing_exit(void);
 struct qb_first;
 int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
 			  bool retry, struct qb_first *first);
-/* A NEW_TOKEN token for the client at `peer` (session.c): its length, or a
- * negative errno. */
-int quic_stateless_new_token(const struct sockaddr_storage *peer, u8 *out, size_t cap);
-int quic_stateless_init(void);
-void quic_stateless_exit(void);
+/* A NEW_TOKEN token of namespace `net` for the client at `peer`
+ * (session.c): its length, or a negative errno. */
+int quic_stateless_new_token(struct net *net, const struct sockaddr_storage *peer, u8 *out, size_t cap);
+/* A namespace's token key and its lock (stats.c's pernet init and exit). */
+struct quic_net;
+int quic_stateless_init(struct quic_net *qn);
+void quic_stateless_exit(struct quic_net *qn);
 
 /* socket.c: the socket's last steps, its connection freed. */
 void quic_close_final(struct sock *sk);
@@ -342,6 +344,9 @@ struct quic_net {
 	int max_events;
 	struct ctl_table *sysctl_table;	/* this namespace's copy */
 	struct ctl_table_header *sysctl;
+	/* The namespace's Retry and NEW_TOKEN token key (stateless.c). */
+	struct qb_stateless *stateless;
+	struct mutex stateless_lock;
 };
 extern unsigned int quic_net_id;
 static inline struct quic_net *quic_net(const struct net *net)

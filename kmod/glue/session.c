@@ -63,7 +63,7 @@ void quic_session_inherit(struct quic_sock *qs, const struct quic_sock *lqs)
 static int quic_session_send_token(struct quic_sock *qs)
 {
 	u8 token[QUIC_MAX_TOKEN_LEN];
-	int n = quic_stateless_new_token(&qs->peer, token, sizeof(token)), err;
+	int n = quic_stateless_new_token(sock_net(&qs->inet.sk), &qs->peer, token, sizeof(token)), err;
 
 	if (n < 0)
 		return n;

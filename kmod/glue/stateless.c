@@ -7,8 +7,12 @@
  * Initial carries no token of ours (CONNECTION_CLOSE with INVALID_TOKEN
  * when it carries a Retry token that fails), or goes on to make a
  * connection. The
- * Retry token key is the module's, random at load; one caller at a time
- * (the core's token AEAD has one request). */
+ * Retry and NEW_TOKEN token key is the network namespace's, random when the
+ * namespace comes (stats.c): a token one namespace's server issued proves
+ * nothing to another's, though their addresses may be the same (two
+ * containers' 10.0.0.1; RFC 9000 §8.1.3: a token is for the server that
+ * issued it). One caller at a time per namespace (the core's token AEAD
+ * has one request). */
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/mutex.h>
@@ -16,9 +20,6 @@
 
 #include "../boundary.h"
 #include "quic_sock.h"
-
-static struct qb_stateless *quic_stateless;
-static DEFINE_MUTEX(quic_stateless_lock);
 
 /* The bytes of the client's address a Retry token is bound to: its IP
  * address and port (the client's next Initial comes from the same). */
@@ -39,14 +40,15 @@ static size_t quic_peer_bytes(const struct sockaddr_storage *from, u8 *out)
 int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, const struct sockaddr_storage *from,
 			  bool retry, struct qb_first *first)
 {
+	struct quic_net *qn = quic_net(quic_tunnel_net(t));
 	u8 peer[18], *reply = kmalloc(QB_STATELESS_REPLY_MAX, GFP_KERNEL);
 	size_t n = quic_peer_bytes(from, peer);
 
 	if (!reply)
 		return QB_FIRST_DROP;
-	mutex_lock(&quic_stateless_lock);
-	qb_stateless_first(quic_stateless, skb->data, skb->len, peer, n, retry, quic_now_us(), reply, first);
-	mutex_unlock(&quic_stateless_lock);
+	mutex_lock(&qn->stateless_lock);
+	qb_stateless_first(qn->stateless, skb->data, skb->len, peer, n, retry, quic_now_us(), reply, first);
+	mutex_unlock(&qn->stateless_lock);
 	/* A NEW_TOKEN token of an earlier connection proved the address. */
 	if (first->action == QB_FIRST_ACCEPT && first->validated && !first->retried)
 		quic_stat_add(quic_tunnel_net(t), QUIC_STAT_TOKENS_VALIDATED, 1);
@@ -61,28 +63,30 @@ int quic_stateless_answer(struct quic_tunnel *t, const struct sk_buff *skb, cons
 	return first->action;
 }
 
-/* A NEW_TOKEN token for the client at `peer` (session.c): its length, or a
- * negative errno. */
-int quic_stateless_new_token(const struct sockaddr_storage *peer, u8 *out, size_t cap)
+/* A NEW_TOKEN token of namespace `net` for the client at `peer`
+ * (session.c): its length, or a negative errno. */
+int quic_stateless_new_token(struct net *net, const struct sockaddr_storage *peer, u8 *out, size_t cap)
 {
+	struct quic_net *qn = quic_net(net);
 	u8 bytes[18];
 	size_t n = quic_peer_bytes(peer, bytes);
 	int len;
 
-	mutex_lock(&quic_stateless_lock);
-	len = qb_stateless_new_token(quic_stateless, bytes, n, quic_now_us(), out, cap);
-	mutex_unlock(&quic_stateless_lock);
+	mutex_lock(&qn->stateless_lock);
+	len = qb_stateless_new_token(qn->stateless, bytes, n, quic_now_us(), out, cap);
+	mutex_unlock(&qn->stateless_lock);
 	return len;
 }
 
-int quic_stateless_init(void)
+int quic_stateless_init(struct quic_net *qn)
 {
-	quic_stateless = qb_stateless_new();
-	return quic_stateless ? 0 : -ENOMEM;
+	mutex_init(&qn->stateless_lock);
+	qn->stateless = qb_stateless_new();
+	return qn->stateless ? 0 : -ENOMEM;
 }
 
-void quic_stateless_exit(void)
+void quic_stateless_exit(struct quic_net *qn)
 {
-	qb_stateless_free(quic_stateless);
-	quic_stateless = NULL;
+	qb_stateless_free(qn->stateless);
+	qn->stateless = NULL;
 }

@@ -93,7 +93,8 @@ static int quic_sysctl_register(struct net *net, struct quic_net *qn)
 }
 
 /* A namespace comes (every existing one at module load): its counters
- * (zeroed by the pernet core), limits, /proc/net/quic and sysctls. */
+ * (zeroed by the pernet core), limits, token key, /proc/net/quic and
+ * sysctls. */
 static int __net_init quic_net_init(struct net *net)
 {
 	struct quic_net *qn = quic_net(net);
@@ -101,11 +102,18 @@ static int __net_init quic_net_init(struct net *net)
 
 	qn->initial_backlog = QUIC_DEFAULT_INITIAL_BACKLOG;
 	qn->max_events = QUIC_DEFAULT_MAX_EVENTS;
-	if (!proc_create_net_single("quic", 0444, net->proc_net, quic_stats_show, NULL))
-		return -ENOMEM;
-	err = quic_sysctl_register(net, qn);
+	err = quic_stateless_init(qn);
 	if (err)
+		return err;
+	if (!proc_create_net_single("quic", 0444, net->proc_net, quic_stats_show, NULL)) {
+		quic_stateless_exit(qn);
+		return -ENOMEM;
+	}
+	err = quic_sysctl_register(net, qn);
+	if (err) {
 		remove_proc_entry("quic", net->proc_net);
+		quic_stateless_exit(qn);
+	}
 	return err;
 }
 
@@ -119,6 +127,7 @@ static void __net_exit quic_net_exit(struct net *net)
 	unregister_net_sysctl_table(qn->sysctl);
 	kfree(qn->sysctl_table);
 	remove_proc_entry("quic", net->proc_net);
+	quic_stateless_exit(qn);
 	WARN_ONCE(atomic64_read(&qn->stats[QUIC_STAT_SOCKETS]), "quic: a namespace went with %lld sockets\n",
 		  atomic64_read(&qn->stats[QUIC_STAT_SOCKETS]));
 }

@@ -36,6 +36,7 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../lo_up.h"
 #include "../proc_quic.h"
 
 #define PORT 4472
@@ -119,21 +120,6 @@ static int wait_stat(const char *name, long long want, int secs)
 		usleep(100000);
 	}
 	return -1;
-}
-
-/* Loopback up in this namespace (SIOCSIFFLAGS, as `ip link set lo up`). */
-static int lo_up(void)
-{
-	struct ifreq ifr = {};
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
-
-	strcpy(ifr.ifr_name, "lo");
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
-		return -1;
-	ifr.ifr_flags |= IFF_UP;
-	rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	close(fd);
-	return rc;
 }
 
 /* A 1200-byte long header of a reserved version (RFC 9000 §15) to a

@@ -17,14 +17,22 @@
 //     validated the client's address (TokensValidated);
 //   - the same when the server lost its ticket key: a full handshake, the
 //     0-RTT request refused and answered all the same (sent again in 1-RTT);
+//   - a token is for the namespace whose server issued it: a NEW_TOKEN
+//     token from a server in this network namespace, shown to a
+//     validating server at the same address in a new one (the client and
+//     that server unshare() it), proves nothing there: a Retry first
+//     (RetriesSent 1, TokensValidated 0 there), then the resumed
+//     connection as before;
 //   - a PSK handshake (quic_client_handshake / quic_server_handshake with
 //     a key file), and one with the wrong key failing on both ends;
 //   - the errno of the new options' bad inputs.
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +44,7 @@
 #include <netinet/quic.h>
 
 #include "../guest_check.h"
+#include "../lo_up.h"
 #include "../proc_quic.h"
 #include "../www_file.h"
 
@@ -422,6 +431,60 @@ static void resumption(int family, int port, int own_tls, int retry, int forget)
 	close(lfd);
 }
 
+/* The client of foreign_token(): its first connection here, then in a
+ * namespace of its own, with a validating server it starts there, the
+ * second. 0 or the step (20 and up: in the new namespace). */
+static int foreign_token_client(int port)
+{
+	static struct saved sv;
+	int rc = first_connection(AF_INET, port, 0, &sv), lfd, status = -1, served;
+	pid_t server;
+
+	if (rc)
+		return rc;
+	if (unshare(CLONE_NEWNET) || lo_up())
+		return client_failed(20);
+	lfd = listener(AF_INET, port, 1);
+	if (lfd < 0)
+		return client_failed(21);
+	fflush(stdout);
+	server = fork();
+	if (server == 0)
+		_exit(server_once(lfd, KEY, CERT) == 1 ? 0 : 1);
+	close(lfd);
+	rc = second_connection(AF_INET, port, 0, 0, &sv);
+	served = waitpid(server, &status, 0) == server && WIFEXITED(status) && !WEXITSTATUS(status);
+	printf("     new namespace: Retry packets sent %lld, tokens validated %lld\n", quic_stat("RetriesSent"),
+	       quic_stat("TokensValidated"));
+	fflush(stdout);
+	if (rc)
+		return rc;
+	if (!served)
+		return client_failed(22);
+	return quic_stat("RetriesSent") == 1 && quic_stat("TokensValidated") == 0 ? 0 : client_failed(23);
+}
+
+/* A NEW_TOKEN token of this namespace's server, in another namespace. */
+static void foreign_token(int port)
+{
+	int lfd = listener(AF_INET, port, 0), status = -1;
+	pid_t pid;
+
+	printf("     a token in another network namespace\n");
+	CHECK(lfd >= 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		alarm(120);
+		_exit(foreign_token_client(port));
+	}
+	CHECK(server_once(lfd, KEY, CERT) == 1);
+	waitpid(pid, &status, 0);
+	printf("     client exit status %d\n", WEXITSTATUS(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(lfd);
+}
+
 /* A client of a PSK server with `file`: 0, or the step that failed. */
 static int psk_client(int port, const char *file)
 {
@@ -552,6 +615,7 @@ int main(void)
 	resumption(AF_INET, 4460, 0, 1, 0);
 	resumption(AF_INET6, 4461, 1, 0, 0);
 	resumption(AF_INET6, 4463, 1, 0, 1);
+	foreign_token(4465);
 	psk(4462);
 	bad_inputs();
 	return check_summary();
